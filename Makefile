@@ -1,0 +1,28 @@
+# `make demo` and `make test` do all the set-up: a .venv, PyTorch (the CPU build 2.13.0 when
+# torch is absent), then nnlab with its dev extra.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.nnlab-installed
+
+.PHONY: demo test lint format bench
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/nnlab tour --preset quick
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/pytest
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done

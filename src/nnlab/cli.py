@@ -1,0 +1,243 @@
+"""The `nnlab` command. Thin: parse arguments, call library code, print results.
+
+Bad input raises `UserError`; `main` prints its one-line message and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from nnlab.errors import UserError
+
+
+def _table(rows: list[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    from nnlab.experiments import registry
+
+    rows = [(e.name, e.description, e.reproduces, "/".join(e.presets)) for e in registry().values()]
+    print(_table(rows, ["experiment", "description", "reproduces", "presets"]))
+
+
+def cmd_describe(args: argparse.Namespace) -> None:
+    from nnlab.config import field_help
+    from nnlab.experiments import PRESET_NAMES, get
+
+    exp = get(args.experiment)
+    print(f"{exp.name}: {exp.description}\nreproduces: {exp.reproduces}\n")
+    configs = {p: exp.make_config(p).to_dict() for p in PRESET_NAMES}
+    rows = [
+        (name, kind, *(json.dumps(configs[p][name]) for p in PRESET_NAMES), text)
+        for name, kind, _, text in field_help(exp.config)
+    ]
+    print(_table(rows, ["key", "type", *PRESET_NAMES, "help"]))
+
+
+def _print_result(run_dir: Path) -> None:
+    config = json.loads((run_dir / "config.json").read_text())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    status = json.loads((run_dir / "status.json").read_text())
+    metric = config["headline"]["metric"]
+    value = summary.get(metric)
+    shown = f"{value:.4f}" if isinstance(value, float) else value
+    print(
+        f"{config['experiment']} ({config['preset']}): {metric} = {shown} "
+        f"in {status['elapsed_seconds']:.1f} s"
+    )
+    print(f"run directory: {run_dir}")
+    print(f"report: {run_dir / 'report.html'}")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from nnlab.experiments import get
+    from nnlab.runs.run import execute, read_run_dir
+
+    if args.resume:
+        if args.experiment or args.overrides:
+            raise UserError("--resume takes only the run directory; drop the experiment and --set")
+        run_dir = Path(args.resume)
+        config, status = read_run_dir(run_dir)
+        if status.get("state") == "completed":
+            raise UserError(f"{run_dir} already completed; nothing to resume")
+        exp = get(config["experiment"])
+        cfg = exp.make_config(config["preset"], config["config"])
+        run_dir = execute(
+            exp,
+            cfg,
+            preset=config["preset"],
+            seed=config["seed"],
+            device=args.device,
+            quiet=args.quiet,
+            allow_download=True,
+            resume_dir=run_dir,
+        )
+    else:
+        if not args.experiment:
+            raise UserError("name an experiment (`nnlab list` shows them) or pass --resume RUN_DIR")
+        exp = get(args.experiment)
+        cfg = exp.make_config(args.preset, args.overrides)
+        run_dir = execute(
+            exp,
+            cfg,
+            preset=args.preset,
+            seed=args.seed,
+            device=args.device,
+            out=Path(args.out),
+            quiet=args.quiet,
+            allow_download=True,
+        )
+    _print_result(run_dir)
+
+
+def cmd_tour(args: argparse.Namespace) -> None:
+    from nnlab.experiments import registry
+    from nnlab.report import render_index
+    from nnlab.runs.run import execute
+
+    for exp in registry().values():
+        cfg = exp.make_config(args.preset, exp.tour)
+        print(f"== {exp.name} ({args.preset}, {exp.tour or 'defaults'})", flush=True)
+        run_dir = execute(
+            exp,
+            cfg,
+            preset=args.preset,
+            seed=args.seed,
+            device="cpu",
+            out=Path(args.out),
+            quiet=args.quiet,
+        )
+        _print_result(run_dir)
+    print(f"index: {render_index(Path(args.out))}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from nnlab.report import render_index, render_run
+
+    path = Path(args.path)
+    if not path.is_dir():
+        raise UserError(f"{path} is not a directory; pass a run directory or a folder of runs")
+    if (path / "config.json").exists():
+        print(render_run(path))
+    else:
+        print(render_index(path))
+
+
+def cmd_data(args: argparse.Namespace) -> None:
+    import nnlab.data as data
+
+    if args.data_command == "fetch":
+        for name, path in data.fetch(args.name, progress=not args.quiet).items():
+            print(f"{name}: {path}")
+        return
+    verify = args.data_command == "verify"
+    statuses = data.status(getattr(args, "name", None), verify=verify)
+    rows = []
+    for s in statuses:
+        verified = {True: "ok", False: "CORRUPT", None: "-"}[s.verified]
+        rows.append(
+            (
+                s.name,
+                "yes" if s.present else "no",
+                s.source or "-",
+                verified,
+                s.where or "-",
+                s.message or "",
+            )
+        )
+    print(_table(rows, ["dataset", "present", "source", "verified", "where", "note"]))
+    if verify and any(s.verified is False for s in statuses):
+        raise UserError("some dataset files are corrupt (see above); restore or re-fetch them")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnlab",
+        description=__doc__.splitlines()[0] + "\nDeep-learning experiments, one command each.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the experiments")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("describe", help="show an experiment's settings and presets")
+    p.add_argument("experiment")
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser(
+        "run",
+        help="run an experiment, or resume an interrupted run",
+        description="Run EXPERIMENT with a preset and overrides, "
+        "or continue an interrupted run with --resume RUN_DIR.",
+    )
+    p.add_argument("experiment", nargs="?", help="experiment name (see `nnlab list`)")
+    p.add_argument(
+        "--preset",
+        default="quick",
+        choices=["smoke", "quick", "full"],
+        help="smoke: seconds; quick: CPU minutes (default); full: the seed's setup",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field (repeatable); `nnlab describe EXP` lists them",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--out", default="runs", help="root of run directories (default runs/)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("tour", help="run every experiment on embedded data and index the runs")
+    p.add_argument("--preset", default="quick", choices=["smoke", "quick", "full"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_tour)
+
+    p = sub.add_parser("report", help="render the report of a run, or an index of runs")
+    p.add_argument("path", help="a run directory, or a directory holding runs")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("data", help="list, fetch and verify datasets")
+    data_sub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    q = data_sub.add_parser("list", help="what is present, where, and its source")
+    q.set_defaults(func=cmd_data)
+    q = data_sub.add_parser("fetch", help="download a dataset into the cache")
+    q.add_argument("name")
+    q.add_argument("--quiet", action="store_true")
+    q.set_defaults(func=cmd_data)
+    q = data_sub.add_parser("verify", help="check SHA-256 digests of dataset files")
+    q.add_argument("name", nargs="?")
+    q.set_defaults(func=cmd_data)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except UserError as exc:
+        print(f"nnlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nnlab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

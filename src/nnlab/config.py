@@ -1,0 +1,179 @@
+"""Experiment configs: plain dataclasses whose fields are validated on construction.
+
+A field's type says how a `--set key=value` string is parsed; `param()` adds the allowed
+range or a help text. Supported types: bool, int, float, str, Literal[...], tuple[int, ...],
+tuple[float, ...] and tuple[str, ...] (written `key=a,b,c` on the command line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import typing
+from typing import Any, Literal, get_args, get_origin
+
+from nnlab.errors import ConfigError
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def param(
+    default: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    help: str = "",
+) -> Any:
+    """A config field with an allowed range [low, high] (or (low, high] with `low_open`)."""
+    meta = {"low": low, "high": high, "low_open": low_open, "help": help}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    """Base class: subclasses are dataclasses whose fields are checked when constructed."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = _coerce(f.name, _field_types(type(self))[f.name], getattr(self, f.name))
+            object.__setattr__(self, f.name, value)
+            _check_range(f, value)
+        self.check()
+
+    def check(self) -> None:
+        """Cross-field constraints; raise ConfigError. Override when needed."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def describe_type(tp: Any) -> str:
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(str(a) for a in get_args(tp))
+    if get_origin(tp) is tuple:
+        return f"a comma-separated list of {get_args(tp)[0].__name__}"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+        tp, str(tp)
+    )
+
+
+def _bad(name: str, tp: Any, value: Any) -> ConfigError:
+    return ConfigError(f"setting '{name}' must be {describe_type(tp)}; got {value!r}")
+
+
+def _coerce(name: str, tp: Any, value: Any) -> Any:
+    """Turn a string (from --set) or JSON value (from config.json) into the field's type."""
+    if get_origin(tp) is Literal:
+        choices = get_args(tp)
+        for choice in choices:
+            if value == choice or (isinstance(value, str) and str(choice) == value):
+                return choice
+        raise _bad(name, tp, value)
+    if get_origin(tp) is tuple:
+        item_tp = get_args(tp)[0]
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise _bad(name, tp, value)
+        try:
+            return tuple(_coerce(name, item_tp, v) for v in value)
+        except ConfigError:
+            raise _bad(name, tp, value) from None
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise _bad(name, tp, value)
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise _bad(name, tp, value)
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = float(value)
+        elif isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise _bad(name, tp, value) from None
+        else:
+            raise _bad(name, tp, value)
+        if not math.isfinite(value):
+            raise ConfigError(f"setting '{name}' must be a finite number; got {value!r}")
+        return value
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise _bad(name, tp, value)
+    raise TypeError(f"config field '{name}' has unsupported type {tp!r}")
+
+
+def _check_range(f: dataclasses.Field, value: Any) -> None:
+    low, high = f.metadata.get("low"), f.metadata.get("high")
+    values = value if isinstance(value, tuple) else (value,)
+    for v in values:
+        if not isinstance(v, (int, float)):
+            continue
+        too_low = low is not None and (v <= low if f.metadata.get("low_open") else v < low)
+        too_high = high is not None and v > high
+        if too_low or too_high:
+            left = "(" if f.metadata.get("low_open") else "["
+            lo = "-inf" if low is None else f"{low:g}"
+            hi = "inf" if high is None else f"{high:g}"
+            raise ConfigError(f"setting '{f.name}' must be in {left}{lo}, {hi}]; got {v!r}")
+
+
+def field_help(cls: type[ExperimentConfig]) -> list[tuple[str, str, Any, str]]:
+    """(name, type description, default, help) for every field, for `--help` style listings."""
+    types = _field_types(cls)
+    rows = []
+    for f in dataclasses.fields(cls):
+        rows.append((f.name, describe_type(types[f.name]), f.default, f.metadata.get("help", "")))
+    return rows
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """`["lr=0.1", "hidden=256,128"]` → `{"lr": "0.1", "hidden": "256,128"}`."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def build_config(
+    cls: type[ExperimentConfig], *layers: dict[str, Any], experiment: str = ""
+) -> ExperimentConfig:
+    """Defaults of `cls`, updated by each layer of overrides in turn, then validated."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    values: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if key not in names:
+                near = difflib.get_close_matches(key, names, n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                where = f" for {experiment}" if experiment else ""
+                raise ConfigError(
+                    f"unknown setting '{key}'{where}{hint}; valid keys: {', '.join(names)}"
+                )
+            values[key] = value
+    return cls(**values)

@@ -1,0 +1,50 @@
+"""Datasets: a registry of files with checksums, lookup/cache/download, and loaders.
+
+    from nnlab.data import load_dataset, make_toy
+    splits = load_dataset("fashion-mnist")        # ArraySplits, images float32 in [0, 1]
+    X, y = make_toy("spiral", n=400, noise=0.1)   # TensorFlow Playground-style 2-D sets
+
+See README.md in this folder for how files are found and verified.
+"""
+
+from nnlab.data.datasets import (
+    CLASS_NAMES,
+    ArraySplits,
+    load_dataset,
+    load_idx_images,
+    load_text,
+)
+from nnlab.data.idx import read_idx, write_idx
+from nnlab.data.registry import (
+    DATASETS,
+    Dataset,
+    DatasetStatus,
+    FileSpec,
+    cache_dir,
+    data_dirs,
+    fetch,
+    locate,
+    status,
+)
+from nnlab.data.toy import TOY_KINDS, make_toy
+
+__all__ = [
+    "CLASS_NAMES",
+    "DATASETS",
+    "TOY_KINDS",
+    "ArraySplits",
+    "Dataset",
+    "DatasetStatus",
+    "FileSpec",
+    "cache_dir",
+    "data_dirs",
+    "fetch",
+    "load_dataset",
+    "load_idx_images",
+    "load_text",
+    "locate",
+    "make_toy",
+    "read_idx",
+    "status",
+    "write_idx",
+]

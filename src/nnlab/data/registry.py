@@ -1,0 +1,400 @@
+"""Dataset registry: which files a dataset has, where to find them, how to check them.
+
+Lookup order for each file: every directory in `$NNLAB_DATA` (colon-separated; the file
+may sit in `<dir>/<dataset>/` or directly in `<dir>/`), then the cache
+(`$XDG_CACHE_HOME/nnlab/<dataset>/`, default `~/.cache/nnlab/<dataset>/`), then a download
+into the cache when allowed. A file registered as `foo.gz` is also accepted uncompressed as
+`foo`. Files are verified by the SHA-256 and size of their *uncompressed* content, so a
+re-gzipped copy still verifies. A corrupt file is an error; it is never replaced or deleted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import io
+import os
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from tqdm import tqdm
+
+from nnlab.data.toy import TOY_KINDS
+from nnlab.errors import DataError
+from nnlab.runs.io import atomic_write_bytes
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file of a dataset. `sha256` and `size` describe the uncompressed content."""
+
+    name: str
+    sha256: str | None
+    size: int
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset: files to find or download (`origin="download"`), or data that ships with
+    the dependencies (`"embedded"`) or is generated on the fly (`"generated"`)."""
+
+    name: str
+    description: str
+    license: str
+    files: tuple[FileSpec, ...] = ()
+    origin: str = "download"
+
+
+@dataclass(frozen=True)
+class DatasetStatus:
+    """What `nnlab data list` / `nnlab data verify` show for one dataset."""
+
+    name: str
+    description: str
+    present: bool
+    where: Path | None
+    source: str | None  # "NNLAB_DATA", "cache", "NNLAB_DATA+cache", "embedded", "generated"
+    verified: bool | None  # None: not checked, or no checksum registered
+    message: str = ""
+
+
+def _idx_files(base_urls: list[str], digests: dict[str, str | None]) -> tuple[FileSpec, ...]:
+    """The four standard MNIST-style IDX files (60000 train, 10000 test, 28x28)."""
+    sizes = {
+        "train-images-idx3-ubyte.gz": 16 + 60000 * 28 * 28,
+        "train-labels-idx1-ubyte.gz": 8 + 60000,
+        "t10k-images-idx3-ubyte.gz": 16 + 10000 * 28 * 28,
+        "t10k-labels-idx1-ubyte.gz": 8 + 10000,
+    }
+    return tuple(
+        FileSpec(name, digests.get(name), size, tuple(base + name for base in base_urls))
+        for name, size in sizes.items()
+    )
+
+
+def _register(*datasets: Dataset) -> dict[str, Dataset]:
+    return {d.name: d for d in datasets}
+
+
+DATASETS: dict[str, Dataset] = _register(
+    Dataset(
+        "mnist",
+        "Handwritten digits 0-9, 28x28 grey, 60000 train / 10000 test",
+        "LeCun, Cortes & Burges, The MNIST database of handwritten digits (1998); CC BY-SA 3.0",
+        # The SHA-256 of the uncompressed MNIST files could not be computed here (no network)
+        # and are not recorded anywhere we trust, so none are registered: size check only.
+        _idx_files(
+            [
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "http://yann.lecun.com/exdb/mnist/",
+            ],
+            {},
+        ),
+    ),
+    Dataset(
+        "fashion-mnist",
+        "Zalando clothing images in 10 classes, 28x28 grey, 60000 train / 10000 test",
+        "Xiao, Rasul & Vollgraf, Fashion-MNIST, arXiv:1708.07747 (2017); (c) Zalando SE, MIT",
+        _idx_files(
+            [
+                "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
+            ],
+            {
+                "train-images-idx3-ubyte.gz": (
+                    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
+                ),
+                "train-labels-idx1-ubyte.gz": (
+                    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"
+                ),
+                "t10k-images-idx3-ubyte.gz": (
+                    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"
+                ),
+                "t10k-labels-idx1-ubyte.gz": (
+                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+                ),
+            },
+        ),
+    ),
+    Dataset(
+        "kmnist",
+        "Kuzushiji-MNIST: 10 cursive Japanese hiragana, 28x28 grey, 60000 train / 10000 test",
+        "Clanuwat et al., Deep Learning for Classical Japanese Literature, arXiv:1812.01718 "
+        "(2018); CC BY-SA 4.0",
+        # Like MNIST: no trusted SHA-256 of the uncompressed files, so size check only.
+        _idx_files(["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"], {}),
+    ),
+    Dataset(
+        "tinyshakespeare",
+        "Tiny Shakespeare: 1.1 MB of plain text for character-level language models",
+        "Karpathy, char-rnn (2015); Shakespeare's text, public domain",
+        (
+            FileSpec(
+                "tinyshakespeare.txt",
+                "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+                1115394,
+                (
+                    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
+                    "tinyshakespeare/input.txt",
+                ),
+            ),
+        ),
+    ),
+    Dataset(
+        "digits",
+        "Handwritten digits 0-9, 8x8, 1797 images (scikit-learn load_digits)",
+        "UCI Optical Recognition of Handwritten Digits (Alpaydin & Kaynak, 1998); CC BY 4.0",
+        origin="embedded",
+    ),
+    *(
+        Dataset(kind, description, "generated by nnlab.data.make_toy", origin="generated")
+        for kind, description in TOY_KINDS.items()
+    ),
+)
+
+
+# ---------------------------------------------------------------------------- lookup
+
+
+def data_dirs() -> list[Path]:
+    """The directories listed in `$NNLAB_DATA`, in order."""
+    value = os.environ.get("NNLAB_DATA", "")
+    return [Path(p).expanduser() for p in value.split(os.pathsep) if p]
+
+
+def cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/nnlab`, or `~/.cache/nnlab`."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "nnlab"
+
+
+def offline() -> bool:
+    """True when `$NNLAB_OFFLINE` is set (to anything but "" or "0"): never download."""
+    return os.environ.get("NNLAB_OFFLINE", "") not in ("", "0")
+
+
+def get(name: str) -> Dataset:
+    """The registered dataset `name`, or a DataError listing the valid names."""
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def _search_dirs(ds: Dataset) -> list[tuple[Path, str]]:
+    dirs = []
+    for d in data_dirs():
+        dirs += [(d / ds.name, "NNLAB_DATA"), (d, "NNLAB_DATA")]
+    return [*dirs, (cache_dir() / ds.name, "cache")]
+
+
+def _find_file(ds: Dataset, spec: FileSpec) -> tuple[Path, str] | None:
+    """First existing copy of `spec` as (path, source), also accepting `foo` for `foo.gz`."""
+    names = [spec.name]
+    if spec.name.endswith(".gz"):
+        names.append(spec.name[: -len(".gz")])
+    for directory, source in _search_dirs(ds):
+        for name in names:
+            if (directory / name).is_file():
+                return directory / name, source
+    return None
+
+
+def _missing_error(ds: Dataset, missing: list[FileSpec], offline_blocked: bool) -> DataError:
+    searched = ", ".join(str(d) for d, _ in _search_dirs(ds))
+    if not data_dirs():
+        searched += " (NNLAB_DATA is not set)"
+    files = ", ".join(spec.name for spec in missing)
+    why, todo = "", f"run `nnlab data fetch {ds.name}` to download it"
+    if offline_blocked:
+        why = " and NNLAB_OFFLINE is set, so nothing was downloaded"
+        todo = f"unset NNLAB_OFFLINE and run `nnlab data fetch {ds.name}`"
+    return DataError(
+        f"dataset {ds.name!r} is not available{why}: missing {files} (searched: {searched}); "
+        f"{todo}, or put the files in a directory listed in NNLAB_DATA"
+    )
+
+
+# ---------------------------------------------------------------------------- verification
+
+# (resolved path, size, mtime_ns) -> (sha256, uncompressed bytes) of files hashed this process.
+_HASHED: dict[tuple[str, int, int], tuple[str, int]] = {}
+
+
+def _hash_stream(f: BinaryIO) -> tuple[str, int]:
+    h = hashlib.sha256()
+    n = 0
+    while chunk := f.read(CHUNK):
+        h.update(chunk)
+        n += len(chunk)
+    return h.hexdigest(), n
+
+
+def _cache_key(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
+def _fix(ds: Dataset, source: str) -> str:
+    if source == "cache":
+        return f"delete it and run `nnlab data fetch {ds.name}`"
+    return "restore it from a good copy (nnlab never modifies files in NNLAB_DATA)"
+
+
+def _check(what: str, spec: FileSpec, digest: str, nbytes: int, fix: str) -> None:
+    """Raise a DataError if (digest, nbytes) does not match `spec`."""
+    if spec.sha256 is not None and digest != spec.sha256:
+        sizes = f" ({nbytes} bytes, expected {spec.size})" if nbytes != spec.size else ""
+        raise DataError(
+            f"corrupt file {what}: SHA-256 of its content is {digest}, expected {spec.sha256}"
+            f"{sizes}; {fix}"
+        )
+    if nbytes != spec.size:
+        raise DataError(
+            f"corrupt file {what}: its content is {nbytes} bytes, expected {spec.size} "
+            f"(SHA-256 {digest}, no checksum registered); {fix}"
+        )
+
+
+def verify_file(path: Path, spec: FileSpec, ds: Dataset, source: str = "NNLAB_DATA") -> None:
+    """Check the uncompressed content of `path` against `spec`; DataError if it differs.
+
+    The result is remembered per (path, size, mtime), so a second load does not re-hash.
+    """
+    key = _cache_key(path)
+    if key not in _HASHED:
+        opener = gzip.open if path.suffix == ".gz" else open
+        try:
+            with opener(path, "rb") as f:
+                _HASHED[key] = _hash_stream(f)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(
+                f"corrupt or unreadable file {path}: {e}; expected SHA-256 "
+                f"{spec.sha256 or '(none registered)'}; {_fix(ds, source)}"
+            ) from None
+    _check(str(path), spec, *_HASHED[key], _fix(ds, source))
+
+
+# ---------------------------------------------------------------------------- download
+
+
+def _download_one(url: str, spec: FileSpec, progress: bool) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "nnlab"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        total = response.headers.get("Content-Length")
+        buf = io.BytesIO()
+        with tqdm(
+            total=int(total) if total else None,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=spec.name,
+            disable=not progress,
+            leave=False,
+        ) as bar:
+            while chunk := response.read(CHUNK):
+                buf.write(chunk)
+                bar.update(len(chunk))
+    return buf.getvalue()
+
+
+def _download(ds: Dataset, spec: FileSpec, progress: bool) -> Path:
+    """Try each URL in order; keep the first copy that verifies, atomically, in the cache."""
+    errors = []
+    for url in spec.urls:
+        try:
+            data = _download_one(url, spec, progress)
+            if spec.name.endswith(".gz"):
+                with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+                    digest, nbytes = _hash_stream(f)
+            else:
+                digest, nbytes = hashlib.sha256(data).hexdigest(), len(data)
+            _check(f"downloaded from {url}", spec, digest, nbytes, "trying the next URL")
+        except (OSError, EOFError, ValueError, zlib.error, http.client.HTTPException) as e:
+            errors.append(f"{url}: {e}")
+            continue
+        except DataError as e:
+            errors.append(str(e))
+            continue
+        target = cache_dir() / ds.name / spec.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+        _HASHED[_cache_key(target)] = (digest, nbytes)
+        return target
+    tried = "; ".join(errors) or "no download URL is registered"
+    raise DataError(
+        f"could not download {spec.name} of dataset {ds.name!r} ({tried}); check the "
+        f"connection, or download it by hand into a directory listed in NNLAB_DATA"
+    )
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def locate(name: str, *, download: bool = False, progress: bool = False) -> dict[str, Path]:
+    """Find, (optionally) download and verify every file of dataset `name`.
+
+    Returns {registered file name: verified path}; embedded and generated datasets have no
+    files and give {}. Raises DataError if a file is missing (and cannot be downloaded) or
+    corrupt. Prints nothing unless `progress` is True (a download progress bar).
+    """
+    ds = get(name)
+    found: dict[str, tuple[Path, str]] = {}
+    missing = []
+    for spec in ds.files:
+        hit = _find_file(ds, spec)
+        if hit is None:
+            missing.append(spec)
+        else:
+            found[spec.name] = hit
+    if missing and (not download or offline()):
+        raise _missing_error(ds, missing, offline_blocked=download)
+    for spec in missing:
+        found[spec.name] = _download(ds, spec, progress), "cache"
+    for spec in ds.files:
+        path, source = found[spec.name]
+        verify_file(path, spec, ds, source)
+    return {spec.name: found[spec.name][0] for spec in ds.files}
+
+
+def fetch(name: str, *, progress: bool = True) -> dict[str, Path]:
+    """Make dataset `name` available locally (downloading into the cache if needed)."""
+    return locate(name, download=True, progress=progress)
+
+
+def _status(ds: Dataset, verify: bool) -> DatasetStatus:
+    if ds.origin != "download":
+        note = "ships with scikit-learn" if ds.origin == "embedded" else "made on the fly"
+        return DatasetStatus(ds.name, ds.description, True, None, ds.origin, None, note)
+    hits = {spec.name: _find_file(ds, spec) for spec in ds.files}
+    missing = [name for name, hit in hits.items() if hit is None]
+    if missing:
+        message = f"missing {', '.join(missing)}; run `nnlab data fetch {ds.name}`"
+        return DatasetStatus(ds.name, ds.description, False, None, None, None, message)
+    paths = [hit[0] for hit in hits.values() if hit]
+    sources = sorted({hit[1] for hit in hits.values() if hit})
+    where, source = paths[0].parent, "+".join(sources)
+    if not verify:
+        return DatasetStatus(ds.name, ds.description, True, where, source, None, "")
+    try:
+        for spec in ds.files:
+            path, src = hits[spec.name]
+            verify_file(path, spec, ds, src)
+    except DataError as e:
+        return DatasetStatus(ds.name, ds.description, True, where, source, False, str(e))
+    if any(spec.sha256 is None for spec in ds.files):
+        message = "sizes match; no checksum registered, so content is not verified"
+        return DatasetStatus(ds.name, ds.description, True, where, source, None, message)
+    return DatasetStatus(ds.name, ds.description, True, where, source, True, "SHA-256 ok")
+
+
+def status(name: str | None = None, *, verify: bool = False) -> list[DatasetStatus]:
+    """Presence (and with `verify=True`, integrity) of one dataset or of all of them."""
+    datasets = [get(name)] if name is not None else list(DATASETS.values())
+    return [_status(ds, verify) for ds in datasets]

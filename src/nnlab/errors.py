@@ -1,0 +1,13 @@
+"""Errors caused by the user's input. The CLI prints their message on one line and exits 2."""
+
+
+class UserError(Exception):
+    """Bad input: the message says what is wrong and what to do."""
+
+
+class ConfigError(UserError):
+    """An experiment, preset or `--set` override that cannot be used."""
+
+
+class DataError(UserError):
+    """A dataset that is missing, corrupt or cannot be fetched."""

@@ -1,0 +1,85 @@
+"""Small PyTorch training pieces shared by the experiments: batching, optimizers, evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "onecycle", "cosine")
+
+
+def batches(
+    n: int,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+) -> Iterator[torch.Tensor]:
+    """Index tensors covering range(n) in batches (shuffled when a generator is given)."""
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    yield from order.split(batch_size)
+
+
+def make_optimizer(
+    name: str, params, lr: float, weight_decay: float = 0.0, device: torch.device | None = None
+) -> torch.optim.Optimizer:
+    """An optimizer by name; fused implementations where PyTorch has them."""
+    fused = {"fused": True} if device is None or device.type in ("cpu", "cuda") else {}
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, **fused)
+    if name in ("momentum", "nesterov"):
+        return torch.optim.SGD(
+            params,
+            lr=lr,
+            momentum=0.9,
+            nesterov=name == "nesterov",
+            weight_decay=weight_decay,
+            **fused,
+        )
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **fused)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, **fused)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def make_schedule(
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """Learning-rate schedule stepped once per batch; `lr` is the peak for onecycle."""
+    if name == "onecycle":
+        lr = optimizer.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps)
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    if name == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int = 1024,
+) -> tuple[float, float, torch.Tensor]:
+    """(mean cross-entropy, accuracy, predicted labels) of a classifier in eval mode."""
+    model.eval()
+    total_loss = 0.0
+    predictions = []
+    for idx in batches(len(x), batch_size):
+        logits = model(x[idx])
+        total_loss += F.cross_entropy(logits, y[idx], reduction="sum").item()
+        predictions.append(logits.argmax(dim=1))
+    predicted = torch.cat(predictions)
+    accuracy = (predicted == y).double().mean().item()
+    return total_loss / len(x), accuracy, predicted.cpu()

@@ -1,0 +1,21 @@
+"""Figures for experiments and reports: learning curves, confusion matrices, image grids."""
+
+from nnlab.viz.figures import (
+    confusion_matrix,
+    confusion_matrix_figure,
+    figure_to_png,
+    image_grid,
+    learning_curves,
+    metric_groups,
+    most_confused_pairs,
+)
+
+__all__ = [
+    "confusion_matrix",
+    "confusion_matrix_figure",
+    "figure_to_png",
+    "image_grid",
+    "learning_curves",
+    "metric_groups",
+    "most_confused_pairs",
+]
