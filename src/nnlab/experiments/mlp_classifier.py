@@ -123,7 +123,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     confused = most_confused_pairs(cm, data.class_names, k=3)
     history = run.history()
     run.figure(
-        "curves",
+        "learning_curves",
         learning_curves(history, x="step", title=f"MLP on {data.name}"),
         "Training and test cross-entropy and accuracy per epoch.",
     )

@@ -1,0 +1,204 @@
+"""End-to-end behaviour of `nnlab`: runs, determinism, resume after SIGKILL, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nnlab.cli import main
+
+SMOKE = ["run", "mlp-classifier", "--preset", "smoke", "--quiet"]
+
+
+def run_dirs(out: Path) -> list[Path]:
+    return sorted(p.parent for p in out.glob("*/*/config.json"))
+
+
+def single_run(out: Path) -> Path:
+    (directory,) = run_dirs(out)
+    return directory
+
+
+def test_list_shows_every_experiment_with_presets(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "mlp-classifier" in out and "smoke/quick/full" in out
+
+
+def test_describe_lists_settings_per_preset(capsys):
+    assert main(["describe", "mlp-classifier"]) == 0
+    out = capsys.readouterr().out
+    assert "hidden" in out and "batch_size" in out and '"digits"' in out
+
+
+def test_smoke_run_writes_a_complete_run_directory(tmp_path, capsys):
+    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
+    run = single_run(tmp_path)
+    for name in ["config.json", "metrics.jsonl", "summary.json", "status.json", "report.html",
+                 "report.md", "figures/confusion_matrix.png", "figures/learning_curves.png",
+                 "checkpoints/last.pt"]:
+        assert (run / name).is_file(), name
+    config = json.loads((run / "config.json").read_text())
+    assert config["preset"] == "smoke" and config["seed"] == 0
+    assert set(config["versions"]) >= {"python", "numpy", "torch", "nnlab"}
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["test_accuracy"] > 0.85  # digits, 3 epochs
+    assert len(summary["most_confused"]) == 3
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [1, 2, 3]
+    assert json.loads((run / "status.json").read_text())["state"] == "completed"
+    assert "test_accuracy" in capsys.readouterr().out
+
+
+def test_same_seed_gives_identical_summary(tmp_path):
+    for out in ("a", "b"):
+        assert main([*SMOKE, "--out", str(tmp_path / out), "--seed", "3"]) == 0
+    a, b = single_run(tmp_path / "a"), single_run(tmp_path / "b")
+    assert (a / "summary.json").read_bytes() == (b / "summary.json").read_bytes()
+    assert (a / "metrics.jsonl").read_bytes() == (b / "metrics.jsonl").read_bytes()
+    assert main([*SMOKE, "--out", str(tmp_path / "c"), "--seed", "4"]) == 0
+    c = single_run(tmp_path / "c")
+    assert (a / "summary.json").read_bytes() != (c / "summary.json").read_bytes()
+
+
+def test_set_overrides_are_parsed_to_field_types(tmp_path):
+    overrides = ["--set", "hidden=32,16", "--set", "lr=0.005", "--set", "optimizer=momentum",
+                 "--set", "epochs=1"]
+    assert main([*SMOKE, "--out", str(tmp_path), *overrides]) == 0
+    config = json.loads((single_run(tmp_path) / "config.json").read_text())["config"]
+    assert config["hidden"] == [32, 16] and config["lr"] == 0.005
+    assert config["optimizer"] == "momentum" and config["epochs"] == 1
+
+
+def _cli(*args: str, env: dict | None = None, cwd: Path | None = None):
+    return subprocess.run([sys.executable, "-m", "nnlab", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=300)
+
+
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
+    args = [*SMOKE, "--set", "epochs=40", "--set", "hidden=256,256", "--set", "batch_size=16"]
+    reference = _cli(*args, "--out", str(tmp_path / "ref"))
+    assert reference.returncode == 0, reference.stderr
+
+    process = subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out",
+                                str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    metrics = None
+    while time.monotonic() < deadline and process.poll() is None:
+        found = list((tmp_path / "killed").glob("*/*/metrics.jsonl"))
+        if found and len(found[0].read_text().splitlines()) >= 3:
+            metrics = found[0]
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert metrics is not None, "the run ended before it could be killed"
+    killed = metrics.parent
+    assert json.loads((killed / "status.json").read_text())["state"] == "running"
+    assert not (killed / "summary.json").exists()
+
+    resumed = _cli("run", "--resume", str(killed), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    ref = single_run(tmp_path / "ref")
+    assert (killed / "summary.json").read_bytes() == (ref / "summary.json").read_bytes()
+    assert (killed / "metrics.jsonl").read_bytes() == (ref / "metrics.jsonl").read_bytes()
+    assert json.loads((killed / "status.json").read_text())["resumes"] == 1
+
+
+def test_resume_of_a_completed_run_is_refused(tmp_path, capsys):
+    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["run", "--resume", str(single_run(tmp_path))]) == 2
+    assert "already completed" in capsys.readouterr().err
+
+
+def _corrupt_copy(shared: Path, target: Path) -> Path:
+    """Fashion-MNIST with one byte of the uncompressed test labels flipped."""
+    shutil.copytree(shared / "fashion-mnist", target / "fashion-mnist")
+    labels = target / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(labels.read_bytes()))
+    raw[100] ^= 0xFF
+    labels.chmod(0o644)
+    labels.write_bytes(gzip.compress(bytes(raw)))
+    return labels
+
+
+BAD_INPUTS = {
+    "unknown experiment": (["run", "no-such-thing"], "unknown experiment 'no-such-thing'"),
+    "unknown key": ([*SMOKE, "--set", "hiden=3"], "unknown setting 'hiden'"),
+    "wrong type": ([*SMOKE, "--set", "epochs=three"], "'epochs' must be an integer"),
+    "out of range": ([*SMOKE, "--set", "dropout=1.5"], "'dropout' must be in [0, 0.95]"),
+    "bad choice": ([*SMOKE, "--set", "dataset=cifar"], "'dataset' must be one of"),
+    "malformed set": ([*SMOKE, "--set", "lr"], "--set expects key=value"),
+    "missing dataset": ([*SMOKE, "--set", "dataset=mnist"], "nnlab data fetch mnist"),
+    "corrupt dataset": ([*SMOKE, "--set", "dataset=fashion-mnist"], "t10k-labels-idx1-ubyte"),
+    "unwritable out": ([*SMOKE], "cannot write to output directory"),
+    "not a run dir": (["run", "--resume", "."], "is not a run directory"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_gives_one_line_exit_2_and_leaves_nothing(case, tmp_path, shared_data):
+    args, expected = BAD_INPUTS[case]
+    data = tmp_path / "data"
+    data.mkdir()
+    out = tmp_path / "runs"
+    if case == "corrupt dataset":
+        corrupt = _corrupt_copy(shared_data, data)
+        before = corrupt.read_bytes()
+    if case == "unwritable out":
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory")
+        out = blocker / "runs"
+    result = _cli(*args, "--out", str(out), env={"NNLAB_DATA": str(data), "NNLAB_OFFLINE": "1"},
+                  cwd=tmp_path) if "--resume" not in args else _cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("nnlab: error: ") and expected in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+    assert not run_dirs(out) if out.parent.is_dir() else True
+    if case == "corrupt dataset":
+        assert corrupt.read_bytes() == before  # never replaced
+        actual = hashlib.sha256(gzip.decompress(before)).hexdigest()
+        expected_digest = "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+        assert actual in lines[0] and expected_digest in lines[0]
+
+
+def test_diverging_loss_stops_with_a_clear_message(tmp_path, capsys):
+    code = main([*SMOKE, "--out", str(tmp_path), "--set", "lr=1e30", "--set", "optimizer=sgd",
+                 "--set", "schedule=constant"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "diverged" in err and "lower the learning rate" in err
+    status = json.loads((single_run(tmp_path) / "status.json").read_text())
+    assert status["state"] == "failed" and "diverged" in status["error"]
+
+
+def test_report_renders_a_run_and_an_index(tmp_path, capsys):
+    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
+    run = single_run(tmp_path)
+    (run / "report.html").unlink()
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").is_file()
+    assert main(["report", str(tmp_path)]) == 0
+    index = (tmp_path / "index.html").read_text()
+    assert "mlp-classifier" in index and "report.html" in index
+
+
+def test_data_list_shows_shared_fashion_mnist(shared_data, monkeypatch, capsys):
+    monkeypatch.setenv("NNLAB_DATA", str(shared_data))
+    assert main(["data", "list"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert "NNLAB_DATA" in rows["fashion-mnist"] and "digits" in rows
