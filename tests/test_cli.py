@@ -18,6 +18,20 @@ import pytest
 from nnlab.cli import main
 
 SMOKE = ["run", "mlp-classifier", "--preset", "smoke", "--quiet"]
+RUN_FILES = [
+    "config.json",
+    "metrics.jsonl",
+    "summary.json",
+    "status.json",
+    "report.html",
+    "report.md",
+]
+FIGURES = ["figures/confusion_matrix.png", "figures/learning_curves.png"]
+
+
+def sets(**overrides: object) -> list[str]:
+    """`--set key=value` arguments."""
+    return [arg for key, value in overrides.items() for arg in ("--set", f"{key}={value}")]
 
 
 def run_dirs(out: Path) -> list[Path]:
@@ -44,9 +58,7 @@ def test_describe_lists_settings_per_preset(capsys):
 def test_smoke_run_writes_a_complete_run_directory(tmp_path, capsys):
     assert main([*SMOKE, "--out", str(tmp_path)]) == 0
     run = single_run(tmp_path)
-    for name in ["config.json", "metrics.jsonl", "summary.json", "status.json", "report.html",
-                 "report.md", "figures/confusion_matrix.png", "figures/learning_curves.png",
-                 "checkpoints/last.pt"]:
+    for name in [*RUN_FILES, *FIGURES, "checkpoints/last.pt"]:
         assert (run / name).is_file(), name
     config = json.loads((run / "config.json").read_text())
     assert config["preset"] == "smoke" and config["seed"] == 0
@@ -72,8 +84,7 @@ def test_same_seed_gives_identical_summary(tmp_path):
 
 
 def test_set_overrides_are_parsed_to_field_types(tmp_path):
-    overrides = ["--set", "hidden=32,16", "--set", "lr=0.005", "--set", "optimizer=momentum",
-                 "--set", "epochs=1"]
+    overrides = sets(hidden="32,16", lr=0.005, optimizer="momentum", epochs=1)
     assert main([*SMOKE, "--out", str(tmp_path), *overrides]) == 0
     config = json.loads((single_run(tmp_path) / "config.json").read_text())["config"]
     assert config["hidden"] == [32, 16] and config["lr"] == 0.005
@@ -81,17 +92,23 @@ def test_set_overrides_are_parsed_to_field_types(tmp_path):
 
 
 def _cli(*args: str, env: dict | None = None, cwd: Path | None = None):
-    return subprocess.run([sys.executable, "-m", "nnlab", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "nnlab", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
-    args = [*SMOKE, "--set", "epochs=40", "--set", "hidden=256,256", "--set", "batch_size=16"]
+    args = [*SMOKE, *sets(epochs=40, hidden="256,256", batch_size=16)]
     reference = _cli(*args, "--out", str(tmp_path / "ref"))
     assert reference.returncode == 0, reference.stderr
 
-    process = subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out",
-                                str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path / "killed")]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     metrics = None
     while time.monotonic() < deadline and process.poll() is None:
@@ -135,13 +152,13 @@ def _corrupt_copy(shared: Path, target: Path) -> Path:
 
 BAD_INPUTS = {
     "unknown experiment": (["run", "no-such-thing"], "unknown experiment 'no-such-thing'"),
-    "unknown key": ([*SMOKE, "--set", "hiden=3"], "unknown setting 'hiden'"),
-    "wrong type": ([*SMOKE, "--set", "epochs=three"], "'epochs' must be an integer"),
-    "out of range": ([*SMOKE, "--set", "dropout=1.5"], "'dropout' must be in [0, 0.95]"),
-    "bad choice": ([*SMOKE, "--set", "dataset=cifar"], "'dataset' must be one of"),
+    "unknown key": ([*SMOKE, *sets(hiden=3)], "unknown setting 'hiden'"),
+    "wrong type": ([*SMOKE, *sets(epochs="three")], "'epochs' must be an integer"),
+    "out of range": ([*SMOKE, *sets(dropout=1.5)], "'dropout' must be in [0, 0.95]"),
+    "bad choice": ([*SMOKE, *sets(dataset="cifar")], "'dataset' must be one of"),
     "malformed set": ([*SMOKE, "--set", "lr"], "--set expects key=value"),
-    "missing dataset": ([*SMOKE, "--set", "dataset=mnist"], "nnlab data fetch mnist"),
-    "corrupt dataset": ([*SMOKE, "--set", "dataset=fashion-mnist"], "t10k-labels-idx1-ubyte"),
+    "missing dataset": ([*SMOKE, *sets(dataset="mnist")], "nnlab data fetch mnist"),
+    "corrupt dataset": ([*SMOKE, *sets(dataset="fashion-mnist")], "t10k-labels-idx1-ubyte"),
     "unwritable out": ([*SMOKE], "cannot write to output directory"),
     "not a run dir": (["run", "--resume", "."], "is not a run directory"),
 }
@@ -160,8 +177,9 @@ def test_bad_input_gives_one_line_exit_2_and_leaves_nothing(case, tmp_path, shar
         blocker = tmp_path / "a-file"
         blocker.write_text("not a directory")
         out = blocker / "runs"
-    result = _cli(*args, "--out", str(out), env={"NNLAB_DATA": str(data), "NNLAB_OFFLINE": "1"},
-                  cwd=tmp_path) if "--resume" not in args else _cli(*args, cwd=tmp_path)
+    if "--resume" not in args:
+        args = [*args, "--out", str(out)]
+    result = _cli(*args, env={"NNLAB_DATA": str(data), "NNLAB_OFFLINE": "1"}, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -176,8 +194,8 @@ def test_bad_input_gives_one_line_exit_2_and_leaves_nothing(case, tmp_path, shar
 
 
 def test_diverging_loss_stops_with_a_clear_message(tmp_path, capsys):
-    code = main([*SMOKE, "--out", str(tmp_path), "--set", "lr=1e30", "--set", "optimizer=sgd",
-                 "--set", "schedule=constant"])
+    divergent = sets(lr=1e30, optimizer="sgd", schedule="constant")
+    code = main([*SMOKE, "--out", str(tmp_path), *divergent])
     assert code == 2
     err = capsys.readouterr().err
     assert "diverged" in err and "lower the learning rate" in err
