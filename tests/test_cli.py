@@ -91,6 +91,22 @@ def test_set_overrides_are_parsed_to_field_types(tmp_path):
     assert config["optimizer"] == "momentum" and config["epochs"] == 1
 
 
+def test_config_file_sets_values_and_set_wins(tmp_path):
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"epochs": 2, "hidden": [8], "lr": 0.02}))
+    assert main([*SMOKE, "--out", str(tmp_path), "--config", str(settings), *sets(lr=0.03)]) == 0
+    config = json.loads((single_run(tmp_path) / "config.json").read_text())["config"]
+    assert (config["epochs"], config["hidden"], config["lr"]) == (2, [8], 0.03)
+
+
+def test_bad_config_file_is_one_line_error(tmp_path, capsys):
+    settings = tmp_path / "settings.json"
+    settings.write_text("{not json")
+    assert main([*SMOKE, "--out", str(tmp_path), "--config", str(settings)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert not run_dirs(tmp_path)
+
+
 def _cli(*args: str, env: dict | None = None, cwd: Path | None = None):
     return subprocess.run(
         [sys.executable, "-m", "nnlab", *args],

@@ -58,12 +58,28 @@ def _print_result(run_dir: Path) -> None:
     print(f"report: {run_dir / 'report.html'}")
 
 
+def _read_config_file(path: str | None) -> dict:
+    """Overrides from a JSON file: an object of setting → value."""
+    if path is None:
+        return {}
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot read --config file {path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"--config file {path} is not valid JSON ({exc})") from None
+    if not isinstance(values, dict):
+        raise UserError(f"--config file {path} must hold a JSON object of setting: value")
+    return values
+
+
 def cmd_run(args: argparse.Namespace) -> None:
+    from nnlab.config import parse_overrides
     from nnlab.experiments import get
     from nnlab.runs.run import execute, read_run_dir
 
     if args.resume:
-        if args.experiment or args.overrides:
+        if args.experiment or args.overrides or args.config:
             raise UserError("--resume takes only the run directory; drop the experiment and --set")
         run_dir = Path(args.resume)
         config, status = read_run_dir(run_dir)
@@ -85,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         if not args.experiment:
             raise UserError("name an experiment (`nnlab list` shows them) or pass --resume RUN_DIR")
         exp = get(args.experiment)
-        cfg = exp.make_config(args.preset, args.overrides)
+        overrides = {**_read_config_file(args.config), **parse_overrides(args.overrides)}
+        cfg = exp.make_config(args.preset, overrides)
         run_dir = execute(
             exp,
             cfg,
@@ -193,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="override a config field (repeatable); `nnlab describe EXP` lists them",
+    )
+    p.add_argument(
+        "--config", metavar="FILE.json", help="a JSON object of settings, applied before --set"
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])

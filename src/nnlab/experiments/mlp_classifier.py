@@ -124,7 +124,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     history = run.history()
     run.figure(
         "learning_curves",
-        learning_curves(history, x="step", title=f"MLP on {data.name}"),
+        learning_curves(history, title=f"MLP on {data.name}", xlabel="epoch"),
         "Training and test cross-entropy and accuracy per epoch.",
     )
     run.figure(

@@ -54,8 +54,10 @@ def learning_curves(
     groups: Mapping[str, Sequence[str]] | None = None,
     x: str = "step",
     title: str = "Learning curves",
+    xlabel: str | None = None,
 ) -> Figure:
-    """One panel per group of metrics, one line per metric, against `x` (default `step`).
+    """One panel per group of metrics, one line per metric, against `x` (default `step`),
+    labelled `xlabel` (default: the name of `x`).
 
     `history` is a list of records such as the lines of `metrics.jsonl`; a metric missing from
     a record is simply not plotted there (e.g. test metrics logged every N steps). A record
@@ -87,7 +89,7 @@ def learning_curves(
         if name.endswith("loss") and finite and min(finite) > 0 and max(finite) / min(finite) > 100:
             ax.set_yscale("log")
         ax.set_title(name)
-        ax.set_xlabel(x)
+        ax.set_xlabel(xlabel or x)
         ax.set_ylabel(name)
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
