@@ -2,11 +2,13 @@
 
     from nnlab.data import load_dataset, make_toy
     splits = load_dataset("fashion-mnist")        # ArraySplits, images float32 in [0, 1]
+    chars = load_chars36(samples_per_glyph=20)    # 0-9, A-Z; with x_val / y_val
     X, y = make_toy("spiral", n=400, noise=0.1)   # TensorFlow Playground-style 2-D sets
 
 See README.md in this folder for how files are found and verified.
 """
 
+from nnlab.data.chars36 import load_chars36
 from nnlab.data.datasets import (
     CLASS_NAMES,
     ArraySplits,
@@ -40,6 +42,7 @@ __all__ = [
     "data_dirs",
     "fetch",
     "load_dataset",
+    "load_chars36",
     "load_idx_images",
     "load_text",
     "locate",

@@ -15,7 +15,10 @@ from nnlab.errors import DataError
 
 @dataclass
 class ArraySplits:
-    """A train/test split of an image dataset: x has shape (N, H, W), y has shape (N,)."""
+    """A train/test split of an image dataset: x has shape (N, H, W), y has shape (N,).
+
+    `x_val`, `y_val` hold a validation split when the dataset defines one (chars36), else None.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -23,6 +26,8 @@ class ArraySplits:
     y_test: np.ndarray
     class_names: list[str]
     name: str
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     @property
     def num_classes(self) -> int:
@@ -102,21 +107,32 @@ def _load_digits() -> ArraySplits:
 
 
 def load_dataset(name: str, *, download: bool = False, progress: bool = False) -> ArraySplits:
-    """Load an image classification dataset: "mnist", "fashion-mnist", "kmnist" or "digits".
+    """Load an image classification dataset: "mnist", "fashion-mnist", "kmnist", "digits" or
+    "chars36" (with its default options; see `nnlab.data.chars36.load_chars36`).
 
     Files are found (and with `download=True` fetched) and verified by the registry;
     DataError if they are missing or corrupt.
     """
+    if name == "chars36":
+        from nnlab.data.chars36 import load_chars36  # chars36 imports this module
+
+        return load_chars36(download=download, progress=progress)
     if name == "digits":
         return _load_digits()
     if name in CLASS_NAMES:
         return _load_idx_dataset(name, download, progress)
     ds = DATASETS.get(name)
+    if name.startswith("emnist"):
+        raise DataError(
+            f"{name!r} is read through chars36 (its digits and uppercase letters); "
+            f"use nnlab.data.load_dataset('chars36')"
+        )
     if ds is not None and ds.origin == "generated":
         raise DataError(f"{name!r} is a 2-D toy set; use nnlab.data.make_toy({name!r})")
     if ds is not None:
         raise DataError(f"{name!r} is a text dataset; use nnlab.data.load_text({name!r})")
-    raise DataError(f"unknown image dataset {name!r}; choose one of: {', '.join(CLASS_NAMES)}")
+    choices = ", ".join([*CLASS_NAMES, "chars36"])
+    raise DataError(f"unknown image dataset {name!r}; choose one of: {choices}")
 
 
 def load_text(

@@ -33,9 +33,10 @@ class Config(ExperimentConfig):
     )
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
+    label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
     schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
     batch_size: int = param(128, low=1)
-    epochs: int = param(15, low=1)
+    epochs: int = param(20, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
 
 
@@ -90,12 +91,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         correct = torch.zeros((), device=device, dtype=torch.long)
         for idx in batches(len(x_train), cfg.batch_size, shuffle):
             logits = model(x_train[idx])
-            loss = F.cross_entropy(logits, y_train[idx])
+            loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             schedule.step()
-            loss_sum += loss.detach() * len(idx)
+            # logged without smoothing, so train and test losses are comparable
+            loss_sum += F.cross_entropy(logits.detach(), y_train[idx], reduction="sum")
             correct += (logits.argmax(1) == y_train[idx]).sum()
             bar.update(1)
         test_loss, test_acc, _ = evaluate(model, x_test, y_test)

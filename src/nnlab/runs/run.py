@@ -1,0 +1,365 @@
+"""The `Run` object an experiment writes through, and the runner that creates and resumes runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import nnlab
+from nnlab.errors import UserError
+from nnlab.runs.io import atomic_write_bytes, atomic_write_json
+
+T = TypeVar("T")
+
+CHECKPOINT = "checkpoints/last.pt"
+
+
+class Run:
+    """A run directory open for writing: metrics, figures, checkpoints, progress bars."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        seed: int,
+        device: torch.device,
+        quiet: bool = False,
+        allow_download: bool = False,
+    ) -> None:
+        self.dir = Path(directory)
+        self.seed = seed
+        self.device = device
+        self.quiet = quiet
+        self.allow_download = allow_download
+        (self.dir / "figures").mkdir(parents=True, exist_ok=True)
+        (self.dir / "checkpoints").mkdir(exist_ok=True)
+        self._metrics_path = self.dir / "metrics.jsonl"
+        self._metrics_path.touch()
+
+    # -- metrics -------------------------------------------------------------------------
+    def log(self, step: int, **metrics: float) -> None:
+        """Append one line to metrics.jsonl (flushed). A non-finite loss stops the run."""
+        record = {"step": int(step), **{k: _plain(v) for k, v in metrics.items()}}
+        with open(self._metrics_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+            f.flush()
+        for key, value in record.items():
+            if "loss" in key and isinstance(value, float) and not math.isfinite(value):
+                raise UserError(
+                    f"{key} became {value} at step {step}: training diverged; "
+                    "lower the learning rate (--set lr=...) and run again"
+                )
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every metrics line logged so far (including before a resume)."""
+        text = self._metrics_path.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    # -- figures -------------------------------------------------------------------------
+    def figure(self, name: str, fig: Any, caption: str) -> Path:
+        """Save a matplotlib Figure as figures/<name>.png with its caption."""
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        path = atomic_write_bytes(self.dir / "figures" / f"{name}.png", buf.getvalue())
+        captions_path = self.dir / "figures" / "captions.json"
+        captions = json.loads(captions_path.read_text()) if captions_path.exists() else {}
+        captions[path.name] = caption
+        atomic_write_json(captions_path, captions)
+        return path
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        """Save `state` (tensors, numbers, strings, lists, dicts) with every RNG state."""
+        import io
+
+        full = dict(state)
+        full["_rng"] = _rng_state()
+        full["_metrics_lines"] = len(self.history())
+        buf = io.BytesIO()
+        torch.save(full, buf)
+        atomic_write_bytes(self.dir / CHECKPOINT, buf.getvalue())
+
+    def load_checkpoint(self) -> dict[str, Any] | None:
+        """The last checkpoint (RNG states restored, metrics rewound to it), or None."""
+        path = self.dir / CHECKPOINT
+        if not path.exists():
+            self._rewind_metrics(0)
+            return None
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise UserError(
+                f"checkpoint {path} cannot be read ({type(exc).__name__}); "
+                "start a new run instead of resuming"
+            ) from None
+        _set_rng_state(state.pop("_rng"))
+        self._rewind_metrics(state.pop("_metrics_lines"))
+        return state
+
+    def _rewind_metrics(self, n_lines: int) -> None:
+        lines = self._metrics_path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if len(lines) != n_lines:
+            atomic_write_bytes(self._metrics_path, "".join(lines[:n_lines]).encode("utf-8"))
+
+    # -- progress ------------------------------------------------------------------------
+    def progress(
+        self,
+        iterable: Iterable[T],
+        *,
+        total: int | None = None,
+        desc: str = "",
+        unit: str = "it",
+        initial: int = 0,
+    ) -> Iterator[T]:
+        """A progress bar on stderr, off with --quiet or when stderr is not a terminal."""
+        disable = self.quiet or not sys.stderr.isatty()
+        return iter(
+            tqdm(
+                iterable,
+                total=total,
+                desc=desc,
+                unit=unit,
+                initial=initial,
+                disable=disable,
+                leave=False,
+                dynamic_ncols=True,
+            )
+        )
+
+    def bar(self, *, total: int, desc: str = "", unit: str = "it", initial: int = 0) -> tqdm:
+        """A manual progress bar (call .update(n), .set_postfix(...), .close())."""
+        disable = self.quiet or not sys.stderr.isatty()
+        return tqdm(
+            total=total,
+            desc=desc,
+            unit=unit,
+            initial=initial,
+            disable=disable,
+            leave=False,
+            dynamic_ncols=True,
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        value = value.item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value
+
+
+# The global NumPy RNG is saved and seeded too: user code and libraries may draw from it.
+def _rng_state() -> dict[str, Any]:
+    kind, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+        "python": random.getstate(),
+    }
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))  # noqa: NPY002
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for but no CUDA GPU is available; use cpu")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise UserError("--device mps was asked for but MPS is not available; use --device cpu")
+    return torch.device(name)
+
+
+def versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "nnlab": nnlab.__version__,
+    }
+
+
+def git_commit() -> str | None:
+    """HEAD of the nnlab checkout, suffixed `-dirty` when it has uncommitted changes."""
+    root = Path(__file__).resolve().parents[3]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "-uno"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if changes.strip() else "") if head else None
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def new_run_dir(out: Path, experiment: str, preset: str) -> Path:
+    """Create runs/<experiment>/<timestamp>-<preset>/ (suffixed -2, -3... if taken)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    parent = Path(out) / experiment
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for i in range(1, 1000):
+            path = parent / (f"{stamp}-{preset}" + (f"-{i}" if i > 1 else ""))
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise UserError(
+            f"cannot write to output directory {out}: {exc.strerror or exc}; "
+            "pass --out a writable directory"
+        ) from None
+    raise UserError(f"too many runs named {stamp}-{preset} in {parent}")
+
+
+def execute(
+    experiment: Any,
+    cfg: Any,
+    *,
+    preset: str,
+    seed: int,
+    device: str = "auto",
+    out: Path = Path("runs"),
+    quiet: bool = False,
+    allow_download: bool = False,
+    resume_dir: Path | None = None,
+) -> Path:
+    """Run (or resume) an experiment in a run directory; return that directory.
+
+    On a UserError in a fresh run that logged nothing, the run directory is removed, so
+    bad input leaves nothing behind; otherwise status.json records the failure.
+    """
+    torch_device = resolve_device(device)
+    resuming = resume_dir is not None
+    if resuming:
+        directory = Path(resume_dir)
+        status = json.loads((directory / "status.json").read_text())
+        status["resumes"] = status.get("resumes", 0) + 1
+    else:
+        directory = new_run_dir(out, experiment.name, preset)
+        status = {
+            "state": "running",
+            "started": _now(),
+            "finished": None,
+            "elapsed_seconds": 0.0,
+            "resumes": 0,
+            "error": None,
+        }
+        try:
+            atomic_write_json(
+                directory / "config.json",
+                {
+                    "experiment": experiment.name,
+                    "description": experiment.description,
+                    "preset": preset,
+                    "seed": seed,
+                    "device": str(torch_device),
+                    "config": cfg.to_dict(),
+                    "headline": {"metric": experiment.headline, "mode": experiment.mode},
+                    "versions": versions(),
+                    "git_commit": git_commit(),
+                    "created": _now(),
+                },
+            )
+        except OSError as exc:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise UserError(f"cannot write run directory {directory}: {exc.strerror}") from None
+    status["state"] = "running"
+    status["error"] = None
+    atomic_write_json(directory / "status.json", status)
+
+    seed_everything(seed)
+    run = Run(directory, seed=seed, device=torch_device, quiet=quiet, allow_download=allow_download)
+    started = time.perf_counter()
+    previous = float(status.get("elapsed_seconds") or 0.0)
+
+    def close(state: str, error: str | None = None) -> None:
+        status.update(
+            state=state,
+            error=error,
+            finished=_now(),
+            elapsed_seconds=round(previous + time.perf_counter() - started, 3),
+        )
+        atomic_write_json(directory / "status.json", status)
+
+    try:
+        summary = experiment.run(cfg, run)
+    except UserError as exc:
+        if not resuming and not run.history():
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            close("failed", str(exc))
+        raise
+    except BaseException as exc:
+        close("failed", f"{type(exc).__name__}: {exc}")
+        raise
+    atomic_write_json(directory / "summary.json", {k: _plain(v) for k, v in summary.items()})
+    close("completed")
+    from nnlab.report import render_run
+
+    render_run(directory)
+    return directory
+
+
+def read_run_dir(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(config.json, status.json) of a run directory, with clear errors."""
+    directory = Path(directory)
+    if not (directory / "config.json").is_file():
+        raise UserError(
+            f"{directory} is not a run directory (no config.json); "
+            "pass a directory written by `nnlab run`"
+        )
+    try:
+        config = json.loads((directory / "config.json").read_text())
+        status_path = directory / "status.json"
+        status = json.loads(status_path.read_text()) if status_path.exists() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{directory}: corrupt JSON ({exc}); the run cannot be resumed") from None
+    return config, status
