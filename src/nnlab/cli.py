@@ -12,21 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nnlab.errors import UserError
-
-
-def _table(rows: list[Sequence[object]], header: Sequence[str]) -> str:
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from nnlab.viz.text import text_table
 
 
 def cmd_list(args: argparse.Namespace) -> None:
     from nnlab.experiments import registry
 
     rows = [(e.name, e.description, e.reproduces, "/".join(e.presets)) for e in registry().values()]
-    print(_table(rows, ["experiment", "description", "reproduces", "presets"]))
+    print("\n".join(text_table(["experiment", "description", "reproduces", "presets"], rows)))
 
 
 def cmd_describe(args: argparse.Namespace) -> None:
@@ -40,16 +33,17 @@ def cmd_describe(args: argparse.Namespace) -> None:
         (name, kind, *(json.dumps(configs[p][name]) for p in PRESET_NAMES), text)
         for name, kind, _, text in field_help(exp.config)
     ]
-    print(_table(rows, ["key", "type", *PRESET_NAMES, "help"]))
+    print("\n".join(text_table(["key", "type", *PRESET_NAMES, "help"], rows)))
 
 
 def _print_result(run_dir: Path) -> None:
+    from nnlab.report import format_value
+
     config = json.loads((run_dir / "config.json").read_text())
     summary = json.loads((run_dir / "summary.json").read_text())
     status = json.loads((run_dir / "status.json").read_text())
     metric = config["headline"]["metric"]
-    value = summary.get(metric)
-    shown = f"{value:.4f}" if isinstance(value, float) else value
+    shown = format_value(summary.get(metric))
     print(
         f"{config['experiment']} ({config['preset']}): {metric} = {shown} "
         f"in {status['elapsed_seconds']:.1f} s"
@@ -171,7 +165,9 @@ def cmd_data(args: argparse.Namespace) -> None:
                 s.message or "",
             )
         )
-    print(_table(rows, ["dataset", "present", "source", "verified", "where", "note"]))
+    print(
+        "\n".join(text_table(["dataset", "present", "source", "verified", "where", "note"], rows))
+    )
     if verify and any(s.verified is False for s in statuses):
         raise UserError("some dataset files are corrupt (see above); restore or re-fetch them")
 

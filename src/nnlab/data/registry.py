@@ -426,7 +426,8 @@ def _status(ds: Dataset, verify: bool) -> DatasetStatus:
         todo = f"run `nnlab data fetch {ds.name}`"
         if not all(spec.urls for spec in ds.files):
             todo = "no download URL: get the files by hand (see nnlab/data/README.md)"
-        message = f"missing {', '.join(missing)}; {todo}"
+        what = "not found" if len(missing) == len(hits) else f"missing {', '.join(missing)}"
+        message = f"{what}; {todo}"
         return DatasetStatus(ds.name, ds.description, False, None, None, None, message)
     paths = [hit[0] for hit in hits.values() if hit]
     sources = sorted({hit[1] for hit in hits.values() if hit})

@@ -36,7 +36,7 @@ class Config(ExperimentConfig):
     label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
     schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
     batch_size: int = param(128, low=1)
-    epochs: int = param(20, low=1)
+    epochs: int = param(25, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
 
 

@@ -9,6 +9,7 @@ from nnlab.viz.figures import (
     metric_groups,
     most_confused_pairs,
 )
+from nnlab.viz.text import text_figure, text_table
 
 __all__ = [
     "confusion_matrix",
@@ -18,4 +19,6 @@ __all__ = [
     "learning_curves",
     "metric_groups",
     "most_confused_pairs",
+    "text_figure",
+    "text_table",
 ]

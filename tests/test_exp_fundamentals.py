@@ -1,0 +1,93 @@
+"""fundamentals: identities to rounding, vanishing gradients, zero-init symmetry, 12,013,010."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from nnlab.cli import main
+from nnlab.experiments.fundamentals import (
+    collapse_linear,
+    derivative_errors,
+    identity_errors,
+    layer_grad_norms,
+    linear_collapse_error,
+    parameter_count,
+    train_symmetry,
+)
+from nnlab.scratch import mlp
+
+
+def test_identities_hold_to_rounding():
+    errors = identity_errors(2000, np.random.default_rng(0))
+    assert errors["tanh_identity"] < 1e-14
+    assert errors["softmax_shift"] < 1e-13
+    assert errors["softmax_sum"] < 1e-14
+    assert errors["softmax_min"] > 0.0 and errors["softmax_max"] < 1.0
+    assert errors["naive_softmax_finite_at_1000"] is False
+    assert errors["stable_softmax_at_1000"] == [1.0, 0.0]
+
+
+def test_derivatives_match_central_differences():
+    errors = derivative_errors(0.1, np.linspace(-20, 20, 4000))
+    assert set(errors) == {"sigmoid", "tanh", "relu", "leaky_relu", "softplus"}
+    assert errors["sigmoid"] < 1e-10  # sigma' = sigma (1 - sigma)
+    assert max(errors.values()) < 1e-9
+
+
+def test_linear_network_is_one_affine_map():
+    error, shape = linear_collapse_error(np.random.default_rng(1), 500)
+    assert error < 1e-12 and shape == (8, 4)
+    model = mlp([3, 5, 2], activation="linear", rng=0)
+    W, b = collapse_linear(model)
+    W1, b1 = model[0].params["W"], model[0].params["b"]
+    W2, b2 = model[2].params["W"], model[2].params["b"]  # model[1] is the linear activation
+    np.testing.assert_allclose(W, W1 @ W2, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(b, b1 @ W2 + b2, rtol=0, atol=1e-15)
+
+
+def test_sigmoid_gradient_vanishes_with_depth_and_relu_does_not():
+    def mean_norm(act, init, depth):
+        rng = np.random.default_rng(depth)
+        return np.mean([layer_grad_norms(act, init, depth, 32, rng)[0] for _ in range(3)])
+
+    sig = np.array([mean_norm("sigmoid", "xavier", d) for d in range(1, 21)])
+    assert np.all(np.diff(sig) < 0)  # strictly decreasing with depth
+    assert sig[-1] / sig[0] < 1e-9
+    relu = [mean_norm("relu", "he", d) for d in (1, 20)]
+    assert relu[1] / relu[0] > 0.1
+
+
+def test_zero_init_hidden_units_stay_identical_and_xavier_do_not():
+    _, zeros = train_symmetry("zeros", hidden=8, epochs=100, lr=1.0, seed=0)
+    assert zeros["max_pairwise_distance"] == 0.0
+    assert zeros["distinct_hidden_units"] == 1
+    assert zeros["first_layer_norm"] > 0.1  # the weights did move: they moved together
+    _, xavier = train_symmetry("xavier", hidden=8, epochs=100, lr=1.0, seed=0)
+    assert xavier["min_pairwise_distance"] > 0.0
+    assert xavier["distinct_hidden_units"] == 8
+
+
+def test_parameter_count_of_the_lecture_quiz():
+    counted, formula, per_layer = parameter_count([100 * 100, 1000, 1000, 1000, 10])
+    expected = 10000 * 1000 + 1000 + 2 * (1000 * 1000 + 1000) + 1000 * 10 + 10
+    assert counted == formula == expected == 12_013_010
+    assert per_layer == [10_001_000, 1_001_000, 1_001_000, 10_010]
+
+
+def test_smoke_run_summary(tmp_path):
+    args = ["run", "fundamentals", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
+    assert main(args) == 0
+    (path,) = tmp_path.glob("fundamentals/*/summary.json")
+    s = json.loads(path.read_text())
+    assert s["max_identity_error"] < 1e-12
+    assert s["sigmoid_deriv_error"] < 1e-10
+    assert s["mlp_parameters"] == s["mlp_parameters_formula"] == 12_013_010
+    assert s["zero_init_max_pairwise_distance"] == 0.0
+    assert s["xavier_min_pairwise_distance"] > 0.0
+    sig = s["grad_norm_layer1_sigmoid"]
+    assert len(sig) == 20 and sig[-1] < 1e-9 * sig[0]
+    figures = {p.name for p in tmp_path.glob("fundamentals/*/figures/*.png")}
+    expected = {"activations.png", "vanishing_gradient.png", "zero_initialisation.png"}
+    assert expected | {"checks.png"} <= figures
