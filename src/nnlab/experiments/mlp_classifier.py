@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -85,7 +86,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         desc=f"{cfg.dataset} MLP",
         unit="batch",
     )
+    epoch_seconds = []
     for epoch in range(start_epoch, cfg.epochs):
+        started = time.perf_counter()
         model.train()
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
@@ -100,6 +103,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             loss_sum += F.cross_entropy(logits.detach(), y_train[idx], reduction="sum")
             correct += (logits.argmax(1) == y_train[idx]).sum()
             bar.update(1)
+        epoch_seconds.append(time.perf_counter() - started)
         test_loss, test_acc, _ = evaluate(model, x_test, y_test)
         run.log(
             epoch + 1,
@@ -119,6 +123,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             }
         )
     bar.close()
+    if epoch_seconds:
+        run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
 
     test_loss, test_acc, predicted = evaluate(model, x_test, y_test)
     cm = confusion_matrix(y_test.cpu().numpy(), predicted.numpy(), len(data.class_names))

@@ -284,6 +284,7 @@ def _run_context(run: RunInfo) -> dict:
         "meta": {k: format_value(v) for k, v in meta.items()},
         "headline": headline,
         "summary": {k: format_value(v) for k, v in run.summary.items()} if run.summary else None,
+        "timings": {k: format_value(v) for k, v in (status.get("timings") or {}).items()},
         "curves": _curves(run),
         "figures": _figures(run),
         "config": {k: format_value(v) for k, v in settings.items()},

@@ -49,6 +49,7 @@ class Run:
         (self.dir / "checkpoints").mkdir(exist_ok=True)
         self._metrics_path = self.dir / "metrics.jsonl"
         self._metrics_path.touch()
+        self.timings: dict[str, float] = {}
 
     # -- metrics -------------------------------------------------------------------------
     def log(self, step: int, **metrics: float) -> None:
@@ -68,6 +69,11 @@ class Run:
         """Every metrics line logged so far (including before a resume)."""
         text = self._metrics_path.read_text(encoding="utf-8")
         return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def record_time(self, name: str, seconds: float) -> None:
+        """Keep a measured duration; timings go to status.json (summary.json stays
+        deterministic) and the report shows them."""
+        self.timings[name] = round(float(seconds), 6)
 
     # -- figures -------------------------------------------------------------------------
     def figure(self, name: str, fig: Any, caption: str) -> Path:
@@ -321,6 +327,7 @@ def execute(
     previous = float(status.get("elapsed_seconds") or 0.0)
 
     def close(state: str, error: str | None = None) -> None:
+        status["timings"] = {**status.get("timings", {}), **run.timings}
         status.update(
             state=state,
             error=error,
