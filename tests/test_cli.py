@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from nnlab.cli import main
 
@@ -207,6 +208,13 @@ def test_bad_input_gives_one_line_exit_2_and_leaves_nothing(case, tmp_path, shar
         actual = hashlib.sha256(gzip.decompress(before)).hexdigest()
         expected_digest = "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
         assert actual in lines[0] and expected_digest in lines[0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_asking_for_a_missing_gpu_is_a_clear_error(tmp_path, capsys):
+    assert main([*SMOKE, "--out", str(tmp_path), "--device", "cuda"]) == 2
+    assert "no CUDA GPU is available" in capsys.readouterr().err
+    assert not run_dirs(tmp_path)
 
 
 def test_diverging_loss_stops_with_a_clear_message(tmp_path, capsys):

@@ -128,7 +128,7 @@ def cmd_tour(args: argparse.Namespace) -> None:
             quiet=args.quiet,
         )
         _print_result(run_dir)
-    print(f"index: {render_index(Path(args.out))}")
+    print(f"index: {render_index(Path(args.out)).resolve()}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
