@@ -292,7 +292,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     net_logits = net.predict(X_XOR)
     net_acc = _accuracy_of_logits(net_logits, Y_XOR)
     successes = 0
-    for seed in run.progress(range(cfg.robustness_seeds), desc=f"{arch} seeds", unit="seed"):
+    for seed in run.bar(range(cfg.robustness_seeds), desc=f"{arch} seeds", unit="seed"):
         model, _ = train_xor_network(cfg.hidden, cfg.activation, cfg.lr, cfg.epochs, seed)
         successes += _accuracy_of_logits(model.predict(X_XOR), Y_XOR) == 1.0
 

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,34 +124,23 @@ class Run:
             atomic_write_bytes(self._metrics_path, "".join(lines[:n_lines]).encode("utf-8"))
 
     # -- progress ------------------------------------------------------------------------
-    def progress(
+    def bar(
         self,
-        iterable: Iterable[T],
+        iterable: Iterable[T] | None = None,
         *,
         total: int | None = None,
         desc: str = "",
         unit: str = "it",
         initial: int = 0,
-    ) -> Iterator[T]:
-        """A progress bar on stderr, off with --quiet or when stderr is not a terminal."""
-        disable = self.quiet or not sys.stderr.isatty()
-        return iter(
-            tqdm(
-                iterable,
-                total=total,
-                desc=desc,
-                unit=unit,
-                initial=initial,
-                disable=disable,
-                leave=False,
-                dynamic_ncols=True,
-            )
-        )
+    ) -> tqdm:
+        """A progress bar on stderr, off with --quiet or when stderr is not a terminal.
 
-    def bar(self, *, total: int, desc: str = "", unit: str = "it", initial: int = 0) -> tqdm:
-        """A manual progress bar (call .update(n), .set_postfix(...), .close())."""
+        Wrap an iterable (`for x in run.bar(xs)`) or drive it by hand (`.update(n)`,
+        `.set_postfix(...)`, `.close()`).
+        """
         disable = self.quiet or not sys.stderr.isatty()
         return tqdm(
+            iterable,
             total=total,
             desc=desc,
             unit=unit,
