@@ -172,6 +172,12 @@ def cmd_data(args: argparse.Namespace) -> None:
         raise UserError("some dataset files are corrupt (see above); restore or re-fetch them")
 
 
+def cmd_conv_shape(args: argparse.Namespace) -> None:
+    from nnlab.convshape import conv_shape_main
+
+    print(conv_shape_main(args.input, args.layers))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlab",
@@ -223,6 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_tour)
+
+    p = sub.add_parser(
+        "conv-shape",
+        help="print each layer's output shape, parameters and arithmetic",
+        description="e.g. nnlab conv-shape 50x50 conv:k=4,s=1,p=1 pool:k=2,s=1",
+        epilog="layers: conv:c=OUT,k=K,s=S,p=P,d=D | pool:k=K,s=S,p=P,d=D,ceil | "
+        "avgpool:k=K,s=S,p=P,ceil | fc:n=OUT (k, s, p, d: N or HxW; pool stride defaults to k)",
+    )
+    p.add_argument("input", metavar="INPUT", help="HxW or CxHxW, e.g. 50x50 or 1x28x28")
+    p.add_argument("layers", nargs="+", metavar="LAYER", help="conv:..., pool:..., fc:n=...")
+    p.set_defaults(func=cmd_conv_shape)
 
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")

@@ -1,0 +1,268 @@
+"""cnn-mnist: a small CNN whose first convolution has 40 filters (seed 001 Problem 4).
+
+Trains for 5 epochs on MNIST (or Fashion-MNIST, KMNIST, 8x8 digits), then shows the 40 learned
+first-layer filters, the test confusion matrix and the most-confused pairs, and answers
+Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with `nnlab.convshape`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nnlab.config import ExperimentConfig, param
+from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
+from nnlab.data import load_dataset
+from nnlab.errors import ConfigError
+from nnlab.experiments import Experiment
+from nnlab.models import CNN
+from nnlab.runs.run import Run
+from nnlab.training import batches, evaluate, make_optimizer, make_schedule
+from nnlab.viz import (
+    confusion_matrix,
+    confusion_matrix_figure,
+    image_grid,
+    learning_curves,
+    most_confused_pairs,
+    text_figure,
+)
+
+MISCLASSIFIED_SHOWN = 24
+
+
+@dataclass
+class Config(ExperimentConfig):
+    dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "mnist"
+    channels: tuple[int, ...] = param(
+        (40, 64), low=1, help="filters of each convolution (the seed's first layer has 40)"
+    )
+    kernels: tuple[int, ...] = param((5, 3), low=1, help="kernel size of each convolution")
+    hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
+    batchnorm: bool = True
+    dropout: float = param(0.1, low=0.0, high=0.95, help="dropout before each dense layer")
+    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
+        "adamw"
+    )
+    lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
+    weight_decay: float = param(5e-4, low=0.0)
+    label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
+    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    batch_size: int = param(128, low=1)
+    epochs: int = param(5, low=1)
+    train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
+    channels_last: bool = param(True, help="NHWC memory layout (faster convolutions on CPU)")
+
+    def check(self) -> None:
+        if len(self.channels) != len(self.kernels):
+            raise ConfigError(
+                f"channels has {len(self.channels)} entries but kernels has {len(self.kernels)}; "
+                "give one kernel size per convolution, e.g. channels=40,64 kernels=5,3"
+            )
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {"dataset": "digits", "channels": (40, 16), "hidden": (64,), "epochs": 4},
+    "quick": {},
+    "full": {"channels": (40, 64), "kernels": (5, 5), "hidden": (256,), "epochs": 15},
+}
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
+    x_train, y_train = data.x_train, data.y_train
+    if cfg.train_subset:
+        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
+    mean, std = float(x_train.mean()), float(x_train.std())
+    device = run.device
+    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+
+    def tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.as_tensor((x - mean) / std, dtype=torch.float32)
+        x = x.reshape(len(x), 1, *x.shape[1:]) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+        return (
+            x.to(device).contiguous(memory_format=layout),
+            torch.as_tensor(y, dtype=torch.long).to(device),
+        )
+
+    x_train, y_train = tensors(x_train, y_train)
+    x_test, y_test = tensors(data.x_test, data.y_test)
+
+    model = CNN(
+        x_train.shape[1:],
+        len(data.class_names),
+        cfg.channels,
+        cfg.kernels,
+        cfg.hidden,
+        cfg.dropout,
+        cfg.batchnorm,
+    ).to(device, memory_format=layout)
+    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
+    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
+    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
+    shuffle = torch.Generator().manual_seed(run.seed)
+    initial_filters = model.first_conv.weight.detach().cpu().clone()
+
+    start_epoch = 0
+    state = run.load_checkpoint()
+    if state is not None:
+        initial_filters = state["initial_filters"]
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        shuffle.set_state(state["shuffle"])
+        start_epoch = state["epoch"]
+
+    bar = run.bar(
+        total=cfg.epochs * steps_per_epoch,
+        initial=start_epoch * steps_per_epoch,
+        desc=f"{cfg.dataset} CNN",
+        unit="batch",
+    )
+    epoch_seconds = []
+    for epoch in range(start_epoch, cfg.epochs):
+        started = time.perf_counter()
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for idx in batches(len(x_train), cfg.batch_size, shuffle):
+            logits = model(x_train[idx])
+            loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            # logged without smoothing, so train and test losses are comparable
+            loss_sum += F.cross_entropy(logits.detach(), y_train[idx], reduction="sum")
+            correct += (logits.argmax(1) == y_train[idx]).sum()
+            bar.update(1)
+        epoch_seconds.append(time.perf_counter() - started)
+        test_loss, test_acc, _ = evaluate(model, x_test, y_test)
+        run.log(
+            epoch + 1,
+            train_loss=loss_sum.item() / len(x_train),
+            train_accuracy=correct.item() / len(x_train),
+            test_loss=test_loss,
+            test_accuracy=test_acc,
+        )
+        bar.set_postfix(test_acc=f"{test_acc:.4f}")
+        run.save_checkpoint(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "shuffle": shuffle.get_state(),
+                "initial_filters": initial_filters,
+                "epoch": epoch + 1,
+            }
+        )
+    bar.close()
+    if epoch_seconds:
+        run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
+
+    test_loss, test_acc, predicted = evaluate(model, x_test, y_test)
+    names = data.class_names
+    truth = y_test.cpu().numpy()
+    cm = confusion_matrix(truth, predicted.numpy(), len(names))
+    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
+    confused = most_confused_pairs(cm, names, k=5)
+    history = run.history()
+    title = f"CNN on {data.name}"
+
+    run.figure(
+        "learning_curves",
+        learning_curves(history, title=title, xlabel="epoch"),
+        "Training and test cross-entropy and accuracy per epoch.",
+    )
+    run.figure(
+        "confusion_matrix",
+        confusion_matrix_figure(cm, names, title=f"{title} (test)"),
+        "Test confusion matrix: counts (left) and row-normalised recall (right).",
+    )
+    filters = model.first_conv.weight.detach().cpu().float()
+    n_filters, in_channels, kh, kw = filters.shape
+    # how far training moved the filters from their random start (0: not at all)
+    filter_change = float((filters - initial_filters).norm() / initial_filters.norm())
+    tiles = filters.mean(dim=1) if in_channels != 3 else filters.permute(0, 2, 3, 1)
+    run.figure(
+        "first_layer_filters",
+        image_grid(
+            tiles.numpy(),
+            ncols=10,
+            title=f"The {n_filters} learned {kh}x{kw} filters of the first convolution",
+        ),
+        "First-layer convolution kernels after training, each stretched to its own range "
+        f"(black: most negative weight, white: most positive). Training moved them by "
+        f"{100 * filter_change:.0f}% of their norm from the random initialisation "
+        "(first_layer_change in the summary).",
+    )
+    wrong = np.flatnonzero(predicted.numpy() != truth)[:MISCLASSIFIED_SHOWN]
+    if len(wrong):
+        run.figure(
+            "misclassified",
+            image_grid(
+                data.x_test[wrong],
+                ncols=8,
+                titles=[f"{names[truth[i]]}\n→ {names[predicted[i]]}" for i in wrong],
+                title=f"The first {len(wrong)} misclassified test images (true → predicted)",
+                normalize=None,
+            ),
+            "Misclassified test images in test-set order, with true and predicted class.",
+        )
+    run.figure(
+        "architecture",
+        text_figure(shape_table(model.shape_rows()), f"{title}: layer shapes"),
+        "Output shape and parameters of each layer, with the convolution arithmetic "
+        "(conv parameters counted with a bias; with batch norm the conv has none and BN "
+        "has 2 per channel).",
+    )
+    answers = problem_4_1(50)
+    run.figure(
+        "conv_arithmetic",
+        text_figure(
+            problem_4_1_table(answers),
+            "Seed 001 Problem 4.1: output size of a 50x50 input",
+        ),
+        "out = floor((n + 2p - d(k-1) - 1)/s) + 1 for convolution and max-pooling (d = 1); "
+        "parameters per one-channel filter are k*k weights + 1 bias, pooling has none.",
+    )
+
+    last = history[-1]
+    return {
+        "dataset": cfg.dataset,
+        "test_accuracy": test_acc,
+        "test_loss": test_loss,
+        "train_accuracy": last["train_accuracy"],
+        "train_loss": last["train_loss"],
+        "epochs": cfg.epochs,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "first_layer_filters": list(filters.shape),
+        "first_layer_change": round(filter_change, 6),
+        "feature_shape": list(model.feature_shape),
+        "class_names": list(names),
+        "confusion_matrix": cm.tolist(),
+        "per_class_accuracy": {
+            name: round(float(r), 6) for name, r in zip(names, recall, strict=True)
+        },
+        "most_confused": confused,
+        "problem_4_1": {part: a["output"] for part, a in answers.items()},
+        "problem_4_1_parameters_per_filter": {
+            part: a["parameters_per_filter"] for part, a in answers.items()
+        },
+    }
+
+
+EXPERIMENT = Experiment(
+    name="cnn-mnist",
+    description="small CNN (40 first-layer filters): filters, confusion matrix, conv arithmetic",
+    reproduces="seed 001 Problem 4.1-4.2; Fashion-MNIST benchmark 2-conv CNN (Xiao et al. 2017)",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="test_accuracy",
+    tour={"dataset": "digits"},
+)

@@ -1,0 +1,288 @@
+"""deep-vs-shallow: MLPs of different depth with the same parameter budget (seed 002).
+
+Every network has `depth` hidden layers of one width, chosen by solving for the width whose
+parameter count is closest to `budget`, so the networks differ in shape, not in size. All are
+trained on the same data in the same batch order; their loss and accuracy curves share one
+figure, and the summary lists each one's parameter count and final accuracies.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+
+from nnlab.config import ExperimentConfig, param
+from nnlab.data import load_dataset
+from nnlab.errors import ConfigError
+from nnlab.experiments import Experiment
+from nnlab.models import MLP
+from nnlab.runs.run import Run
+from nnlab.training import batches, evaluate, make_optimizer, make_schedule
+from nnlab.viz import learning_curves, text_figure, text_table
+
+# --------------------------------------------------------------------------- the budget
+
+
+def mlp_parameters(in_features: int, hidden: Sequence[int], n_classes: int) -> int:
+    """Weights and biases of an MLP in_features → hidden... → n_classes (as `nnlab.models.MLP`)."""
+    widths = [in_features, *hidden, n_classes]
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+def width_for_budget(in_features: int, n_classes: int, depth: int, budget: int) -> int:
+    """The width w of `depth` equal hidden layers whose parameter count is closest to `budget`.
+
+    With d inputs, c classes and L = depth layers the count is
+    P(w) = (L - 1) w² + (d + c + L) w + c, so w is the positive root of P(w) = budget,
+    rounded to whichever neighbouring integer lands closer. ValueError if even w = 1 is over.
+    """
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    if mlp_parameters(in_features, [1] * depth, n_classes) > budget:
+        raise ValueError(
+            f"a budget of {budget} parameters is too small for {depth} hidden layers on "
+            f"{in_features} inputs (width 1 already needs "
+            f"{mlp_parameters(in_features, [1] * depth, n_classes)})"
+        )
+    a, b, c = depth - 1, in_features + n_classes + depth, n_classes - budget
+    root = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    candidates = {max(1, math.floor(root)), max(1, math.ceil(root))}
+    return min(
+        candidates,
+        key=lambda w: (abs(mlp_parameters(in_features, [w] * depth, n_classes) - budget), w),
+    )
+
+
+# --------------------------------------------------------------------------- the experiment
+
+
+@dataclass
+class Config(ExperimentConfig):
+    dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "fashion-mnist"
+    budget: int = param(100_000, low=1, help="parameters of every network")
+    depths: tuple[int, ...] = param((1, 2, 4), low=1, help="hidden layers of each network")
+    activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu"] = "relu"
+    dropout: float = param(0.0, low=0.0, high=0.95, help="dropout after each hidden layer")
+    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
+        "adamw"
+    )
+    lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
+    weight_decay: float = param(1e-4, low=0.0)
+    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    batch_size: int = param(128, low=1)
+    epochs: int = param(10, low=1)
+    train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
+
+    def check(self) -> None:
+        if len(self.depths) < 2 or len(set(self.depths)) != len(self.depths):
+            raise ConfigError(
+                f"depths must list two or more different depths, got {list(self.depths)}; "
+                "e.g. depths=1,2,4"
+            )
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "dataset": "digits",
+        "budget": 10_000,
+        "depths": (1, 3),
+        "epochs": 10,
+        "batch_size": 64,
+        "lr": 1e-2,
+    },
+    "quick": {},
+    "full": {"depths": (1, 2, 4, 8), "epochs": 30},
+}
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
+    x_train, y_train = data.x_train, data.y_train
+    if cfg.train_subset:
+        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
+    mean, std = float(x_train.mean()), float(x_train.std())
+    device = run.device
+
+    def tensors(x, y):
+        x = torch.as_tensor((x - mean) / std, dtype=torch.float32).reshape(len(x), -1)
+        return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
+
+    x_train, y_train = tensors(x_train, y_train)
+    x_test, y_test = tensors(data.x_test, data.y_test)
+    n_in, n_classes = x_train.shape[1], len(data.class_names)
+
+    try:
+        widths = {d: width_for_budget(n_in, n_classes, d, cfg.budget) for d in cfg.depths}
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; raise budget or lower depths") from None
+    names = [f"depth{d}" for d in cfg.depths]
+    hidden = {name: (widths[d],) * d for name, d in zip(names, cfg.depths, strict=True)}
+    models = {
+        name: MLP(n_in, hidden[name], n_classes, cfg.activation, cfg.dropout).to(device)
+        for name in names
+    }
+    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
+    optimizers = {
+        name: make_optimizer(cfg.optimizer, m.parameters(), cfg.lr, cfg.weight_decay, device)
+        for name, m in models.items()
+    }
+    schedules = {
+        name: make_schedule(cfg.schedule, opt, cfg.epochs * steps_per_epoch)
+        for name, opt in optimizers.items()
+    }
+    shuffle = torch.Generator().manual_seed(run.seed)
+
+    start_epoch = 0
+    state = run.load_checkpoint()
+    if state is not None:
+        for name in names:
+            models[name].load_state_dict(state["models"][name])
+            optimizers[name].load_state_dict(state["optimizers"][name])
+            schedules[name].load_state_dict(state["schedules"][name])
+        shuffle.set_state(state["shuffle"])
+        start_epoch = state["epoch"]
+
+    bar = run.bar(
+        total=cfg.epochs * steps_per_epoch * len(names),
+        initial=start_epoch * steps_per_epoch * len(names),
+        desc=f"{cfg.dataset} " + " vs ".join(names),
+        unit="batch",
+    )
+    seconds = {name: [] for name in names}
+    for epoch in range(start_epoch, cfg.epochs):
+        order = list(batches(len(x_train), cfg.batch_size, shuffle))  # the same for every net
+        metrics: dict[str, float] = {}
+        for name in names:
+            model, optimizer, schedule = models[name], optimizers[name], schedules[name]
+            started = time.perf_counter()
+            model.train()
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device, dtype=torch.long)
+            for idx in order:
+                logits = model(x_train[idx])
+                loss = F.cross_entropy(logits, y_train[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                loss_sum += loss.detach() * len(idx)
+                correct += (logits.argmax(1) == y_train[idx]).sum()
+                bar.update(1)
+            seconds[name].append(time.perf_counter() - started)
+            test_loss, test_acc, _ = evaluate(model, x_test, y_test)
+            metrics[f"{name}_train_loss"] = loss_sum.item() / len(x_train)
+            metrics[f"{name}_test_loss"] = test_loss
+            metrics[f"{name}_train_accuracy"] = correct.item() / len(x_train)
+            metrics[f"{name}_test_accuracy"] = test_acc
+        run.log(epoch + 1, **metrics)
+        run.save_checkpoint(
+            {
+                "models": {name: m.state_dict() for name, m in models.items()},
+                "optimizers": {name: o.state_dict() for name, o in optimizers.items()},
+                "schedules": {name: s.state_dict() for name, s in schedules.items()},
+                "shuffle": shuffle.get_state(),
+                "epoch": epoch + 1,
+            }
+        )
+    bar.close()
+    for name, values in seconds.items():
+        if values:
+            run.record_time(f"{name}_train_seconds_per_epoch", sum(values) / len(values))
+
+    history = run.history()
+    last = history[-1]
+    results = []
+    for name, depth in zip(names, cfg.depths, strict=True):
+        count = sum(p.numel() for p in models[name].parameters())
+        assert count == mlp_parameters(n_in, hidden[name], n_classes)
+        results.append(
+            {
+                "name": name,
+                "depth": depth,
+                "hidden": list(hidden[name]),
+                "parameters": count,
+                "budget_error": round((count - cfg.budget) / cfg.budget, 6),
+                "train_loss": last[f"{name}_train_loss"],
+                "train_accuracy": last[f"{name}_train_accuracy"],
+                "test_loss": last[f"{name}_test_loss"],
+                "test_accuracy": last[f"{name}_test_accuracy"],
+            }
+        )
+    counts = [r["parameters"] for r in results]
+    best = max(results, key=lambda r: (r["test_accuracy"], -r["depth"]))
+
+    run.figure(
+        "learning_curves",
+        learning_curves(
+            history,
+            groups={
+                "loss (cross-entropy)": [
+                    f"{n}_{split}_loss" for n in names for split in ("train", "test")
+                ],
+                "accuracy": [f"{n}_{split}_accuracy" for n in names for split in ("train", "test")],
+            },
+            title=f"MLPs of ~{cfg.budget:,} parameters on {data.name}: "
+            + ", ".join(f"{r['depth']}x{r['hidden'][0]}" for r in results),
+            xlabel="epoch",
+        ),
+        "Training and test loss (left) and accuracy (right) per epoch of every network; "
+        "depthN has N hidden layers, all networks have (nearly) the same parameter count.",
+    )
+    table = text_table(
+        [
+            "network",
+            "layers x width",
+            "parameters",
+            "vs budget",
+            "train acc",
+            "test acc",
+            "test loss",
+        ],
+        [
+            (
+                r["name"],
+                f"{r['depth']} x {r['hidden'][0]}",
+                f"{r['parameters']:,}",
+                f"{100 * r['budget_error']:+.2f}%",
+                f"{r['train_accuracy']:.4f}",
+                f"{r['test_accuracy']:.4f}",
+                f"{r['test_loss']:.4f}",
+            )
+            for r in results
+        ],
+    )
+    run.figure(
+        "networks",
+        text_figure(table, f"Deep vs shallow at {cfg.budget:,} parameters, {cfg.epochs} epochs"),
+        "Each network's widths, parameter count (and its distance from the budget) and final "
+        "accuracies.",
+    )
+    return {
+        "dataset": cfg.dataset,
+        "budget": cfg.budget,
+        "epochs": cfg.epochs,
+        "parameters": {r["name"]: r["parameters"] for r in results},
+        "parameter_spread": round(max(counts) / min(counts) - 1, 6),
+        "test_accuracy": {r["name"]: r["test_accuracy"] for r in results},
+        "best_network": best["name"],
+        "best_test_accuracy": best["test_accuracy"],
+        "networks": results,
+    }
+
+
+EXPERIMENT = Experiment(
+    name="deep-vs-shallow",
+    description="MLPs of equal parameter count and different depth: curves and accuracies",
+    reproduces="seed 002 'train on actual tasks' (deep vs shallow at equal parameters)",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="best_test_accuracy",
+    tour={"dataset": "digits", "budget": 10_000},
+)
