@@ -4,6 +4,7 @@
     splits = load_dataset("fashion-mnist")        # ArraySplits, images float32 in [0, 1]
     chars = load_chars36(samples_per_glyph=20)    # 0-9, A-Z; with x_val / y_val
     X, y = make_toy("spiral", n=400, noise=0.1)   # TensorFlow Playground-style 2-D sets
+    images = load_natural_images()                # (9, 256, 256) whitened like IMAGES.mat
 
 See README.md in this folder for how files are found and verified.
 """
@@ -17,6 +18,14 @@ from nnlab.data.datasets import (
     load_text,
 )
 from nnlab.data.idx import read_idx, write_idx
+from nnlab.data.natural_images import (
+    NATURAL_IMAGE_NAMES,
+    load_natural_images,
+    load_ufldl_images,
+    normalize_patches,
+    olshausen_whiten,
+    sample_patches,
+)
 from nnlab.data.registry import (
     DATASETS,
     Dataset,
@@ -33,6 +42,7 @@ from nnlab.data.toy import TOY_KINDS, make_toy
 __all__ = [
     "CLASS_NAMES",
     "DATASETS",
+    "NATURAL_IMAGE_NAMES",
     "TOY_KINDS",
     "ArraySplits",
     "Dataset",
@@ -44,10 +54,15 @@ __all__ = [
     "load_dataset",
     "load_chars36",
     "load_idx_images",
+    "load_natural_images",
     "load_text",
+    "load_ufldl_images",
     "locate",
     "make_toy",
+    "normalize_patches",
+    "olshausen_whiten",
     "read_idx",
+    "sample_patches",
     "status",
     "write_idx",
 ]

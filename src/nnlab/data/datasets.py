@@ -127,6 +127,9 @@ def load_dataset(name: str, *, download: bool = False, progress: bool = False) -
             f"{name!r} is read through chars36 (its digits and uppercase letters); "
             f"use nnlab.data.load_dataset('chars36')"
         )
+    if name in ("natural-images", "ufldl-images"):
+        func = "load_natural_images()" if name == "natural-images" else "load_ufldl_images()"
+        raise DataError(f"{name!r} is a stack of unlabelled images; use nnlab.data.{func}")
     if ds is not None and ds.origin == "generated":
         raise DataError(f"{name!r} is a 2-D toy set; use nnlab.data.make_toy({name!r})")
     if ds is not None:

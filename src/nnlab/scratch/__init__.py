@@ -59,6 +59,14 @@ from nnlab.scratch.optim import (
     StepDecay,
     get_optimizer,
 )
+from nnlab.scratch.sparse_autoencoder import (
+    SparseAutoencoderCost,
+    check_gradient,
+    initialize_parameters,
+    kl_divergence,
+    sparse_autoencoder_cost,
+    unpack,
+)
 from nnlab.scratch.train import fit, minibatches
 
 __all__ = [
@@ -78,17 +86,21 @@ __all__ = [
     "RMSprop",
     "Sequential",
     "Softmax",
+    "SparseAutoencoderCost",
     "StepDecay",
     "accuracy",
     "activation_layer",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "check_gradient",
     "fit",
     "get_activation",
     "get_loss",
     "get_optimizer",
     "gradcheck",
     "gradcheck_model",
+    "initialize_parameters",
+    "kl_divergence",
     "leaky_relu",
     "leaky_relu_deriv",
     "linear",
@@ -107,7 +119,9 @@ __all__ = [
     "softmax_cross_entropy",
     "softplus",
     "softplus_deriv",
+    "sparse_autoencoder_cost",
     "squared_error",
     "tanh",
     "tanh_deriv",
+    "unpack",
 ]
