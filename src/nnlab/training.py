@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import torch
@@ -83,3 +84,21 @@ def evaluate(
     predicted = torch.cat(predictions)
     accuracy = (predicted == y).double().mean().item()
     return total_loss / len(x), accuracy, predicted.cpu()
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Use `n` torch CPU threads inside the block (`n = 0`: leave the setting alone).
+
+    Small matrices on shared or busy cores train much faster on one thread: with two, the
+    threads spin waiting for each other whenever another process holds a core.
+    """
+    if n <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,644 @@
+"""hparam-search: grid, random and Bayesian (TPE) search with one budget (seed 003).
+
+The seed shows three ways to tune hyper-parameters: a uniform grid, random points, and
+Bayesian optimisation ("hyperparameters adaptively chosen"). Here the three search the
+same space with the same number of trials, using Optuna's ``GridSampler``,
+``RandomSampler`` and ``TPESampler`` (multivariate) on one objective:
+
+* space: learning rate log-uniform in [1e-4, 1e-1] (Adam), hidden width integer
+  log-uniform in [16, 512] (one hidden layer), dropout uniform in [0, 0.5], batch size in
+  {32, 64, 128, 256}. The grid is a small discretisation of the same space: ``grid_levels``
+  values per parameter at the centres of equal (log) bins, with product = ``budget`` --
+  by default as even as possible, extra levels to the learning rate (budget 32: 4 x 2 x 2 x 2).
+* objective: validation accuracy after a short training (``trial_epochs`` epochs on
+  ``train_size`` images; validation split disjoint from them). Initialisation, dropout and
+  batch order use the run's seed, so the objective is a deterministic function of the
+  parameters: all samplers search the same function.
+
+One search is one draw: ``repeats`` independent searches per sampler (sampler seeds seed,
+seed + 1, ...; the quick preset runs 3) give the mean best score the comparison uses. With
+the grid the searches visit the same points in another order (scores are remembered, so
+this costs nothing). After the searches, each sampler's best parameters are retrained with
+``reeval_seeds`` seeds (the first is the search's own), giving the seed-to-seed noise of
+the objective and the test accuracy of the chosen configuration. The summary says whether
+TPE >= random >= grid held and, when not, whether the differences are within that noise.
+
+Distributed search: ``--set storage=sqlite:///study.db`` keeps the studies
+(``<study>-grid``, ``<study>-random``, ``<study>-tpe``, and ``<study>-<sampler>-<k>`` for
+the further searches) in that database; run the same command (same seed and settings) in
+several processes or on several machines sharing the database and they join the studies
+(``load_if_exists``) until each holds ``budget`` trials.
+``--set workers=N`` starts N local worker processes (spawned) that share the work; without
+a storage they use ``<run dir>/study.db``. With a database, sampler seeds differ per process
+(drawn from host and process id), so the search is not reproducible; with ``workers=1``
+and the default in-memory storage it is (same seed -> identical summary). Workers run one
+torch thread each (``threads``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from nnlab import hpo
+from nnlab.config import ExperimentConfig, param
+from nnlab.data import load_dataset
+from nnlab.errors import ConfigError, UserError
+from nnlab.experiments import Experiment
+from nnlab.runs.run import Run
+from nnlab.training import torch_threads
+from nnlab.viz import text_figure, text_table
+
+LABELS = {"grid": "grid", "random": "random", "tpe": "TPE (Bayesian)"}
+COLORS = {"grid": "C0", "random": "C1", "tpe": "C2"}
+
+
+@dataclass
+class Config(ExperimentConfig):
+    dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist"] = "fashion-mnist"
+    samplers: tuple[str, ...] = param(
+        hpo.SAMPLERS, help=f"samplers to compare, from {', '.join(hpo.SAMPLERS)}"
+    )
+    budget: int = param(32, low=1, help="trials per search (the same for every sampler)")
+    repeats: int = param(
+        1, low=1, help="independent searches per sampler (sampler seeds seed, seed+1, ...)"
+    )
+    grid_levels: tuple[int, ...] = param(
+        (),
+        low=1,
+        help="grid values of lr, width, dropout, batch_size (product = budget); "
+        "empty: as even as possible",
+    )
+    train_size: int = param(10000, low=1, help="training images per trial")
+    val_size: int = param(5000, low=1, help="validation images (the objective)")
+    trial_epochs: int = param(3, low=1, help="epochs of each trial's training")
+    lr_low: float = param(1e-4, low=0.0, low_open=True)
+    lr_high: float = param(1e-1, low=0.0, low_open=True)
+    width_low: int = param(16, low=1)
+    width_high: int = param(512, low=1)
+    dropout_high: float = param(0.5, low=0.0, high=0.95)
+    batch_sizes: tuple[int, ...] = param((32, 64, 128, 256), low=1)
+    tpe_startup: int = param(8, low=1, help="random trials before TPE models the space")
+    reeval_seeds: int = param(3, low=0, help="seeds to retrain each sampler's best (0: skip)")
+    storage: str = param("", help="database URL of the studies, e.g. sqlite:///study.db")
+    study: str = param("nnlab-hparam-search", help="study name prefix in the storage")
+    workers: int = param(1, low=1, help="local worker processes")
+    threads: int = param(1, low=0, help="torch CPU threads per worker (0: torch's default)")
+
+    def check(self) -> None:
+        unknown = [s for s in self.samplers if s not in hpo.SAMPLERS]
+        if unknown or not self.samplers:
+            raise ConfigError(
+                f"unknown sampler(s) {', '.join(unknown) or '(none given)'} in 'samplers'; "
+                f"choose from {', '.join(hpo.SAMPLERS)}"
+            )
+        if len(set(self.samplers)) != len(self.samplers):
+            raise ConfigError("setting 'samplers' names a sampler twice; list each once")
+        if self.lr_low >= self.lr_high or self.width_low >= self.width_high:
+            raise ConfigError("need lr_low < lr_high and width_low < width_high")
+        if len(set(self.batch_sizes)) != len(self.batch_sizes) or not self.batch_sizes:
+            raise ConfigError("setting 'batch_sizes' must list distinct batch sizes")
+        if self.grid_levels:
+            if len(self.grid_levels) != 4:
+                raise ConfigError(
+                    "setting 'grid_levels' needs 4 numbers: lr, width, dropout, batch_size"
+                )
+            if math.prod(self.grid_levels) != self.budget:
+                raise ConfigError(
+                    f"grid_levels {','.join(map(str, self.grid_levels))} make "
+                    f"{math.prod(self.grid_levels)} grid points but budget is {self.budget}; "
+                    "the grid must use the same budget as the other samplers"
+                )
+            if self.grid_levels[3] > len(self.batch_sizes):
+                raise ConfigError(
+                    f"grid_levels asks for {self.grid_levels[3]} batch sizes; "
+                    f"batch_sizes has only {len(self.batch_sizes)}"
+                )
+        if self.storage and "://" not in self.storage:
+            raise ConfigError(
+                f"setting 'storage' must be a database URL such as sqlite:///study.db; "
+                f"got {self.storage!r}"
+            )
+        if not self.study.strip():
+            raise ConfigError("setting 'study' must not be empty")
+
+    def space(self) -> hpo.SearchSpace:
+        return hpo.SearchSpace(
+            lr=(self.lr_low, self.lr_high),
+            width=(self.width_low, self.width_high),
+            dropout=(0.0, self.dropout_high),
+            batch_sizes=self.batch_sizes,
+        )
+
+    def levels(self) -> tuple[int, ...]:
+        return self.grid_levels or hpo.balanced_levels(self.budget, len(self.batch_sizes))
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "dataset": "digits",
+        "budget": 8,
+        "train_size": 1000,
+        "val_size": 347,
+        "trial_epochs": 2,
+        "width_high": 128,
+        "tpe_startup": 4,
+        "reeval_seeds": 2,
+    },
+    "quick": {"repeats": 3},
+    "full": {
+        "budget": 64,
+        "repeats": 3,
+        "train_size": 50000,
+        "val_size": 10000,
+        "trial_epochs": 10,
+    },
+}
+
+
+def best_so_far(values: list[float]) -> list[float]:
+    return [float(v) for v in np.maximum.accumulate(values)] if values else []
+
+
+def best_so_far_figure(searches: dict[str, list[list[dict]]], budget: int, title: str) -> Figure:
+    """Best score so far against trial number: one colour per sampler, a thin line per
+    search and (with several searches) their mean as a thick line."""
+    fig = Figure(figsize=(7.8, 4.8), layout="constrained")
+    ax = fig.subplots()
+    firsts, tops, longest = [], [], budget
+    for name, runs in searches.items():
+        curves = [best_so_far([t["value"] for t in ts]) for ts in runs if ts]
+        if not curves:
+            continue
+        several = len(curves) > 1
+        for ts, curve in zip([ts for ts in runs if ts], curves, strict=True):
+            x = np.arange(1, len(curve) + 1)
+            ax.step(
+                x,
+                100 * np.array(curve),
+                where="post",
+                color=COLORS[name],
+                lw=1.0 if several else 2.0,
+                alpha=0.45 if several else 1.0,
+                label=None if several else f"{LABELS[name]}: best {100 * curve[-1]:.2f}%",
+            )
+            ax.plot(x, [100 * t["value"] for t in ts], "o", color=COLORS[name], ms=2.5, alpha=0.3)
+            firsts.append(curve[0])
+            tops.append(curve[-1])
+            longest = max(longest, len(curve))
+        if several:
+            n = min(len(c) for c in curves)
+            mean = np.mean([c[:n] for c in curves], axis=0)
+            ax.step(
+                np.arange(1, n + 1),
+                100 * mean,
+                where="post",
+                color=COLORS[name],
+                lw=2.5,
+                label=f"{LABELS[name]}: mean of {len(curves)} searches, "
+                f"final {100 * mean[-1]:.2f}%",
+            )
+    if tops:  # from the worst first trial, but at most 12 points below the best
+        top = max(tops)
+        low = max(min(firsts), top - 0.12)
+        ax.set_ylim(
+            100 * (low - 0.05 * (top - low) - 0.003), 100 * (top + 0.1 * (top - low) + 0.003)
+        )
+    ax.set_xlim(0.5, longest + 0.5)
+    ax.set_xlabel("trial number (in the order the trials were started)")
+    ax.set_ylabel("best validation accuracy so far (%)")
+    ax.set_title(title, fontsize="medium")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def explored_figure(trials: dict[str, list[dict]], space: hpo.SearchSpace, title: str) -> Figure:
+    """Learning rate vs width of every trial, coloured by its score; one panel per sampler."""
+    n = len(trials)
+    fig = Figure(figsize=(4.3 * n + 1.2, 4.3), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True)[0]
+    values = [t["value"] for ts in trials.values() for t in ts]
+    vmax = max(values, default=1.0)
+    vmin = float(np.percentile(values, 10)) if values else 0.0  # diverged runs don't set the scale
+    norm = Normalize(vmin=min(vmin, vmax - 1e-3), vmax=vmax)
+    sizes = {b: 14 + 14 * i for i, b in enumerate(sorted(space.batch_sizes))}
+    mappable = None
+    for ax, (name, ts) in zip(axes, trials.items(), strict=True):
+        order = sorted(ts, key=lambda t: t["value"])  # best drawn on top
+        if order:
+            mappable = ax.scatter(
+                [t["params"]["lr"] for t in order],
+                [t["params"]["width"] for t in order],
+                c=[t["value"] for t in order],
+                s=[sizes.get(t["params"]["batch_size"], 20) for t in order],
+                cmap="viridis",
+                norm=norm,
+                edgecolors="k",
+                linewidths=0.3,
+            )
+            best = order[-1]
+            ax.scatter(
+                [best["params"]["lr"]],
+                [best["params"]["width"]],
+                marker="*",
+                s=320,
+                facecolors="none",
+                edgecolors="red",
+                linewidths=1.5,
+                label="best",
+            )
+            ax.legend(loc="upper left", fontsize="small")
+        ax.set_xscale("log")
+        ax.set_yscale("log", base=2)
+        ax.set_xlim(space.lr[0] / 1.3, space.lr[1] * 1.3)
+        ax.set_ylim(space.width[0] / 1.2, space.width[1] * 1.2)
+        ax.set_title(f"{LABELS[name]} ({len(ts)} trials)")
+        ax.set_xlabel("learning rate (Adam, log scale)")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("hidden width (units, log scale)")
+    if mappable is not None:
+        fig.colorbar(mappable, ax=list(axes), label="validation accuracy", shrink=0.9)
+    fig.suptitle(title)
+    return fig
+
+
+def verdict(
+    results: list[dict[str, Any]], noise: float | None, repeats: int = 1
+) -> tuple[bool | None, str]:
+    """Whether TPE >= random >= grid held for the (mean over searches) best validation
+    accuracy (None if a sampler is missing), and why."""
+    by = {r["sampler"]: r["mean_best"] for r in results}
+    what = f"mean best of {repeats} searches" if repeats > 1 else "best validation accuracy"
+    text = ", ".join(f"{LABELS[s]} {100 * v:.2f}%" for s, v in by.items())
+    if not {"grid", "random", "tpe"} <= set(by):
+        return None, f"{what}: {text}"
+    holds = by["tpe"] >= by["random"] >= by["grid"]
+    spread = max(by.values()) - min(by.values())
+    noise_text = (
+        f"; retraining one configuration with other seeds moves its score by "
+        f"{100 * noise:.2f} points (standard deviation)"
+        if noise is not None
+        else ""
+    )
+    within = noise is not None and spread < 2 * noise
+    if holds:
+        why = f"TPE >= random >= grid holds ({what}): {text}{noise_text}"
+        if within:
+            why += (
+                f" -- but the spread of the three ({100 * spread:.2f} points) is within "
+                "twice that noise, so the order is not significant"
+            )
+        return True, why
+    order = " >= ".join(LABELS[s] for s in sorted(by, key=lambda s: -by[s]))
+    why = f"TPE >= random >= grid does not hold ({what}): {text}, order {order}{noise_text}"
+    if within:
+        why += (
+            f". The spread ({100 * spread:.2f} points) is within twice that noise: with this "
+            "budget every sampler reaches the broad plateau of this space (Adam with lr "
+            "near 1e-3 and a wide enough layer), and which one lands highest is luck"
+        )
+    else:
+        why += (
+            ". With a small budget TPE spends its first trials at random and has few "
+            "model-guided trials"
+            + ("; a single search per sampler is one draw" if repeats == 1 else "")
+        )
+    return False, why
+
+
+def study_name(cfg: Config, sampler: str, k: int) -> str:
+    return f"{cfg.study}-{sampler}" + (f"-{k}" if k else "")
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    plural = "s" if len(cfg.samplers) > 1 else ""
+    optuna = hpo.require_optuna(f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}")
+    data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
+    n = len(data.x_train)
+    if cfg.train_size + cfg.val_size > n:
+        raise ConfigError(
+            f"train_size {cfg.train_size} + val_size {cfg.val_size} exceeds the {n} training "
+            f"images of {cfg.dataset}; lower them"
+        )
+    order = np.random.default_rng([run.seed, 7]).permutation(n)
+    train_idx, val_idx = order[cfg.val_size : cfg.val_size + cfg.train_size], order[: cfg.val_size]
+    x_fit = data.x_train[train_idx]
+    mean, std = float(x_fit.mean()), float(x_fit.std())
+
+    def rows(x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(((x - mean) / std).reshape(len(x), -1), dtype=np.float32)
+
+    space, levels = cfg.space(), cfg.levels()
+    objective = hpo.Objective(
+        rows(x_fit),
+        data.y_train[train_idx].astype(np.int64),
+        rows(data.x_train[val_idx]),
+        data.y_train[val_idx].astype(np.int64),
+        n_classes=len(data.class_names),
+        epochs=cfg.trial_epochs,
+        seed=run.seed,
+        space=space,
+    )
+    x_test, y_test = rows(data.x_test), data.y_test.astype(np.int64)
+    settings = {"dataset": cfg.dataset, **hpo.settings_of(objective, cfg.budget, levels)}
+
+    storage_url = cfg.storage
+    if cfg.workers > 1 and not storage_url:
+        storage_url = f"sqlite:///{(run.dir / 'study.db').resolve()}"
+    # one search = one study: every sampler, `repeats` times with sampler seeds seed + k
+    searches = [(s, k) for s in cfg.samplers for k in range(cfg.repeats)]
+
+    trials: dict[str, list[dict]] = {}  # by study name
+    seconds: dict[str, float] = {}
+    state = run.load_checkpoint()
+    if state is not None:
+        trials, seconds = state["trials"], state["seconds"]
+    todo = [(s, k) for s, k in searches if study_name(cfg, s, k) not in trials]
+
+    before = hpo.quiet_optuna()
+    bar = run.bar(
+        total=len(searches) * cfg.budget,
+        initial=(len(searches) - len(todo)) * cfg.budget,
+        desc=f"{data.name} search",
+        unit="trial",
+    )
+    storage = hpo.make_storage(storage_url)
+    try:
+        with warnings.catch_warnings(), torch_threads(cfg.threads):
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            if cfg.workers == 1:
+                if storage is not None:
+                    objective.worker = hpo.worker_id()
+                for name, k in todo:
+                    started = time.perf_counter()
+                    # reproducible in memory; with a shared database every process draws
+                    # its own points
+                    seed = run.seed + k
+                    if storage is not None:
+                        seed = hpo.sampler_seed(seed, f"{hpo.worker_id()}/{name}")
+                    sampler = hpo.make_sampler(name, seed, space, levels, cfg.tpe_startup)
+                    study = hpo.open_study(
+                        storage, study_name(cfg, name, k), sampler, {**settings, "sampler": name}
+                    )
+                    remaining = cfg.budget - hpo.count_trials(study)
+                    bar.update(cfg.budget - max(remaining, 0))
+                    hpo.optimize(
+                        study,
+                        objective,
+                        remaining,
+                        cfg.budget,
+                        callback=lambda study, trial: bar.update(1),
+                    )
+                    trials[study.study_name] = hpo.completed_trials(study)
+                    seconds[f"{name}"] = seconds.get(name, 0.0) + time.perf_counter() - started
+                    run.save_checkpoint({"trials": trials, "seconds": seconds})
+            else:
+                started = time.perf_counter()
+                studies = {
+                    (s, k): hpo.open_study(
+                        storage, study_name(cfg, s, k), None, {**settings, "sampler": s}
+                    )
+                    for s, k in todo
+                }
+                split = {
+                    key: hpo.shares(cfg.budget - hpo.count_trials(st), cfg.workers)
+                    for key, st in studies.items()
+                }
+                jobs = [
+                    hpo.WorkerJob(
+                        objective=objective,
+                        storage=storage_url,
+                        tasks=[
+                            (s, study_name(cfg, s, k), split[s, k][i], run.seed + k)
+                            for s, k in todo
+                        ],
+                        budget=cfg.budget,
+                        space=space,
+                        levels=levels,
+                        startup_trials=cfg.tpe_startup,
+                        settings=settings,
+                        threads=max(cfg.threads, 1),
+                    )
+                    for i in range(cfg.workers)
+                ]
+                done_before = bar.n
+
+                def poll() -> None:
+                    count = sum(len(hpo.completed_trials(st)) for st in studies.values())
+                    bar.update(max(0, done_before + count - bar.n))
+
+                hpo.run_workers(jobs, poll)
+                for st in studies.values():
+                    trials[st.study_name] = hpo.completed_trials(st)
+                seconds["all_samplers"] = time.perf_counter() - started
+                run.save_checkpoint({"trials": trials, "seconds": seconds})
+    finally:
+        bar.close()
+        optuna.logging.set_verbosity(before)
+    for name, s in seconds.items():
+        run.record_time(f"search_{name}_seconds", s)
+
+    runs = {s: [trials[study_name(cfg, s, k)] for k in range(cfg.repeats)] for s in cfg.samplers}
+    # log every trial (after the last checkpoint, so a resumed run logs them again): step =
+    # position in the search; the first search's score and the mean best-so-far
+    for name, per_search in runs.items():
+        curves = [best_so_far([t["value"] for t in ts]) for ts in per_search]
+        n_steps = min(len(c) for c in curves)
+        for i in range(n_steps):
+            run.log(
+                i + 1,
+                **{
+                    f"{name}_score": per_search[0][i]["value"],
+                    f"{name}_best": float(np.mean([c[i] for c in curves])),
+                },
+            )
+
+    # retrain each sampler's best with several seeds: noise of the objective, test accuracy
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with torch_threads(cfg.threads):
+        for name, per_search in runs.items():
+            if not all(per_search):
+                raise UserError(
+                    f"a {name} study has no completed trial; check the workers' errors, "
+                    "or use another --set study=NAME"
+                )
+            bests = [max(ts, key=lambda t: t["value"]) for ts in per_search]  # ties: earlier
+            k_best = max(range(len(bests)), key=lambda k: bests[k]["value"])
+            best = bests[k_best]
+            workers: dict[str, int] = {}
+            for ts in per_search:
+                for t in ts:
+                    workers[t["worker"]] = workers.get(t["worker"], 0) + 1
+            values = np.array([b["value"] for b in bests])
+            r: dict[str, Any] = {
+                "sampler": name,
+                "best_value": best["value"],
+                "best_params": best["params"],
+                "best_trial": per_search[k_best].index(best) + 1,
+                "mean_best": float(values.mean()),
+                "n_trials": sum(len(ts) for ts in per_search),
+                "trials_per_worker": sorted(workers.values(), reverse=True),
+            }
+            if cfg.repeats > 1:
+                r.update(
+                    best_search=k_best,
+                    best_per_search=[float(v) for v in values],
+                    std_best=float(values.std(ddof=1)),
+                    trials_per_search=[len(ts) for ts in per_search],
+                )
+            if cfg.reeval_seeds:
+                outcomes = [
+                    objective.train(best["params"], run.seed + j, x_test, y_test)
+                    for j in range(cfg.reeval_seeds)
+                ]
+                val = np.array([x["val_accuracy"] for x in outcomes])
+                test = np.array([x["test_accuracy"] for x in outcomes])
+                r.update(
+                    reeval_val_accuracies=[float(v) for v in val],
+                    reeval_test_accuracies=[float(v) for v in test],
+                    reeval_val_mean=float(val.mean()),
+                    reeval_val_std=float(val.std(ddof=1)) if len(val) > 1 else None,
+                    reeval_test_mean=float(test.mean()),
+                    reeval_test_std=float(test.std(ddof=1)) if len(test) > 1 else None,
+                    test_accuracy=float(test[0]),
+                )
+            results.append(r)
+    run.record_time("reeval_seconds", time.perf_counter() - started)
+
+    stds = [r["reeval_val_std"] for r in results if r.get("reeval_val_std") is not None]
+    noise = float(np.mean(stds)) if stds else None
+    holds, why = verdict(results, noise, cfg.repeats)
+    top = max(results, key=lambda r: r["best_value"])
+
+    setup = (
+        f"{data.name}, {len(train_idx)} train / {len(val_idx)} val images, "
+        f"{cfg.trial_epochs} epochs per trial, {cfg.budget} trials per search"
+    )
+    run.figure(
+        "learning_curves",
+        best_so_far_figure(runs, cfg.budget, f"Best validation accuracy so far\n({setup})"),
+        "Best validation accuracy found so far against the trial number, one colour per "
+        "sampler (same space, same budget"
+        + (
+            f"; thin lines: each of {cfg.repeats} searches, thick: their mean"
+            if cfg.repeats > 1
+            else ""
+        )
+        + "); dots are the individual trials (the axis is zoomed on the best-so-far curves, "
+        "so poor trials fall below it).",
+    )
+    pooled = {s: [t for ts in per_search for t in ts] for s, per_search in runs.items()}
+    run.figure(
+        "explored_points",
+        explored_figure(
+            pooled,
+            space,
+            f"Explored points coloured by validation accuracy, marker size by batch size ({setup})",
+        ),
+        "Every trial's learning rate and hidden width"
+        + (f" (all {cfg.repeats} searches)" if cfg.repeats > 1 else "")
+        + ", coloured by its validation accuracy (one colour scale; the worst 10% saturate at "
+        "the bottom), marker size by batch size; the red star is the sampler's best. Dropout "
+        "is not shown, so grid points that differ only in dropout or batch size overlap.",
+    )
+    table_rows = []
+    for r in results:
+        p = r["best_params"]
+        reeval = (
+            f"{100 * r['reeval_val_mean']:.2f} ± {100 * (r['reeval_val_std'] or 0):.2f}"
+            if "reeval_val_mean" in r
+            else "-"
+        )
+        table_rows.append(
+            (
+                LABELS[r["sampler"]],
+                r["n_trials"],
+                f"{100 * r['best_value']:.2f}",
+                f"{100 * r['mean_best']:.2f}"
+                + (f" ± {100 * r['std_best']:.2f}" if "std_best" in r else ""),
+                f"{p['lr']:.2g}",
+                p["width"],
+                f"{p['dropout']:.2f}",
+                p["batch_size"],
+                reeval,
+                f"{100 * r['test_accuracy']:.2f}" if "test_accuracy" in r else "-",
+            )
+        )
+    lines = text_table(
+        (
+            "sampler",
+            "trials",
+            "best val %",
+            f"mean best of {cfg.repeats}",
+            "lr",
+            "width",
+            "dropout",
+            "batch",
+            f"val % over {cfg.reeval_seeds} seeds",
+            "test %",
+        ),
+        table_rows,
+    )
+    lines += [
+        "",
+        f"grid: {levels[0]} lr x {levels[1]} width x {levels[2]} dropout x "
+        f"{levels[3]} batch = {math.prod(levels)} points",
+    ]
+    words, line = why.split(), ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > max(70, len(lines[0])):
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    run.figure(
+        "search_table",
+        text_figure(lines, f"Best configuration per sampler ({setup})"),
+        "Best validation accuracy per sampler (over all its searches) and its parameters; "
+        "the mean (± standard deviation) of the searches' best; the best configuration "
+        "retrained with several seeds (mean ± standard deviation of validation accuracy) "
+        "and its test accuracy (search seed).",
+    )
+    return {
+        "best_val_accuracy": top["best_value"],
+        "best_sampler": top["sampler"],
+        **{f"best_val_accuracy_{r['sampler']}": r["best_value"] for r in results},
+        **{f"mean_best_val_accuracy_{r['sampler']}": r["mean_best"] for r in results},
+        "tpe_ge_random_ge_grid": holds,
+        "verdict": why,
+        "noise_std": noise,
+        "results": results,
+        "grid": space.grid(levels),
+        "grid_levels": list(levels),
+        "budget": cfg.budget,
+        "repeats": cfg.repeats,
+        "total_trials": sum(r["n_trials"] for r in results),
+        "storage": "in-memory" if not storage_url else storage_url.split(":", 1)[0],
+        "workers": cfg.workers,
+        "dataset": cfg.dataset,
+        "n_train": len(train_idx),
+        "n_val": len(val_idx),
+        "trial_epochs": cfg.trial_epochs,
+    }
+
+
+EXPERIMENT = Experiment(
+    name="hparam-search",
+    description="grid vs random vs TPE search (Optuna) with one budget; shared studies",
+    reproduces="seed 003 (hyper-parameter tuning: grid, random, Bayesian optimisation)",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="best_val_accuracy",
+    tour={"dataset": "digits", "train_size": 1000, "val_size": 347, "trial_epochs": 5},
+)

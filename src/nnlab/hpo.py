@@ -1,0 +1,392 @@
+"""Hyper-parameter search with Optuna: one search space, grid / random / TPE samplers, and
+worker processes sharing a study through a database.
+
+    objective = Objective(x_train, y_train, x_val, y_val, n_classes=10, epochs=3, seed=0)
+    sampler = make_sampler("tpe", seed=0, space=objective.space)
+    study = open_study(None, "demo", sampler, settings={})  # None: in memory
+    optimize(study, objective, n_trials=32, budget=32)
+
+The objective trains ``MLP(in, (width,), n_classes, dropout)`` with Adam for a few epochs
+and returns the validation accuracy. It is a deterministic function of the parameters
+(fixed seed for initialisation, dropout and batch order), so every sampler searches the
+same function and differences between samplers are not training noise.
+
+Workers (`run_workers`) are separate processes (multiprocessing, spawn); each opens the
+shared storage itself, runs its share of the trials and tags them with the user attribute
+``worker``. The budget is shared: shares add up to the trials still missing, and every
+worker also stops once the study holds ``budget`` trials (`MaxTrialsCallback`), so other
+processes (or machines) may join the same study. Optuna is optional: `require_optuna`
+raises a one-line `UserError` when it is missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import socket
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nnlab.errors import UserError
+from nnlab.models import MLP
+from nnlab.training import batches, evaluate, make_optimizer
+
+SAMPLERS = ("grid", "random", "tpe")
+PARAMS = ("lr", "width", "dropout", "batch_size")
+
+
+def require_optuna(what: str = "hparam-search") -> Any:
+    """Import Optuna, or raise a one-line UserError that says how to install it."""
+    try:
+        import optuna
+    except ImportError:
+        raise UserError(f"{what} needs Optuna: pip install 'nnlab[hpo]'") from None
+    return optuna
+
+
+# --------------------------------------------------------------------------- search space
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Learning rate (log-uniform), hidden width (integer, log-uniform), dropout (uniform)
+    and batch size (categorical)."""
+
+    lr: tuple[float, float] = (1e-4, 1e-1)
+    width: tuple[int, int] = (16, 512)
+    dropout: tuple[float, float] = (0.0, 0.5)
+    batch_sizes: tuple[int, ...] = (32, 64, 128, 256)
+
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        """Draw one point through an Optuna trial (any sampler, grid included)."""
+        return {
+            "lr": trial.suggest_float("lr", *self.lr, log=True),
+            "width": trial.suggest_int("width", *self.width, log=True),
+            "dropout": trial.suggest_float("dropout", *self.dropout),
+            "batch_size": trial.suggest_categorical("batch_size", list(self.batch_sizes)),
+        }
+
+    def grid(self, levels: Sequence[int]) -> dict[str, list]:
+        """A small discretisation of the same space: `levels[i]` values of parameter i (in
+        PARAMS order) at the centres of equal bins (log bins for lr and width)."""
+        k_lr, k_width, k_drop, k_batch = levels
+
+        def centres(lo: float, hi: float, k: int) -> np.ndarray:
+            return lo + (hi - lo) * (np.arange(k) + 0.5) / k
+
+        log_lr = centres(math.log10(self.lr[0]), math.log10(self.lr[1]), k_lr)
+        log_w = centres(math.log2(self.width[0]), math.log2(self.width[1]), k_width)
+        n = len(self.batch_sizes)
+        return {
+            "lr": [float(f"{10**v:.3g}") for v in log_lr],
+            "width": sorted({int(round(2**v)) for v in log_w}),
+            "dropout": [round(float(v), 4) for v in centres(*self.dropout, k_drop)],
+            "batch_size": [self.batch_sizes[int((i + 0.5) * n / k_batch)] for i in range(k_batch)],
+        }
+
+
+def balanced_levels(budget: int, max_batch_levels: int = 4) -> tuple[int, ...]:
+    """Grid levels (lr, width, dropout, batch size) whose product is exactly `budget`, as
+    even as possible; extra levels go to the learning rate first."""
+    divisors = [d for d in range(1, budget + 1) if budget % d == 0]
+    best = None
+    for a, b, c in itertools.product(divisors, repeat=3):
+        if budget % (a * b * c):
+            continue
+        d = budget // (a * b * c)
+        if d > max_batch_levels:
+            continue
+        t = (a, b, c, d)
+        key = (max(t), -min(t), tuple(-x for x in t))
+        if best is None or key < best[0]:
+            best = (key, t)
+    assert best is not None  # (budget, 1, 1, 1) always qualifies
+    return best[1]
+
+
+# --------------------------------------------------------------------------- objective
+
+
+@dataclass
+class Objective:
+    """Validation accuracy of an MLP trained briefly with Adam (an Optuna objective).
+
+    Arrays are NumPy (cheap to pickle to worker processes); `x_*` are flattened and
+    normalised float32 rows."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    n_classes: int
+    epochs: int
+    seed: int
+    space: SearchSpace = field(default_factory=SearchSpace)
+    worker: str = "main"
+    memo: dict = field(default_factory=dict, repr=False)
+    """Scores already computed in this process (the objective is deterministic)."""
+
+    def __call__(self, trial: Any) -> float:
+        params = self.space.suggest(trial)
+        trial.set_user_attr("worker", self.worker)
+        key = tuple(params[k] for k in PARAMS)
+        if key not in self.memo:
+            self.memo[key] = self.train(params)["val_accuracy"]
+        return self.memo[key]
+
+    def train(
+        self,
+        params: dict[str, Any],
+        seed: int | None = None,
+        x_test: np.ndarray | None = None,
+        y_test: np.ndarray | None = None,
+    ) -> dict[str, float]:
+        """Train with `params` (and `seed`, default the objective's); validation (and test)
+        accuracy."""
+        seed = self.seed if seed is None else seed
+        x, y = torch.from_numpy(self.x_train), torch.from_numpy(self.y_train)
+        torch.manual_seed(seed)
+        model = MLP(x.shape[1], (int(params["width"]),), self.n_classes, "relu", params["dropout"])
+        optimizer = make_optimizer("adam", model.parameters(), params["lr"])
+        shuffle = torch.Generator().manual_seed(seed)
+        for _ in range(self.epochs):
+            model.train()
+            for idx in batches(len(x), int(params["batch_size"]), shuffle):
+                loss = F.cross_entropy(model(x[idx]), y[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+        out = {
+            "val_accuracy": evaluate(
+                model, torch.from_numpy(self.x_val), torch.from_numpy(self.y_val)
+            )[1]
+        }
+        if x_test is not None and y_test is not None:
+            out["test_accuracy"] = evaluate(
+                model, torch.from_numpy(x_test), torch.from_numpy(y_test)
+            )[1]
+        return out
+
+
+# --------------------------------------------------------------------------- studies
+
+
+def make_sampler(
+    name: str,
+    seed: int,
+    space: SearchSpace,
+    levels: Sequence[int] = (),
+    startup_trials: int = 10,
+) -> Any:
+    """An Optuna sampler by name: `grid` (over `space.grid(levels)`), `random` or `tpe`."""
+    optuna = require_optuna()
+    if name == "grid":
+        return optuna.samplers.GridSampler(space.grid(levels), seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "tpe":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(
+                n_startup_trials=startup_trials, seed=seed, multivariate=True
+            )
+    raise UserError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+
+
+def make_storage(url: str | None) -> Any:
+    """None for Optuna's in-memory storage; an RDBStorage for a database URL (sqlite waits up
+    to 60 s for a lock held by another worker)."""
+    if not url:
+        return None
+    optuna = require_optuna()
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    except Exception as exc:  # bad URL, missing driver, unwritable file...
+        raise UserError(f"cannot open study storage {url!r}: {exc}".splitlines()[0]) from None
+
+
+def open_study(storage: Any, name: str, sampler: Any, settings: dict[str, Any]) -> Any:
+    """Create the study or join it (`load_if_exists`); refuse one made with other settings."""
+    optuna = require_optuna()
+    study = optuna.create_study(
+        storage=storage,
+        study_name=name,
+        sampler=sampler,
+        direction="maximize",
+        load_if_exists=True,
+    )
+    wanted = json.loads(json.dumps(settings))
+    found = study.user_attrs.get("nnlab_settings")
+    if found is None:
+        study.set_user_attr("nnlab_settings", wanted)
+    elif found != wanted:
+        diff = ", ".join(
+            f"{k} {found.get(k)!r} (wanted {wanted.get(k)!r})"
+            for k in sorted(set(found) | set(wanted))
+            if found.get(k) != wanted.get(k)
+        )
+        raise UserError(
+            f"study {name!r} in the storage was made with other settings: {diff}; "
+            "use another --set study=NAME or the same settings"
+        )
+    return study
+
+
+def count_trials(study: Any) -> int:
+    """Trials in the study in any state (running ones count: they are taken)."""
+    return len(study.get_trials(deepcopy=False))
+
+
+def completed_trials(study: Any) -> list[dict[str, Any]]:
+    """Completed trials as plain data, by trial number."""
+    optuna = require_optuna()
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return [
+        {
+            "number": t.number,
+            "value": float(t.value),
+            "params": dict(t.params),
+            "worker": str(t.user_attrs.get("worker", "?")),
+        }
+        for t in sorted(done, key=lambda t: t.number)
+    ]
+
+
+def optimize(
+    study: Any,
+    objective: Callable[[Any], float],
+    n_trials: int,
+    budget: int,
+    callback: Callable[[Any, Any], None] | None = None,
+) -> None:
+    """Run up to `n_trials` trials, stopping early once the study holds `budget` trials."""
+    optuna = require_optuna()
+    if n_trials <= 0:
+        return
+    callbacks = [optuna.study.MaxTrialsCallback(budget, states=None)]
+    if callback is not None:
+        callbacks.append(callback)
+    study.optimize(objective, n_trials=n_trials, callbacks=callbacks)
+
+
+def shares(total: int, workers: int) -> list[int]:
+    """`total` trials split over `workers` as evenly as possible (earlier workers first)."""
+    total = max(0, total)
+    return [total // workers + (i < total % workers) for i in range(workers)]
+
+
+# --------------------------------------------------------------------------- workers
+
+
+@dataclass
+class WorkerJob:
+    """What one worker process does: for each (sampler, study name, trials, seed) in
+    `tasks`, join the study in `storage` and run that many trials (fewer if the budget
+    fills), its sampler seeded from the task's seed and the worker's identity."""
+
+    objective: Objective
+    storage: str
+    tasks: list[tuple[str, str, int, int]]
+    budget: int
+    space: SearchSpace
+    levels: tuple[int, ...]
+    startup_trials: int
+    settings: dict[str, Any]
+    threads: int = 1
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def sampler_seed(seed: int, worker: str) -> int:
+    """A sampler seed per worker: workers of one study must not draw the same points."""
+    return int(np.random.SeedSequence([seed, *worker.encode()]).generate_state(1)[0])
+
+
+def quiet_optuna() -> Any:
+    """Optuna logs only warnings and errors; returns the previous verbosity."""
+    optuna = require_optuna()
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return before
+
+
+def worker_main(job: WorkerJob) -> None:
+    """Entry point of a worker process (also usable in-process)."""
+    optuna = require_optuna()
+    quiet_optuna()
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    if job.threads > 0:
+        torch.set_num_threads(job.threads)
+    me = worker_id()
+    job.objective.worker = me
+    storage = make_storage(job.storage)
+    for sampler_name, study_name, n_trials, task_seed in job.tasks:
+        seed = sampler_seed(task_seed, f"{me}/{sampler_name}")
+        sampler = make_sampler(sampler_name, seed, job.space, job.levels, job.startup_trials)
+        study = open_study(storage, study_name, sampler, {**job.settings, "sampler": sampler_name})
+        remaining = job.budget - count_trials(study)
+        optimize(study, job.objective, min(n_trials, remaining), job.budget)
+
+
+def run_workers(
+    jobs: Sequence[WorkerJob],
+    poll: Callable[[], None] | None = None,
+    interval: float = 0.5,
+) -> None:
+    """Run each job in its own spawned process; call `poll()` while they work; raise if a
+    worker fails (the others are stopped)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=worker_main, args=(job,), daemon=True) for job in jobs]
+    try:
+        for p in procs:
+            p.start()
+        while any(p.is_alive() for p in procs):
+            if poll is not None:
+                poll()
+            time.sleep(interval)
+            failed = [i for i, p in enumerate(procs) if p.exitcode not in (None, 0)]
+            if failed:
+                i = failed[0]
+                raise RuntimeError(
+                    f"hyper-parameter search worker {i} exited with code {procs[i].exitcode}"
+                )
+        failed = [i for i, p in enumerate(procs) if p.exitcode != 0]
+        if failed:
+            i = failed[0]
+            raise RuntimeError(
+                f"hyper-parameter search worker {i} exited with code {procs[i].exitcode}"
+            )
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+        if poll is not None:
+            poll()
+
+
+def settings_of(objective: Objective, budget: int, levels: Sequence[int]) -> dict[str, Any]:
+    """What must agree between processes joining one study."""
+    return {
+        "space": asdict(objective.space),
+        "epochs": objective.epochs,
+        "seed": objective.seed,
+        "n_train": len(objective.y_train),
+        "n_val": len(objective.y_val),
+        "budget": budget,
+        "grid_levels": list(levels),
+    }
