@@ -102,3 +102,52 @@ def torch_threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def flat_tensors(data, train_subset: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """(x_train, y_train, x_test, y_test) of an `ArraySplits`: images flattened to vectors and
+    standardised with the training set's mean and std; the first `train_subset` training
+    examples only, when it is non-zero."""
+    x_train, y_train = data.x_train, data.y_train
+    if train_subset:
+        x_train, y_train = x_train[:train_subset], y_train[:train_subset]
+    mean, std = float(x_train.mean()), float(x_train.std())
+
+    def tensors(x, y):
+        x = torch.as_tensor((x - mean) / std, dtype=torch.float32).reshape(len(x), -1)
+        return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
+
+    return (*tensors(x_train, y_train), *tensors(data.x_test, data.y_test))
+
+
+def train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    label_smoothing: float = 0.0,
+    on_batch=None,
+) -> tuple[float, float]:
+    """One shuffled pass of cross-entropy training, the schedule stepped per batch.
+
+    Returns the mean training loss (without label smoothing, so it compares with a test loss)
+    and the training accuracy, both measured on the fly in train mode.
+    """
+    model.train()
+    loss_sum = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    for idx in batches(len(x), batch_size, generator):
+        logits = model(x[idx])
+        loss = F.cross_entropy(logits, y[idx], label_smoothing=label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        loss_sum += F.cross_entropy(logits.detach(), y[idx], reduction="sum")
+        correct += (logits.argmax(1) == y[idx]).sum()
+        if on_batch is not None:
+            on_batch()
+    return loss_sum.item() / len(x), correct.item() / len(x)

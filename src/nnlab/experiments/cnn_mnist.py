@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
@@ -22,7 +21,7 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import CNN
 from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, make_schedule
+from nnlab.training import evaluate, make_optimizer, make_schedule, train_epoch
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -126,26 +125,23 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     epoch_seconds = []
     for epoch in range(start_epoch, cfg.epochs):
         started = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            logits = model(x_train[idx])
-            loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            # logged without smoothing, so train and test losses are comparable
-            loss_sum += F.cross_entropy(logits.detach(), y_train[idx], reduction="sum")
-            correct += (logits.argmax(1) == y_train[idx]).sum()
-            bar.update(1)
+        train_loss, train_acc = train_epoch(
+            model,
+            optimizer,
+            schedule,
+            x_train,
+            y_train,
+            cfg.batch_size,
+            shuffle,
+            cfg.label_smoothing,
+            on_batch=lambda: bar.update(1),
+        )
         epoch_seconds.append(time.perf_counter() - started)
         test_loss, test_acc, _ = evaluate(model, x_test, y_test)
         run.log(
             epoch + 1,
-            train_loss=loss_sum.item() / len(x_train),
-            train_accuracy=correct.item() / len(x_train),
+            train_loss=train_loss,
+            train_accuracy=train_acc,
             test_loss=test_loss,
             test_accuracy=test_acc,
         )

@@ -23,7 +23,7 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, make_schedule
+from nnlab.training import batches, evaluate, flat_tensors, make_optimizer, make_schedule
 from nnlab.viz import learning_curves, text_figure, text_table
 
 # --------------------------------------------------------------------------- the budget
@@ -103,18 +103,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    x_train, y_train = data.x_train, data.y_train
-    if cfg.train_subset:
-        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
-    mean, std = float(x_train.mean()), float(x_train.std())
     device = run.device
-
-    def tensors(x, y):
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32).reshape(len(x), -1)
-        return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
-
-    x_train, y_train = tensors(x_train, y_train)
-    x_test, y_test = tensors(data.x_test, data.y_test)
+    x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)
     n_in, n_classes = x_train.shape[1], len(data.class_names)
 
     try:

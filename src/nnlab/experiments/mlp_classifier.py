@@ -7,14 +7,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
-import torch.nn.functional as F
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
 from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, make_schedule
+from nnlab.training import (
+    evaluate,
+    flat_tensors,
+    make_optimizer,
+    make_schedule,
+    train_epoch,
+)
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -50,18 +55,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    x_train, y_train = data.x_train, data.y_train
-    if cfg.train_subset:
-        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
-    mean, std = float(x_train.mean()), float(x_train.std())
     device = run.device
-
-    def tensors(x, y):
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32).reshape(len(x), -1)
-        return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
-
-    x_train, y_train = tensors(x_train, y_train)
-    x_test, y_test = tensors(data.x_test, data.y_test)
+    x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)
 
     model = MLP(
         x_train.shape[1], cfg.hidden, len(data.class_names), cfg.activation, cfg.dropout
@@ -89,26 +84,23 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     epoch_seconds = []
     for epoch in range(start_epoch, cfg.epochs):
         started = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            logits = model(x_train[idx])
-            loss = F.cross_entropy(logits, y_train[idx], label_smoothing=cfg.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            # logged without smoothing, so train and test losses are comparable
-            loss_sum += F.cross_entropy(logits.detach(), y_train[idx], reduction="sum")
-            correct += (logits.argmax(1) == y_train[idx]).sum()
-            bar.update(1)
+        train_loss, train_acc = train_epoch(
+            model,
+            optimizer,
+            schedule,
+            x_train,
+            y_train,
+            cfg.batch_size,
+            shuffle,
+            cfg.label_smoothing,
+            on_batch=lambda: bar.update(1),
+        )
         epoch_seconds.append(time.perf_counter() - started)
         test_loss, test_acc, _ = evaluate(model, x_test, y_test)
         run.log(
             epoch + 1,
-            train_loss=loss_sum.item() / len(x_train),
-            train_accuracy=correct.item() / len(x_train),
+            train_loss=train_loss,
+            train_accuracy=train_acc,
             test_loss=test_loss,
             test_accuracy=test_acc,
         )

@@ -51,7 +51,14 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
-from nnlab.training import OPTIMIZERS, batches, evaluate, make_optimizer, torch_threads
+from nnlab.training import (
+    OPTIMIZERS,
+    batches,
+    evaluate,
+    flat_tensors,
+    make_optimizer,
+    torch_threads,
+)
 from nnlab.viz import text_figure, text_table
 
 DEFAULT_LRS: dict[str, float] = {
@@ -254,18 +261,8 @@ def curves_figure(
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    x_train, y_train = data.x_train, data.y_train
-    if cfg.train_subset:
-        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
-    mean, std = float(x_train.mean()), float(x_train.std())
     device = run.device
-
-    def tensors(x, y):
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32).reshape(len(x), -1)
-        return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
-
-    x_train, y_train = tensors(x_train, y_train)
-    x_test, y_test = tensors(data.x_test, data.y_test)
+    x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)
     lrs = cfg.learning_rates()
 
     # one initialisation, copied into every optimizer's model
