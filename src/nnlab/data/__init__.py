@@ -10,6 +10,7 @@ See README.md in this folder for how files are found and verified.
 """
 
 from nnlab.data.chars36 import load_chars36
+from nnlab.data.cifar10 import CIFAR10_CLASSES, load_cifar10
 from nnlab.data.datasets import (
     CLASS_NAMES,
     ArraySplits,
@@ -40,6 +41,7 @@ from nnlab.data.registry import (
 from nnlab.data.toy import TOY_KINDS, make_toy
 
 __all__ = [
+    "CIFAR10_CLASSES",
     "CLASS_NAMES",
     "DATASETS",
     "NATURAL_IMAGE_NAMES",
@@ -53,6 +55,7 @@ __all__ = [
     "fetch",
     "load_dataset",
     "load_chars36",
+    "load_cifar10",
     "load_idx_images",
     "load_natural_images",
     "load_text",

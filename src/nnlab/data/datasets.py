@@ -107,8 +107,9 @@ def _load_digits() -> ArraySplits:
 
 
 def load_dataset(name: str, *, download: bool = False, progress: bool = False) -> ArraySplits:
-    """Load an image classification dataset: "mnist", "fashion-mnist", "kmnist", "digits" or
-    "chars36" (with its default options; see `nnlab.data.chars36.load_chars36`).
+    """Load an image classification dataset: "mnist", "fashion-mnist", "kmnist", "digits",
+    "cifar10" (images (N, 32, 32, 3)) or "chars36" (with its default options; see
+    `nnlab.data.chars36.load_chars36`).
 
     Files are found (and with `download=True` fetched) and verified by the registry;
     DataError if they are missing or corrupt.
@@ -117,6 +118,10 @@ def load_dataset(name: str, *, download: bool = False, progress: bool = False) -
         from nnlab.data.chars36 import load_chars36  # chars36 imports this module
 
         return load_chars36(download=download, progress=progress)
+    if name == "cifar10":
+        from nnlab.data.cifar10 import load_cifar10
+
+        return load_cifar10(download=download, progress=progress)
     if name == "digits":
         return _load_digits()
     if name in CLASS_NAMES:
@@ -134,7 +139,7 @@ def load_dataset(name: str, *, download: bool = False, progress: bool = False) -
         raise DataError(f"{name!r} is a 2-D toy set; use nnlab.data.make_toy({name!r})")
     if ds is not None:
         raise DataError(f"{name!r} is a text dataset; use nnlab.data.load_text({name!r})")
-    choices = ", ".join([*CLASS_NAMES, "chars36"])
+    choices = ", ".join([*CLASS_NAMES, "chars36", "cifar10"])
     raise DataError(f"unknown image dataset {name!r}; choose one of: {choices}")
 
 
