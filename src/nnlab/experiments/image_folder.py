@@ -1,0 +1,316 @@
+"""image-folder: train a CNN on any directory of class sub-folders (seed 004 Q6.1.4, Q6.2).
+
+`--set root=DIR` points at `DIR/<class>/<images>`. Images are resized to image_size x
+image_size with Pillow, a stratified validation split (val_fraction of every class, seeded) is
+held out, and training uses random horizontal flips and padded random crops. The summary has
+the validation accuracy per class; the report the confusion matrix and learning curves.
+
+Demo mode: with `demo=true` (the smoke preset and `nnlab tour` set it) and no root, a synthetic
+3-class folder of circles, squares and triangles is drawn into the run directory and used.
+
+`--set pretrained=resnet18` (or squeezenet1_1) fine-tunes an ImageNet torchvision model
+instead of training the small CNN: it needs the optional `vision` extra
+(`pip install 'nnlab[vision]'`) and the weights cached under TORCH_HOME (or a network).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nnlab.config import ExperimentConfig, param
+from nnlab.errors import ConfigError, UserError
+from nnlab.experiments import Experiment
+from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
+from nnlab.models import CNN
+from nnlab.runs.run import Run
+from nnlab.training import batches, evaluate, make_optimizer, make_schedule
+from nnlab.viz import (
+    confusion_matrix,
+    confusion_matrix_figure,
+    image_grid,
+    learning_curves,
+    most_confused_pairs,
+)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+PRETRAINED = ("resnet18", "squeezenet1_1")
+
+
+@dataclass
+class Config(ExperimentConfig):
+    root: str = param("", help="folder of class sub-folders (required unless demo=true)")
+    demo: bool = param(False, help="no root: draw a synthetic circles/squares/triangles folder")
+    image_size: int = param(32, low=8, help="images are resized to image_size x image_size")
+    val_fraction: float = param(0.2, low=0.0, high=0.9, help="held out from every class")
+    augment: bool = param(True, help="random horizontal flips and padded random crops")
+    crop_padding: int = param(4, low=0, help="zero padding before the random crop")
+    pretrained: Literal["none", "resnet18", "squeezenet1_1"] = "none"
+    channels: tuple[int, ...] = param((32, 64, 64), low=1, help="filters of each convolution")
+    kernels: tuple[int, ...] = param((3, 3, 3), low=1, help="kernel size of each convolution")
+    hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
+    dropout: float = param(0.2, low=0.0, high=0.95)
+    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
+        "adamw"
+    )
+    lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
+    weight_decay: float = param(5e-4, low=0.0)
+    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    batch_size: int = param(64, low=1)
+    epochs: int = param(15, low=1)
+    demo_per_class: int = param(40, low=2, help="images per class of the demo folder")
+
+    def check(self) -> None:
+        if len(self.channels) != len(self.kernels):
+            raise ConfigError(
+                f"channels has {len(self.channels)} entries but kernels has {len(self.kernels)}; "
+                "give one kernel size per convolution, e.g. channels=32,64 kernels=3,3"
+            )
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "demo": True,
+        "channels": (16, 32),
+        "kernels": (3, 3),
+        "hidden": (32,),
+        "epochs": 10,
+        "batch_size": 16,
+        "demo_per_class": 60,
+    },
+    "quick": {},
+    "full": {
+        "image_size": 64,
+        "channels": (32, 64, 128, 128),
+        "kernels": (3, 3, 3, 3),
+        "epochs": 40,
+    },
+}
+
+
+def pretrained_model(name: str, n_classes: int) -> nn.Module:
+    """An ImageNet torchvision model with its last layer replaced for `n_classes`.
+
+    Raises a one-line UserError when torchvision or the cached weights are missing."""
+    try:
+        import torchvision  # noqa: F401
+        from torchvision import models
+    except ImportError:
+        raise UserError(
+            f"pretrained={name} needs torchvision: pip install 'nnlab[vision]' "
+            "and cached weights (TORCH_HOME)"
+        ) from None
+    try:
+        model = getattr(models, name)(weights="DEFAULT")
+    except Exception as exc:  # no cached weights and no network, a corrupt file, ...
+        raise UserError(
+            f"pretrained={name}: cannot load its ImageNet weights ({type(exc).__name__}); "
+            "download them once online or put them in $TORCH_HOME/hub/checkpoints"
+        ) from None
+    if name == "resnet18":
+        model.fc = nn.Linear(model.fc.in_features, n_classes)
+    else:  # squeezenet1_1: the classifier is a 1x1 convolution to 1000 channels
+        model.classifier[1] = nn.Conv2d(512, n_classes, kernel_size=1)
+        model.num_classes = n_classes
+    return model
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    if cfg.pretrained != "none":
+        # fail before reading any images when torchvision is missing
+        try:
+            import torchvision  # noqa: F401
+        except ImportError:
+            raise UserError(
+                f"pretrained={cfg.pretrained} needs torchvision: pip install 'nnlab[vision]' "
+                "and cached weights (TORCH_HOME)"
+            ) from None
+    root = cfg.root
+    if not root:
+        if not cfg.demo:
+            raise ConfigError(
+                "image-folder needs a folder of class sub-folders: pass --set root=DIR "
+                "(or --set demo=true for a synthetic shapes folder)"
+            )
+        root = str(
+            make_shapes_folder(run.dir / "demo_shapes", per_class=cfg.demo_per_class, seed=run.seed)
+        )
+    folder = scan(root, min_classes=2)
+    names = folder.class_names
+    train_idx, val_idx = stratified_split(folder.labels, cfg.val_fraction, run.seed)
+    if len(val_idx) == 0:
+        raise ConfigError(
+            "the validation split is empty: raise val_fraction or add images to every class"
+        )
+
+    bar = run.bar(total=len(folder.paths), desc="loading images", unit="img")
+    images = load_images(folder.paths, cfg.image_size, progress=bar)
+    bar.close()
+    labels = torch.as_tensor(folder.labels)
+    if cfg.pretrained != "none":
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    else:
+        mean = images[train_idx].mean(dim=(0, 2, 3), keepdim=True)
+        std = images[train_idx].std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
+    device = run.device
+    x = ((images - mean) / std).to(device)
+    y = labels.to(device)
+    tr, va = torch.as_tensor(train_idx), torch.as_tensor(val_idx)
+    x_train, y_train, x_val, y_val = x[tr], y[tr], x[va], y[va]
+
+    if cfg.pretrained != "none":
+        model = pretrained_model(cfg.pretrained, len(names))
+    else:
+        model = CNN(
+            x_train.shape[1:],
+            len(names),
+            cfg.channels,
+            cfg.kernels,
+            cfg.hidden,
+            cfg.dropout,
+            batchnorm=True,
+        )
+    model = model.to(device)
+    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
+    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
+    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
+    shuffle = torch.Generator().manual_seed(run.seed)
+    augmenter = torch.Generator().manual_seed(run.seed + 1)
+
+    start_epoch = 0
+    state = run.load_checkpoint()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        shuffle.set_state(state["shuffle"])
+        augmenter.set_state(state["augmenter"])
+        start_epoch = state["epoch"]
+
+    bar = run.bar(
+        total=cfg.epochs * steps_per_epoch,
+        initial=start_epoch * steps_per_epoch,
+        desc=f"image-folder {cfg.pretrained if cfg.pretrained != 'none' else 'CNN'}",
+        unit="batch",
+    )
+    epoch_seconds = []
+    for epoch in range(start_epoch, cfg.epochs):
+        started = time.perf_counter()
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for idx in batches(len(x_train), cfg.batch_size, shuffle):
+            xb = x_train[idx]
+            if cfg.augment:
+                xb = augment(xb, augmenter, flip=True, pad=cfg.crop_padding)
+            logits = model(xb)
+            loss = F.cross_entropy(logits, y_train[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.argmax(1) == y_train[idx]).sum()
+            bar.update(1)
+        epoch_seconds.append(time.perf_counter() - started)
+        val_loss, val_acc, _ = evaluate(model, x_val, y_val, batch_size=256)
+        run.log(
+            epoch + 1,
+            train_loss=loss_sum.item() / len(x_train),
+            train_accuracy=correct.item() / len(x_train),
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+        )
+        bar.set_postfix(val_acc=f"{val_acc:.4f}")
+        run.save_checkpoint(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "shuffle": shuffle.get_state(),
+                "augmenter": augmenter.get_state(),
+                "epoch": epoch + 1,
+            }
+        )
+    bar.close()
+    if epoch_seconds:
+        run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
+
+    val_loss, val_acc, predicted = evaluate(model, x_val, y_val, batch_size=256)
+    truth = y_val.cpu().numpy()
+    cm = confusion_matrix(truth, predicted.numpy(), len(names))
+    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
+    history = run.history()
+    title = f"{cfg.pretrained if cfg.pretrained != 'none' else 'CNN'} on {folder.root.name}"
+    run.figure(
+        "learning_curves",
+        learning_curves(history, title=title, xlabel="epoch"),
+        "Training (augmented) and validation cross-entropy and accuracy per epoch.",
+    )
+    run.figure(
+        "confusion_matrix",
+        confusion_matrix_figure(cm, list(names), title=f"{title} (validation)"),
+        "Validation confusion matrix: counts (left) and row-normalised recall (right); "
+        "the diagonal of the right panel is the per-class accuracy.",
+    )
+    shown = train_idx[:: max(1, len(train_idx) // 16)][:16]
+    if cfg.augment:
+        sample = augment(
+            images[torch.as_tensor(shown)], torch.Generator().manual_seed(0), True, cfg.crop_padding
+        )
+    else:
+        sample = images[torch.as_tensor(shown)]
+    run.figure(
+        "training_samples",
+        image_grid(
+            sample.permute(0, 2, 3, 1).numpy(),
+            ncols=8,
+            titles=[names[folder.labels[i]] for i in shown],
+            title=f"Training images at {cfg.image_size}x{cfg.image_size}"
+            + (" with flips and crops" if cfg.augment else ""),
+            normalize=None,
+        ),
+        "A sample of resized training images as the network sees them (before normalisation).",
+    )
+
+    last = history[-1] if history else {}
+    counts = np.bincount(folder.labels, minlength=len(names))
+    return {
+        "root": str(folder.root),
+        "demo": not cfg.root,
+        "pretrained": cfg.pretrained,
+        "val_accuracy": val_acc,
+        "val_loss": val_loss,
+        "train_accuracy": last.get("train_accuracy"),
+        "train_loss": last.get("train_loss"),
+        "epochs": cfg.epochs,
+        "images": len(folder.paths),
+        "train_images": len(train_idx),
+        "val_images": len(val_idx),
+        "images_per_class": {n: int(c) for n, c in zip(names, counts, strict=True)},
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "class_names": list(names),
+        "confusion_matrix": cm.tolist(),
+        "per_class_accuracy": {n: round(float(r), 6) for n, r in zip(names, recall, strict=True)},
+        "most_confused": most_confused_pairs(cm, list(names), k=3),
+    }
+
+
+EXPERIMENT = Experiment(
+    name="image-folder",
+    description="CNN (or fine-tuned resnet18/squeezenet) on any folder of class sub-folders",
+    reproduces="seed 004 Q6.1.4 and Q6.2 (train on an image folder; fine-tune a pretrained net)",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="val_accuracy",
+    tour={"demo": True, "epochs": 10, "demo_per_class": 60},
+)

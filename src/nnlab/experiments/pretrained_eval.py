@@ -1,0 +1,383 @@
+"""pretrained-eval: top-1 / top-5 accuracy of a classifier on an image folder or a video
+(seed 004 Q6.3).
+
+`--set source=DIR` is a folder of class sub-folders whose names are the true labels (matched
+case-insensitively to the model's class names, or given as class indices); a folder of loose
+images, or `--set source=clip.mp4` (every frame, read with imageio when installed), is evaluated
+without labels unless `--set label=NAME` names the class of every image or frame. The summary
+has top-1 and top-5 accuracy and the most frequent predicted labels.
+
+The model is a torchvision ImageNet model by name (`--set model=resnet18`: needs the optional
+`vision` extra and cached weights under TORCH_HOME) or a local file, `--set model=path.pt`:
+a TorchScript archive (`torch.jit.save`), or a `torch.save`d dict with `state_dict` and `cnn`
+(the keyword arguments of `nnlab.models.CNN`), loaded with weights_only. Class names of a local
+model come from `--set classes=FILE` (one per line), the file's `class_names`, or the sorted
+sub-folder names of the source.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from nnlab.config import ExperimentConfig, param
+from nnlab.errors import ConfigError, DataError, UserError
+from nnlab.experiments import Experiment
+from nnlab.imagefolder import is_image, load_image, make_shapes_folder, scan
+from nnlab.models import CNN
+from nnlab.runs.run import Run
+from nnlab.viz import image_grid
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".mpeg")
+LOCAL_SUFFIXES = (".pt", ".pth", ".ts", ".jit")
+TOP_SHOWN = 10
+
+
+@dataclass
+class Config(ExperimentConfig):
+    model: str = param(
+        "resnet18", help="torchvision model name, or a local TorchScript/state-dict file (.pt)"
+    )
+    source: str = param("", help="folder of class sub-folders, folder of images, or a video file")
+    label: str = param("", help="true class of every image/frame (videos, loose images)")
+    classes: str = param("", help="text file of class names, one a line (local models)")
+    image_size: int = param(224, low=1, help="images and frames are resized to this square")
+    normalize: Literal["auto", "imagenet", "none"] = param(
+        "auto", help="auto: ImageNet mean/std for torchvision models, none for local files"
+    )
+    batch_size: int = param(32, low=1)
+    max_frames: int = param(0, low=0, help="stop a video after this many frames (0: all)")
+    demo: bool = param(False, help="no source: a shapes folder and a small CNN, untrained")
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {"demo": True, "image_size": 32, "batch_size": 16},
+    "quick": {},
+    "full": {"batch_size": 64},
+}
+
+
+def is_local(model: str) -> bool:
+    return model.lower().endswith(LOCAL_SUFFIXES) or "/" in model or Path(model).is_file()
+
+
+def missing_vision(name: str) -> UserError:
+    return UserError(
+        f"model={name} needs torchvision: pip install 'nnlab[vision]' and cached weights "
+        "(TORCH_HOME), or pass a local model file: --set model=path.pt"
+    )
+
+
+def torchvision_model(name: str) -> tuple[nn.Module, list[str]]:
+    """An ImageNet model and its 1000 category names; one-line UserErrors when missing."""
+    try:
+        from torchvision import models
+    except ImportError:
+        raise missing_vision(name) from None
+    try:
+        weights = models.get_model_weights(name).DEFAULT
+    except (ValueError, KeyError):
+        raise ConfigError(
+            f"torchvision has no model {name!r} with pretrained weights "
+            "(e.g. resnet18, squeezenet1_1, mobilenet_v3_small)"
+        ) from None
+    try:
+        model = models.get_model(name, weights=weights)
+    except Exception as exc:  # offline without cached weights, corrupt download, ...
+        raise UserError(
+            f"model={name}: cannot load its ImageNet weights ({type(exc).__name__}); download "
+            "them once online or put them in $TORCH_HOME/hub/checkpoints"
+        ) from None
+    return model, list(weights.meta["categories"])
+
+
+def local_model(path: Path) -> tuple[nn.Module, list[str] | None]:
+    """A TorchScript archive, or a weights_only dict {"state_dict", "cnn", "class_names"?}."""
+    if not path.is_file():
+        raise DataError(f"model file {path} does not exist")
+    try:
+        return torch.jit.load(str(path), map_location="cpu"), None
+    except RuntimeError:
+        pass  # not TorchScript: try a plain state-dict file
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DataError(
+            f"cannot load {path} as TorchScript or with weights_only ({type(exc).__name__})"
+        ) from None
+    if not isinstance(saved, dict) or "state_dict" not in saved or "cnn" not in saved:
+        raise DataError(
+            f"{path} is a state dict without its architecture: save a dict with 'state_dict' "
+            "and 'cnn' (nnlab.models.CNN keyword arguments), or a TorchScript archive"
+        )
+    model = CNN(**saved["cnn"])
+    model.load_state_dict(saved["state_dict"])
+    names = saved.get("class_names")
+    return model, list(names) if names else None
+
+
+@dataclass
+class Source:
+    """Images to classify: uint8 (N, S, S, 3) frames, their true label names (or None), and a
+    description."""
+
+    images: np.ndarray
+    truth: list[str | None]
+    kind: str
+    folder_classes: list[str]
+
+
+def read_source(cfg: Config, source: Path, progress) -> Source:
+    size = cfg.image_size
+    if source.is_file():
+        if source.suffix.lower() not in VIDEO_SUFFIXES:
+            if is_image(source):
+                img = load_image(source, size)[None]
+                return Source(img, [cfg.label or None], "image", [])
+            raise DataError(f"{source} is neither an image folder nor a video ({VIDEO_SUFFIXES})")
+        return read_video(cfg, source, progress)
+    if not source.is_dir():
+        raise DataError(f"source {source} does not exist")
+    loose = sorted(p for p in source.iterdir() if is_image(p))
+    has_classes = any(p.is_dir() and not p.name.startswith(".") for p in source.iterdir())
+    if has_classes and not loose:
+        folder = scan(source)
+        paths = list(folder.paths)
+        truth: list[str | None] = [folder.class_names[i] for i in folder.labels]
+        classes = list(folder.class_names)
+        kind = "folder"
+    else:
+        if not loose:
+            raise DataError(f"{source} holds no images")
+        paths, truth, classes, kind = loose, [cfg.label or None] * len(loose), [], "images"
+    progress.reset(total=len(paths))
+    frames = np.empty((len(paths), size, size, 3), dtype=np.uint8)
+    for i, path in enumerate(paths):
+        frames[i] = load_image(path, size)
+        progress.update(1)
+    return Source(frames, truth, kind, classes)
+
+
+def read_video(cfg: Config, path: Path, progress) -> Source:
+    try:
+        import imageio.v3 as iio
+    except ImportError:
+        raise UserError(
+            "reading videos needs imageio (a scikit-image dependency): pip install imageio "
+            "imageio-ffmpeg"
+        ) from None
+    from PIL import Image
+
+    frames = []
+    try:
+        for frame in iio.imiter(path):
+            rgb = Image.fromarray(np.asarray(frame)[..., :3] if frame.ndim == 3 else frame)
+            rgb = rgb.convert("RGB").resize((cfg.image_size, cfg.image_size))
+            frames.append(np.asarray(rgb, dtype=np.uint8))
+            progress.update(1)
+            if cfg.max_frames and len(frames) >= cfg.max_frames:
+                break
+    except Exception as exc:
+        raise DataError(
+            f"cannot read video {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+            "for mp4 and similar install imageio-ffmpeg or av"
+        ) from None
+    if not frames:
+        raise DataError(f"video {path} has no frames")
+    return Source(np.stack(frames), [cfg.label or None] * len(frames), "video", [])
+
+
+def class_index(truth: list[str | None], names: list[str]) -> np.ndarray:
+    """Index of each true label among the model's class names (-1: unlabelled); a label
+    matches a name case-insensitively (spaces and underscores alike) or is an index."""
+
+    def key(s: str) -> str:
+        return s.strip().lower().replace("_", " ")
+
+    lookup = {key(n): i for i, n in enumerate(names)}
+    out = np.full(len(truth), -1, dtype=np.int64)
+    unknown = set()
+    for i, t in enumerate(truth):
+        if t is None:
+            continue
+        if key(t) in lookup:
+            out[i] = lookup[key(t)]
+        elif t.isdigit() and int(t) < len(names):
+            out[i] = int(t)
+        else:
+            unknown.add(t)
+    if unknown:
+        raise DataError(
+            f"label(s) {', '.join(sorted(unknown)[:5])} are not among the model's "
+            f"{len(names)} classes (e.g. {', '.join(names[:3])}); name folders after classes"
+        )
+    return out
+
+
+def topk_correct(logits: torch.Tensor, target: torch.Tensor, k: int) -> torch.Tensor:
+    """Bool per row: is the target among the k largest logits (k capped at the class count)."""
+    top = logits.topk(min(k, logits.shape[1]), dim=1).indices
+    return (top == target[:, None]).any(dim=1)
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    if not cfg.source and not cfg.demo:
+        raise ConfigError(
+            "pretrained-eval needs images: pass --set source=DIR (class sub-folders) or a video"
+        )
+    names: list[str] | None = None
+    demo_model = False
+    if cfg.demo and not cfg.source:
+        source = make_shapes_folder(run.dir / "demo_shapes", per_class=10, seed=run.seed)
+        torchvision_name = None
+    elif is_local(cfg.model):
+        torchvision_name = None
+    else:
+        torchvision_name = cfg.model
+    # the model first: a missing extra is reported before any image is read
+    if cfg.demo and not cfg.source:
+        torch.manual_seed(run.seed)
+        model = CNN((3, cfg.image_size, cfg.image_size), 3, (8,), (3,), (16,))
+        names, demo_model = ["circle", "square", "triangle"], True
+        kind = "demo CNN (untrained)"
+    elif torchvision_name is None:
+        model, names = local_model(Path(cfg.model).expanduser())
+        kind = f"local {Path(cfg.model).name}"
+    else:
+        model, names = torchvision_model(torchvision_name)
+        kind = f"torchvision {torchvision_name}"
+    if cfg.classes:
+        path = Path(cfg.classes).expanduser()
+        if not path.is_file():
+            raise DataError(f"classes file {path} does not exist")
+        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if cfg.source:
+        source = Path(cfg.source).expanduser()
+
+    bar = run.bar(desc="reading images", unit="img")
+    data = read_source(cfg, Path(source), bar)
+    bar.close()
+    if names is None:
+        if not data.folder_classes:
+            raise ConfigError(
+                "the local model has no class names: pass --set classes=FILE (one per line)"
+            )
+        names = data.folder_classes
+    target = torch.as_tensor(class_index(data.truth, names))
+
+    normalize = cfg.normalize
+    if normalize == "auto":
+        normalize = "imagenet" if torchvision_name else "none"
+    x_all = torch.from_numpy(data.images).permute(0, 3, 1, 2).float().div_(255.0)
+    if normalize == "imagenet":
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        x_all = (x_all - mean) / std
+
+    model = model.to(run.device).eval()
+    n = len(x_all)
+    predicted = np.empty(n, dtype=np.int64)
+    top1 = np.zeros(n, dtype=bool)
+    top5 = np.zeros(n, dtype=bool)
+    confidence = np.empty(n, dtype=np.float64)
+    bar = run.bar(total=n, desc=f"evaluating {kind}", unit="img")
+    with torch.no_grad():
+        for step, start in enumerate(range(0, n, cfg.batch_size), 1):
+            end = min(start + cfg.batch_size, n)
+            logits = model(x_all[start:end].to(run.device)).float().cpu()
+            if logits.ndim != 2 or logits.shape[1] != len(names):
+                raise DataError(
+                    f"the model gives outputs of shape {tuple(logits.shape)}, but there are "
+                    f"{len(names)} class names"
+                )
+            probs = logits.softmax(dim=1)
+            conf, pred = probs.max(dim=1)
+            predicted[start:end] = pred.numpy()
+            confidence[start:end] = conf.numpy()
+            t = target[start:end]
+            labelled = t >= 0
+            top1[start:end] = (topk_correct(logits, t.clamp_min(0), 1) & labelled).numpy()
+            top5[start:end] = (topk_correct(logits, t.clamp_min(0), 5) & labelled).numpy()
+            seen = int((target[:end] >= 0).sum())
+            metrics = {"images": float(end)}
+            if seen:
+                metrics |= {
+                    "running_top1": float(top1[:end].sum() / seen),
+                    "running_top5": float(top5[:end].sum() / seen),
+                }
+            run.log(step, **metrics)
+            bar.update(end - start)
+    bar.close()
+
+    labelled = (target >= 0).numpy()
+    n_labelled = int(labelled.sum())
+    top1_acc = float(top1.sum() / n_labelled) if n_labelled else None
+    top5_acc = float(top5.sum() / n_labelled) if n_labelled else None
+    counts = collections.Counter(predicted.tolist()).most_common(TOP_SHOWN)
+    frequent = [{"label": names[i], "count": c, "fraction": round(c / n, 6)} for i, c in counts]
+
+    fig = Figure(figsize=(7, 0.4 * len(frequent) + 1.2))
+    ax = fig.subplots()
+    ax.barh([f["label"] for f in frequent][::-1], [f["count"] for f in frequent][::-1])
+    ax.set_xlabel(f"{data.kind} items predicted (of {n})")
+    ax.set_title(f"Most frequent top-1 predictions of {kind}")
+    fig.tight_layout()
+    run.figure(
+        "frequent_predictions",
+        fig,
+        f"The {len(frequent)} most frequent top-1 labels over all {n} {data.kind} items.",
+    )
+    shown = np.linspace(0, n - 1, min(n, 16)).round().astype(int)
+    titles = []
+    for i in shown:
+        mark = "" if target[i] < 0 else (" ✓" if top1[i] else (" (top5)" if top5[i] else " ✗"))
+        titles.append(f"{names[predicted[i]][:14]} {confidence[i]:.2f}{mark}")
+    run.figure(
+        "sample_predictions",
+        image_grid(data.images[shown], ncols=8, titles=titles, title=kind, normalize=None),
+        "Evenly spaced images or frames with the top-1 label and its softmax probability; "
+        "✓ top-1 correct, (top5) only top-5 correct, ✗ wrong.",
+    )
+
+    per_class: dict[str, float] = {}
+    for c in sorted(set(target[labelled].tolist())):
+        rows = target.numpy() == c
+        per_class[names[c]] = round(float(top1[rows].mean()), 6)
+    return {
+        "model": kind,
+        "demo_model": demo_model,
+        "source": str(source),
+        "source_kind": data.kind,
+        "images": n,
+        "labelled": n_labelled,
+        "classes": len(names),
+        "top1_accuracy": top1_acc,
+        "top5_accuracy": top5_acc,
+        "top1_correct": int(top1.sum()),
+        "top5_correct": int(top5.sum()),
+        "per_class_top1": per_class,
+        "most_frequent_predictions": frequent,
+        "mean_confidence": round(float(confidence.mean()), 6),
+        "normalize": normalize,
+    }
+
+
+EXPERIMENT = Experiment(
+    name="pretrained-eval",
+    description="top-1/top-5 accuracy of a pretrained (torchvision or local) model on images",
+    reproduces="seed 004 Q6.3 (evaluate a pretrained ImageNet network on images and video)",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="top1_accuracy",
+    tour={"demo": True, "image_size": 32},
+)
