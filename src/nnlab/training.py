@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 
 import torch
@@ -151,3 +152,81 @@ def train_epoch(
         if on_batch is not None:
             on_batch()
     return loss_sum.item() / len(x), correct.item() / len(x)
+
+
+def fit_classifier(
+    run,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    label_smoothing: float = 0.0,
+    desc: str = "",
+    extra_state: dict | None = None,
+) -> dict:
+    """Train for `epochs` through a run: resume from its checkpoint, log train/test loss and
+    accuracy per epoch, checkpoint after each epoch, show a progress bar, record the mean
+    seconds per epoch. `extra_state` is saved with every checkpoint; the restored (or given)
+    one is returned."""
+    x_train, y_train = train
+    shuffle = torch.Generator().manual_seed(run.seed)
+    extra = dict(extra_state or {})
+    start_epoch = 0
+    state = run.load_checkpoint()
+    if state is not None:
+        model.load_state_dict(state.pop("model"))
+        optimizer.load_state_dict(state.pop("optimizer"))
+        schedule.load_state_dict(state.pop("schedule"))
+        shuffle.set_state(state.pop("shuffle"))
+        start_epoch = state.pop("epoch")
+        extra = state
+
+    steps_per_epoch = -(-len(x_train) // batch_size)
+    bar = run.bar(
+        total=epochs * steps_per_epoch,
+        initial=start_epoch * steps_per_epoch,
+        desc=desc,
+        unit="batch",
+    )
+    epoch_seconds = []
+    for epoch in range(start_epoch, epochs):
+        started = time.perf_counter()
+        train_loss, train_acc = train_epoch(
+            model,
+            optimizer,
+            schedule,
+            x_train,
+            y_train,
+            batch_size,
+            shuffle,
+            label_smoothing,
+            on_batch=lambda: bar.update(1),
+        )
+        epoch_seconds.append(time.perf_counter() - started)
+        test_loss, test_acc, _ = evaluate(model, *test)
+        run.log(
+            epoch + 1,
+            train_loss=train_loss,
+            train_accuracy=train_acc,
+            test_loss=test_loss,
+            test_accuracy=test_acc,
+        )
+        bar.set_postfix(test_acc=f"{test_acc:.4f}")
+        run.save_checkpoint(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "shuffle": shuffle.get_state(),
+                **extra,
+                "epoch": epoch + 1,
+            }
+        )
+    bar.close()
+    if epoch_seconds:
+        run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
+    return extra

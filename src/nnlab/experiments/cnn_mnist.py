@@ -7,7 +7,6 @@ Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with `nnl
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,7 +20,7 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import CNN
 from nnlab.runs.run import Run
-from nnlab.training import evaluate, make_optimizer, make_schedule, train_epoch
+from nnlab.training import evaluate, fit_classifier, make_optimizer, make_schedule
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -103,62 +102,20 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
     steps_per_epoch = -(-len(x_train) // cfg.batch_size)
     schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
-    shuffle = torch.Generator().manual_seed(run.seed)
-    initial_filters = model.first_conv.weight.detach().cpu().clone()
-
-    start_epoch = 0
-    state = run.load_checkpoint()
-    if state is not None:
-        initial_filters = state["initial_filters"]
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        shuffle.set_state(state["shuffle"])
-        start_epoch = state["epoch"]
-
-    bar = run.bar(
-        total=cfg.epochs * steps_per_epoch,
-        initial=start_epoch * steps_per_epoch,
+    initial = {"initial_filters": model.first_conv.weight.detach().cpu().clone()}
+    initial_filters = fit_classifier(
+        run,
+        model,
+        optimizer,
+        schedule,
+        (x_train, y_train),
+        (x_test, y_test),
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        label_smoothing=cfg.label_smoothing,
         desc=f"{cfg.dataset} CNN",
-        unit="batch",
-    )
-    epoch_seconds = []
-    for epoch in range(start_epoch, cfg.epochs):
-        started = time.perf_counter()
-        train_loss, train_acc = train_epoch(
-            model,
-            optimizer,
-            schedule,
-            x_train,
-            y_train,
-            cfg.batch_size,
-            shuffle,
-            cfg.label_smoothing,
-            on_batch=lambda: bar.update(1),
-        )
-        epoch_seconds.append(time.perf_counter() - started)
-        test_loss, test_acc, _ = evaluate(model, x_test, y_test)
-        run.log(
-            epoch + 1,
-            train_loss=train_loss,
-            train_accuracy=train_acc,
-            test_loss=test_loss,
-            test_accuracy=test_acc,
-        )
-        bar.set_postfix(test_acc=f"{test_acc:.4f}")
-        run.save_checkpoint(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(),
-                "shuffle": shuffle.get_state(),
-                "initial_filters": initial_filters,
-                "epoch": epoch + 1,
-            }
-        )
-    bar.close()
-    if epoch_seconds:
-        run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
+        extra_state=initial,
+    )["initial_filters"]
 
     test_loss, test_acc, predicted = evaluate(model, x_test, y_test)
     names = data.class_names
