@@ -48,7 +48,7 @@ from nnlab.data.datasets import ArraySplits
 from nnlab.data.idx import read_idx
 from nnlab.data.registry import DatasetStatus, cache_dir, get, locate, status
 from nnlab.errors import DataError
-from nnlab.runs.io import atomic_write_bytes
+from nnlab.io import atomic_write_bytes
 
 CLASS_NAMES: list[str] = list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 SOURCES = ("auto", "emnist", "fonts")

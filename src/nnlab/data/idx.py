@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlab.errors import DataError
-from nnlab.runs.io import atomic_write_bytes
+from nnlab.io import atomic_write_bytes
 
 # IDX dtype code -> big-endian NumPy dtype
 DTYPES: dict[int, np.dtype] = {

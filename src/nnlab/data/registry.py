@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from nnlab.data.toy import TOY_KINDS
 from nnlab.errors import DataError
-from nnlab.runs.io import atomic_write_bytes
+from nnlab.io import atomic_write_bytes
 
 CHUNK = 1 << 20
 

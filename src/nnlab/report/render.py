@@ -18,7 +18,7 @@ import jinja2
 from PIL import Image  # a matplotlib dependency
 
 from nnlab.errors import UserError
-from nnlab.runs.io import atomic_write_bytes, atomic_write_text
+from nnlab.io import atomic_write_bytes, atomic_write_text
 from nnlab.viz import figure_to_png, learning_curves, metric_groups
 
 CURVES_FILE = "learning_curves.png"

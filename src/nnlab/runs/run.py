@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 import nnlab
 from nnlab.errors import UserError
-from nnlab.runs.io import atomic_write_bytes, atomic_write_json
+from nnlab.io import atomic_write_bytes, atomic_write_json
 
 T = TypeVar("T")
 
