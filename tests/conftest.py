@@ -1,4 +1,12 @@
-"""Shared fixtures. Every test runs with NNLAB_OFFLINE=1: tests never touch the network."""
+"""Shared fixtures. The suite is hermetic: it never touches the network, the user's home or
+cache, or the user's `NNLAB_DATA`.
+
+For the whole session `HOME` and `XDG_CACHE_HOME` point at empty folders under pytest's
+temporary directory (so a user's `~/.cache/nnlab` cannot change a result), `NNLAB_DATA` is
+unset and `NNLAB_OFFLINE=1`. Tests that need the shared data ask for the `shared_data`
+fixture, which finds it in the `NNLAB_DATA` the suite was started with (CI sets it) and skips
+with a reason when it is absent.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,19 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+STARTED_WITH_DATA = os.environ.get("NNLAB_DATA", "")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hermetic(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        mp.setenv("MPLCONFIGDIR", str(home / ".config" / "matplotlib"))
+        mp.setenv("NNLAB_OFFLINE", "1")
+        mp.delenv("NNLAB_DATA", raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -15,13 +36,18 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NNLAB_OFFLINE", "1")
 
 
+def _shared_folder(*needs: str) -> Path:
+    for entry in STARTED_WITH_DATA.split(os.pathsep):
+        if entry and all((Path(entry) / n).exists() for n in needs):
+            return Path(entry)
+    pytest.skip(
+        f"shared data ({', '.join(needs)}) not found: run with NNLAB_DATA=../shared/data "
+        "(as .ci/run does)"
+    )
+
+
 @pytest.fixture
 def shared_data() -> Path:
-    """The shared data folder (full Fashion-MNIST, Tiny Shakespeare): the first directory of
-    $NNLAB_DATA that has `fashion-mnist/`, else ../shared/data beside the repository."""
-    candidates = [Path(p) for p in os.environ.get("NNLAB_DATA", "").split(os.pathsep) if p]
-    candidates.append(REPO.parent / "shared" / "data")
-    for path in candidates:
-        if (path / "fashion-mnist").is_dir():
-            return path
-    pytest.skip("shared data folder not found: set NNLAB_DATA to ../shared/data")
+    """The shared data folder (full MNIST, Fashion-MNIST, Tiny Shakespeare), from the
+    `NNLAB_DATA` the suite was started with; skips with a reason when absent."""
+    return _shared_folder("mnist", "fashion-mnist", "tinyshakespeare.txt")

