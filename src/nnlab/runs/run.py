@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -254,6 +255,14 @@ def new_run_dir(out: Path, experiment: str, preset: str) -> Path:
     raise UserError(f"too many runs named {stamp}-{preset} in {parent}")
 
 
+def _discard(directory: Path, created: list[Path]) -> None:
+    """Remove a run directory and the (now empty) folders made for it."""
+    shutil.rmtree(directory, ignore_errors=True)
+    for folder in created:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def execute(
     experiment: Any,
     cfg: Any,
@@ -278,6 +287,8 @@ def execute(
         status = json.loads((directory / "status.json").read_text())
         status["resumes"] = status.get("resumes", 0) + 1
     else:
+        # folders this run creates, removed again if it fails before logging anything
+        created = [p for p in (Path(out) / experiment.name, Path(out)) if not p.exists()]
         directory = new_run_dir(out, experiment.name, preset)
         status = {
             "state": "running",
@@ -304,7 +315,7 @@ def execute(
                 },
             )
         except OSError as exc:
-            shutil.rmtree(directory, ignore_errors=True)
+            _discard(directory, created)
             raise UserError(f"cannot write run directory {directory}: {exc.strerror}") from None
     status["state"] = "running"
     status["error"] = None
@@ -329,7 +340,7 @@ def execute(
         summary = experiment.run(cfg, run)
     except UserError as exc:
         if not resuming and not run.history():
-            shutil.rmtree(directory, ignore_errors=True)
+            _discard(directory, created)
         else:
             close("failed", str(exc))
         raise
