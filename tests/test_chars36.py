@@ -50,6 +50,21 @@ def test_fonts_found_and_symbol_fonts_skipped(env):
     assert len(names) == len(set(names)) and names == sorted(names)
 
 
+def test_default_fonts_come_with_nnlab_not_with_the_machine(env):
+    import matplotlib
+
+    homes = [Path(matplotlib.get_data_path())] + [c36._package_dir(p) for p in c36.FONT_PACKAGES]
+    fonts = find_fonts()
+    assert all(any(f.path.is_relative_to(h) for h in homes) for f in fonts)
+    # every declared font package contributes (its fonts pass the glyph checks)
+    assert {"Amatic SC", "Intuitive", "Fredoka One", "Caladea", "Lato", "Hanken Grotesk"} <= {
+        f.family for f in fonts
+    }
+    assert set(find_fonts("system")) >= set(fonts)
+    with pytest.raises(DataError, match="unknown chars36 fonts 'comic'; choose one of: bundled"):
+        find_fonts("comic")
+
+
 def test_split_by_font_is_disjoint_stratified_and_seeded():
     sizes = {"Sans": 9, "Serif": 4, "Hand": 3, "A": 1, "B": 1, "C": 2, "D": 1}
     fonts = [

@@ -99,7 +99,11 @@ def test_pick_examples_two_per_class():
 
 def test_smoke_summary_and_figures(smoke_run):
     s = json.loads((smoke_run / "summary.json").read_text())
-    assert s["epochs"] == 3 and s["n_train"] == 2592 and s["n_val"] == 648
+    from nnlab.data.chars36 import find_fonts, split_fonts
+
+    fonts = split_fonts(find_fonts())  # 2 images per (font, character) of each split
+    assert s["epochs"] == 3
+    assert (s["n_train"], s["n_val"]) == (72 * len(fonts["train"]), 72 * len(fonts["val"]))
     assert s["seed_val_psnr"] == 14.55
     # trained 3 epochs: far better than the untrained network (which outputs about 0.5)
     assert s["val_psnr"] > s["val_psnr_untrained"] + 3.0

@@ -13,12 +13,16 @@ Two sources:
   (see README.md): the digits and uppercase letters (labels 0-35; the lowercase classes
   are dropped), transposed upright and zero-padded from 28x28 to 32x32. EMNIST has no
   validation split: a seeded 10% of its training set is held out.
-* **Generated**: every character of every usable TrueType/OpenType font (matplotlib's own
-  DejaVu, STIX and Computer Modern, and any installed system fonts such as Debian's
-  handwriting fonts), each glyph rasterised once and then drawn `samples_per_glyph` times
-  with random rotation, scale, aspect, shear, translation, stroke thickness, blur and
-  noise. Train, validation and test use **disjoint fonts** (stratified by font family), so
-  test fonts are never seen in training. Deterministic for a seed; cached as an .npz.
+* **Generated**: every character of every usable font that nnlab's own installation
+  brings -- matplotlib's bundled DejaVu, STIX and Computer Modern, and the font packages
+  nnlab depends on (`FONT_PACKAGES`: hand-drawn Amatic SC, Intuitive and Fredoka One,
+  Caladea, Lato, Hanken Grotesk) -- so the data are the same on every machine. System fonts
+  join only when asked (`fonts="system"`). Each glyph is rasterised once and then drawn
+  `samples_per_glyph` times with random rotation, scale, aspect, shear, translation,
+  elastic distortion (Simard et al. 2003), stroke width, blur, contrast and noise, to come
+  close to the variability of handwriting. Train, validation and test use **disjoint
+  fonts** (stratified by font family), so test fonts are never seen in training.
+  Deterministic for a seed; cached as an .npz; `dataset_digest` names its content.
 
     from nnlab.data.chars36 import load_chars36
     s = load_chars36()                # ArraySplits with x_val / y_val
@@ -28,6 +32,7 @@ Two sources:
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
 import re
@@ -37,14 +42,13 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import PIL
-from matplotlib import font_manager
 from PIL import Image, ImageDraw, ImageFont, features
 from scipy import ndimage
 
 from nnlab.data.datasets import ArraySplits
+from nnlab.data.digest import array_digest, note_dataset
 from nnlab.data.idx import read_idx
 from nnlab.data.registry import DatasetStatus, cache_dir, get, locate, status
 from nnlab.errors import DataError
@@ -53,17 +57,28 @@ from nnlab.io import atomic_write_bytes
 CLASS_NAMES: list[str] = list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 SOURCES = ("auto", "emnist", "fonts")
 INKS = ("dark", "bright")
+FONT_POOLS = ("bundled", "system")  # bundled: matplotlib's and FONT_PACKAGES'; system: + all
+# Font packages from PyPI that nnlab depends on (pinned in pyproject.toml: the data depend
+# on their exact files). Each holds its .ttf/.otf files inside the package.
+FONT_PACKAGES = (
+    "font_amatic_sc",
+    "font_intuitive",
+    "font_fredoka_one",
+    "font_caladea",
+    "font_lato",
+    "font_hanken_grotesk",
+)
 EMNIST_VARIANTS = ("emnist-balanced", "emnist-byclass")  # the first present one is used
 SIZE = 32
 SPLIT_FRACTIONS = {"val": 0.15, "test": 0.15}  # of the fonts of each family; the rest train
 DEFAULT_SAMPLES_PER_GLYPH = 20
-GENERATOR_VERSION = 1  # bump when the generated images change, to invalidate caches
+GENERATOR_VERSION = 2  # bump when the generated images change, to invalidate caches
 
 _MASTER = 64  # side of the rasterised glyph images augmentation samples from
 _MASTER_GLYPH = 48  # longer side of a glyph in its master image
 _OUT_GLYPH = 22.0  # longer side of a glyph in a 32x32 image at scale 1
 _RENDER_SIZE = 96  # font size (pixels) glyphs are rendered at before resizing
-_THICKNESS = (-1, 0, 1, 2)  # stroke variants: erosion (<0) / dilation radius in master px
+_THICKNESS = (-2, -1, 0, 1, 2, 3)  # stroke variants: erosion (<0) / dilation radius, master px
 _DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 _GLYPH_NAMES = dict(zip("0123456789", _DIGIT_NAMES, strict=True))  # letters: the letter
 _GENERIC_GLYPH_NAME = re.compile(r"(glyph|cid|gid|g)\d+")
@@ -71,21 +86,28 @@ _GENERIC_GLYPH_NAME = re.compile(r"(glyph|cid|gid|g)\d+")
 
 @dataclass(frozen=True)
 class Augmentation:
-    """Ranges of the random distortions; each sample draws its own values uniformly."""
+    """Ranges of the random distortions; each sample draws its own values uniformly.
+
+    The elastic distortion follows Simard, Steinkraus & Platt (ICDAR 2003): a field of
+    displacements uniform in [-1, 1] per pixel, smoothed by a Gaussian of `elastic_sigma`
+    pixels and scaled by `elastic_alpha` (they used alpha 34, sigma 4 on 28x28 digits)."""
 
     rotation: float = 12.0  # degrees, in [-rotation, rotation]
-    scale: tuple[float, float] = (0.85, 1.1)  # of a 22-pixel glyph
-    aspect: float = 0.1  # width stretched by a factor in [1 - aspect, 1 + aspect]
-    shear: float = 0.2  # horizontal shear factor in [-shear, shear]
+    scale: tuple[float, float] = (0.8, 1.1)  # of a 22-pixel glyph
+    aspect: float = 0.15  # width stretched by a factor in [1 - aspect, 1 + aspect]
+    shear: float = 0.25  # horizontal shear factor in [-shear, shear]
     shift: float = 2.0  # pixels, on each axis
     thickness: bool = True  # thinner or bolder strokes (grey erosion / dilation)
+    elastic_alpha: float = 12.0  # 0: no elastic distortion
+    elastic_sigma: float = 4.0
     blur: float = 1.0  # Gaussian sigma in [0, blur] pixels (in steps of 0.25)
+    contrast: float = 0.4  # ink darkness in [1 - contrast, 1] of full, paper in [0, contrast / 2]
     noise: float = 0.08  # standard deviation of additive Gaussian noise, in [0, noise]
 
     @classmethod
     def none(cls) -> Augmentation:
         """Clean, centred glyphs."""
-        return cls(0.0, (1.0, 1.0), 0.0, 0.0, 0.0, False, 0.0, 0.0)
+        return cls(0.0, (1.0, 1.0), 0.0, 0.0, 0.0, False, 0.0, 4.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -104,12 +126,38 @@ class Font:
 # ---------------------------------------------------------------------------- fonts
 
 
-def _candidate_paths() -> list[Path]:
-    """matplotlib's bundled fonts first, then the system's (sorted, so order is stable)."""
-    bundled = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    paths = sorted(p for p in bundled.iterdir() if p.suffix.lower() in (".ttf", ".otf"))
-    system = sorted({Path(p) for p in font_manager.findSystemFonts(fontext="ttf")} - set(paths))
-    return paths + system
+def _font_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".ttf", ".otf"))
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(
+            f"the font package {name} is not installed; reinstall nnlab "
+            f"(`pip install -e .`) to get the fonts chars36 is rendered from"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def bundled_font_paths() -> list[Path]:
+    """matplotlib's bundled fonts, then those of `FONT_PACKAGES` (found without importing
+    either, so `nnlab data list` stays fast)."""
+    paths = _font_files(_package_dir("matplotlib") / "mpl-data" / "fonts" / "ttf")
+    for package in FONT_PACKAGES:
+        paths += _font_files(_package_dir(package))
+    return paths
+
+
+def _candidate_paths(fonts: str) -> list[Path]:
+    """The bundled fonts first, then (`fonts="system"`) the system's, sorted."""
+    paths = bundled_font_paths()
+    if fonts == "system":
+        from matplotlib import font_manager
+
+        system = {Path(p) for p in font_manager.findSystemFonts(fontext="ttf")}
+        paths += sorted(system - set(paths))
+    return paths
 
 
 def _maps_ascii_to_text(path: Path) -> bool:
@@ -173,7 +221,7 @@ def _scan_fonts(candidates: tuple[Path, ...]) -> list[Font]:
     return sorted(fonts.values(), key=lambda f: (f.family, f.style))
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=len(FONT_POOLS))
 def _find_fonts(candidates: tuple[Path, ...]) -> tuple[Font, ...]:
     """The scan takes about half a second, so its result is also cached on disk, keyed by
     the candidate files' paths, sizes and modification times."""
@@ -198,10 +246,13 @@ def _write_cache(path: Path, data: bytes) -> None:
         warnings.warn(f"could not write the chars36 cache {path}: {e}", stacklevel=3)
 
 
-def find_fonts() -> list[Font]:
-    """Every usable font: matplotlib's bundled fonts and the system's TrueType/OpenType
-    fonts that have proper glyphs for 0-9 and A-Z, one per (family, style), sorted."""
-    return list(_find_fonts(tuple(_candidate_paths())))
+def find_fonts(fonts: str = "bundled") -> list[Font]:
+    """Every usable font of the pool, one per (family, style), sorted: those that have proper
+    glyphs for 0-9 and A-Z among the bundled fonts (`"bundled"`), or among the bundled and
+    the system's TrueType/OpenType fonts (`"system"`)."""
+    if fonts not in FONT_POOLS:
+        raise DataError(f"unknown chars36 fonts {fonts!r}; choose one of: {', '.join(FONT_POOLS)}")
+    return list(_find_fonts(tuple(_candidate_paths(fonts))))
 
 
 def split_fonts(fonts: list[Font], seed: int = 0) -> dict[str, list[Font]]:
@@ -213,8 +264,7 @@ def split_fonts(fonts: list[Font], seed: int = 0) -> dict[str, list[Font]]:
     if len(fonts) < 3:
         raise DataError(
             f"chars36 needs at least 3 usable fonts to split by font, found {len(fonts)}; "
-            f"install some (e.g. `apt-get install fonts-dejavu fonts-comic-neue`) or use "
-            f"source='emnist'"
+            f"reinstall nnlab (its font packages) or use source='emnist'"
         )
     families: dict[str, list[Font]] = {}
     for font in sorted(fonts, key=lambda f: (f.family, f.style)):
@@ -284,6 +334,8 @@ def _sample(
     shear = rng.uniform(-aug.shear, aug.shear, n)
     shift = rng.uniform(-aug.shift, aug.shift, (n, 2))
     sigma = np.round(rng.uniform(0, aug.blur, n) * 4) / 4
+    ink = rng.uniform(1 - aug.contrast, 1, n).astype(np.float32)[:, None, None]
+    paper = rng.uniform(0, aug.contrast / 2, n).astype(np.float32)[:, None, None]
     noise = rng.uniform(0, aug.noise, n).astype(np.float32)
 
     # forward map (row, col) master -> output, about the centres: rotate . shear . stretch
@@ -297,6 +349,10 @@ def _sample(
     inverse = np.linalg.inv(rotate @ shear_m @ stretch).astype(np.float32)
     grid = np.stack(np.mgrid[0:SIZE, 0:SIZE], 0).reshape(2, -1).astype(np.float32)
     offset = grid[None] - (SIZE - 1) / 2 - shift[:, :, None].astype(np.float32)
+    if aug.elastic_alpha > 0:
+        field = rng.uniform(-1, 1, (n, 2, SIZE, SIZE)).astype(np.float32)
+        field = ndimage.gaussian_filter(field, (0, 0, aug.elastic_sigma, aug.elastic_sigma))
+        offset = offset + aug.elastic_alpha * field.reshape(n, 2, SIZE * SIZE)
     coords = inverse @ offset + (_MASTER - 1) / 2  # (n, 2, 1024) in master pixels
     # bilinear interpolation; the masters' borders are blank, so clamping samples zeros
     coords = np.clip(coords, 0, _MASTER - 1.001)
@@ -312,6 +368,7 @@ def _sample(
         ix = np.flatnonzero(sigma == s)
         x[ix] = ndimage.gaussian_filter(x[ix], (0, s, s))
     x /= np.maximum(x.max(axis=(1, 2), keepdims=True), 1e-3)  # full-contrast ink, even if thin
+    x = paper + (ink - paper) * x
     x += rng.standard_normal(x.shape, dtype=np.float32) * noise[:, None, None]
     return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
@@ -355,6 +412,7 @@ def _file_digest_cached(path: str, size: int, mtime_ns: int) -> str:
 
 
 def _cache_path(fonts: list[Font], samples_per_glyph: int, seed: int, aug: Augmentation) -> Path:
+    """Keyed by everything the images depend on, so a change of any of them regenerates."""
     key = {
         "version": GENERATOR_VERSION,
         "fonts": [[f.family, f.style, _file_digest(f.path)] for f in fonts],
@@ -377,9 +435,9 @@ def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
 
 
 def _generated_arrays(
-    samples_per_glyph: int, seed: int, aug: Augmentation
+    samples_per_glyph: int, seed: int, aug: Augmentation, pool: str
 ) -> dict[str, np.ndarray]:
-    fonts = find_fonts()
+    fonts = find_fonts(pool)
     path = _cache_path(fonts, samples_per_glyph, seed, aug)
     arrays = _read_cache(path)
     if arrays is not None:
@@ -393,7 +451,19 @@ def _generated_arrays(
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     _write_cache(path, buffer.getvalue())
+    _write_cache(path.with_suffix(".sha256"), array_digest(arrays).encode())
     return arrays
+
+
+def default_digest() -> str | None:
+    """The content digest of the default generated chars36 if it was generated on this
+    machine (cached), else None. Equal digests mean identical images and labels."""
+    fonts = find_fonts()
+    path = _cache_path(fonts, DEFAULT_SAMPLES_PER_GLYPH, 0, Augmentation())
+    try:
+        return path.with_suffix(".sha256").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _emnist_variant() -> str | None:
@@ -430,6 +500,7 @@ def load_chars36(
     samples_per_glyph: int = DEFAULT_SAMPLES_PER_GLYPH,
     seed: int = 0,
     ink: str = "dark",
+    fonts: str = "bundled",
     augment: Augmentation | None = None,
     download: bool = False,
     progress: bool = False,
@@ -438,17 +509,21 @@ def load_chars36(
 
     `source`: "emnist" (its IDX files must be present), "fonts" (generated), or "auto"
     (EMNIST when present, else generated). `samples_per_glyph` images are drawn per
-    (font, character) of every split: with matplotlib's fonts and Debian's handwriting
-    fonts (54 fonts, 36 of them for training) the default 20 gives 25920 training and 6480
-    validation and test images each. `seed` fixes the font split, the augmentation and
-    EMNIST's validation hold-out. `ink`: "dark" (on white, like NIST36) or "bright" (on
-    black, like EMNIST). `augment` (generated images only) changes the distortions.
+    (font, character) of every split: with the bundled fonts (46, 24 of them for training)
+    the default 20 gives 17280 training and 7920 validation and test images each. `seed`
+    fixes the font split, the augmentation and EMNIST's validation hold-out. `ink`: "dark"
+    (on white, like NIST36) or "bright" (on black, like EMNIST). `fonts`: "bundled" (the
+    same everywhere) or "system" (also the machine's installed fonts; the data then depend on
+    the machine). `augment` (generated images only) changes the distortions. The content
+    digest is noted for the run that loads it (`nnlab.data.digest`).
     DataError for a bad argument or missing/corrupt EMNIST files.
     """
     if source not in SOURCES:
         raise DataError(f"unknown chars36 source {source!r}; choose one of: {', '.join(SOURCES)}")
     if ink not in INKS:
         raise DataError(f"unknown chars36 ink {ink!r}; choose one of: {', '.join(INKS)}")
+    if fonts not in FONT_POOLS:
+        raise DataError(f"unknown chars36 fonts {fonts!r}; choose one of: {', '.join(FONT_POOLS)}")
     n = samples_per_glyph
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise DataError(f"samples_per_glyph must be an integer >= 1, got {samples_per_glyph!r}")
@@ -459,9 +534,14 @@ def load_chars36(
         variant = EMNIST_VARIANTS[0]  # locate() explains what is missing and where it looked
     if variant is not None:
         arrays = _load_emnist(variant, seed, download, progress)
+        params = {"source": variant, "seed": seed}
     else:
         aug = augment if augment is not None else Augmentation()
-        arrays = _generated_arrays(int(samples_per_glyph), seed, aug)
+        arrays = _generated_arrays(int(samples_per_glyph), seed, aug, fonts)
+        params = {"source": "fonts", "fonts": fonts, "samples_per_glyph": n, "seed": seed}
+        if aug != Augmentation():
+            params["augmentation"] = asdict(aug)
+    note_dataset("chars36", arrays, **params)  # of the uint8 images, whatever the ink
     splits = {k: _to_float(v, ink) if k.startswith("x_") else v for k, v in arrays.items()}
     return ArraySplits(
         splits["x_train"],
@@ -475,10 +555,10 @@ def load_chars36(
     )
 
 
-def chars36_source() -> str:
+def chars36_source(fonts: str = "bundled") -> str:
     """What `load_chars36()` would use: "EMNIST (emnist-balanced)" or "generated (N fonts)"."""
     variant = _emnist_variant()
-    return f"EMNIST ({variant})" if variant else f"generated ({len(find_fonts())} fonts)"
+    return f"EMNIST ({variant})" if variant else f"generated ({len(find_fonts(fonts))} fonts)"
 
 
 def chars36_status() -> DatasetStatus:
@@ -490,7 +570,9 @@ def chars36_status() -> DatasetStatus:
         return DatasetStatus(ds.name, ds.description, True, where, "EMNIST", None, variant)
     fonts = find_fonts()
     families = len({f.family for f in fonts})
-    note = f"rendered from {families} font families; no EMNIST files found"
+    digest = default_digest()
+    shown = f"sha256 {digest[:16]}" if digest else "digest known once generated"
+    note = f"rendered from {families} bundled font families; {shown}"
     source = f"generated ({len(fonts)} fonts)"
     return DatasetStatus(ds.name, ds.description, True, None, source, None, note)
 
@@ -498,9 +580,12 @@ def chars36_status() -> DatasetStatus:
 __all__ = [
     "CLASS_NAMES",
     "Augmentation",
+    "FONT_PACKAGES",
     "Font",
+    "bundled_font_paths",
     "chars36_source",
     "chars36_status",
+    "default_digest",
     "find_fonts",
     "load_chars36",
     "render_fonts",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
+from nnlab.data.digest import note_dataset, recording_active
 from nnlab.data.idx import read_idx
 from nnlab.data.registry import DATASETS, get, locate
 from nnlab.errors import DataError
@@ -117,15 +119,24 @@ def load_dataset(name: str, *, download: bool = False, progress: bool = False) -
     if name == "chars36":
         from nnlab.data.chars36 import load_chars36  # chars36 imports this module
 
-        return load_chars36(download=download, progress=progress)
+        return load_chars36(download=download, progress=progress)  # notes its own digest
     if name == "cifar10":
         from nnlab.data.cifar10 import load_cifar10
 
-        return load_cifar10(download=download, progress=progress)
-    if name == "digits":
-        return _load_digits()
-    if name in CLASS_NAMES:
-        return _load_idx_dataset(name, download, progress)
+        splits = load_cifar10(download=download, progress=progress)
+    elif name == "digits":
+        splits = _load_digits()
+    elif name in CLASS_NAMES:
+        splits = _load_idx_dataset(name, download, progress)
+    else:
+        _not_an_image_dataset(name)
+    if recording_active():
+        arrays = {k: getattr(splits, k) for k in ("x_train", "y_train", "x_test", "y_test")}
+        note_dataset(name, arrays)
+    return splits
+
+
+def _not_an_image_dataset(name: str) -> NoReturn:
     ds = DATASETS.get(name)
     if name.startswith("emnist"):
         raise DataError(

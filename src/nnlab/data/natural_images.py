@@ -33,6 +33,7 @@ import functools
 
 import numpy as np
 
+from nnlab.data.digest import note_dataset
 from nnlab.errors import DataError
 
 Array = np.ndarray
@@ -185,7 +186,9 @@ def load_natural_images(size: int = 256, names: tuple[str, ...] = NATURAL_IMAGE_
             f"unknown natural image(s) {', '.join(unknown)}; "
             f"choose from {', '.join(NATURAL_IMAGE_NAMES)}"
         )
-    return _natural_images(tuple(names), int(size))
+    images = _natural_images(tuple(names), int(size))
+    note_dataset("natural-images", {"images": images}, size=int(size), names=list(names))
+    return images
 
 
 def load_ufldl_images(*, download: bool = False, progress: bool = False) -> Array:

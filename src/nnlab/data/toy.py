@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlab.data.digest import note_dataset
 from nnlab.errors import DataError
 
 TOY_KINDS: dict[str, str] = {
@@ -78,5 +79,6 @@ def make_toy(
         raise DataError(f"toy data set noise must be a finite number >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.arange(n) % 2).astype(np.int64)
-    x = _MAKERS[kind](rng, y) + rng.normal(0.0, noise, (n, 2))
-    return x.astype(np.float64), y
+    x = (_MAKERS[kind](rng, y) + rng.normal(0.0, noise, (n, 2))).astype(np.float64)
+    note_dataset(f"toy-{kind}", {"x": x, "y": y}, n=int(n), noise=float(noise), seed=int(seed))
+    return x, y

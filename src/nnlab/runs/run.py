@@ -21,6 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 import nnlab
+from nnlab.data.digest import recording
 from nnlab.errors import UserError
 from nnlab.io import atomic_write_bytes, atomic_write_json
 
@@ -255,6 +256,24 @@ def new_run_dir(out: Path, experiment: str, preset: str) -> Path:
     raise UserError(f"too many runs named {stamp}-{preset} in {parent}")
 
 
+def _record_dataset(directory: Path, entry: dict[str, Any]) -> None:
+    """Add a loaded dataset's name, parameters and content digest to config.json; on resume,
+    refuse data that differ from those the run started with."""
+    config = json.loads((directory / "config.json").read_text())
+    seen = config.setdefault("data", [])
+    for old in seen:
+        if (old["name"], old["params"]) == (entry["name"], entry["params"]):
+            if old["sha256"] != entry["sha256"]:
+                raise UserError(
+                    f"{entry['name']} {entry['params']} has content {entry['sha256'][:16]}, "
+                    f"but this run started with {old['sha256'][:16]}; the data changed "
+                    "(another nnlab or font version?): start a new run"
+                )
+            return
+    seen.append(entry)
+    atomic_write_json(directory / "config.json", config)
+
+
 def _discard(directory: Path, created: list[Path]) -> None:
     """Remove a run directory and the (now empty) folders made for it."""
     shutil.rmtree(directory, ignore_errors=True)
@@ -337,7 +356,8 @@ def execute(
         atomic_write_json(directory / "status.json", status)
 
     try:
-        summary = experiment.run(cfg, run)
+        with recording(lambda entry: _record_dataset(directory, entry)):
+            summary = experiment.run(cfg, run)
     except UserError as exc:
         if not resuming and not run.history():
             _discard(directory, created)
