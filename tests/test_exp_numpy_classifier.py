@@ -66,7 +66,7 @@ def test_smoke_summary_reports_the_three_learning_rates(smoke_run):
     assert s["best_lr"] == best["lr"] and s["best_network"] == best["network"]
     assert s["val_accuracy"] == best["val_accuracy"]
     assert s["test_accuracy"] == best["test_accuracy"]
-    # three epochs on 2 images per font and character: the tuned rate is well above chance (1/36) and the best
+    # three epochs, 2 images per font and character: the tuned rate is above chance (1/36), the best
     assert sweep["tuned"]["val_accuracy"] > 3 / 36
     assert s["best_network"] == "tuned"
     assert s["parameters"] == 1024 * 64 + 64 + 64 * 36 + 36
