@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nnlab.errors import UserError
-from nnlab.viz.text import text_table
+from nnlab.tables import text_table
 
 
 def cmd_list(args: argparse.Namespace) -> None:

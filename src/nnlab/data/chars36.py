@@ -45,7 +45,6 @@ from pathlib import Path
 import numpy as np
 import PIL
 from PIL import Image, ImageDraw, ImageFont, features
-from scipy import ndimage
 
 from nnlab.data.datasets import ArraySplits
 from nnlab.data.digest import array_digest, note_dataset
@@ -293,6 +292,8 @@ def split_fonts(fonts: list[Font], seed: int = 0) -> dict[str, list[Font]]:
 def _masters(font: Font) -> np.ndarray:
     """(36, len(_THICKNESS), 64, 64) uint8: each glyph scaled so its longer side is 48 px,
     centred, in each stroke thickness, lightly blurred against aliasing when shrunk."""
+    from scipy import ndimage
+
     pil_font = ImageFont.truetype(str(font.path), _RENDER_SIZE)
     clean = np.zeros((len(CLASS_NAMES), _MASTER, _MASTER), np.float32)
     for i, char in enumerate(CLASS_NAMES):
@@ -324,6 +325,8 @@ def _sample(
     masters: np.ndarray, glyph: np.ndarray, rng: np.random.Generator, aug: Augmentation
 ) -> np.ndarray:
     """Draw one augmented 32x32 image (uint8) per entry of `glyph` (indices into masters)."""
+    from scipy import ndimage
+
     n = len(glyph)
     variant = (
         rng.integers(0, len(_THICKNESS), n) if aug.thickness else np.full(n, _THICKNESS.index(0))

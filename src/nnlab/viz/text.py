@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from matplotlib.figure import Figure
+
+from nnlab.tables import text_table
+
+__all__ = ["text_figure", "text_table"]
 
 
 def text_figure(lines: Sequence[str], title: str, fontsize: float = 10.0) -> Figure:
@@ -17,28 +20,3 @@ def text_figure(lines: Sequence[str], title: str, fontsize: float = 10.0) -> Fig
     fig.text(0.02, 0.98, "\n".join(lines), family="monospace", fontsize=fontsize, va="top")
     fig.suptitle(title, x=0.02, ha="left", y=0.995, va="bottom", fontsize=fontsize + 2)
     return fig
-
-
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """Rows of strings aligned in columns under a header and a rule (numbers right-aligned)."""
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-
-    def fmt(row: Sequence[str], raw: Sequence[Any]) -> str:
-        parts = []
-        for i, cell in enumerate(row):
-            number = isinstance(raw[i], (int, float)) or _looks_numeric(cell)
-            parts.append(cell.rjust(widths[i]) if number else cell.ljust(widths[i]))
-        return "  ".join(parts).rstrip()
-
-    lines = [fmt(cells[0], headers), "  ".join("-" * w for w in widths)]
-    lines += [fmt(c, r) for c, r in zip(cells[1:], rows, strict=True)]
-    return lines
-
-
-def _looks_numeric(s: str) -> bool:
-    try:
-        float(s.replace("−", "-"))
-    except ValueError:
-        return False
-    return True

@@ -1,0 +1,70 @@
+"""Every registered experiment, walked the same way: presets and tour overrides build, the
+CLI describes it, the light commands stay light, and `nnlab tour` runs and indexes."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from nnlab.cli import main
+from nnlab.config import field_help
+from nnlab.experiments import PRESET_NAMES, Experiment, registry
+
+EXPERIMENTS = registry()
+HEAVY = {"torch", "matplotlib", "scipy", "numpy"}
+
+
+def test_the_registry_holds_every_experiment_module():
+    import pkgutil
+
+    import nnlab.experiments as package
+
+    modules = [m.name for m in pkgutil.iter_modules(package.__path__)]
+    assert len(EXPERIMENTS) == len(modules) >= 15
+    assert sorted(e.replace("-", "_") for e in EXPERIMENTS) == sorted(modules)
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_every_preset_and_the_tour_build_and_describe(name, capsys):
+    exp: Experiment = EXPERIMENTS[name]
+    names = [f.name for f in dataclasses.fields(exp.config)]
+    for preset in PRESET_NAMES:
+        cfg = exp.make_config(preset)
+        assert set(cfg.to_dict()) == set(names)
+        assert set(exp.presets[preset]) <= set(names)
+    exp.make_config("quick", exp.tour)
+    assert exp.headline and exp.description and exp.reproduces
+    assert main(["describe", name]) == 0
+    out = capsys.readouterr().out
+    assert all(row[0] in out for row in field_help(exp.config))
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["list"], ["describe", "mlp-classifier"], ["data", "list"]]
+)
+def test_light_commands_import_no_heavy_library(argv):
+    probe = (
+        "import sys\nfrom nnlab.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(set({sorted(HEAVY)!r}) & set(sys.modules)), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    heavy = result.stderr.strip().splitlines()[-1]
+    allowed = "['numpy']" if argv == ["data", "list"] else "[]"  # data list hashes arrays
+    assert heavy in ("[]", allowed), f"nnlab {' '.join(argv)} imported {heavy}"
+
+
+def test_tour_runs_each_experiment_on_its_tour_settings_and_indexes(tmp_path, monkeypatch, capsys):
+    import nnlab.experiments
+
+    chosen = {n: EXPERIMENTS[n] for n in ("xor", "mlp-classifier")}
+    monkeypatch.setattr(nnlab.experiments, "registry", lambda: chosen)
+    assert main(["tour", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in chosen:
+        assert f"== {name} (smoke" in out
+        assert len(list(tmp_path.glob(f"{name}/*/summary.json"))) == 1
+    assert (tmp_path / "index.html").is_file() and str(tmp_path / "index.html") in out
