@@ -36,6 +36,8 @@ def test_every_preset_and_the_tour_build_and_describe(name, capsys):
         assert set(cfg.to_dict()) == set(names)
         assert set(exp.presets[preset]) <= set(names)
     exp.make_config("quick", exp.tour)
+    if exp.tour_mnist is not None:
+        assert exp.make_config("quick", exp.tour_mnist).to_dict().get("dataset") == "mnist"
     assert exp.headline and exp.description and exp.reproduces
     assert main(["describe", name]) == 0
     out = capsys.readouterr().out
@@ -64,6 +66,7 @@ def test_tour_runs_each_experiment_on_its_tour_settings_and_indexes(tmp_path, mo
     monkeypatch.setattr(nnlab.experiments, "registry", lambda: chosen)
     assert main(["tour", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
+    assert out.startswith("tour on embedded data (MNIST not found")
     for name in chosen:
         assert f"== {name} (smoke" in out
         assert len(list(tmp_path.glob(f"{name}/*/summary.json"))) == 1

@@ -111,13 +111,20 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_tour(args: argparse.Namespace) -> None:
+    from nnlab.data.registry import status
     from nnlab.experiments import registry
     from nnlab.report import render_index
     from nnlab.runs.run import execute
 
+    [mnist] = status("mnist")
+    if mnist.present:
+        print(f"tour on MNIST where an experiment takes it (found in {mnist.where})")
+    else:
+        print("tour on embedded data (MNIST not found; set NNLAB_DATA to use it)")
     for exp in registry().values():
-        cfg = exp.make_config(args.preset, exp.tour)
-        print(f"== {exp.name} ({args.preset}, {exp.tour or 'defaults'})", flush=True)
+        overrides = exp.tour_mnist if mnist.present and exp.tour_mnist is not None else exp.tour
+        cfg = exp.make_config(args.preset, overrides)
+        print(f"== {exp.name} ({args.preset}, {overrides or 'defaults'})", flush=True)
         run_dir = execute(
             exp,
             cfg,

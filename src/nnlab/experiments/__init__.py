@@ -32,6 +32,8 @@ class Experiment:
     mode: str = "max"
     tour: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Overrides that make the quick preset run on embedded data, for `nnlab tour`."""
+    tour_mnist: dict[str, Any] | None = None
+    """Overrides for `nnlab tour` when MNIST is present (None: `tour` is used either way)."""
 
     def __post_init__(self) -> None:
         missing = set(PRESET_NAMES) - set(self.presets)
