@@ -2,7 +2,13 @@
 
 
 class UserError(Exception):
-    """Bad input: the message says what is wrong and what to do."""
+    """Bad input: the message says what is wrong and what to do.
+
+    The message is always one line: line breaks in it (e.g. from an echoed value) are shown
+    as ``\\n``."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
 
 
 class ConfigError(UserError):
