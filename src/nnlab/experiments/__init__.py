@@ -21,6 +21,23 @@ PRESET_NAMES = ("smoke", "quick", "full")
 
 
 @dataclasses.dataclass(frozen=True)
+class Reference:
+    """The published number an experiment's headline metric is compared with, in the metric's
+    own unit (a fraction stays a fraction: 0.774, not 77.4), and where it comes from:
+    `Reference(0.774, "64-unit network in the course (seed 004 Q3)")`. It describes the `full`
+    preset, the seed's configuration; smaller presets are not expected to reach it."""
+
+    value: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise TypeError(f"Reference value must be a number, got {self.value!r}")
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise TypeError("Reference source must name where the number comes from")
+
+
+@dataclasses.dataclass(frozen=True)
 class Experiment:
     name: str
     description: str
@@ -34,8 +51,15 @@ class Experiment:
     """Overrides that make the quick preset run on embedded data, for `nnlab tour`."""
     tour_mnist: dict[str, Any] | None = None
     """Overrides for `nnlab tour` when MNIST is present (None: `tour` is used either way)."""
+    reference: Reference | None = None
+    """The number the headline reproduces, shown beside it in reports and the atlas."""
+    key_figure: str | None = None
+    """Name of the figure (as passed to `run.figure`) that stands for the experiment in the
+    atlas; None: the first figure the run saves."""
 
     def __post_init__(self) -> None:
+        if self.reference is not None and not isinstance(self.reference, Reference):
+            raise TypeError(f"experiment {self.name}: reference must be a Reference(value, source)")
         missing = set(PRESET_NAMES) - set(self.presets)
         if missing:
             raise TypeError(f"experiment {self.name} lacks presets {sorted(missing)}")

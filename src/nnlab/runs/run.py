@@ -282,6 +282,12 @@ def _discard(directory: Path, created: list[Path]) -> None:
             folder.rmdir()
 
 
+def _reference(experiment: Any) -> dict[str, Any] | None:
+    """The experiment's declared reference as `{"value", "source"}` (None if it has none)."""
+    ref = getattr(experiment, "reference", None)
+    return None if ref is None else {"value": ref.value, "source": ref.source}
+
+
 def execute(
     experiment: Any,
     cfg: Any,
@@ -323,11 +329,14 @@ def execute(
                 {
                     "experiment": experiment.name,
                     "description": experiment.description,
+                    "reproduces": getattr(experiment, "reproduces", None),
                     "preset": preset,
                     "seed": seed,
                     "device": str(torch_device),
                     "config": cfg.to_dict(),
                     "headline": {"metric": experiment.headline, "mode": experiment.mode},
+                    "reference": _reference(experiment),
+                    "key_figure": getattr(experiment, "key_figure", None),
                     "versions": versions(),
                     "git_commit": git_commit(),
                     "created": _now(),
