@@ -1,4 +1,7 @@
+import base64
+import dataclasses
 import functools
+import io
 import json
 import re
 from html.parser import HTMLParser
@@ -6,9 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from nnlab.config import ExperimentConfig
 from nnlab.errors import UserError
+from nnlab.experiments import Experiment, Reference, registry
 from nnlab.report import format_value, render_index, render_run
+from nnlab.report.render import format_delta
+from nnlab.runs.run import execute
 from nnlab.viz import confusion_matrix_figure, figure_to_png, image_grid
 
 CAPTION = "Confusion matrix on the test set <10 classes> & friends"
@@ -32,13 +40,16 @@ def make_run(
     accuracy: float | None = 0.9731,
     created: str = "2024-01-01T12:00:00",
     state: str = "completed",
+    summary: dict | None = None,
+    preset: str = "smoke",
+    **config_fields,
 ) -> Path:
     run = root / experiment / name
     (run / "figures").mkdir(parents=True)
     config = {
         "experiment": experiment,
         "description": "An MLP on scikit-learn digits",
-        "preset": "smoke",
+        "preset": preset,
         "seed": 7,
         "device": "cpu",
         "config": {
@@ -51,6 +62,7 @@ def make_run(
         "versions": {"python": "3.11.2", "numpy": "2.0.0", "torch": "2.3.0", "nnlab": "0.1.0"},
         "git_commit": "abc1234",
         "created": created,
+        **config_fields,
     }
     (run / "config.json").write_text(json.dumps(config))
     lines = [
@@ -68,7 +80,12 @@ def make_run(
         status["error"] = "RuntimeError: loss is NaN"
     (run / "status.json").write_text(json.dumps(status))
     if accuracy is not None:
-        summary = {"test_accuracy": accuracy, "test_loss": 0.0812, "per_class": [0.9, 0.95, 1.0]}
+        summary = {
+            "test_accuracy": accuracy,
+            "test_loss": 0.0812,
+            "per_class": [0.9, 0.95, 1.0],
+            **(summary or {}),
+        }
         (run / "summary.json").write_text(json.dumps(summary))
     for file, png in experiment_pngs().items():
         (run / "figures" / file).write_bytes(png)
@@ -183,7 +200,8 @@ def test_render_index(tmp_path):
     assert path == tmp_path / "index.html"
     html = path.read_text()
     parse(html)
-    links = re.findall(r'<a href="([^"]+)"', html)
+    table = html[html.index("<h2>All runs</h2>") :]
+    links = re.findall(r'<a href="([^"]+)"', table)
     assert links == [  # grouped by experiment (gpt, mlp), then oldest first
         "gpt/20240103-000000-smoke/report.html",
         "mlp/20240101-000000-quick/report.html",
@@ -193,7 +211,7 @@ def test_render_index(tmp_path):
     assert {c / "report.html", b / "report.html"} <= set(tmp_path.rglob("report.html"))
     for value in ("0.9731", "0.8123", "0.5"):
         assert value in html
-    assert '<tr class="best">' in html and html.count('class="best"') == 1  # mlp: 0.9731
+    assert '<tr class="best">' in table and table.count('class="best"') == 1  # mlp: 0.9731
     md = (tmp_path / "index.md").read_text()
     assert "(mlp/20240101-000000-quick/report.md)" in md and "**0.9731**" in md
     assert all((tmp_path / link).is_file() for link in re.findall(r"\]\(([^)]+)\)", md))
@@ -226,3 +244,328 @@ def test_render_index_lists_a_broken_run_and_rejects_a_file(tmp_path):
 )
 def test_format_value(value, shown):
     assert format_value(value) == shown
+
+
+# --------------------------------------------------------------------------- summary tables
+
+NESTED = {
+    "sweep": [
+        {"lr": 0.1, "network": "tuned", "val_accuracy": 0.18055555555555555},
+        {"lr": 1.0, "network": "x10", "val_accuracy": 0.0833333, "diverged": True},
+    ],
+    "per_class_accuracy": {"0": 1.0, "1": 0.956522},
+    "gradients": {"w1": {"backprop": 0.0022683504536545706, "numeric": 0.00226835045}},
+    "confusion_matrix": [[45, 1], [2, 40]],
+    "grad_norms": [0.5 / 2**i for i in range(40)],
+    "verdict": "early stopping wins | by 4.1 points",
+}
+
+
+class Tables(HTMLParser):
+    """Every <table> of a page as (header cells, body rows of cells), text only."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._row, self._cell = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr":
+            self.tables[-1].append(self._row)
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_tables(html: str) -> list[list[list[str]]]:
+    p = Tables()
+    p.feed(html)
+    return p.tables
+
+
+def table_with_header(html: str, header: list[str]) -> list[list[str]]:
+    found = [t for t in html_tables(html) if t and t[0] == header]
+    assert len(found) == 1, f"no single table with header {header}"
+    return found[0][1:]
+
+
+def md_tables(md: str) -> list[list[list[str]]]:
+    """Markdown tables (runs of lines starting with |), each row split on unescaped pipes."""
+    tables, current = [], []
+    for line in [*md.splitlines(), ""]:
+        if line.startswith("|"):
+            assert line.rstrip().endswith("|") and not line.rstrip().endswith("\\|"), line
+            current.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def assert_valid_md_tables(md: str) -> list[list[list[str]]]:
+    tables = md_tables(md)
+    assert tables
+    for t in tables:
+        assert len(t) >= 2 and all(re.fullmatch(r":?-{3,}:?", c) for c in t[1]), t[:2]
+        assert {len(row) for row in t} == {len(t[0])}, t
+    return tables
+
+
+@pytest.fixture(scope="module")
+def nested(tmp_path_factory) -> Path:
+    run = make_run(
+        tmp_path_factory.mktemp("runs"),
+        accuracy=0.7851234,
+        summary=NESTED,
+        reference={"value": 0.774, "source": "64-unit network in the course (seed 004 Q3)"},
+        reproduces="seed 004 Q3 (NIST36 classifier from scratch)",
+    )
+    render_run(run)
+    return run
+
+
+def test_list_of_records_is_a_table_with_the_union_of_keys_and_rounded_cells(nested):
+    html = (nested / "report.html").read_text()
+    parse(html)
+    rows = table_with_header(html, ["lr", "network", "val_accuracy", "diverged"])
+    assert rows == [["0.1", "tuned", "0.1806", ""], ["1", "x10", "0.08333", "True"]]
+    assert "<h3>sweep<small>2 rows</small></h3>" in html
+    assert "'network'" not in html and "{lr:" not in html  # no Python-like dump left
+
+
+def test_dicts_matrices_and_lists_in_the_summary(nested):
+    html = (nested / "report.html").read_text()
+    assert table_with_header(html, ["name", "value"]) == [["0", "1"], ["1", "0.9565"]]
+    assert table_with_header(html, ["name", "backprop", "numeric"]) == [
+        ["w1", "0.002268", "0.002268"]
+    ]
+    assert table_with_header(html, ["", "0", "1"]) == [["0", "45", "1"], ["1", "2", "40"]]
+    scalars = dict(table_with_header(html, ["metric", "value"]))
+    assert scalars["test_accuracy"] == "0.7851" and scalars["test_loss"] == "0.0812"
+    assert scalars["per_class"] == "[0.9, 0.95, 1]"
+    shown = scalars["grad_norms"]  # 40 numbers: the first 30, rounded, and the count
+    assert shown.startswith("[0.5, 0.25, 0.125, 0.0625, 0.03125, 0.01562,")
+    assert shown.endswith("… (40 items)]") and shown.count(",") == 30
+    assert scalars["verdict"] == "early stopping wins | by 4.1 points"
+
+
+def test_reference_stands_beside_the_headline(nested):
+    html = (nested / "report.html").read_text()
+    box = html[html.index('<div class="headline">') : html.index("<h2>Summary</h2>")]
+    assert '<div class="value">0.7851</div>' in box
+    assert "reference <b>0.774</b>: 64-unit network in the course (seed 004 Q3)" in box
+    assert "+0.01112 from the reference (the reference is for the full preset)" in box
+    assert "<b>Reproduces:</b> seed 004 Q3 (NIST36 classifier from scratch)" in html
+    md = (nested / "report.md").read_text()
+    quote_lines = [line for line in md.splitlines() if line.startswith(">")]
+    assert quote_lines == [
+        "> **test_accuracy** (higher is better): **0.7851** — reference **0.774**: "
+        "64-unit network in the course (seed 004 Q3) "
+        "(+0.01112; the reference is for the full preset)",
+    ]
+
+
+def test_no_reference_no_reference_text(rendered):
+    run, path = rendered
+    html = path.read_text()
+    assert "reference" not in html[html.index("<body>") : html.index("<h2>Summary</h2>")]
+
+
+def test_run_markdown_tables_are_valid_and_match_the_html(nested):
+    md = (nested / "report.md").read_text()
+    tables = assert_valid_md_tables(md)
+    headers = [t[0] for t in tables]
+    assert ["lr", "network", "val_accuracy", "diverged"] in headers
+    sweep = tables[headers.index(["lr", "network", "val_accuracy", "diverged"])]
+    assert sweep[1] == ["---:", "---", "---:", "---"]  # numbers right-aligned
+    assert sweep[2:] == [["0.1", "tuned", "0.1806", ""], ["1", "x10", "0.08333", "True"]]
+    scalars = dict(tables[headers.index(["metric", "value"])][2:])
+    assert scalars["verdict"] == "early stopping wins \\| by 4.1 points"  # escaped pipe
+    assert "**sweep** (2 rows)" in md
+
+
+def test_many_records_are_cut_with_a_note(tmp_path):
+    records = [{"i": i, "x": i / 7} for i in range(120)]
+    run = make_run(tmp_path, summary={"trials": records})
+    html = render_run(run).read_text()
+    rows = table_with_header(html, ["i", "x"])
+    assert len(rows) == 50 and rows[-1] == ["49", "7"] and rows[1] == ["1", "0.1429"]
+    assert "first 50 of 120 rows; summary.json has them all" in html
+    assert_valid_md_tables((run / "report.md").read_text())
+
+
+def test_format_delta():
+    assert [format_delta(x) for x in (0.0111, -0.59, 0, 3)] == ["+0.0111", "\u22120.59", "0", "+3"]
+
+
+# --------------------------------------------------------------------------- the atlas
+
+
+def cards(html: str) -> dict[str, str]:
+    """Each atlas card's HTML by experiment name."""
+    found = re.findall(r'<article class="card" id="([^"]+)">(.*?)</article>', html, re.S)
+    return dict(found)
+
+
+def test_atlas_has_one_card_per_experiment_with_thumbnail_and_report_link(tmp_path):
+    ref = {"value": 0.774, "source": "64-unit network in the course"}
+    make_run(tmp_path, "20240101-000000-smoke", accuracy=0.61, created="2024-01-01T00:00:00")
+    make_run(tmp_path, "20240103-000000-smoke", accuracy=0.62, created="2024-01-03T00:00:00")
+    quick = make_run(
+        tmp_path, "20240102-000000-quick", accuracy=0.7851, created="2024-01-02T00:00:00",
+        preset="quick", reference=ref, key_figure="weights",
+    )  # fmt: skip
+    make_run(
+        tmp_path, "20240104-000000-full", accuracy=None, created="2024-01-04T00:00:00",
+        state="failed", preset="full",
+    )  # fmt: skip
+    make_run(tmp_path, "20240105-000000-smoke", experiment="gpt", accuracy=0.5)
+    html = render_index(tmp_path).read_text()
+    parse(html)
+    found = cards(html)
+    assert list(found) == ["gpt", "mlp"]
+    mlp = found["mlp"]
+    # the latest completed run of the fullest preset: quick (the full run failed)
+    links = set(re.findall(r'<a [^>]*href="([^"]+)"', mlp))
+    assert "mlp/20240102-000000-quick/report.html" in links
+    assert all((tmp_path / link).is_file() for link in links)
+    thumbs = re.findall(r'<img src="data:image/png;base64,([^"]+)"', mlp)
+    assert len(thumbs) == 1
+    png = base64.b64decode(thumbs[0])
+    with Image.open(io.BytesIO(png)) as im:  # the declared key figure, downscaled
+        assert im.width <= 480 and im.height <= 300
+    assert 'alt="weights"' in mlp  # weights.png has no caption: its stem
+    assert '<span class="value">0.7851</span>' in mlp
+    assert "vs reference <b>0.774</b>" in mlp and "64-unit network in the course" in mlp
+    others = re.findall(r'<li><a href="([^"]+)"', mlp)  # the other runs, newest first
+    assert others == [
+        "mlp/20240104-000000-full/report.html",
+        "mlp/20240103-000000-smoke/report.html",
+        "mlp/20240101-000000-smoke/report.html",
+    ]
+    # gpt declares no key figure: the first figure the experiment saved (captions.json)
+    assert 'alt="Confusion matrix on the test set &lt;10 classes&gt; &amp; friends"' in found["gpt"]
+    assert "reference" not in found["gpt"]
+    md = (tmp_path / "index.md").read_text()
+    tables = assert_valid_md_tables(md)
+    atlas = tables[0]
+    assert atlas[0] == ["figure", "experiment", "headline", "reference", "run"]
+    assert len(atlas) == 2 + 2
+    assert "**0.774** 64-unit network in the course" in atlas[3][3]
+    assert 'src="mlp/20240102-000000-quick/figures/weights.png"' in atlas[3][0]
+    for target in re.findall(r'(?:\]\(|src=")([^)"]+)', md):
+        assert (tmp_path / target).is_file(), target
+    assert quick.name in atlas[3][4] and "+ 3 other runs" in atlas[3][4]
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclasses.dataclass
+class TinyConfig(ExperimentConfig):
+    steps: int = 3
+
+
+def tiny_run(cfg: TinyConfig, run) -> dict:
+    for step in range(cfg.steps):
+        run.log(step, train_loss=1.0 / (step + 1), val_accuracy=0.2 * step)
+    for name, png in (("a_first", "confusion.png"), ("b_key", "weights.png")):
+        run.figure(name, _Png(experiment_pngs()[png]), f"figure {name}")
+    return {
+        "val_accuracy": 0.78512345,
+        "sweep": [{"lr": 0.1, "val_accuracy": 0.7851234}, {"lr": 1.0, "val_accuracy": 0.08333}],
+    }
+
+
+class _Png:
+    """Stands in for a matplotlib Figure in `run.figure`: writes ready PNG bytes."""
+
+    def __init__(self, png: bytes):
+        self.png = png
+
+    def savefig(self, buf, **_):
+        buf.write(self.png)
+
+
+def tiny_experiment(**declared) -> Experiment:
+    return Experiment(
+        name="tiny",
+        description="a tiny fake experiment",
+        reproduces="nothing in particular (test)",
+        config=TinyConfig,
+        presets={"smoke": {}, "quick": {}, "full": {"steps": 4}},
+        run=tiny_run,
+        headline="val_accuracy",
+        **declared,
+    )
+
+
+def test_execute_records_the_declarations_and_the_atlas_uses_them(tmp_path):
+    exp = tiny_experiment(
+        reference=Reference(0.774, "64-unit network in the course (seed 004 Q3)"),
+        key_figure="b_key",
+    )
+    run_dir = execute(exp, exp.make_config("smoke"), preset="smoke", seed=0, out=tmp_path)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["reference"] == {
+        "value": 0.774,
+        "source": "64-unit network in the course (seed 004 Q3)",
+    }
+    assert config["key_figure"] == "b_key"
+    assert config["reproduces"] == "nothing in particular (test)"
+    assert config["description"] == "a tiny fake experiment"
+    html = (run_dir / "report.html").read_text()
+    assert "0.7851" in html and "reference <b>0.774</b>: 64-unit network" in html
+    assert table_with_header(html, ["lr", "val_accuracy"]) == [["0.1", "0.7851"], ["1", "0.08333"]]
+    index = render_index(tmp_path).read_text()
+    card = cards(index)["tiny"]
+    assert 'alt="figure b_key"' in card  # the declared key figure, not the first one
+    # without a declaration: the first figure the run saved
+    plain = tiny_experiment()
+    execute(plain, plain.make_config("full"), preset="full", seed=0, out=tmp_path / "other")
+    card = cards(render_index(tmp_path / "other").read_text())["tiny"]
+    assert 'alt="figure a_first"' in card and "reference" not in card
+
+
+def test_reference_must_be_declared_as_a_reference():
+    with pytest.raises(TypeError, match="Reference"):
+        tiny_experiment(reference=(0.774, "the course"))
+    with pytest.raises(TypeError, match="number"):
+        Reference("77.4%", "the course")
+    with pytest.raises(TypeError, match="where the number comes from"):
+        Reference(0.774, "")
+
+
+def test_real_experiment_run_renders_its_records_and_its_card(tmp_path):
+    exp = registry()["mlp-classifier"]
+    assert exp.reference is None and exp.key_figure is None  # declares none
+    run_dir = execute(exp, exp.make_config("smoke"), preset="smoke", seed=0, out=tmp_path)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["reference"] is None and config["key_figure"] is None
+    assert config["reproduces"] == exp.reproduces
+    html = (run_dir / "report.html").read_text()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rows = table_with_header(html, ["count", "predicted", "rate", "true"])
+    first = summary["most_confused"][0]
+    assert rows[0] == [
+        str(first["count"]),
+        first["predicted"],
+        f"{first['rate']:.4g}",
+        first["true"],
+    ]
+    assert len(rows) == len(summary["most_confused"])
+    card = cards(render_index(tmp_path).read_text())["mlp-classifier"]
+    assert card.count("<img ") == 1 and exp.reproduces in card
+    assert_valid_md_tables((run_dir / "report.md").read_text())
+    assert_valid_md_tables((tmp_path / "index.md").read_text())

@@ -4,6 +4,7 @@ and a directory of runs to `index.html` + `index.md`."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 import os
@@ -39,8 +40,9 @@ _env = jinja2.Environment(
 # --------------------------------------------------------------------------- formatting
 
 
-def format_value(v: Any) -> str:
-    """A number, string, list or dict as a short, readable string."""
+def format_value(v: Any, max_items: int = 8) -> str:
+    """A number, string, list or dict as a short, readable string: floats to 4 significant
+    digits (integers and strings unchanged), lists cut after `max_items` items."""
     if v is None:
         return "—"
     if isinstance(v, (bool, str, int)):
@@ -55,12 +57,20 @@ def format_value(v: Any) -> str:
             return f"{v:.0f}"
         return f"{v:.3e}"
     if isinstance(v, (list, tuple)):
-        shown = ", ".join(format_value(x) for x in v[:8])
-        more = f", … ({len(v)} items)" if len(v) > 8 else ""
+        shown = ", ".join(format_value(x) for x in v[:max_items])
+        more = f", … ({len(v)} items)" if len(v) > max_items else ""
         return f"[{shown}{more}]"
     if isinstance(v, Mapping):
         return "{" + ", ".join(f"{k}: {format_value(x)}" for k, x in v.items()) + "}"
     return str(v)
+
+
+def format_delta(v: Any) -> str:
+    """A difference with its sign: `+0.0111`, `−0.59` (a true minus sign), `0`."""
+    shown = format_value(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or v == 0:
+        return shown
+    return "+" + shown if v > 0 else "\u2212" + shown.lstrip("-")
 
 
 def format_seconds(s: Any) -> str:
@@ -88,6 +98,86 @@ def _md_cell(v: Any) -> str:
 
 
 _env.filters.update(fmt=format_value, seconds=format_seconds, md=_md_cell, url=quote)
+
+
+# --------------------------------------------------------------------------- summary tables
+
+# How the summary is laid out (README, "What one run's report shows"): scalars in one table;
+# lists of records, dicts and matrices each in a table of their own; at most MAX_ROWS rows.
+MAX_ROWS = 50
+LIST_ITEMS = 30  # a list of scalars is written inline, cut after this many items
+
+
+def _is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _cell(v: Any, max_items: int = 8) -> dict:
+    """A table cell: the value's text, and whether it is a number (set right-aligned)."""
+    return {"text": format_value(v, max_items), "num": _is_number(v)}
+
+
+def _table(title: str, columns: list[str], rows: list[list[dict]], shape: str = "") -> dict:
+    note = ""
+    if len(rows) > MAX_ROWS:
+        note = f"first {MAX_ROWS} of {len(rows)} rows; summary.json has them all"
+        rows = rows[:MAX_ROWS]
+    return {"title": title, "shape": shape, "columns": columns, "rows": rows, "note": note}
+
+
+def _records_table(title: str, records: list[Mapping]) -> dict:
+    """A list of dicts: one row per record, the union of their keys as columns in first-seen
+    order; a record without a key gets an empty cell."""
+    columns: dict[str, None] = {}
+    for rec in records:
+        columns.update(dict.fromkeys(str(k) for k in rec))
+    rows = [
+        [_cell(rec[k]) if k in rec else {"text": "", "num": False} for k in columns]
+        for rec in ({str(k): v for k, v in r.items()} for r in records)
+    ]
+    return _table(title, list(columns), rows, f"{len(records)} rows")
+
+
+def _summary_entry(key: str, value: Any) -> dict | None:
+    """The table for one nested summary entry, or None if it is written inline."""
+    if isinstance(value, (list, tuple)) and value:
+        if all(isinstance(x, Mapping) for x in value):
+            return _records_table(key, list(value))
+        if all(isinstance(x, (list, tuple)) and x and all(map(_is_scalar, x)) for x in value):
+            width = max(len(x) for x in value)
+            rows = [
+                [{"text": str(i), "num": True}, *(_cell(c) for c in row)]
+                for i, row in enumerate(value)
+            ]
+            return _table(key, ["", *map(str, range(width))], rows, f"{len(value)} × {width}")
+        return None
+    if isinstance(value, Mapping) and value:
+        items = [(str(k), v) for k, v in value.items()]
+        if all(isinstance(v, Mapping) for _, v in items):
+            label = "key" if any("name" in v for _, v in items) else "name"
+            records = [{label: k, **{str(f): x for f, x in v.items()}} for k, v in items]
+            return _records_table(key, records)
+        rows = [[{"text": k, "num": False}, _cell(v, LIST_ITEMS)] for k, v in items]
+        return _table(key, ["name", "value"], rows, f"{len(items)} entries")
+    return None
+
+
+def summary_blocks(summary: Mapping[str, Any], headline: str | None = None) -> dict:
+    """`summary.json` laid out for people: `scalars` (key, cell, is-headline) for one
+    two-column table, and `tables` for the lists of records, dicts and matrices."""
+    scalars, tables = [], []
+    for key, value in summary.items():
+        table = _summary_entry(str(key), value)
+        if table is None:
+            cell = _cell(value, LIST_ITEMS)
+            scalars.append({"key": str(key), "cell": cell, "headline": key == headline})
+        else:
+            tables.append(table)
+    return {"scalars": scalars, "tables": tables}
 
 
 # --------------------------------------------------------------------------- reading
@@ -192,6 +282,43 @@ class RunInfo:
         return bool(self.summary) and self.headline_metric in self.summary
 
     @property
+    def reference(self) -> dict | None:
+        """config.json's `reference` as `{"value": number, "source": str}`, or None."""
+        ref = self.config.get("reference")
+        if not isinstance(ref, dict) or not _is_number(ref.get("value")):
+            return None
+        return {"value": ref["value"], "source": str(ref.get("source") or "")}
+
+    @property
+    def key_figure(self) -> Path | None:
+        """The figure that stands for the run in the atlas: config.json's `key_figure` if
+        that file exists, else the first figure the experiment saved (captions.json order,
+        then file-name order), else the learning curves drawn by the report."""
+        fig_dir = self.run_dir / "figures"
+        if not fig_dir.is_dir():
+            return None
+        named = self.config.get("key_figure")
+        candidates = []
+        if isinstance(named, str) and named:
+            candidates.append(named if named.endswith(".png") else f"{named}.png")
+        try:
+            captions = _read_dict(fig_dir / "captions.json") or {}
+        except UserError:
+            captions = {}
+        candidates += [k if k.endswith(".png") else f"{k}.png" for k in captions]
+        candidates += sorted(p.name for p in fig_dir.glob("*.png"))
+        curves = None
+        for name in candidates:
+            path = fig_dir / name
+            if "/" in name or not path.is_file():
+                continue
+            if name == CURVES_FILE and _is_generated(path):
+                curves = path
+                continue
+            return path
+        return curves
+
+    @property
     def state(self) -> str:
         if self.status.get("state"):
             return str(self.status["state"])
@@ -263,14 +390,7 @@ def _run_context(run: RunInfo) -> dict:
     }
     if status.get("resumes"):
         meta["resumes"] = status["resumes"]
-    headline = None
-    if run.headline_metric:
-        headline = {
-            "metric": run.headline_metric,
-            "goal": "lower is better" if run.headline_mode == "min" else "higher is better",
-            "value": format_value(run.headline_value),
-            "final": run.headline_is_final,
-        }
+    headline = _headline(run)
     settings = cfg.get("config") if isinstance(cfg.get("config"), dict) else {}
     versions = dict(cfg.get("versions") or {})
     versions["git commit"] = cfg.get("git_commit") or "unknown"
@@ -278,17 +398,41 @@ def _run_context(run: RunInfo) -> dict:
         "title": _run_title(cfg, run.run_dir),
         "experiment": cfg.get("experiment") or run.run_dir.name,
         "description": cfg.get("description") or "",
+        "reproduces": cfg.get("reproduces") or "",
         "run_dir": run.run_dir.name,
         "state": run.state,
         "error": status.get("error") if run.state != "completed" else None,
         "meta": {k: format_value(v) for k, v in meta.items()},
         "headline": headline,
-        "summary": {k: format_value(v) for k, v in run.summary.items()} if run.summary else None,
+        "summary": summary_blocks(run.summary, run.headline_metric) if run.summary else None,
         "timings": {k: format_value(v) for k, v in (status.get("timings") or {}).items()},
         "curves": _curves(run),
         "figures": _figures(run),
         "config": {k: format_value(v) for k, v in settings.items()},
         "versions": {k: format_value(v) for k, v in versions.items()},
+    }
+
+
+def _headline(run: RunInfo) -> dict | None:
+    """The headline metric, its value and the reference it is compared with, as text."""
+    if not run.headline_metric:
+        return None
+    value, ref = run.headline_value, run.reference
+    reference = None
+    if ref is not None:
+        reference = {
+            "value": format_value(ref["value"]),
+            "source": ref["source"],
+            "delta": format_delta(value - ref["value"]) if _is_number(value) else None,
+            # a reference describes the seed's configuration, the full preset
+            "preset_note": run.config.get("preset") not in (None, "full"),
+        }
+    return {
+        "metric": run.headline_metric,
+        "goal": "lower is better" if run.headline_mode == "min" else "higher is better",
+        "value": format_value(value),
+        "final": run.headline_is_final,
+        "reference": reference,
     }
 
 
@@ -309,6 +453,13 @@ def render_run(run_dir: str | os.PathLike) -> Path:
 
 # --------------------------------------------------------------------------- index
 
+# The atlas card of an experiment shows its latest completed run of the fullest preset: a
+# reference describes the seed's configuration (`full`), so the run closest to it stands for
+# the experiment; the other runs are listed on the card and in the table of all runs.
+PRESET_RANK = {"full": 3, "quick": 2, "smoke": 1}
+THUMBNAIL_SIZE = (480, 300)  # pixels, at most; shown at about half that on the card
+OTHER_RUNS_ON_CARD = 5
+
 
 def _find_run_dirs(root: Path) -> list[Path]:
     found = [root] if _is_run_dir(root) else []
@@ -328,6 +479,17 @@ def _report_is_stale(run_dir: Path) -> bool:
     return newest > report.stat().st_mtime
 
 
+def thumbnail(png: Path, size: tuple[int, int] = THUMBNAIL_SIZE) -> bytes:
+    """A downscaled copy of a PNG figure (palette PNG, a few tens of kB) for the atlas."""
+    with Image.open(png) as im:
+        im = im.convert("RGB")
+        im.thumbnail(size, Image.Resampling.LANCZOS)
+    im = im.quantize(colors=128, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 def _index_row(run: RunInfo, rel: str) -> dict:
     report = f"{rel}/report" if rel != "." else "report"
     value = run.headline_value
@@ -341,6 +503,7 @@ def _index_row(run: RunInfo, rel: str) -> dict:
         "preset": format_value(run.config.get("preset")),
         "seed": format_value(run.config.get("seed")),
         "created": format_time(run.config.get("created")),
+        "date": format_time(run.config.get("created"))[:10],
         "sort_key": (str(run.config.get("created", "")), rel),
         "state": run.state,
         "metric": run.headline_metric or "—",
@@ -358,13 +521,61 @@ def _score(value: Any, mode: str) -> float | None:
     return -value if mode == "min" else value
 
 
+def _card_run(entries: list[tuple[RunInfo, dict]]) -> tuple[RunInfo, dict]:
+    completed = [e for e in entries if e[0].state == "completed"] or entries
+    return max(
+        completed,
+        key=lambda e: (PRESET_RANK.get(str(e[0].config.get("preset")), 0), e[1]["sort_key"]),
+    )
+
+
+def _card(name: str, entries: list[tuple[RunInfo, dict]], root: Path) -> dict:
+    """One experiment on the atlas: its card run, key figure, headline and other runs."""
+    run, row = _card_run(entries)
+    figure = run.key_figure
+    thumb, figure_link, figure_caption = None, None, ""
+    if figure is not None:
+        try:
+            thumb = _data_uri(thumbnail(figure))
+        except OSError:  # an unreadable PNG: the card goes without a picture
+            thumb = None
+        figure_link = quote(figure.relative_to(root).as_posix())
+        figure_caption = _figure_caption(run.run_dir, figure.name)
+    others = sorted((r for _, r in entries if r is not row), key=lambda r: r["sort_key"])[::-1]
+    return {
+        "experiment": name,
+        "description": run.config.get("description") or "",
+        "reproduces": run.config.get("reproduces") or "",
+        "headline": _headline(run),
+        "run": row,
+        "thumbnail": thumb,
+        "figure": figure_link,
+        "figure_caption": figure_caption,
+        "others": others[:OTHER_RUNS_ON_CARD],
+        "more": max(0, len(others) - OTHER_RUNS_ON_CARD),
+    }
+
+
+def _figure_caption(run_dir: Path, file: str) -> str:
+    try:
+        captions = _read_dict(run_dir / "figures" / "captions.json") or {}
+    except UserError:
+        captions = {}
+    stem = file.removesuffix(".png")
+    if file == CURVES_FILE and not captions.get(file):
+        return "Learning curves"
+    return str(captions.get(file) or captions.get(stem) or stem)
+
+
 def render_index(root: str | os.PathLike) -> Path:
-    """Write `index.html` and `index.md` in `root` listing every run below it, grouped by
-    experiment, oldest first; render any run report that is missing or out of date."""
+    """Write `index.html` and `index.md` in `root`: an atlas of one card per experiment, then
+    every run below it, grouped by experiment, oldest first; render any run report that is
+    missing or out of date."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root} is not a directory; pass the directory holding your runs (runs/)")
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[tuple[RunInfo, dict]]] = {}
+    broken: list[dict] = []
     for run_dir in _find_run_dirs(root):
         rel = run_dir.relative_to(root).as_posix() or "."
         try:
@@ -372,21 +583,25 @@ def render_index(root: str | os.PathLike) -> Path:
                 render_run(run_dir)
             run = read_run(run_dir)
         except UserError as e:  # one broken run must not hide the others
-            row = {"path": rel, "sort_key": ("", rel), "error": str(e)}
-            groups.setdefault("(unreadable)", []).append(row)
+            broken.append({"path": rel, "sort_key": ("", rel), "error": str(e)})
             continue
-        groups.setdefault(str(run.config.get("experiment") or "(unnamed)"), []).append(
-            _index_row(run, rel)
-        )
-    for rows in groups.values():
-        rows.sort(key=lambda r: r["sort_key"])
+        name = str(run.config.get("experiment") or "(unnamed)")
+        groups.setdefault(name, []).append((run, _index_row(run, rel)))
+    tables: dict[str, list[dict]] = {}
+    for name, entries in sorted(groups.items()):
+        rows = sorted((row for _, row in entries), key=lambda r: r["sort_key"])
         scored = [r for r in rows if r.get("score") is not None]
         if len(scored) > 1:
             max(scored, key=lambda r: r["score"])["best"] = True
+        tables[name] = rows
+    if broken:
+        tables["(unreadable)"] = sorted(broken, key=lambda r: r["sort_key"])
     ctx = {
         "root": root.resolve().name,
-        "groups": dict(sorted(groups.items())),
-        "n_runs": sum(len(rows) for rows in groups.values()),
+        "cards": [_card(name, entries, root) for name, entries in sorted(groups.items())],
+        "groups": tables,
+        "n_runs": sum(len(rows) for rows in tables.values()),
+        "n_broken": len(broken),
     }
     atomic_write_text(root / "index.md", _env.get_template("index.md.j2").render(ctx))
     html_path = root / "index.html"
