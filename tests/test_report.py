@@ -253,6 +253,10 @@ NESTED = {
         {"lr": 0.1, "network": "tuned", "val_accuracy": 0.18055555555555555},
         {"lr": 1.0, "network": "x10", "val_accuracy": 0.0833333, "diverged": True},
     ],
+    "trials": [
+        {"params": {"lr": 0.00056234, "width": 27}, "sampler": "grid", "value": 0.9},
+        {"params": {"lr": 0.01}, "sampler": "tpe", "value": 0.95},
+    ],
     "per_class_accuracy": {"0": 1.0, "1": 0.956522},
     "gradients": {"w1": {"backprop": 0.0022683504536545706, "numeric": 0.00226835045}},
     "confusion_matrix": [[45, 1], [2, 40]],
@@ -338,8 +342,14 @@ def nested(tmp_path_factory) -> Path:
 def test_list_of_records_is_a_table_with_the_union_of_keys_and_rounded_cells(nested):
     html = (nested / "report.html").read_text()
     parse(html)
-    rows = table_with_header(html, ["lr", "network", "val_accuracy", "diverged"])
-    assert rows == [["0.1", "tuned", "0.1806", ""], ["1", "x10", "0.08333", "True"]]
+    # `network` (distinct short strings) names the rows, so it comes first
+    rows = table_with_header(html, ["network", "lr", "val_accuracy", "diverged"])
+    assert rows == [["tuned", "0.1", "0.1806", ""], ["x10", "1", "0.08333", "True"]]
+    assert '<th class="row">tuned</th><td class="num">0.1</td>' in html
+    # a dict of scalars inside a record spreads into columns
+    rows = table_with_header(html, ["sampler", "params.lr", "params.width", "value"])
+    assert rows == [["grid", "0.0005623", "27", "0.9"], ["tpe", "0.01", "", "0.95"]]
+    assert "<th>params.<wbr>lr</th>" in html
     assert "<h3>sweep<small>2 rows</small></h3>" in html
     assert "'network'" not in html and "{lr:" not in html  # no Python-like dump left
 
@@ -386,10 +396,9 @@ def test_run_markdown_tables_are_valid_and_match_the_html(nested):
     md = (nested / "report.md").read_text()
     tables = assert_valid_md_tables(md)
     headers = [t[0] for t in tables]
-    assert ["lr", "network", "val_accuracy", "diverged"] in headers
-    sweep = tables[headers.index(["lr", "network", "val_accuracy", "diverged"])]
-    assert sweep[1] == ["---:", "---", "---:", "---"]  # numbers right-aligned
-    assert sweep[2:] == [["0.1", "tuned", "0.1806", ""], ["1", "x10", "0.08333", "True"]]
+    sweep = tables[headers.index(["network", "lr", "val_accuracy", "diverged"])]
+    assert sweep[1] == ["---", "---:", "---:", "---"]  # numbers right-aligned
+    assert sweep[2:] == [["tuned", "0.1", "0.1806", ""], ["x10", "1", "0.08333", "True"]]
     scalars = dict(tables[headers.index(["metric", "value"])][2:])
     assert scalars["verdict"] == "early stopping wins \\| by 4.1 points"  # escaped pipe
     assert "**sweep** (2 rows)" in md
@@ -556,14 +565,18 @@ def test_real_experiment_run_renders_its_records_and_its_card(tmp_path):
     assert config["reproduces"] == exp.reproduces
     html = (run_dir / "report.html").read_text()
     summary = json.loads((run_dir / "summary.json").read_text())
-    rows = table_with_header(html, ["count", "predicted", "rate", "true"])
-    first = summary["most_confused"][0]
-    assert rows[0] == [
-        str(first["count"]),
-        first["predicted"],
-        f"{first['rate']:.4g}",
-        first["true"],
+    (table,) = [
+        t for t in html_tables(html) if sorted(t[0]) == ["count", "predicted", "rate", "true"]
     ]
+    header, rows = table[0], table[1:]
+    first = dict(zip(header, rows[0], strict=True))
+    expected = summary["most_confused"][0]
+    assert first == {
+        "count": str(expected["count"]),
+        "predicted": expected["predicted"],
+        "rate": f"{expected['rate']:.4g}",
+        "true": expected["true"],
+    }
     assert len(rows) == len(summary["most_confused"])
     card = cards(render_index(tmp_path).read_text())["mlp-classifier"]
     assert card.count("<img ") == 1 and exp.reproduces in card

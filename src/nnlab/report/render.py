@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup, escape
 from PIL import Image  # a matplotlib dependency
 
 from nnlab.errors import UserError
@@ -51,7 +52,7 @@ def format_value(v: Any, max_items: int = 8) -> str:
         if v == 0 or not math.isfinite(v):
             return "0" if v == 0 else str(v)
         a = abs(v)
-        if 1e-3 <= a < 1e4:
+        if 1e-4 <= a < 1e4:
             return f"{v:.4g}"
         if 1e4 <= a < 1e9:
             return f"{v:.0f}"
@@ -97,7 +98,12 @@ def _md_cell(v: Any) -> str:
     return str(v).replace("|", "\\|").replace("\n", " ")
 
 
-_env.filters.update(fmt=format_value, seconds=format_seconds, md=_md_cell, url=quote)
+def _wbr(v: Any) -> Markup:
+    """Escaped text that may break after `_` and `.` (long snake_case column names)."""
+    return escape(str(v)).replace("_", Markup("_<wbr>")).replace(".", Markup(".<wbr>"))
+
+
+_env.filters.update(fmt=format_value, seconds=format_seconds, md=_md_cell, url=quote, wbr=_wbr)
 
 
 # --------------------------------------------------------------------------- summary tables
@@ -116,9 +122,13 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+_EMPTY = {"text": "", "num": False, "head": False}
+
+
 def _cell(v: Any, max_items: int = 8) -> dict:
-    """A table cell: the value's text, and whether it is a number (set right-aligned)."""
-    return {"text": format_value(v, max_items), "num": _is_number(v)}
+    """A table cell: the value's text, whether it is a number (set right-aligned) and whether
+    it names its row (`head`)."""
+    return {"text": format_value(v, max_items), "num": _is_number(v), "head": False}
 
 
 def _table(title: str, columns: list[str], rows: list[list[dict]], shape: str = "") -> dict:
@@ -129,15 +139,44 @@ def _table(title: str, columns: list[str], rows: list[list[dict]], shape: str = 
     return {"title": title, "shape": shape, "columns": columns, "rows": rows, "note": note}
 
 
-def _records_table(title: str, records: list[Mapping]) -> dict:
+def _flat(record: Mapping) -> dict[str, Any]:
+    """A record with its dicts of scalars spread into `key.field` columns."""
+    flat: dict[str, Any] = {}
+    for k, v in record.items():
+        if isinstance(v, Mapping) and v and all(map(_is_scalar, v.values())):
+            flat.update({f"{k}.{f}": x for f, x in v.items()})
+        else:
+            flat[str(k)] = v
+    return flat
+
+
+def _label_column(records: list[dict[str, Any]], columns: list[str]) -> str | None:
+    """The first column of short strings, distinct in every record (`method`, `network`,
+    `pair`), if any: it names the rows. (summary.json sorts keys, so such a column is often
+    far to the right.)"""
+    for col in columns:
+        values = [r.get(col) for r in records]
+        if all(isinstance(v, str) and 0 < len(v) <= 40 for v in values) and len(set(values)) == len(
+            values
+        ):
+            return col
+    return None
+
+
+def _records_table(title: str, records: list[Mapping], label: str | None = None) -> dict:
     """A list of dicts: one row per record, the union of their keys as columns in first-seen
-    order; a record without a key gets an empty cell."""
+    order (a dict of scalars inside a record spreads into `key.field` columns); a record
+    without a key gets an empty cell. `label`: the column that names the rows."""
+    flat = [_flat(r) for r in records]
     columns: dict[str, None] = {}
-    for rec in records:
-        columns.update(dict.fromkeys(str(k) for k in rec))
+    for rec in flat:
+        columns.update(dict.fromkeys(rec))
+    label = label if label is not None else _label_column(flat, list(columns))
+    if label is not None:  # the column that names the rows comes first
+        columns = {label: None, **columns}
     rows = [
-        [_cell(rec[k]) if k in rec else {"text": "", "num": False} for k in columns]
-        for rec in ({str(k): v for k, v in r.items()} for r in records)
+        [{**_cell(rec[k]), "head": k == label} if k in rec else _EMPTY for k in columns]
+        for rec in flat
     ]
     return _table(title, list(columns), rows, f"{len(records)} rows")
 
@@ -150,7 +189,7 @@ def _summary_entry(key: str, value: Any) -> dict | None:
         if all(isinstance(x, (list, tuple)) and x and all(map(_is_scalar, x)) for x in value):
             width = max(len(x) for x in value)
             rows = [
-                [{"text": str(i), "num": True}, *(_cell(c) for c in row)]
+                [{"text": str(i), "num": True, "head": True}, *(_cell(c) for c in row)]
                 for i, row in enumerate(value)
             ]
             return _table(key, ["", *map(str, range(width))], rows, f"{len(value)} × {width}")
@@ -160,8 +199,8 @@ def _summary_entry(key: str, value: Any) -> dict | None:
         if all(isinstance(v, Mapping) for _, v in items):
             label = "key" if any("name" in v for _, v in items) else "name"
             records = [{label: k, **{str(f): x for f, x in v.items()}} for k, v in items]
-            return _records_table(key, records)
-        rows = [[{"text": k, "num": False}, _cell(v, LIST_ITEMS)] for k, v in items]
+            return _records_table(key, records, label)
+        rows = [[{"text": k, "num": False, "head": True}, _cell(v, LIST_ITEMS)] for k, v in items]
         return _table(key, ["name", "value"], rows, f"{len(items)} entries")
     return None
 
