@@ -4,6 +4,7 @@ import functools
 import io
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -233,6 +234,8 @@ def test_render_index_lists_a_broken_run_and_rejects_a_file(tmp_path):
         (0.97314, "0.9731"),
         (12345.678, "12346"),
         (1.5e-6, "1.500e-06"),
+        (0.00056234, "0.0005623"),
+        (-0.020000000000000018, "-0.02"),
         (0.0, "0"),
         (3, "3"),
         (True, "True"),
@@ -582,3 +585,65 @@ def test_real_experiment_run_renders_its_records_and_its_card(tmp_path):
     assert card.count("<img ") == 1 and exp.reproduces in card
     assert_valid_md_tables((run_dir / "report.md").read_text())
     assert_valid_md_tables((tmp_path / "index.md").read_text())
+
+
+# --------------------------------------------------------------------------- in a browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_atlas_and_report_render_in_chromium(browser, tmp_path):
+    ref = {"value": 0.774, "source": "64-unit network in the course"}
+    make_run(tmp_path, accuracy=0.7851, reference=ref, summary=NESTED)
+    make_run(tmp_path, "20240102-000000-smoke", experiment="gpt", accuracy=0.5)
+    index = render_index(tmp_path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(index.as_uri())
+    cards = page.locator("article.card")
+    assert cards.count() == 2
+    for i in range(2):
+        img = cards.nth(i).locator(".thumb img")
+        assert img.evaluate("im => im.complete && im.naturalWidth > 0")  # a decoded picture
+        box = img.bounding_box()
+        assert 100 < box["width"] <= 480 and box["height"] <= 190  # a thumbnail, not a poster
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    mlp = page.locator("article#mlp")
+    assert "vs reference 0.774" in mlp.locator(".headline").inner_text()
+    mlp.locator("h3 a").click()  # the link opens the run's report
+    page.wait_for_load_state()
+    assert page.url.endswith("mlp/20240101-120000-smoke/report.html")
+    assert page.locator(".headline .value").inner_text() == "0.7851"
+    assert "reference 0.774" in page.locator(".headline .reference").inner_text()
+    sweep = page.locator("section", has=page.locator("h3", has_text="sweep"))
+    assert sweep.locator("tr").first.locator("th").all_inner_texts() == [
+        "network",
+        "lr",
+        "val_accuracy",
+        "diverged",
+    ]
+    # wide tables scroll inside their box; the page itself does not scroll sideways
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.close()
