@@ -55,7 +55,7 @@ class Experiment:
     """The number the headline reproduces, shown beside it in reports and the atlas."""
     key_figure: str | None = None
     """Name of the figure (as passed to `run.figure`) that stands for the experiment in the
-    atlas; None: the first figure the run saves."""
+    atlas; None: its first figure in file-name order (the first one its report shows)."""
 
     def __post_init__(self) -> None:
         if self.reference is not None and not isinstance(self.reference, Reference):

@@ -331,8 +331,8 @@ class RunInfo:
     @property
     def key_figure(self) -> Path | None:
         """The figure that stands for the run in the atlas: config.json's `key_figure` if
-        that file exists, else the first figure the experiment saved (captions.json order,
-        then file-name order), else the learning curves drawn by the report."""
+        that file exists, else the experiment's first figure in file-name order (the first
+        the report shows), else the learning curves drawn by the report."""
         fig_dir = self.run_dir / "figures"
         if not fig_dir.is_dir():
             return None
@@ -340,11 +340,6 @@ class RunInfo:
         candidates = []
         if isinstance(named, str) and named:
             candidates.append(named if named.endswith(".png") else f"{named}.png")
-        try:
-            captions = _read_dict(fig_dir / "captions.json") or {}
-        except UserError:
-            captions = {}
-        candidates += [k if k.endswith(".png") else f"{k}.png" for k in captions]
         candidates += sorted(p.name for p in fig_dir.glob("*.png"))
         curves = None
         for name in candidates:
@@ -496,7 +491,7 @@ def render_run(run_dir: str | os.PathLike) -> Path:
 # reference describes the seed's configuration (`full`), so the run closest to it stands for
 # the experiment; the other runs are listed on the card and in the table of all runs.
 PRESET_RANK = {"full": 3, "quick": 2, "smoke": 1}
-THUMBNAIL_SIZE = (480, 300)  # pixels, at most; shown at about half that on the card
+THUMBNAIL_SIZE = (400, 250)  # pixels, at most; the card shows it at about 300 × 190
 OTHER_RUNS_ON_CARD = 5
 
 
@@ -519,14 +514,16 @@ def _report_is_stale(run_dir: Path) -> bool:
 
 
 def thumbnail(png: Path, size: tuple[int, int] = THUMBNAIL_SIZE) -> bytes:
-    """A downscaled copy of a PNG figure (palette PNG, a few tens of kB) for the atlas."""
+    """A downscaled copy of a PNG figure for the atlas: at most `size` pixels, 64 colours,
+    10-60 kB; the figure itself when that file is smaller still."""
     with Image.open(png) as im:
         im = im.convert("RGB")
         im.thumbnail(size, Image.Resampling.LANCZOS)
-    im = im.quantize(colors=128, dither=Image.Dither.NONE)
+    im = im.quantize(colors=64, dither=Image.Dither.NONE)
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
+    original = png.read_bytes()
+    return original if len(original) <= buf.tell() else buf.getvalue()
 
 
 def _index_row(run: RunInfo, rel: str) -> dict:
@@ -535,14 +532,18 @@ def _index_row(run: RunInfo, rel: str) -> dict:
     shown = format_value(value)
     if value is not None and not run.headline_is_final:
         shown += " (last logged)"
+    experiment = str(run.config.get("experiment") or "")
     return {
         "path": rel,
+        # the run's own folder name when it sits in its experiment's folder, as usual
+        "name": rel.removeprefix(f"{experiment}/") if experiment else rel,
         "html": quote(report + ".html"),
         "md": quote(report + ".md"),
         "preset": format_value(run.config.get("preset")),
         "seed": format_value(run.config.get("seed")),
         "created": format_time(run.config.get("created")),
         "date": format_time(run.config.get("created"))[:10],
+        "minute": format_time(run.config.get("created"))[:16],
         "sort_key": (str(run.config.get("created", "")), rel),
         "state": run.state,
         "metric": run.headline_metric or "—",
@@ -622,7 +623,7 @@ def render_index(root: str | os.PathLike) -> Path:
                 render_run(run_dir)
             run = read_run(run_dir)
         except UserError as e:  # one broken run must not hide the others
-            broken.append({"path": rel, "sort_key": ("", rel), "error": str(e)})
+            broken.append({"path": rel, "sort_key": ("", rel), "error": str(e), "best": False})
             continue
         name = str(run.config.get("experiment") or "(unnamed)")
         groups.setdefault(name, []).append((run, _index_row(run, rel)))
