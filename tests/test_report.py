@@ -635,6 +635,9 @@ def test_atlas_and_report_render_in_chromium(browser, tmp_path):
         box = img.bounding_box()
         assert 100 < box["width"] <= 400 and box["height"] <= 190  # a thumbnail, not a poster
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 700, "height": 900})  # a narrow window: cards reflow
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 900})
     mlp = page.locator("article#mlp")
     assert "vs reference 0.774" in mlp.locator(".headline").inner_text()
     mlp.locator("h3 a").click()  # the link opens the run's report
