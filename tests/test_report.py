@@ -560,6 +560,8 @@ def test_reference_must_be_declared_as_a_reference():
         tiny_experiment(reference=(0.774, "the course"))
     with pytest.raises(TypeError, match="number"):
         Reference("77.4%", "the course")
+    with pytest.raises(TypeError, match="key_figure must be a figure name"):
+        tiny_experiment(key_figure="figures/confusion.png")
     with pytest.raises(TypeError, match="where the number comes from"):
         Reference(0.774, "")
 

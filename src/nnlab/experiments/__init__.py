@@ -60,6 +60,13 @@ class Experiment:
     def __post_init__(self) -> None:
         if self.reference is not None and not isinstance(self.reference, Reference):
             raise TypeError(f"experiment {self.name}: reference must be a Reference(value, source)")
+        if self.key_figure is not None and (
+            not isinstance(self.key_figure, str) or not self.key_figure or "/" in self.key_figure
+        ):
+            raise TypeError(
+                f"experiment {self.name}: key_figure must be a figure name as given to "
+                "run.figure, such as 'confusion_matrix'"
+            )
         missing = set(PRESET_NAMES) - set(self.presets)
         if missing:
             raise TypeError(f"experiment {self.name} lacks presets {sorted(missing)}")
