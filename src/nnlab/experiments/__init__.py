@@ -49,6 +49,8 @@ class Experiment:
     mode: str = "max"
     tour: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Overrides that make the quick preset run on embedded data, for `nnlab tour`."""
+    uses_torch: bool = True
+    """False for experiments on the NumPy engine alone: their runs never import PyTorch."""
     tour_mnist: dict[str, Any] | None = None
     """Overrides for `nnlab tour` when MNIST is present (None: `tour` is used either way)."""
     reference: Reference | None = None

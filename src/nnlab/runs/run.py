@@ -14,10 +14,9 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 import nnlab
@@ -26,6 +25,9 @@ from nnlab.errors import UserError
 from nnlab.io import atomic_write_bytes, atomic_write_json
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    import torch
 
 CHECKPOINT = "checkpoints/last.pt"
 
@@ -38,7 +40,7 @@ class Run:
         directory: Path,
         *,
         seed: int,
-        device: torch.device,
+        device: torch.device | None,
         quiet: bool = False,
         allow_download: bool = False,
     ) -> None:
@@ -96,6 +98,8 @@ class Run:
         """Save `state` (tensors, numbers, strings, lists, dicts) with every RNG state."""
         import io
 
+        import torch
+
         full = dict(state)
         full["_rng"] = _rng_state()
         full["_metrics_lines"] = len(self.history())
@@ -105,6 +109,8 @@ class Run:
 
     def load_checkpoint(self) -> dict[str, Any] | None:
         """The last checkpoint (RNG states restored, metrics rewound to it), or None."""
+        import torch
+
         path = self.dir / CHECKPOINT
         if not path.exists():
             self._rewind_metrics(0)
@@ -154,7 +160,8 @@ class Run:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
+    torch = sys.modules.get("torch")  # a tensor can only come from an imported torch
+    if torch is not None and isinstance(value, torch.Tensor):
         value = value.item()
     if isinstance(value, np.generic):
         value = value.item()
@@ -162,7 +169,10 @@ def _plain(value: Any) -> Any:
 
 
 # The global NumPy RNG is saved and seeded too: user code and libraries may draw from it.
+# Checkpoints are torch files, so torch is imported by then.
 def _rng_state() -> dict[str, Any]:
+    import torch
+
     kind, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002
     return {
         "torch": torch.get_rng_state(),
@@ -172,6 +182,8 @@ def _rng_state() -> dict[str, Any]:
 
 
 def _set_rng_state(state: dict[str, Any]) -> None:
+    import torch
+
     torch.set_rng_state(state["torch"])
     kind, keys, pos, has_gauss, cached = state["numpy"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))  # noqa: NPY002
@@ -179,13 +191,19 @@ def _set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, *, torch_too: bool = True) -> None:
+    """Seed Python's, NumPy's global and (unless `torch_too=False`) PyTorch's generators."""
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002
-    torch.manual_seed(seed)
+    if torch_too:
+        import torch
+
+        torch.manual_seed(seed)
 
 
 def resolve_device(name: str) -> torch.device:
+    import torch
+
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -200,10 +218,16 @@ def resolve_device(name: str) -> torch.device:
 
 
 def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        torch_version = version("torch")  # without importing it
+    except PackageNotFoundError:
+        torch_version = "not installed"
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "torch": torch.__version__,
+        "torch": torch_version,
         "nnlab": nnlab.__version__,
     }
 
@@ -305,7 +329,8 @@ def execute(
     On a UserError in a fresh run that logged nothing, the run directory is removed, so
     bad input leaves nothing behind; otherwise status.json records the failure.
     """
-    torch_device = resolve_device(device)
+    # NumPy experiments never load PyTorch (it costs a second or more of start-up)
+    torch_device = resolve_device(device) if experiment.uses_torch else None
     resuming = resume_dir is not None
     if resuming:
         directory = Path(resume_dir)
@@ -332,7 +357,7 @@ def execute(
                     "reproduces": getattr(experiment, "reproduces", None),
                     "preset": preset,
                     "seed": seed,
-                    "device": str(torch_device),
+                    "device": str(torch_device or "cpu"),
                     "config": cfg.to_dict(),
                     "headline": {"metric": experiment.headline, "mode": experiment.mode},
                     "reference": _reference(experiment),
@@ -349,7 +374,7 @@ def execute(
     status["error"] = None
     atomic_write_json(directory / "status.json", status)
 
-    seed_everything(seed)
+    seed_everything(seed, torch_too=experiment.uses_torch)
     run = Run(directory, seed=seed, device=torch_device, quiet=quiet, allow_download=allow_download)
     started = time.perf_counter()
     previous = float(status.get("elapsed_seconds") or 0.0)
