@@ -1,5 +1,15 @@
-"""Figures for experiments and reports: learning curves, confusion matrices, image grids."""
+"""Figures for experiments and reports: learning curves, confusion matrices, image grids,
+decision boundaries."""
 
+from nnlab.viz.boundaries import (
+    BoundaryPanel,
+    Grid,
+    decision_boundaries,
+    draw_decision_boundary,
+    grid_points,
+    predict_grid,
+)
+from nnlab.viz.curves import CurveRow, curves_per_variant
 from nnlab.viz.figures import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -12,6 +22,14 @@ from nnlab.viz.figures import (
 from nnlab.viz.text import text_figure, text_table
 
 __all__ = [
+    "BoundaryPanel",
+    "CurveRow",
+    "Grid",
+    "curves_per_variant",
+    "decision_boundaries",
+    "draw_decision_boundary",
+    "grid_points",
+    "predict_grid",
     "confusion_matrix",
     "confusion_matrix_figure",
     "figure_to_png",

@@ -1,0 +1,118 @@
+"""Decision-boundary panels and per-variant curves: grids, panels, axes and legends."""
+
+import numpy as np
+import pytest
+
+from nnlab.viz import (
+    BoundaryPanel,
+    CurveRow,
+    Grid,
+    curves_per_variant,
+    decision_boundaries,
+    grid_points,
+    predict_grid,
+)
+
+
+def test_grid_points_are_row_major_with_x_fastest():
+    pts = grid_points(np.array([0.0, 1.0, 2.0]), np.array([10.0, 20.0]))
+    assert pts.tolist() == [[0, 10], [1, 10], [2, 10], [0, 20], [1, 20], [2, 20]]
+
+
+def test_predict_grid_places_values_at_their_points():
+    grid = predict_grid(lambda p: (p[:, 0] + 10 * p[:, 1])[:, None], (-1.0, 1.0), (0.0, 2.0), n=5)
+    assert grid.values.shape == (5, 5)
+    i, j = 3, 1  # values[i, j] is the value at (xs[j], ys[i])
+    assert grid.values[i, j] == pytest.approx(grid.xs[j] + 10 * grid.ys[i])
+    np.testing.assert_array_equal(grid.xs, np.linspace(-1, 1, 5))
+    np.testing.assert_array_equal(grid.ys, np.linspace(0, 2, 5))
+    square = predict_grid(lambda p: p[:, 0], (-1.0, 1.0), n=3)
+    np.testing.assert_array_equal(square.ys, square.xs)
+
+
+def test_grid_rejects_values_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"\(len\(ys\), len\(xs\)\)"):
+        Grid(np.zeros(3), np.zeros(2), np.zeros((3, 2)))
+
+
+def _panel(title, values=None, lim=(-1.0, 1.0)):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(*lim, (30, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(float)[:, None]
+    if values is None:
+        grid = predict_grid(lambda p: 1 / (1 + np.exp(-5 * p[:, 0] * p[:, 1])), lim, n=41)
+    else:
+        xs = np.linspace(*lim, 41)
+        grid = Grid(xs, xs, np.full((41, 41), values))
+    return BoundaryPanel(grid, X, y, title)
+
+
+def test_decision_boundaries_one_panel_per_model_with_points_and_boundary():
+    panels = [_panel("a"), _panel("b", values=0.5), _panel("c", lim=(-2.0, 2.0))]
+    fig = decision_boundaries(panels, title="t", colorbar_ticks=[0, 0.5, 1])
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in axes] == ["a", "b", "c"]
+    assert fig.get_suptitle() == "t"
+    # a y label on the first panel and where the range changes
+    assert [ax.get_ylabel() for ax in axes] == ["x2", "", "x2"]
+    assert axes[2].get_xlim() == (-2.0, 2.0)
+    # two classes of points per panel, 30 points in all
+    for ax in axes:
+        sizes = [len(c.get_offsets()) for c in ax.collections if c.get_label().startswith("y =")]
+        assert sum(sizes) == 30 and len(sizes) == 2
+    # the constant grid says it has no boundary instead of drawing one
+    assert "no decision boundary" in axes[1].texts[0].get_text()
+    assert not axes[0].texts
+    assert len(fig.legends) == 1
+    assert len(fig.axes) == 4  # three panels and the colorbar
+
+
+def test_decision_boundaries_rejects_no_panels_and_mismatched_points():
+    with pytest.raises(ValueError, match="no panels"):
+        decision_boundaries([])
+    p = _panel("a")
+    bad = BoundaryPanel(p.grid, p.points, p.labels[:-1], "bad")
+    with pytest.raises(ValueError, match="30 points but 29 labels"):
+        decision_boundaries([bad])
+
+
+HISTORY = [
+    {"step": e, f"train_loss@{v}": 1.0 / e, f"val_loss@{v}": 1.2 / e}
+    | {f"train_accuracy@{v}": 1 - 1 / (e + 1), f"val_accuracy@{v}": 0.9 - 1 / (e + 1)}
+    for v in ("a", "b", "c")
+    for e in range(1, 6)
+]
+
+
+def test_curves_per_variant_grid_of_rows_and_columns():
+    rows = [
+        CurveRow("loss", "cross-entropy", log=True),
+        CurveRow("accuracy", "accuracy (%)", scale=100, reference=75),
+    ]
+    fig = curves_per_variant(
+        HISTORY,
+        ["c", "a"],
+        rows,
+        title="sweep",
+        column_titles={"c": "variant c"},
+        marks={"a": (3, "restored epoch")},
+    )
+    axes = np.array(fig.axes).reshape(2, 2)
+    assert [ax.get_title() for ax in axes[0]] == ["variant c", "a"]
+    assert [ax.get_ylabel() for ax in axes[:, 0]] == ["cross-entropy", "accuracy (%)"]
+    assert [ax.get_xlabel() for ax in axes.ravel()] == ["", "", "epoch", "epoch"]
+    assert axes[0, 0].get_yscale() == "log" and axes[1, 0].get_yscale() == "linear"
+    train, val = axes[1, 1].get_lines()[:2]
+    assert train.get_label() == "training" and val.get_label() == "validation"
+    np.testing.assert_allclose(train.get_ydata(), [100 * (1 - 1 / (e + 1)) for e in range(1, 6)])
+    np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3, 4, 5])
+    # the mark in every panel of its column; legends in the last column
+    assert all("restored epoch" in [ln.get_label() for ln in ax.get_lines()] for ax in axes[:, 1])
+    assert all(ax.get_legend() is not None for ax in axes[:, 1])
+    assert all(ax.get_legend() is None for ax in axes[:, 0])
+    assert fig.get_suptitle() == "sweep"
+
+
+def test_curves_per_variant_needs_variants_and_rows():
+    with pytest.raises(ValueError, match="at least one"):
+        curves_per_variant(HISTORY, [], [CurveRow("loss", "loss")], title="t")
