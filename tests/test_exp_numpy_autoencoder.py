@@ -21,9 +21,9 @@ from nnlab.experiments.numpy_autoencoder import (
     psnr,
     psnr_of_mean_mse,
 )
-from nnlab.experiments.numpy_classifier import blas_threads, flatten
 from nnlab.runs.run import Run
-from nnlab.scratch import SGD, Sequential, StepDecay, fit, mlp, sigmoid, squared_error
+from nnlab.scratch import SGD, Sequential, StepDecay, fit, flatten, mlp, sigmoid, squared_error
+from nnlab.threads import blas_threads
 
 EXP = "numpy-autoencoder"
 

@@ -50,14 +50,19 @@ from nnlab.config import ExperimentConfig, param
 from nnlab.data.chars36 import CLASS_NAMES, chars36_source, load_chars36
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.experiments.numpy_classifier import (
-    blas_threads,
-    engine_state,
-    flatten,
-    restore_engine_state,
-)
 from nnlab.runs.run import Run
-from nnlab.scratch import SGD, Sequential, StepDecay, fit, mlp, squared_error
+from nnlab.scratch import (
+    SGD,
+    Sequential,
+    StepDecay,
+    engine_state,
+    fit,
+    flatten,
+    mlp,
+    restore_engine_state,
+    squared_error,
+)
+from nnlab.threads import blas_threads
 from nnlab.viz import image_grid, text_figure, text_table
 
 SEED_PSNR = 14.55  # dB, the seed's mean validation PSNR on NIST36 (Q5.3.2)

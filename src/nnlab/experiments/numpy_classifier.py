@@ -45,22 +45,32 @@ a batch are small, and on shared cores multi-threaded OpenBLAS is ~15x slower he
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.data.chars36 import chars36_source, load_chars36
 from nnlab.experiments import Experiment
 from nnlab.runs.run import Run
-from nnlab.scratch import SGD, Optimizer, Sequential, accuracy, fit, mlp, softmax_cross_entropy
+from nnlab.scratch import (
+    SGD,
+    Optimizer,
+    Sequential,
+    accuracy,
+    engine_state,
+    fit,
+    flatten,
+    mlp,
+    restore_engine_state,
+    softmax_cross_entropy,
+    to_arrays,
+    to_tensors,
+)
+from nnlab.threads import blas_threads
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -102,58 +112,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quick": {},
     "full": {"epochs": 600, "batch_size": 16, "lr": 0.016},
 }
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-@contextmanager
-def blas_threads(n: int) -> Iterator[None]:
-    """Limit BLAS to ``n`` threads inside the block (``n = 0``: leave it alone)."""
-    if n <= 0:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n, user_api="blas"):
-        yield
-
-
-def flatten(x: np.ndarray) -> np.ndarray:
-    """(N, H, W) images -> (N, H*W) float32 rows."""
-    return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
-
-
-def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in arrays.items()}
-
-
-def _arrays(tensors: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    return {k: t.numpy().copy() for k, t in tensors.items()}
-
-
-def engine_state(model: Sequential, opt: Optimizer, rng: np.random.Generator) -> dict[str, Any]:
-    """Everything needed to continue training exactly: parameters, optimizer state (step count,
-    lr, per-parameter buffers) and the shuffling generator's state (as a JSON string, so the
-    checkpoint loads with ``torch.load(weights_only=True)``)."""
-    return {
-        "params": _tensors(model.state_dict()),
-        "opt_t": opt.t,
-        "opt_lr": float(opt.lr),
-        "opt_state": {name: _tensors(slot) for name, slot in opt.state.items()},
-        "rng": json.dumps(rng.bit_generator.state),
-    }
-
-
-def restore_engine_state(
-    state: dict[str, Any], model: Sequential, opt: Optimizer, rng: np.random.Generator
-) -> None:
-    """The inverse of ``engine_state``: load it into ``model``, ``opt`` and ``rng`` in place."""
-    model.load_state_dict(_arrays(state["params"]))
-    opt.t = int(state["opt_t"])
-    opt.lr = float(state["opt_lr"])
-    opt.state = {name: _arrays(slot) for name, slot in state["opt_state"].items()}
-    rng.bit_generator.state = json.loads(state["rng"])
 
 
 # --------------------------------------------------------------------------- the model
@@ -309,7 +267,7 @@ def _train_sweep_network(
                 "network": k,
                 "epoch": step,
                 **engine_state(model, opt, shuffle),
-                "finished": {n: _tensors(p) for n, p in finished.items()},
+                "finished": {n: to_tensors(p) for n, p in finished.items()},
             }
         )
         bar.update(1)
@@ -345,7 +303,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     finished: dict[str, dict[str, np.ndarray]] = {}  # final parameters of trained networks
     start_net, state = 0, run.load_checkpoint()
     if state is not None:
-        finished = {net: _arrays(p) for net, p in state["finished"].items()}
+        finished = {net: to_arrays(p) for net, p in state["finished"].items()}
         start_net = state["network"]
 
     bar = run.bar(

@@ -27,6 +27,7 @@ from nnlab.scratch.activations import (
     tanh,
     tanh_deriv,
 )
+from nnlab.scratch.checkpoint import engine_state, restore_engine_state, to_arrays, to_tensors
 from nnlab.scratch.gradcheck import gradcheck, gradcheck_model, numerical_gradient, relative_error
 from nnlab.scratch.layers import (
     Activation,
@@ -67,23 +68,23 @@ from nnlab.scratch.sparse_autoencoder import (
     sparse_autoencoder_cost,
     unpack,
 )
-from nnlab.scratch.train import fit, minibatches
+from nnlab.scratch.train import fit, flatten, minibatches
 
 __all__ = [
     "ACTIVATIONS",
-    "LOSSES",
-    "OPTIMIZERS",
-    "SGD",
     "Activation",
     "Adagrad",
     "Adam",
     "CosineSchedule",
     "Dropout",
+    "LOSSES",
     "Layer",
     "Linear",
     "Momentum",
+    "OPTIMIZERS",
     "Optimizer",
     "RMSprop",
+    "SGD",
     "Sequential",
     "Softmax",
     "SparseAutoencoderCost",
@@ -93,7 +94,9 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "check_gradient",
+    "engine_state",
     "fit",
+    "flatten",
     "get_activation",
     "get_loss",
     "get_optimizer",
@@ -112,6 +115,7 @@ __all__ = [
     "relative_error",
     "relu",
     "relu_deriv",
+    "restore_engine_state",
     "sigmoid",
     "sigmoid_deriv",
     "softmax",
@@ -123,5 +127,7 @@ __all__ = [
     "squared_error",
     "tanh",
     "tanh_deriv",
+    "to_arrays",
+    "to_tensors",
     "unpack",
 ]
