@@ -50,6 +50,7 @@ from nnlab.config import ExperimentConfig, param
 from nnlab.data.chars36 import CLASS_NAMES, chars36_source, load_chars36
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
+from nnlab.metrics import mean_psnr, psnr, psnr_of_mean_mse
 from nnlab.runs.run import Run
 from nnlab.scratch import (
     SGD,
@@ -125,25 +126,6 @@ def make_autoencoder(cfg: Config, seed: int) -> Sequential:
         rng=np.random.default_rng(seed),
         dtype=np.float32,
     )
-
-
-def psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """PSNR of each image (row) in dB for values in [0, 1]: 10 log10(1 / mean squared error).
-    A perfect reconstruction is capped at 100 dB (MSE 1e-10)."""
-    diff = pred.astype(np.float64) - target
-    mse = np.mean(diff * diff, axis=1)
-    return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
-
-
-def mean_psnr(pred: np.ndarray, target: np.ndarray) -> float:
-    """Mean over images of the per-image PSNR (dB)."""
-    return float(np.mean(psnr(pred, target)))
-
-
-def psnr_of_mean_mse(pred: np.ndarray, target: np.ndarray) -> float:
-    """10 log10(1 / MSE over every pixel of every image) (dB)."""
-    diff = pred.astype(np.float64) - target
-    return float(10.0 * np.log10(1.0 / max(float(np.mean(diff * diff)), 1e-10)))
 
 
 def pick_examples(
