@@ -55,6 +55,7 @@ from nnlab.data.natural_images import (
 )
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
+from nnlab.imaging import contrast_normalise, mosaic, orientation_coherence
 from nnlab.runs.run import Run
 from nnlab.scratch.sparse_autoencoder import (
     SparseAutoencoderCost,
@@ -71,7 +72,8 @@ DIGIT_DATASETS = ("mnist", "fashion-mnist")
 #: UFLDL's hyper-parameters for 8×8 patches, and for 28×28 digits (the follow-up exercises).
 PATCH_DEFAULTS = {"hidden": 25, "lam": 1e-4, "rho": 0.01}
 DIGIT_DEFAULTS = {"hidden": 196, "lam": 3e-3, "rho": 0.1}
-#: A filter is "oriented" when its structure-tensor coherence reaches this.
+#: A filter is "oriented" when its structure-tensor coherence reaches this (random 8×8 noise
+#: exceeds it with probability < 0.001: see ``nnlab.imaging.orientation_coherence``).
 EDGE_THRESHOLD = 0.5
 #: Finite-difference step of the gradient check (UFLDL's).
 GRADCHECK_EPS = 1e-4
@@ -130,35 +132,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-# --------------------------------------------------------------------------- measuring filters
-
-
-def orientation_coherence(images: np.ndarray) -> np.ndarray:
-    """Coherence (λ1 − λ2)/(λ1 + λ2) of each image's structure tensor, (n, h, w) → (n,).
-
-    J = Σ_pixels [gx², gx·gy; gx·gy, gy²] with (gy, gx) = ``np.gradient`` of the image
-    (central differences inside, one-sided at the border); λ1 ≥ λ2 its eigenvalues.
-    1: all gradients parallel (an oriented edge or grating); near 0: no dominant
-    orientation (noise, blobs, checkerboards). Constant images give 0. For 8×8 images of
-    i.i.d. uniform noise (the initial weights) the median is 0.14 and the 99.9th percentile
-    0.44 (20,000 draws), hence ``EDGE_THRESHOLD`` = 0.5.
-    """
-    images = np.asarray(images, dtype=np.float64)
-    gy, gx = np.gradient(images, axis=(1, 2))
-    jxx = (gx * gx).sum(axis=(1, 2))
-    jyy = (gy * gy).sum(axis=(1, 2))
-    jxy = (gx * gy).sum(axis=(1, 2))
-    spread = np.sqrt((jxx - jyy) ** 2 + 4.0 * jxy**2)
-    trace = jxx + jyy
-    return np.divide(spread, trace, out=np.zeros_like(trace), where=trace > 0)
-
-
-def contrast_normalise(images: np.ndarray) -> np.ndarray:
-    """Each image divided by its largest |value|: in [−1, 1], 0 stays 0 (UFLDL's display)."""
-    scale = np.abs(images).max(axis=(1, 2), keepdims=True)
-    return images / np.where(scale > 0, scale, 1.0)
-
-
 # --------------------------------------------------------------------------- data
 
 
@@ -196,20 +169,6 @@ def training_data(cfg: Config, run: Run) -> tuple[np.ndarray, int, str, np.ndarr
 
 
 # --------------------------------------------------------------------------- figures
-
-
-def mosaic(tiles: np.ndarray, ncols: int | None = None, pad: int = 1, background: float = 0.0):
-    """Tiles (n, h, w) laid out in one image, ``pad`` pixels of ``background`` between them
-    (UFLDL's ``display_network``): one image draws much faster than one axes per tile."""
-    n, h, w = tiles.shape
-    ncols = ncols or int(np.ceil(np.sqrt(n)))
-    nrows = int(np.ceil(n / ncols))
-    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad), float(background))
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, ncols)
-        top, left = pad + r * (h + pad), pad + c * (w + pad)
-        out[top : top + h, left : left + w] = tile
-    return out
 
 
 def filters_figure(
