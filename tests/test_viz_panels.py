@@ -116,3 +116,21 @@ def test_curves_per_variant_grid_of_rows_and_columns():
 def test_curves_per_variant_needs_variants_and_rows():
     with pytest.raises(ValueError, match="at least one"):
         curves_per_variant(HISTORY, [], [CurveRow("loss", "loss")], title="t")
+
+
+def test_backprop_step_figure_labels_every_edge_bias_and_unit():
+    from nnlab.viz import backprop_step_figure
+
+    edges = {"w1": ("x1", "h1"), "w2": ("x2", "h1"), "w5": ("h1", "o1")}
+    before = {"w1": 0.15, "w2": 0.2, "w5": 0.4, "b1": 0.35, "b2": 0.6}
+    after = {k: v - 0.01 for k, v in before.items()}
+    units = {"h1": (0.3775, 0.593, 0.0088), "o1": (1.1, 0.75, 0.74)}
+    fig = backprop_step_figure(
+        {"x1": 0.05, "x2": 0.1}, {"o1": 0.01}, edges, before, after, units, title="step"
+    )
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for k in before:
+        assert f"{k}: {before[k]:.6g} → {after[k]:.6g}" in texts
+    assert "x1 = 0.05" in texts and "target t1 = 0.01" in texts
+    assert any(t.startswith("z = 0.3775\nh1 = σ(z) = 0.593") for t in texts)
+    assert fig.get_suptitle() == "step"

@@ -19,12 +19,14 @@ from nnlab.viz.figures import (
     metric_groups,
     most_confused_pairs,
 )
+from nnlab.viz.network import backprop_step_figure
 from nnlab.viz.text import text_figure, text_table
 
 __all__ = [
     "BoundaryPanel",
     "CurveRow",
     "Grid",
+    "backprop_step_figure",
     "confusion_matrix",
     "confusion_matrix_figure",
     "curves_per_variant",
