@@ -134,3 +134,27 @@ def test_backprop_step_figure_labels_every_edge_bias_and_unit():
     assert "x1 = 0.05" in texts and "target t1 = 0.01" in texts
     assert any(t.startswith("z = 0.3775\nh1 = σ(z) = 0.593") for t in texts)
     assert fig.get_suptitle() == "step"
+
+
+def test_line_panels_draw_lines_reference_and_scales():
+    from nnlab.viz import Line, LinePanel, history_series, line_panels
+
+    history = [{"step": 1, "loss": 2.0}, {"step": 2}, {"step": 3, "loss": 0.5, "lr": 0.1}]
+    xs, ys = history_series(history, "loss")
+    assert (xs, ys) == ([1, 3], [2.0, 0.5])
+    fig = line_panels(
+        [
+            LinePanel([Line(xs, ys, "training")], "loss", "nats", log=True, reference=(1.0, "ln")),
+            LinePanel([Line(*history_series(history, "lr"), drawstyle="steps-post")], "lr", "lr"),
+        ],
+        title="run",
+        xlabel="step",
+    )
+    ax_loss, ax_lr = fig.axes
+    assert ax_loss.get_yscale() == "log" and ax_lr.get_yscale() == "linear"
+    assert [ln.get_label() for ln in ax_loss.get_lines()] == ["training", "ln"]
+    assert ax_loss.get_legend() is not None and ax_lr.get_legend() is None  # no labels there
+    assert ax_lr.get_lines()[0].get_drawstyle() == "steps-post"
+    assert ax_loss.get_xlabel() == "step" and ax_lr.get_ylabel() == "lr"
+    with pytest.raises(ValueError, match="no panels"):
+        line_panels([])

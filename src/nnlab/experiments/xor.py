@@ -31,7 +31,6 @@ from itertools import combinations
 from typing import Any, Literal
 
 import numpy as np
-from matplotlib.figure import Figure
 from scipy.optimize import linprog
 
 from nnlab.config import ExperimentConfig, param
@@ -49,8 +48,19 @@ from nnlab.scratch import (
     mlp,
     sigmoid,
 )
-from nnlab.viz import text_figure, text_table
+from nnlab.viz import (
+    BoundaryPanel,
+    Line,
+    LinePanel,
+    decision_boundaries,
+    line_panels,
+    predict_grid,
+    text_figure,
+    text_table,
+)
 
+#: The plotted square: XOR's corners with a margin, and the noisy toy set.
+XOR_RANGE, TOY_RANGE = (-0.5, 1.5), (-1.5, 1.5)
 #: The four XOR points and their labels.
 X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -168,93 +178,18 @@ def max_linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
     return 0.0
 
 
+def _epochs(hist: dict[str, list[float]]) -> range:
+    return range(1, len(hist["train_loss"]) + 1)
+
+
 def _first_epoch_at(values: list[float], target: float) -> int | None:
     """1-based epoch at which ``values`` first reaches ``target`` and stays there."""
     last_below = max((i for i, v in enumerate(values) if v < target), default=-1)
     return last_below + 2 if last_below + 1 < len(values) else None
 
 
-# --------------------------------------------------------------------------- figures
-
 #: Colour levels of P(y = 1); 0.5 sits inside a band, so P = 0.5 +- rounding is one colour.
 LEVELS = [0.0, *np.linspace(0.05, 0.95, 10), 1.0]
-
-
-def _predict_grid(model: Sequential, lo: float, hi: float, n: int = 201):
-    xs = np.linspace(lo, hi, n)
-    gx, gy = np.meshgrid(xs, xs)
-    out = model.predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
-    return gx, gy, out
-
-
-def decision_boundary_figure(panels: list[dict[str, Any]]) -> Figure:
-    """One panel per model: P(y = 1) over the plane, the 0.5 contour, the data points."""
-    fig = Figure(figsize=(4.3 * len(panels) + 0.8, 4.4), layout="constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    image = None
-    for ax, panel in zip(axes, panels, strict=True):
-        lo, hi = panel["range"]
-        gx, gy, out = _predict_grid(panel["model"], lo, hi)
-        prob = out if panel["outputs"] == "probability" else sigmoid(out)
-        image = ax.contourf(gx, gy, prob, levels=LEVELS, cmap="RdBu_r", alpha=0.8)
-        if np.ptp(prob) > 1e-6:
-            ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
-        else:  # e.g. logistic regression on XOR: w = b = 0, so there is no boundary at all
-            ax.text(
-                0.5,
-                0.5,
-                f"P = {prob.mean():.3f} everywhere:\nno decision boundary",
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},
-            )
-        X, y = panel["X"], panel["y"].reshape(-1)
-        big = len(X) <= 4
-        for label, marker, colour in ((0, "s", "#2166ac"), (1, "o", "#b2182b")):
-            pts = X[y == label]
-            ax.scatter(
-                pts[:, 0],
-                pts[:, 1],
-                marker=marker,
-                s=140 if big else 14,
-                c=colour,
-                edgecolors="white" if big else "none",
-                linewidths=1.5,
-                label=f"y = {label}",
-                zorder=3,
-            )
-        ax.set_title(panel["title"], fontsize=10)
-        ax.set_xlabel("x1")
-        ax.set_ylabel("x2")
-        ax.set_aspect("equal")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    cbar = fig.colorbar(image, ax=list(axes), shrink=0.85, label="model output P(y = 1)")
-    cbar.set_ticks([0.0, 0.25, 0.5, 0.75, 1.0])
-    fig.suptitle("XOR decision boundaries (black line: P = 0.5)")
-    return fig
-
-
-def loss_figure(curves: dict[str, dict[str, list[float]]]) -> Figure:
-    fig = Figure(figsize=(10.0, 3.8), layout="constrained")
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    for name, hist in curves.items():
-        epochs = np.arange(1, len(hist["train_loss"]) + 1)
-        ax_loss.plot(epochs, hist["train_loss"], label=name)
-        ax_acc.plot(epochs, hist["train_accuracy"], label=name)
-    ax_loss.axhline(np.log(2), color="0.5", ls=":", lw=1, label="ln 2 (P = ½ everywhere)")
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("epoch (full-batch step)")
-    ax_loss.set_ylabel("binary cross-entropy (nats, log scale)")
-    ax_loss.set_title("Training loss")
-    ax_loss.legend(fontsize=8)
-    ax_acc.set_xlabel("epoch (full-batch step)")
-    ax_acc.set_ylabel("training accuracy")
-    ax_acc.set_ylim(-0.02, 1.02)
-    ax_acc.set_title("Training accuracy")
-    ax_acc.legend(fontsize=8)
-    return fig
 
 
 # --------------------------------------------------------------------------- the recipe
@@ -297,21 +232,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         successes += _accuracy_of_logits(model.predict(X_XOR), Y_XOR) == 1.0
 
     curves = {"logistic regression": logreg_hist, f"network {arch}": net_hist}
+
+    def panel(model: Sequential, title: str, X, y, lim: tuple[float, float], logits=True):
+        """The model's P(y = 1) over the square lim x lim, with the points (X, y)."""
+        prob = (lambda p: sigmoid(model.predict(p))) if logits else model.predict
+        return BoundaryPanel(predict_grid(prob, lim), X, y, title)
+
     panels = [
-        {
-            "model": hand,
-            "outputs": "probability",
-            "title": f"(a) hand-set step network: {hand_acc:.0%}",
-        },
-        {
-            "model": logreg,
-            "outputs": "logit",
-            "title": f"(b) logistic regression: {logreg_acc:.0%}",
-        },
-        {"model": net, "outputs": "logit", "title": f"(c) trained {arch}: {net_acc:.0%}"},
+        panel(hand, f"(a) hand-set step network: {hand_acc:.0%}", X_XOR, Y_XOR, XOR_RANGE, False),
+        panel(logreg, f"(b) logistic regression: {logreg_acc:.0%}", X_XOR, Y_XOR, XOR_RANGE),
+        panel(net, f"(c) trained {arch}: {net_acc:.0%}", X_XOR, Y_XOR, XOR_RANGE),
     ]
-    for panel in panels:
-        panel.update(X=X_XOR, y=Y_XOR, range=(-0.5, 1.5))
 
     toy: dict[str, Any] = {}
     if cfg.toy_n:
@@ -327,15 +258,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         }
         curves[f"noisy toy XOR ({cfg.toy_n} points)"] = toy_hist
         panels.append(
-            {
-                "model": toy_net,
-                "outputs": "logit",
-                "title": f"noisy toy XOR ({cfg.toy_n} points), {arch}: "
-                f"test {toy['toy_test_accuracy']:.1%}",
-                "X": X_toy,
-                "y": y_toy,
-                "range": (-1.5, 1.5),
-            }
+            panel(
+                toy_net,
+                f"noisy toy XOR ({cfg.toy_n} points), {arch}: test {toy['toy_test_accuracy']:.1%}",
+                X_toy,
+                y_toy,
+                TOY_RANGE,
+            )
         )
 
     keys = {"logistic regression": "logreg", f"network {arch}": "network"}
@@ -352,14 +281,39 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     run.figure(
         "decision_boundaries",
-        decision_boundary_figure(panels),
+        decision_boundaries(
+            panels,
+            title="XOR decision boundaries (black line: P = 0.5)",
+            levels=LEVELS,
+            colorbar_label="model output P(y = 1)",
+            colorbar_ticks=[0.0, 0.25, 0.5, 0.75, 1.0],
+            panel_size=(4.3, 4.4),
+        ),
         "Model output over the input plane; black: the P = 0.5 decision boundary. (a) the "
         "lecture's step network carves out the two XOR corners; (b) one line cannot; "
         f"(c) a trained {arch} network can.",
     )
     run.figure(
         "loss_curves",
-        loss_figure(curves),
+        line_panels(
+            [
+                LinePanel(
+                    [Line(_epochs(h), h["train_loss"], name) for name, h in curves.items()],
+                    "Training loss",
+                    "binary cross-entropy (nats, log scale)",
+                    log=True,
+                    reference=(float(np.log(2)), "ln 2 (P = ½ everywhere)"),
+                ),
+                LinePanel(
+                    [Line(_epochs(h), h["train_accuracy"], name) for name, h in curves.items()],
+                    "Training accuracy",
+                    "training accuracy",
+                    ylim=(-0.02, 1.02),
+                ),
+            ],
+            xlabel="epoch (full-batch step)",
+            panel_size=(5.0, 3.8),
+        ),
         "Training loss (log scale) and accuracy. Logistic regression stalls at ln 2, the loss "
         "of predicting ½ everywhere; the network's loss keeps falling.",
     )

@@ -9,7 +9,14 @@ from nnlab.viz.boundaries import (
     grid_points,
     predict_grid,
 )
-from nnlab.viz.curves import CurveRow, curves_per_variant
+from nnlab.viz.curves import (
+    CurveRow,
+    Line,
+    LinePanel,
+    curves_per_variant,
+    history_series,
+    line_panels,
+)
 from nnlab.viz.figures import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -26,6 +33,8 @@ __all__ = [
     "BoundaryPanel",
     "CurveRow",
     "Grid",
+    "Line",
+    "LinePanel",
     "backprop_step_figure",
     "confusion_matrix",
     "confusion_matrix_figure",
@@ -34,8 +43,10 @@ __all__ = [
     "draw_decision_boundary",
     "figure_to_png",
     "grid_points",
+    "history_series",
     "image_grid",
     "learning_curves",
+    "line_panels",
     "metric_groups",
     "most_confused_pairs",
     "predict_grid",

@@ -99,3 +99,89 @@ def curves_per_variant(
         axes[0, col].set_title((column_titles or {}).get(variant, variant))
     fig.suptitle(title)
     return fig
+
+
+# --------------------------------------------------------------------------- panels of lines
+
+
+@dataclass(frozen=True)
+class Line:
+    """One curve: y against x, with a legend label (None: not in the legend), a matplotlib
+    format string such as "-", "--" or "o-", a marker size and a draw style
+    ("steps-post" for a piecewise-constant quantity such as a learning rate)."""
+
+    x: Sequence[float]
+    y: Sequence[float]
+    label: str | None = None
+    style: str = "-"
+    markersize: float | None = None
+    drawstyle: str = "default"
+
+
+@dataclass(frozen=True)
+class LinePanel:
+    """One panel of ``line_panels``: its lines, title and y label; a log y scale; a dotted
+    horizontal reference line ``(value, legend label)``; fixed y limits; integer x ticks."""
+
+    lines: Sequence[Line]
+    title: str
+    ylabel: str
+    log: bool = False
+    reference: tuple[float, str] | None = None
+    ylim: tuple[float, float] | None = None
+    integer_x: bool = False
+    xlabel: str | None = None
+
+
+def history_series(
+    history: Sequence[Mapping], key: str, x: str = "step"
+) -> tuple[list[float], list[float]]:
+    """(xs, ys) of ``key`` over the records of ``history`` that have it."""
+    pts = [(rec[x], rec[key]) for rec in history if key in rec]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def line_panels(
+    panels: Sequence[LinePanel],
+    *,
+    title: str | None = None,
+    xlabel: str = "epoch",
+    panel_size: tuple[float, float] = (4.8, 3.9),
+) -> Figure:
+    """Panels of curves side by side, each with its own y axis (e.g. loss, accuracy and
+    learning rate of one training run, or the loss of several runs in one panel)."""
+    if not panels:
+        raise ValueError("line_panels: no panels")
+    from matplotlib.ticker import MaxNLocator
+
+    width, height = panel_size
+    fig = Figure(figsize=(width * len(panels), height), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels, strict=True):
+        for line in panel.lines:
+            ax.plot(
+                line.x,
+                line.y,
+                line.style,
+                label=line.label,
+                markersize=line.markersize,
+                drawstyle=line.drawstyle,
+            )
+        if panel.reference is not None:
+            value, label = panel.reference
+            ax.axhline(value, color="0.5", ls=":", lw=1, label=label)
+        if panel.log:
+            ax.set_yscale("log")
+        if panel.ylim is not None:
+            ax.set_ylim(*panel.ylim)
+        if panel.integer_x:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(panel.title)
+        ax.set_xlabel(panel.xlabel or xlabel)
+        ax.set_ylabel(panel.ylabel)
+        ax.grid(True, alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
