@@ -18,3 +18,13 @@ def test_psnr_per_image_then_mean():
     assert psnr_of_mean_mse(pred, target) == pytest.approx(10 * np.log10(3 / 0.5101))
     assert psnr_of_mean_mse(pred, target) < mean_psnr(pred, target)
     assert psnr(target, target)[0] == pytest.approx(100.0)  # capped, not inf
+
+
+def test_max_linear_accuracy_in_three_dimensions():
+    from nnlab.metrics import max_linear_accuracy
+
+    corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float)
+    majority = (corners.sum(axis=1) >= 2).astype(float)  # a plane separates it
+    parity = corners.sum(axis=1) % 2  # 3-bit XOR: no plane gets more than 6 of 8 right
+    assert max_linear_accuracy(corners, majority) == 1.0
+    assert max_linear_accuracy(corners, parity) == 0.75

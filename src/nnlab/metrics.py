@@ -1,12 +1,15 @@
-"""Image-quality metrics on NumPy arrays.
+"""Metrics on NumPy arrays: image quality (PSNR) and the linear separability of a data set.
 
 PSNR (peak signal-to-noise ratio) of images with values in [0, 1], so the peak is 1::
 
     psnr(reconstructions, originals)       # dB per image (row)
     mean_psnr(reconstructions, originals)  # the mean of those, the usual single number
+    max_linear_accuracy(X, y)              # the best any linear classifier does: XOR 0.75
 """
 
 from __future__ import annotations
+
+from itertools import combinations
 
 import numpy as np
 
@@ -32,3 +35,27 @@ def psnr_of_mean_mse(pred: np.ndarray, target: np.ndarray) -> float:
     the log is concave."""
     diff = pred.astype(np.float64) - target
     return float(10.0 * np.log10(1.0 / max(float(np.mean(diff * diff)), MIN_MSE)))
+
+
+def max_linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
+    """The best accuracy any linear classifier [w·x + b > 0] reaches on (X, y), exactly.
+
+    A subset of points can all be classified correctly iff the linear program
+    s_i (w·x_i + b) >= 1 (s_i = ±1) is feasible; the answer is the largest feasible subset.
+    ``y`` holds labels 0/1 (any shape with one per row of ``X``). It solves up to 2^n linear
+    programs: meant for a handful of points, such as the four of XOR (answer 0.75).
+    """
+    from scipy.optimize import linprog
+
+    signs = np.where(y.reshape(-1) > 0.5, 1.0, -1.0)
+    n, dims = X.shape[0], X.shape[1] + 1  # the weights w and the bias b
+    for size in range(n, 0, -1):
+        for subset in combinations(range(n), size):
+            idx = list(subset)
+            a_ub = -signs[idx, None] * np.hstack([X[idx], np.ones((size, 1))])
+            res = linprog(
+                np.zeros(dims), A_ub=a_ub, b_ub=-np.ones(size), bounds=[(None, None)] * dims
+            )
+            if res.status == 0:
+                return size / n
+    return 0.0

@@ -27,43 +27,32 @@ Optionally (``toy_n > 0``) the same architecture is trained on the noisy 2-D XOR
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
-from typing import Any, Literal
-
-import numpy as np
-from scipy.optimize import linprog
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import make_toy
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch import (
-    SGD,
-    Layer,
-    Linear,
-    Sequential,
-    accuracy,
-    binary_cross_entropy_with_logits,
-    fit,
-    mlp,
-    sigmoid,
-)
-from nnlab.viz import (
-    BoundaryPanel,
-    Line,
-    LinePanel,
-    decision_boundaries,
-    line_panels,
-    predict_grid,
-    text_figure,
-    text_table,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Sequential
 
 #: The plotted square: XOR's corners with a margin, and the noisy toy set.
 XOR_RANGE, TOY_RANGE = (-0.5, 1.5), (-1.5, 1.5)
-#: The four XOR points and their labels.
-X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
+#: The four XOR points and their labels; as arrays ``X_XOR`` (4, 2) and ``Y_XOR`` (4, 1).
+XOR_POINTS = ([0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0])
+XOR_LABELS = ([0.0], [1.0], [1.0], [0.0])
+
+
+def __getattr__(name: str) -> Any:
+    """``X_XOR`` and ``Y_XOR``, made on first use: importing this module loads no NumPy."""
+    if name in ("X_XOR", "Y_XOR"):
+        import numpy as np
+
+        return np.array(XOR_POINTS if name == "X_XOR" else XOR_LABELS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 LINEAR_BOUND_PROOF = (
     "if w·x+b > 0 at (0,1) and (1,0) and <= 0 at (0,0) and (1,1), summing each pair gives "
@@ -96,19 +85,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 # --------------------------------------------------------------------------- models
 
 
-class Step(Layer):
-    """The step non-linearity g(z) = 1 if z > 0 else 0. Its derivative is 0 wherever it
-    exists, which is why it cannot be trained by backprop (backward returns zeros)."""
-
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        return (x > 0).astype(x.dtype)
-
-    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return np.zeros_like(grad_out)
-
-
 def hand_set_network() -> Sequential:
     """The lecture's network: v = g(x W1 + b1), y = g(v W2 + b2) with hand-chosen weights."""
+    from nnlab.scratch import Linear, Sequential, Step
+
     first, second = Linear(2, 2, init="zeros"), Linear(2, 1, init="zeros")
     first.params["W"][...] = [[1.0, -1.0], [-1.0, 1.0]]  # column j: weights into v_j
     first.params["b"][...] = [-0.5, -0.5]
@@ -124,6 +104,8 @@ TIE = 1e-9
 
 
 def _accuracy_of_logits(logits: np.ndarray, target: np.ndarray) -> float:
+    from nnlab.scratch import accuracy
+
     return accuracy(logits, target, threshold=TIE)
 
 
@@ -131,6 +113,8 @@ def train(
     model: Sequential, X: np.ndarray, y: np.ndarray, lr: float, epochs: int, seed: int
 ) -> dict[str, list[float]]:
     """Full-batch gradient descent on binary cross-entropy of the model's logits."""
+    from nnlab.scratch import SGD, binary_cross_entropy_with_logits, fit
+
     return fit(
         model,
         binary_cross_entropy_with_logits,
@@ -145,10 +129,14 @@ def train(
 
 
 def logistic_regression(seed: int) -> Sequential:
+    from nnlab.scratch import mlp
+
     return mlp([2, 1], rng=seed)  # one Linear layer: the logit w·x + b
 
 
 def network(hidden: int, activation: str, seed: int) -> Sequential:
+    from nnlab.scratch import mlp
+
     return mlp([2, hidden, 1], activation, rng=seed)
 
 
@@ -156,26 +144,10 @@ def train_xor_network(
     hidden: int, activation: str, lr: float, epochs: int, seed: int
 ) -> tuple[Sequential, dict[str, list[float]]]:
     """A 2-hidden-1 network trained on the four XOR points; returns (model, history)."""
+    import numpy as np
+
     model = network(hidden, activation, seed)
-    return model, train(model, X_XOR, Y_XOR, lr, epochs, seed)
-
-
-def max_linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
-    """The best accuracy any linear classifier [w·x + b > 0] reaches on (X, y), exactly.
-
-    A subset of points can all be classified correctly iff the linear program
-    s_i (w·x_i + b) >= 1 (s_i = ±1) is feasible; the answer is the largest feasible subset.
-    """
-    signs = np.where(y.reshape(-1) > 0.5, 1.0, -1.0)
-    n = len(X)
-    for size in range(n, 0, -1):
-        for subset in combinations(range(n), size):
-            idx = list(subset)
-            a_ub = -signs[idx, None] * np.hstack([X[idx], np.ones((size, 1))])
-            res = linprog(np.zeros(3), A_ub=a_ub, b_ub=-np.ones(size), bounds=[(None, None)] * 3)
-            if res.status == 0:
-                return size / n
-    return 0.0
+    return model, train(model, np.array(XOR_POINTS), np.array(XOR_LABELS), lr, epochs, seed)
 
 
 def _epochs(hist: dict[str, list[float]]) -> range:
@@ -188,14 +160,29 @@ def _first_epoch_at(values: list[float], target: float) -> int | None:
     return last_below + 2 if last_below + 1 < len(values) else None
 
 
-#: Colour levels of P(y = 1); 0.5 sits inside a band, so P = 0.5 +- rounding is one colour.
-LEVELS = [0.0, *np.linspace(0.05, 0.95, 10), 1.0]
-
-
 # --------------------------------------------------------------------------- the recipe
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.data import make_toy
+    from nnlab.metrics import max_linear_accuracy
+    from nnlab.scratch import accuracy, sigmoid
+    from nnlab.viz import (
+        BoundaryPanel,
+        Line,
+        LinePanel,
+        decision_boundaries,
+        line_panels,
+        predict_grid,
+        text_figure,
+        text_table,
+    )
+
+    X_XOR, Y_XOR = np.array(XOR_POINTS), np.array(XOR_LABELS)
+    #: colour levels of P(y = 1); 0.5 sits inside a band, so P = 0.5 +- rounding is one colour
+    levels = [0.0, *np.linspace(0.05, 0.95, 10), 1.0]
     arch = f"2-{cfg.hidden}-1 {cfg.activation}"
 
     # (a) hand-set step network
@@ -284,7 +271,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         decision_boundaries(
             panels,
             title="XOR decision boundaries (black line: P = 0.5)",
-            levels=LEVELS,
+            levels=levels,
             colorbar_label="model output P(y = 1)",
             colorbar_ticks=[0.0, 0.25, 0.5, 0.75, 1.0],
             panel_size=(4.3, 4.4),

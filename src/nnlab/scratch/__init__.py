@@ -36,6 +36,7 @@ from nnlab.scratch.layers import (
     Linear,
     Sequential,
     Softmax,
+    Step,
     activation_layer,
     mlp,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "Sequential",
     "Softmax",
     "SparseAutoencoderCost",
+    "Step",
     "StepDecay",
     "accuracy",
     "activation_layer",

@@ -156,6 +156,17 @@ class Activation(Layer):
         return f"Activation({self.name!r}{extra})"
 
 
+class Step(Layer):
+    """The step non-linearity g(z) = 1 if z > 0 else 0. Its derivative is 0 wherever it
+    exists, which is why it cannot be trained by backprop (backward returns zeros)."""
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        return (x > 0).astype(x.dtype)
+
+    def backward(self, grad_out: Array, input_grad: bool = True) -> Array:
+        return np.zeros_like(grad_out)
+
+
 class Softmax(Layer):
     """Row-wise softmax. For classification prefer a linear output layer and
     ``softmax_cross_entropy`` on the logits: it is fused, cheaper and more accurate."""
