@@ -158,3 +158,37 @@ def test_line_panels_draw_lines_reference_and_scales():
     assert ax_loss.get_xlabel() == "step" and ax_lr.get_ylabel() == "lr"
     with pytest.raises(ValueError, match="no panels"):
         line_panels([])
+
+
+def test_scatter_and_boundaries_puts_the_scatter_first():
+    from nnlab.viz import ScatterGroup, scatter_and_boundaries
+
+    groups = [ScatterGroup(np.zeros(3), np.ones(3), "zeros"), ScatterGroup([1.0], [2.0], "one")]
+    fig = scatter_and_boundaries(
+        groups,
+        [_panel("a"), _panel("b")],
+        scatter_title="weights",
+        scatter_labels=("w1", "w2"),
+        title="t",
+        boundary=None,
+    )
+    ax_points, ax_a, ax_b, _colorbar = fig.axes
+    assert ax_points.get_title() == "weights" and ax_points.get_xlabel() == "w1"
+    assert [len(c.get_offsets()) for c in ax_points.collections] == [3, 1]
+    assert [t.get_text() for t in ax_points.get_legend().get_texts()] == ["zeros", "one"]
+    assert (ax_a.get_title(), ax_b.get_title()) == ("a", "b")
+    assert not ax_a.texts  # boundary=None: neither a contour nor a "no boundary" note
+
+
+def test_activations_figure_marks_numeric_derivatives():
+    from nnlab.viz import activations_figure
+
+    x = np.linspace(-2, 2, 41)
+    xs = np.array([-1.0, 1.0])
+    curves = {"tanh": (np.tanh(x), 1 - np.tanh(x) ** 2), "id": (x, np.ones_like(x))}
+    fig = activations_figure(x, curves, xs, {"tanh": 1 - np.tanh(xs) ** 2})
+    ax_f, ax_d = fig.axes
+    assert [ln.get_label() for ln in ax_f.get_lines()][:2] == ["tanh", "id"]
+    circles = [ln for ln in ax_d.get_lines() if ln.get_marker() == "o"]
+    assert len(circles) == 2  # tanh's estimates and the legend entry
+    np.testing.assert_allclose(circles[0].get_ydata(), 1 - np.tanh(xs) ** 2)

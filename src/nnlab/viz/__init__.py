@@ -1,13 +1,16 @@
 """Figures for experiments and reports: learning curves, confusion matrices, image grids,
 decision boundaries."""
 
+from nnlab.viz.activations import activations_figure
 from nnlab.viz.boundaries import (
     BoundaryPanel,
     Grid,
+    ScatterGroup,
     decision_boundaries,
     draw_decision_boundary,
     grid_points,
     predict_grid,
+    scatter_and_boundaries,
 )
 from nnlab.viz.curves import (
     CurveRow,
@@ -35,6 +38,8 @@ __all__ = [
     "Grid",
     "Line",
     "LinePanel",
+    "ScatterGroup",
+    "activations_figure",
     "backprop_step_figure",
     "confusion_matrix",
     "confusion_matrix_figure",
@@ -50,6 +55,7 @@ __all__ = [
     "metric_groups",
     "most_confused_pairs",
     "predict_grid",
+    "scatter_and_boundaries",
     "text_figure",
     "text_table",
 ]

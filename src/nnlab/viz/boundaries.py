@@ -181,3 +181,51 @@ def decision_boundaries(
         cbar.set_ticks(list(colorbar_ticks))
     fig.suptitle(title)
     return fig
+
+
+@dataclass(frozen=True)
+class ScatterGroup:
+    """Points of one group in a scatter panel: coordinates, legend label and style."""
+
+    x: np.ndarray
+    y: np.ndarray
+    label: str
+    marker: str = "o"
+    color: str | None = None
+    size: float = 40.0
+    alpha: float = 0.8
+
+
+def scatter_and_boundaries(
+    groups: Sequence[ScatterGroup],
+    panels: Sequence[BoundaryPanel],
+    *,
+    scatter_title: str,
+    scatter_labels: tuple[str, str],
+    title: str,
+    colorbar_label: str = "P(class 1)",
+    panel_size: tuple[float, float] = (4.33, 4.2),
+    **draw: object,
+) -> Figure:
+    """A scatter panel of point groups (e.g. the hidden units' incoming weights of several
+    networks) followed by the decision boundary of each network; ``scatter_labels`` are the
+    scatter's (x, y) axis labels, ``draw`` options go to ``draw_decision_boundary``."""
+    width, height = panel_size
+    fig = Figure(figsize=(width * (1 + len(panels)), height), layout="constrained")
+    ax_points, *ax_panels = fig.subplots(1, 1 + len(panels))
+    for g in groups:
+        ax_points.scatter(
+            g.x, g.y, marker=g.marker, s=g.size, c=g.color, alpha=g.alpha, label=g.label
+        )
+    ax_points.set_title(scatter_title)
+    ax_points.set_xlabel(scatter_labels[0])
+    ax_points.set_ylabel(scatter_labels[1])
+    ax_points.legend(fontsize="small")
+    filled = None
+    for ax, panel in zip(ax_panels, panels, strict=True):
+        filled = draw_decision_boundary(ax, panel, **draw)  # type: ignore[arg-type]
+        ax.set_ylabel("x2")
+    if filled is not None:
+        fig.colorbar(filled, ax=ax_panels, shrink=0.85, label=colorbar_label)
+    fig.suptitle(title)
+    return fig
