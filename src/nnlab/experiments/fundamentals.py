@@ -30,40 +30,16 @@ Seed 004 Q1-Q2 and seed 003 ask for these on paper; here each one is a number:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-from scipy.spatial.distance import pdist
+from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import make_toy
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch import (
-    SGD,
-    Linear,
-    Sequential,
-    accuracy,
-    binary_cross_entropy_with_logits,
-    fit,
-    get_activation,
-    mlp,
-    sigmoid,
-    softmax,
-    softmax_cross_entropy,
-)
-from nnlab.viz import (
-    BoundaryPanel,
-    Line,
-    LinePanel,
-    ScatterGroup,
-    activations_figure,
-    line_panels,
-    predict_grid,
-    scatter_and_boundaries,
-    text_figure,
-    text_table,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Linear, Sequential
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 LABELS = {
@@ -105,6 +81,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def activation(name: str, alpha: float):
     """(f, f') of an engine activation, with leaky ReLU's slope bound to ``alpha``."""
+    from nnlab.scratch import get_activation
+
     fn, deriv = get_activation(name)
     if name == "leaky_relu":
         return (lambda x: fn(x, alpha=alpha)), (lambda x: deriv(x, alpha=alpha))
@@ -117,6 +95,8 @@ def central_difference(fn, x: np.ndarray, h: float = H) -> np.ndarray:
 
 def derivative_errors(alpha: float, x: np.ndarray) -> dict[str, float]:
     """max |f'(x) - central difference| per activation, on points at least 2h from 0."""
+    import numpy as np
+
     x = x[np.abs(x) > 2 * H]
     errors = {}
     for name in ACTIVATION_NAMES:
@@ -127,6 +107,10 @@ def derivative_errors(alpha: float, x: np.ndarray) -> dict[str, float]:
 
 def identity_errors(samples: int, rng: np.random.Generator) -> dict[str, Any]:
     """Max absolute errors of the identities; softmax on rows of 10 logits."""
+    import numpy as np
+
+    from nnlab.scratch import sigmoid, softmax
+
     x = rng.uniform(-20, 20, samples)
     logits = rng.normal(0.0, 5.0, (samples, 10))
     shift = rng.uniform(-100, 100, (samples, 1))
@@ -148,6 +132,8 @@ def identity_errors(samples: int, rng: np.random.Generator) -> dict[str, Any]:
 def collapse_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
     """(W, b) of the single affine map x @ W + b equal to a stack of Linear (and linear
     activation) layers."""
+    from nnlab.scratch import Linear
+
     linears = [layer for layer in model.layers if isinstance(layer, Linear)]
     W = linears[0].params["W"].copy()
     b = linears[0].params["b"].copy()
@@ -159,6 +145,10 @@ def collapse_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
 
 def linear_collapse_error(rng: np.random.Generator, samples: int) -> tuple[float, tuple]:
     """A 4-layer linear-activation network vs its collapsed affine map: max |difference|."""
+    import numpy as np
+
+    from nnlab.scratch import mlp
+
     sizes = [8, 16, 16, 16, 4]
     model = mlp(sizes, activation="linear", rng=rng)
     for _, p in model.named_parameters():  # random biases too, so b matters
@@ -174,6 +164,10 @@ def layer_grad_norms(
 ) -> np.ndarray:
     """||∂C/∂W_l|| for every layer l of a fresh net with ``depth`` hidden layers of ``width``
     (softmax cross-entropy, 10 classes, random labels, a batch of 64 standard-normal inputs)."""
+    import numpy as np
+
+    from nnlab.scratch import mlp, softmax_cross_entropy
+
     model = mlp([width] * (depth + 1) + [10], act, init=init, rng=rng)
     X = rng.normal(0.0, 1.0, (64, width))
     labels = rng.integers(0, 10, 64)
@@ -184,6 +178,8 @@ def layer_grad_norms(
 
 def unit_vectors(layer: Linear) -> np.ndarray:
     """Each hidden unit's incoming weights and bias, one row per unit: [w_1, ..., w_in, b]."""
+    import numpy as np
+
     return np.vstack([layer.params["W"], layer.params["b"]]).T
 
 
@@ -191,6 +187,12 @@ def train_symmetry(
     init: str, hidden: int, epochs: int, lr: float, seed: int
 ) -> tuple[Sequential, dict[str, Any]]:
     """A 2-hidden-1 sigmoid network trained on the toy 'circle' set from ``init``."""
+    import numpy as np
+    from scipy.spatial.distance import pdist
+
+    from nnlab.data import make_toy
+    from nnlab.scratch import SGD, accuracy, binary_cross_entropy_with_logits, fit, mlp
+
     X, y = make_toy("circle", n=200, noise=0.05, seed=seed)
     y = y[:, None].astype(np.float64)
     model = mlp([2, hidden, 1], "sigmoid", init=init, rng=seed)
@@ -220,6 +222,8 @@ def train_symmetry(
 def activation_curves(alpha: float) -> tuple[np.ndarray, dict, np.ndarray, dict]:
     """The arguments of ``activations_figure``: every activation and its derivative on
     [-5, 5], and central differences of each at 20 points."""
+    import numpy as np
+
     x = np.linspace(-5, 5, 1001)
     xs = np.linspace(-4.75, 4.75, 20)
     curves, numeric = {}, {}
@@ -234,6 +238,9 @@ def activation_curves(alpha: float) -> tuple[np.ndarray, dict, np.ndarray, dict]
 def symmetry_figure(results: dict[str, tuple[Sequential, dict[str, Any]]]):
     """Hidden units' incoming weights after training from each init, and each network's
     P(y = 1) over the plane."""
+    from nnlab.scratch import sigmoid
+    from nnlab.viz import BoundaryPanel, ScatterGroup, predict_grid, scatter_and_boundaries
+
     styles = {"zeros": ("o", "#d95f02", 90), "xavier": ("^", "#1b9e77", 40)}
     groups, panels = [], []
     for init, (model, info) in results.items():
@@ -258,6 +265,10 @@ def symmetry_figure(results: dict[str, tuple[Sequential, dict[str, Any]]]):
 
 def parameter_count(sizes: list[int]) -> tuple[int, int, list[int]]:
     """(engine's num_parameters, the formula Σ n_in·n_out + n_out, per-layer counts)."""
+    import numpy as np
+
+    from nnlab.scratch import mlp
+
     model = mlp(sizes, init="zeros", dtype=np.float32)  # zeros: nothing random to draw
     per_layer = [a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     return model.num_parameters(), sum(per_layer), per_layer
@@ -267,6 +278,10 @@ def parameter_count(sizes: list[int]) -> tuple[int, int, list[int]]:
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.viz import Line, LinePanel, activations_figure, line_panels, text_figure, text_table
+
     rng = np.random.default_rng(run.seed)
 
     # activations, derivatives and identities
