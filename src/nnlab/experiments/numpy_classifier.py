@@ -50,7 +50,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.data.chars36 import chars36_source, load_chars36
@@ -72,8 +71,10 @@ from nnlab.scratch import (
 )
 from nnlab.threads import blas_threads
 from nnlab.viz import (
+    CurveRow,
     confusion_matrix,
     confusion_matrix_figure,
+    curves_per_variant,
     image_grid,
     most_confused_pairs,
     text_figure,
@@ -194,44 +195,6 @@ def confused_pairs_unordered(cm: np.ndarray, names: list[str], k: int) -> list[d
         }
         for count, i, j in cells[:k]
     ]
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def sweep_curves_figure(
-    history: list[dict[str, Any]], lrs: dict[str, float], epochs: int
-) -> Figure:
-    """2 x 3 panels: accuracy (top) and loss (bottom) for train and validation, one column per
-    learning rate (ascending); rows share their y-axis range."""
-    order = sorted(lrs, key=lambda net: lrs[net])
-    fig = Figure(figsize=(13.5, 7.0), layout="constrained")
-    axes = fig.subplots(2, 3, sharey="row", squeeze=False)
-    for col, net in enumerate(order):
-        for row, (metric, ylabel) in enumerate(
-            (("accuracy", "accuracy"), ("loss", "cross-entropy (nats per image)"))
-        ):
-            ax = axes[row, col]
-            for split, style in (("train", "-"), ("val", "--")):
-                key = f"{split}_{metric}@{net}"
-                pts = [(r["step"], r[key]) for r in history if key in r]
-                if pts:
-                    xs, ys = zip(*pts, strict=True)
-                    label = "training (running mean)" if split == "train" else "validation"
-                    ax.plot(xs, ys, style, label=label)
-            ax.set_title(f"{SWEEP_LABELS[net]} = {lrs[net]:g}: {metric}")
-            ax.set_xlabel("epoch")
-            ax.set_xlim(0, epochs + 0.5)
-            ax.grid(True, alpha=0.3)
-            if col == 0:
-                ax.set_ylabel(ylabel)
-            if metric == "accuracy":
-                ax.axhline(SEED_THRESHOLD, color="0.5", lw=0.8, ls=":")
-            ax.legend(
-                fontsize="small", loc="lower right" if metric == "accuracy" else "upper right"
-            )
-    fig.suptitle("1024-64-36 sigmoid network on chars36: learning-rate sweep (dotted: 75%)")
-    return fig
 
 
 # --------------------------------------------------------------------------- the recipe
@@ -363,7 +326,21 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     best_label = f"{SWEEP_LABELS[best['network']]} = {best['lr']:g}"
     run.figure(
         "learning_curves",
-        sweep_curves_figure(history, lrs, cfg.epochs),
+        curves_per_variant(
+            history,
+            sorted(lrs, key=lambda net: lrs[net]),
+            [
+                CurveRow(
+                    "accuracy", "accuracy", reference=SEED_THRESHOLD, legend_loc="lower right"
+                ),
+                CurveRow("loss", "cross-entropy (nats per image)", legend_loc="upper right"),
+            ],
+            title="1024-64-36 sigmoid network on chars36: learning-rate sweep (dotted: 75%)",
+            column_titles={net: f"{SWEEP_LABELS[net]} = {lr:g}" for net, lr in lrs.items()},
+            splits=(("train", "training (running mean)", "-"), ("val", "validation", "--")),
+            xlim=(0, cfg.epochs + 0.5),
+            panel_size=(4.5, 3.5),
+        ),
         "Accuracy (top) and cross-entropy (bottom) per epoch for the three learning rates "
         "(columns, ascending), training (running mean over the epoch's batches) and "
         "validation (after the epoch). Same initial weights and batches for all three.",
