@@ -16,12 +16,12 @@ from nnlab.cli import main
 from nnlab.data.chars36 import load_chars36
 from nnlab.experiments.numpy_classifier import (
     SWEEP,
-    confused_pairs_unordered,
     evaluate,
     first_layer_images,
     make_network,
     train_network,
 )
+from nnlab.metrics import confused_pairs_unordered
 from nnlab.runs.run import Run
 from nnlab.scratch import SGD, Momentum, engine_state, flatten, restore_engine_state
 from nnlab.threads import blas_threads

@@ -1,15 +1,19 @@
-"""Metrics on NumPy arrays: image quality (PSNR) and the linear separability of a data set.
+"""Metrics on NumPy arrays: image quality (PSNR), the linear separability of a data set, the
+most confused class pairs of a confusion matrix.
 
 PSNR (peak signal-to-noise ratio) of images with values in [0, 1], so the peak is 1::
 
     psnr(reconstructions, originals)       # dB per image (row)
     mean_psnr(reconstructions, originals)  # the mean of those, the usual single number
     max_linear_accuracy(X, y)              # the best any linear classifier does: XOR 0.75
+    confused_pairs_unordered(cm, names, 5)  # look-alike classes of a confusion matrix
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -59,3 +63,25 @@ def max_linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
             if res.status == 0:
                 return size / n
     return 0.0
+
+
+def confused_pairs_unordered(cm: np.ndarray, names: Sequence[str], k: int) -> list[dict[str, Any]]:
+    """The ``k`` pairs "a/b" with the most images of one predicted as the other, both ways
+    summed (``count``), and each way (``first_as_second``: a predicted as b, and the reverse)."""
+    both = cm + cm.T
+    cells = [
+        (int(both[i, j]), i, j)
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+        if both[i, j] > 0
+    ]
+    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [
+        {
+            "pair": f"{names[i]}/{names[j]}",
+            "count": count,
+            "first_as_second": int(cm[i, j]),
+            "second_as_first": int(cm[j, i]),
+        }
+        for count, i, j in cells[:k]
+    ]

@@ -47,39 +47,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data.chars36 import chars36_source, load_chars36
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch import (
-    SGD,
-    Optimizer,
-    Sequential,
-    accuracy,
-    engine_state,
-    fit,
-    flatten,
-    mlp,
-    restore_engine_state,
-    softmax_cross_entropy,
-    to_arrays,
-    to_tensors,
-)
-from nnlab.threads import blas_threads
-from nnlab.viz import (
-    CurveRow,
-    confusion_matrix,
-    confusion_matrix_figure,
-    curves_per_variant,
-    image_grid,
-    most_confused_pairs,
-    text_figure,
-    text_table,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Optimizer, Sequential
 
 #: The three networks of Q3.2 in the order they are trained: (name, multiplier, divisor) of
 #: the tuned learning rate (divided, not multiplied by 0.1, so 0.1 / 10 is exactly 0.01).
@@ -121,6 +98,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 def make_network(hidden: int, seed: int) -> Sequential:
     """1024 -> hidden sigmoid -> 36 logits (softmax is fused into the loss), float32,
     Xavier-uniform weights drawn from ``seed``."""
+    import numpy as np
+
+    from nnlab.scratch import mlp
+
     return mlp([1024, hidden, 36], "sigmoid", rng=np.random.default_rng(seed), dtype=np.float32)
 
 
@@ -135,6 +116,8 @@ def train_network(
     callback: Any = None,
 ) -> dict[str, list[float]]:
     """Mini-batch SGD on softmax cross-entropy; history with train/val loss and accuracy."""
+    from nnlab.scratch import accuracy, fit, softmax_cross_entropy
+
     x_train, y_train, x_val, y_val = data
     return fit(
         model,
@@ -153,6 +136,10 @@ def train_network(
 
 def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     """(loss, accuracy, predicted labels) in evaluation mode."""
+    import numpy as np
+
+    from nnlab.scratch import accuracy, softmax_cross_entropy
+
     logits = model.predict(x)
     loss, _ = softmax_cross_entropy(logits, y)
     return loss, accuracy(logits, y), np.argmax(logits, axis=1)
@@ -169,32 +156,12 @@ def hidden_unit_changes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per hidden unit: the relative change of its input weights, ||w - w0|| / ||w0||, and its
     mean sigmoid activation on ``x`` (near 0 or 1: saturated, its gradient vanishes)."""
+    import numpy as np
+
     W, W0 = trained.layers[0].params["W"], initial.layers[0].params["W"]
     change = np.linalg.norm(W - W0, axis=0) / np.linalg.norm(W0, axis=0)
     activation = trained.layers[1].forward(trained.layers[0].forward(x, training=False))
     return change, activation.mean(axis=0)
-
-
-def confused_pairs_unordered(cm: np.ndarray, names: list[str], k: int) -> list[dict[str, Any]]:
-    """The ``k`` pairs "a/b" with the most images of one predicted as the other, both ways
-    summed (``count``), and each way (``first_as_second``: a predicted as b, and the reverse)."""
-    both = cm + cm.T
-    cells = [
-        (int(both[i, j]), i, j)
-        for i in range(len(names))
-        for j in range(i + 1, len(names))
-        if both[i, j] > 0
-    ]
-    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
-    return [
-        {
-            "pair": f"{names[i]}/{names[j]}",
-            "count": count,
-            "first_as_second": int(cm[i, j]),
-            "second_as_first": int(cm[j, i]),
-        }
-        for count, i, j in cells[:k]
-    ]
 
 
 # --------------------------------------------------------------------------- the recipe
@@ -212,6 +179,10 @@ def _train_sweep_network(
 ) -> dict[str, np.ndarray]:
     """Train network ``k`` of the sweep (from its checkpoint ``resume`` if given), logging and
     checkpointing every epoch; return its final parameters."""
+    import numpy as np
+
+    from nnlab.scratch import SGD, engine_state, restore_engine_state, to_tensors
+
     net = SWEEP[k][0]
     # the same initial weights and batch order for every learning rate
     model = make_network(cfg.hidden, run.seed)
@@ -249,6 +220,23 @@ def _train_sweep_network(
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.data.chars36 import chars36_source, load_chars36
+    from nnlab.metrics import confused_pairs_unordered
+    from nnlab.scratch import flatten, to_arrays
+    from nnlab.threads import blas_threads
+    from nnlab.viz import (
+        CurveRow,
+        confusion_matrix,
+        confusion_matrix_figure,
+        curves_per_variant,
+        image_grid,
+        most_confused_pairs,
+        text_figure,
+        text_table,
+    )
+
     data = load_chars36(
         source=cfg.source,
         samples_per_glyph=cfg.samples_per_glyph,
