@@ -192,3 +192,17 @@ def test_activations_figure_marks_numeric_derivatives():
     circles = [ln for ln in ax_d.get_lines() if ln.get_marker() == "o"]
     assert len(circles) == 2  # tanh's estimates and the legend entry
     np.testing.assert_allclose(circles[0].get_ydata(), 1 - np.tanh(xs) ** 2)
+
+
+def test_reconstruction_rows_alternate_originals_and_reconstructions():
+    from nnlab.viz import reconstruction_rows
+
+    originals = np.zeros((3, 16))  # flattened 4x4 images
+    recon = np.ones((3, 16))
+    fig = reconstruction_rows(originals, recon, ["a", "b", "c"], ["1", "2", "3"], ncols=2)
+    shown = [ax for ax in fig.axes if ax.get_images()]
+    assert [ax.get_title() for ax in shown] == ["a", "b", "1", "2", "c", "3"]
+    assert shown[2].get_images()[0].get_array().shape == (4, 4)
+    assert shown[2].get_images()[0].get_array().max() == 1.0  # a reconstruction
+    with pytest.raises(ValueError, match="differ in length"):
+        reconstruction_rows(originals, recon[:2], ["a", "b", "c"], ["1", "2", "3"], ncols=2)

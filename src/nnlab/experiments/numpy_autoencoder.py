@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.data.chars36 import CLASS_NAMES, chars36_source, load_chars36
@@ -64,7 +63,15 @@ from nnlab.scratch import (
     squared_error,
 )
 from nnlab.threads import blas_threads
-from nnlab.viz import image_grid, text_figure, text_table
+from nnlab.viz import (
+    Line,
+    LinePanel,
+    history_series,
+    line_panels,
+    reconstruction_rows,
+    text_figure,
+    text_table,
+)
 
 SEED_PSNR = 14.55  # dB, the seed's mean validation PSNR on NIST36 (Q5.3.2)
 SEED_LR, SEED_BATCH = 3e-5, 36  # the course's defaults, on a gradient summed over the batch
@@ -141,59 +148,6 @@ def pick_examples(
     return picked
 
 
-# --------------------------------------------------------------------------- figures
-
-
-def curves_figure(history: list[dict[str, Any]], title: str, decay: str) -> Figure:
-    """Loss (train, validation), PSNR (train, validation) and learning rate per epoch."""
-    fig = Figure(figsize=(14.0, 3.9), layout="constrained")
-    ax_loss, ax_psnr, ax_lr = fig.subplots(1, 3)
-
-    def series(key: str) -> tuple[list[int], list[float]]:
-        pts = [(r["step"], r[key]) for r in history if key in r]
-        return [p[0] for p in pts], [p[1] for p in pts]
-
-    for key, label in (("train_loss", "training (running mean)"), ("val_loss", "validation")):
-        ax_loss.plot(*series(key), label=label)
-    ax_loss.set_ylabel("0.5 × Σ pixels (x̂ − x)², mean per image")
-    ax_loss.set_title("Squared-error loss")
-    for key, label in (("train_psnr", "training (running mean)"), ("val_psnr", "validation")):
-        ax_psnr.plot(*series(key), label=label)
-    ax_psnr.axhline(SEED_PSNR, color="0.5", ls=":", lw=1, label=f"seed (NIST36): {SEED_PSNR} dB")
-    ax_psnr.set_ylabel("mean PSNR per image (dB)")
-    ax_psnr.set_title("Reconstruction PSNR")
-    ax_lr.plot(*series("lr"), drawstyle="steps-post")
-    ax_lr.set_ylabel("learning rate")
-    ax_lr.set_title(f"Learning rate: step decay, {decay}")
-    for ax in (ax_loss, ax_psnr, ax_lr):
-        ax.set_xlabel("epoch")
-        ax.grid(True, alpha=0.3)
-    ax_loss.legend(fontsize="small")
-    ax_psnr.legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
-
-
-def reconstructions_figure(
-    originals: np.ndarray, recon: np.ndarray, names: list[str], scores: np.ndarray, ncols: int
-) -> Figure:
-    """Row pairs: a row of originals, then the row of their reconstructions beneath it."""
-    images, titles = [], []
-    for start in range(0, len(originals), ncols):
-        block = range(start, min(start + ncols, len(originals)))
-        images += [originals[i] for i in block]
-        titles += [f"{names[i]} (original)" for i in block]
-        images += [recon[i] for i in block]
-        titles += [f"{scores[i]:.1f} dB" for i in block]
-    return image_grid(
-        np.stack(images).reshape(-1, 32, 32),
-        ncols=ncols,
-        titles=titles,
-        title="Validation images (odd rows) and their reconstructions with PSNR (even rows)",
-        normalize=None,
-    )
-
-
 # --------------------------------------------------------------------------- the recipe
 
 
@@ -258,19 +212,48 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     ncols = min(10, len(examples))
     run.figure(
         "learning_curves",
-        curves_figure(
-            history,
-            f"Autoencoder 1024-{'-'.join(map(str, cfg.hidden))}-1024 on chars36: "
+        line_panels(
+            [
+                LinePanel(
+                    [
+                        Line(*history_series(history, "train_loss"), "training (running mean)"),
+                        Line(*history_series(history, "val_loss"), "validation"),
+                    ],
+                    "Squared-error loss",
+                    "0.5 × Σ pixels (x̂ − x)², mean per image",
+                ),
+                LinePanel(
+                    [
+                        Line(*history_series(history, "train_psnr"), "training (running mean)"),
+                        Line(*history_series(history, "val_psnr"), "validation"),
+                    ],
+                    "Reconstruction PSNR",
+                    "mean PSNR per image (dB)",
+                    reference=(SEED_PSNR, f"seed (NIST36): {SEED_PSNR} dB"),
+                ),
+                LinePanel(
+                    [Line(*history_series(history, "lr"), drawstyle="steps-post")],
+                    f"Learning rate: step decay, × {cfg.decay_gamma:g} every {cfg.decay_every} "
+                    "epochs",
+                    "learning rate",
+                ),
+            ],
+            title=f"Autoencoder 1024-{'-'.join(map(str, cfg.hidden))}-1024 on chars36: "
             f"{cfg.epochs} epochs, momentum {cfg.momentum}",
-            f"× {cfg.decay_gamma:g} every {cfg.decay_every} epochs",
+            panel_size=(14.0 / 3, 3.9),
         ),
         "Training (running mean over the epoch's batches) and validation squared-error loss, "
         "mean per-image PSNR, and the learning rate per epoch.",
     )
     run.figure(
         "reconstructions",
-        reconstructions_figure(
-            x_val[rows], recon_val[rows], [c for c, _ in examples], val_scores[rows], ncols
+        reconstruction_rows(
+            x_val[rows],
+            recon_val[rows],
+            [f"{c} (original)" for c, _ in examples],
+            [f"{val_scores[i]:.1f} dB" for i in rows],
+            ncols,
+            title="Validation images (odd rows) and their reconstructions with PSNR (even rows)",
         ),
         f"Two validation images of each of the classes {', '.join(cfg.classes)} (unseen fonts) "
         "above their reconstructions, with each reconstruction's PSNR. Reconstructions are "

@@ -29,6 +29,7 @@ from nnlab.viz.figures import (
     metric_groups,
     most_confused_pairs,
 )
+from nnlab.viz.images import reconstruction_rows
 from nnlab.viz.network import backprop_step_figure
 from nnlab.viz.text import text_figure, text_table
 
@@ -55,6 +56,7 @@ __all__ = [
     "metric_groups",
     "most_confused_pairs",
     "predict_grid",
+    "reconstruction_rows",
     "scatter_and_boundaries",
     "text_figure",
     "text_table",
