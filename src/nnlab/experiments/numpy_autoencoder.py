@@ -40,39 +40,22 @@ seed's 14.55 dB would be only a modest gain over the mean image.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data.chars36 import CLASS_NAMES, chars36_source, load_chars36
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.metrics import mean_psnr, psnr, psnr_of_mean_mse
-from nnlab.runs.run import Run
-from nnlab.scratch import (
-    SGD,
-    Sequential,
-    StepDecay,
-    engine_state,
-    fit,
-    flatten,
-    mlp,
-    restore_engine_state,
-    squared_error,
-)
-from nnlab.threads import blas_threads
-from nnlab.viz import (
-    Line,
-    LinePanel,
-    history_series,
-    line_panels,
-    reconstruction_rows,
-    text_figure,
-    text_table,
-)
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Sequential
+
+#: chars36's classes in label order (``nnlab.data.chars36.CLASS_NAMES``), without loading it.
+CLASS_NAMES = tuple(string.digits + string.ascii_uppercase)
 SEED_PSNR = 14.55  # dB, the seed's mean validation PSNR on NIST36 (Q5.3.2)
 SEED_LR, SEED_BATCH = 3e-5, 36  # the course's defaults, on a gradient summed over the batch
 
@@ -124,6 +107,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def make_autoencoder(cfg: Config, seed: int) -> Sequential:
     """1024 -> hidden (ReLU) ... -> 1024 sigmoid, float32, weights drawn from ``seed``."""
+    import numpy as np
+
+    from nnlab.scratch import mlp
+
     sizes = [1024, *cfg.hidden, 1024]
     return mlp(
         sizes,
@@ -139,6 +126,8 @@ def pick_examples(
     y: np.ndarray, classes: tuple[str, ...], per_class: int, seed: int
 ) -> list[tuple[str, int]]:
     """``per_class`` random indices (sorted) of each class in ``y``: [(class name, index)]."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     picked = []
     for name in classes:
@@ -152,6 +141,30 @@ def pick_examples(
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.data.chars36 import chars36_source, load_chars36
+    from nnlab.metrics import mean_psnr, psnr, psnr_of_mean_mse
+    from nnlab.scratch import (
+        SGD,
+        StepDecay,
+        engine_state,
+        fit,
+        flatten,
+        restore_engine_state,
+        squared_error,
+    )
+    from nnlab.threads import blas_threads
+    from nnlab.viz import (
+        Line,
+        LinePanel,
+        history_series,
+        line_panels,
+        reconstruction_rows,
+        text_figure,
+        text_table,
+    )
+
     data = load_chars36(
         source=cfg.source,
         samples_per_glyph=cfg.samples_per_glyph,
