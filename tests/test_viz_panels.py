@@ -206,3 +206,45 @@ def test_reconstruction_rows_alternate_originals_and_reconstructions():
     assert shown[2].get_images()[0].get_array().max() == 1.0  # a reconstruction
     with pytest.raises(ValueError, match="differ in length"):
         reconstruction_rows(originals, recon[:2], ["a", "b", "c"], ["1", "2", "3"], ncols=2)
+
+
+def test_overlaid_histograms_share_bins_and_mark_the_threshold():
+    from nnlab.viz import Histogram, overlaid_histograms
+
+    bins = np.linspace(0, 1, 11)
+    fig = overlaid_histograms(
+        [Histogram(np.full(5, 0.15), "before", "0.65"), Histogram([0.85, 0.95], "after", "b", 0.8)],
+        bins,
+        title="t",
+        xlabel="x",
+        ylabel="n",
+        marker=(0.5, "threshold"),
+        xlim=(0, 1),
+    )
+    (ax,) = fig.axes
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 20 and sum(heights) == 7 and heights[1] == 5  # 0.15 in bin 1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["before", "after", "threshold"]
+    assert ax.get_lines()[0].get_xdata()[0] == 0.5
+
+
+def test_mosaic_figures_one_image_per_set():
+    from nnlab.viz import filters_figure, mosaics_figure, whitened_images_figure
+
+    rng = np.random.default_rng(0)
+    filters = rng.normal(size=(25, 8, 8))
+    fig = filters_figure([filters, 2 * filters], ["trained", "random"], "filters")
+    shown = [ax for ax in fig.axes if ax.get_images()]
+    assert [ax.get_title() for ax in shown] == ["trained", "random"]
+    tile = shown[1].get_images()[0].get_array()
+    assert tile.shape == (5 * 9 + 1, 5 * 9 + 1)  # 5 x 5 filters of 8 x 8, 1 pixel apart
+    assert tile.min() == -1.0 and tile.max() <= 1.0  # each filter divided by its max |w|
+    assert fig.get_size_inches()[1] == pytest.approx(3.0 + 0.9)
+    fig = mosaics_figure([np.zeros((4, 3, 3)), np.ones((4, 3, 3))], ["in", "out"], background=1)
+    assert len([ax for ax in fig.axes if ax.get_images()]) == 2
+    fig = whitened_images_figure(rng.normal(size=(12, 16, 16)))
+    (ax,) = [ax for ax in fig.axes if ax.get_images()]
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (3 * 20 + 4, 3 * 20 + 4)  # 9 of the 12 images, 4 pixels apart
+    assert image.min() >= 0.0 and image.max() <= 1.0
+    assert fig.get_suptitle() == "Whitened source images (16x16)"

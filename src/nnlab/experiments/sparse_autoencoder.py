@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
@@ -55,7 +54,7 @@ from nnlab.data.natural_images import (
 )
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.imaging import contrast_normalise, mosaic, orientation_coherence
+from nnlab.imaging import orientation_coherence
 from nnlab.runs.run import Run
 from nnlab.scratch.sparse_autoencoder import (
     SparseAutoencoderCost,
@@ -66,7 +65,16 @@ from nnlab.scratch.sparse_autoencoder import (
     reconstruct,
     train,
 )
-from nnlab.viz import image_grid, learning_curves, text_figure, text_table
+from nnlab.viz import (
+    Histogram,
+    filters_figure,
+    learning_curves,
+    mosaics_figure,
+    overlaid_histograms,
+    text_figure,
+    text_table,
+    whitened_images_figure,
+)
 
 DIGIT_DATASETS = ("mnist", "fashion-mnist")
 #: UFLDL's hyper-parameters for 8×8 patches, and for 28×28 digits (the follow-up exercises).
@@ -168,99 +176,6 @@ def training_data(cfg: Config, run: Run) -> tuple[np.ndarray, int, str, np.ndarr
     return normalize_patches(patches), cfg.patch_size, what, images
 
 
-# --------------------------------------------------------------------------- figures
-
-
-def filters_figure(
-    trained: np.ndarray, random: np.ndarray, frac_trained: float, frac_random: float
-) -> Figure:
-    """Trained and random filters, each contrast-normalised (divided by its max |w|, so grey
-    is 0, white +max, black −max), as two mosaics."""
-    shown = [mosaic(contrast_normalise(w), background=-1.0) for w in (trained, random)]
-    n = len(trained)
-    titles = [
-        f"trained: {frac_trained:.0%} oriented (c >= {EDGE_THRESHOLD})",
-        f"random initial: {frac_random:.0%} oriented",
-    ]
-    fig = image_grid(
-        np.stack(shown),
-        ncols=2,
-        titles=titles,
-        title=f"The {n} filters (rows of W1); each divided by its own max |weight|",
-        normalize="global",
-    )
-    # at least 3 screen pixels per weight (110 dpi), and panels no smaller than 3 inches
-    panel = max(3.0, 3 * shown[0].shape[1] / 110)
-    fig.set_size_inches(2 * panel + 1.2, panel + 0.9)
-    return fig
-
-
-def coherence_figure(c_trained: np.ndarray, c_random: np.ndarray) -> Figure:
-    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
-    ax = fig.subplots()
-    bins = np.linspace(0.0, 1.0, 21)
-    ax.hist(
-        c_random,
-        bins=bins,
-        color="0.65",
-        label=f"random initial (median {np.median(c_random):.2f})",
-    )
-    ax.hist(
-        c_trained,
-        bins=bins,
-        color="#2166ac",
-        alpha=0.85,
-        label=f"trained (median {np.median(c_trained):.2f})",
-    )
-    ax.axvline(EDGE_THRESHOLD, color="#b2182b", ls="--", lw=2, label=f"threshold {EDGE_THRESHOLD}")
-    ax.set_xlabel("orientation coherence c = (λ1 − λ2)/(λ1 + λ2) of the filter's structure tensor")
-    ax.set_ylabel("filters")
-    ax.set_xlim(0.0, 1.0)
-    ax.set_title("Are the filters oriented edge detectors?")
-    ax.legend(fontsize=9, loc="upper center")
-    return fig
-
-
-def sparsity_figure(rho_hat: np.ndarray, rho_hat_initial: np.ndarray, rho: float) -> Figure:
-    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
-    ax = fig.subplots()
-    lo = min(rho_hat.min(), rho_hat_initial.min(), rho) / 2
-    bins = np.geomspace(max(lo, 1e-6), 1.0, 41)
-    ax.hist(rho_hat_initial, bins=bins, color="0.65", label="random initial weights")
-    ax.hist(rho_hat, bins=bins, color="#2166ac", alpha=0.85, label="trained")
-    ax.axvline(rho, color="#b2182b", ls="--", lw=2, label=f"target ρ = {rho:g}")
-    ax.set_xscale("log")
-    ax.set_xlabel("mean activation of a hidden unit over the training examples (log scale)")
-    ax.set_ylabel("hidden units")
-    ax.set_title("Sparsity: mean hidden activations against the target ρ")
-    ax.legend(fontsize=9)
-    return fig
-
-
-def reconstructions_figure(inputs: np.ndarray, outputs: np.ndarray, side: int) -> Figure:
-    n = min(len(inputs), 25 if side <= 12 else 16)
-    shown = [mosaic(x[:n].reshape(n, side, side), background=1.0) for x in (inputs, outputs)]
-    return image_grid(
-        np.stack(shown),
-        ncols=2,
-        titles=[f"{n} training inputs", "their reconstructions"],
-        title="Inputs and reconstructions (pixel values 0..1, same scale)",
-        normalize=None,
-    )
-
-
-def images_figure(images: np.ndarray) -> Figure:
-    """The whitened source images, each clipped to ±3 of its standard deviations."""
-    shown = images[np.unique(np.linspace(0, len(images) - 1, 9).round().astype(int))]
-    scale = 3.0 * shown.std(axis=(1, 2), keepdims=True)
-    tiles = np.clip(shown / scale, -1.0, 1.0) * 0.5 + 0.5
-    return image_grid(
-        mosaic(tiles, pad=4, background=1.0)[None],
-        title=f"Whitened source images ({images.shape[1]}x{images.shape[2]})",
-        normalize=None,
-    )
-
-
 # --------------------------------------------------------------------------- the recipe
 
 
@@ -357,9 +272,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     hidden_act = encode(theta, data[:1000], cfg.hidden)
 
     arch = f"{visible}-{cfg.hidden}-{visible}"
+    n_shown = min(m, 25 if side <= 12 else 16)  # reconstructed examples shown
     run.figure(
         "filters",
-        filters_figure(w_trained, w_random, frac_trained, frac_random),
+        filters_figure(
+            [w_trained, w_random],
+            [
+                f"trained: {frac_trained:.0%} oriented (c >= {EDGE_THRESHOLD})",
+                f"random initial: {frac_random:.0%} oriented",
+            ],
+            f"The {cfg.hidden} filters (rows of W1); each divided by its own max |weight|",
+        ),
         f"Left: the {cfg.hidden} learned features of the {arch} autoencoder, each row of W1 "
         f"shown as a {side}x{side} image divided by its largest |weight| (grey = 0). Right: "
         f"the random initial weights, shown the same way. {frac_trained:.0%} of the trained "
@@ -368,7 +291,21 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "filters_coherence",
-        coherence_figure(c_trained, c_random),
+        overlaid_histograms(
+            [
+                Histogram(c_random, f"random initial (median {np.median(c_random):.2f})", "0.65"),
+                Histogram(
+                    c_trained, f"trained (median {np.median(c_trained):.2f})", "#2166ac", 0.85
+                ),
+            ],
+            np.linspace(0.0, 1.0, 21),
+            title="Are the filters oriented edge detectors?",
+            xlabel="orientation coherence c = (λ1 − λ2)/(λ1 + λ2) of the filter's structure tensor",
+            ylabel="filters",
+            marker=(EDGE_THRESHOLD, f"threshold {EDGE_THRESHOLD}"),
+            xlim=(0.0, 1.0),
+            legend_loc="upper center",
+        ),
         "Orientation coherence of each filter's structure tensor J = Σ ∇w ∇wᵀ: 1 when all "
         "of a filter's gradients are parallel (an oriented edge), near 0 without a dominant "
         f"orientation. Threshold {EDGE_THRESHOLD}: the dominant direction holds >= 3x the "
@@ -376,13 +313,29 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "sparsity",
-        sparsity_figure(rho_hat, rho_hat_initial, cfg.rho),
+        overlaid_histograms(
+            [
+                Histogram(rho_hat_initial, "random initial weights", "0.65"),
+                Histogram(rho_hat, "trained", "#2166ac", 0.85),
+            ],
+            np.geomspace(max(min(rho_hat.min(), rho_hat_initial.min(), cfg.rho) / 2, 1e-6), 1, 41),
+            title="Sparsity: mean hidden activations against the target ρ",
+            xlabel="mean activation of a hidden unit over the training examples (log scale)",
+            ylabel="hidden units",
+            marker=(cfg.rho, f"target ρ = {cfg.rho:g}"),
+            log_x=True,
+        ),
         f"Mean activation of each hidden unit over the {m} training examples, before (grey) "
         f"and after training (blue); the KL penalty pulls them towards ρ = {cfg.rho:g}.",
     )
     run.figure(
         "reconstructions",
-        reconstructions_figure(data, recon, side),
+        mosaics_figure(
+            [x[:n_shown].reshape(n_shown, side, side) for x in (data, recon)],
+            [f"{n_shown} training inputs", "their reconstructions"],
+            "Inputs and reconstructions (pixel values 0..1, same scale)",
+            background=1.0,
+        ),
         f"Training examples (left) and the autoencoder's reconstructions (right), tile by "
         f"tile; over all examples the reconstruction explains {r2:.1%} of the pixel variance.",
     )
@@ -404,7 +357,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     if images is not None:
         run.figure(
             "images",
-            images_figure(images),
+            whitened_images_figure(images),
             f"Some of the whitened images the patches come from ({what}), each shown within "
             "±3 of its standard deviations.",
         )

@@ -29,7 +29,13 @@ from nnlab.viz.figures import (
     metric_groups,
     most_confused_pairs,
 )
-from nnlab.viz.images import reconstruction_rows
+from nnlab.viz.histograms import Histogram, overlaid_histograms
+from nnlab.viz.images import (
+    filters_figure,
+    mosaics_figure,
+    reconstruction_rows,
+    whitened_images_figure,
+)
 from nnlab.viz.network import backprop_step_figure
 from nnlab.viz.text import text_figure, text_table
 
@@ -37,6 +43,7 @@ __all__ = [
     "BoundaryPanel",
     "CurveRow",
     "Grid",
+    "Histogram",
     "Line",
     "LinePanel",
     "ScatterGroup",
@@ -48,16 +55,20 @@ __all__ = [
     "decision_boundaries",
     "draw_decision_boundary",
     "figure_to_png",
+    "filters_figure",
     "grid_points",
     "history_series",
     "image_grid",
     "learning_curves",
     "line_panels",
     "metric_groups",
+    "mosaics_figure",
     "most_confused_pairs",
+    "overlaid_histograms",
     "predict_grid",
     "reconstruction_rows",
     "scatter_and_boundaries",
     "text_figure",
     "text_table",
+    "whitened_images_figure",
 ]
