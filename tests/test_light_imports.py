@@ -11,6 +11,7 @@ LIGHT = [
     "fundamentals",
     "numpy_autoencoder",
     "numpy_classifier",
+    "sparse_autoencoder",
     "xor",
 ]
 

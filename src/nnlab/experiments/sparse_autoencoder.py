@@ -39,42 +39,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
-from nnlab.data.natural_images import (
-    NATURAL_IMAGE_NAMES,
-    load_natural_images,
-    load_ufldl_images,
-    normalize_patches,
-    sample_patches,
-)
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.imaging import orientation_coherence
-from nnlab.runs.run import Run
-from nnlab.scratch.sparse_autoencoder import (
-    SparseAutoencoderCost,
-    check_gradient,
-    encode,
-    filters,
-    initialize_parameters,
-    reconstruct,
-    train,
-)
-from nnlab.viz import (
-    Histogram,
-    filters_figure,
-    learning_curves,
-    mosaics_figure,
-    overlaid_histograms,
-    text_figure,
-    text_table,
-    whitened_images_figure,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
 
 DIGIT_DATASETS = ("mnist", "fashion-mnist")
 #: UFLDL's hyper-parameters for 8×8 patches, and for 28×28 digits (the follow-up exercises).
@@ -145,6 +119,17 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def training_data(cfg: Config, run: Run) -> tuple[np.ndarray, int, str, np.ndarray | None]:
     """(examples (m, side²) in [0, 1], side, description, source images or None)."""
+    import numpy as np
+
+    from nnlab.data import load_dataset
+    from nnlab.data.natural_images import (
+        NATURAL_IMAGE_NAMES,
+        load_natural_images,
+        load_ufldl_images,
+        normalize_patches,
+        sample_patches,
+    )
+
     if cfg.dataset in DIGIT_DATASETS:
         data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
         x = data.x_train[: cfg.n_patches]
@@ -180,6 +165,29 @@ def training_data(cfg: Config, run: Run) -> tuple[np.ndarray, int, str, np.ndarr
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.imaging import orientation_coherence
+    from nnlab.scratch.sparse_autoencoder import (
+        SparseAutoencoderCost,
+        check_gradient,
+        encode,
+        filters,
+        initialize_parameters,
+        reconstruct,
+        train,
+    )
+    from nnlab.viz import (
+        Histogram,
+        filters_figure,
+        learning_curves,
+        mosaics_figure,
+        overlaid_histograms,
+        text_figure,
+        text_table,
+        whitened_images_figure,
+    )
+
     # L-BFGS-B's state cannot be checkpointed, so a resumed run starts over; loading the
     # (absent) checkpoint rewinds the metrics an interrupted attempt logged.
     run.load_checkpoint()
