@@ -17,10 +17,12 @@ from nnlab.scratch import (
     RMSprop,
     StepDecay,
     engine_state,
+    epoch_callback,
     fit,
     flatten,
     mlp,
     restore_engine_state,
+    resume,
     softmax_cross_entropy,
 )
 
@@ -133,3 +135,88 @@ def test_flatten_makes_contiguous_float32_rows():
     rows = flatten(x)
     assert rows.shape == (2, 12) and rows.dtype == np.float32 and rows.flags.c_contiguous
     np.testing.assert_array_equal(rows[1], x[1].ravel())
+
+
+class _FakeRun:
+    """What epoch_callback uses of a Run: log and save_checkpoint (through torch, as a Run)."""
+
+    def __init__(self):
+        self.lines, self.saved = [], None
+
+    def log(self, step, **metrics):
+        self.lines.append({"step": step, **metrics})
+
+    def save_checkpoint(self, state):
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        buf.seek(0)
+        self.saved = torch.load(buf, weights_only=True)
+
+
+class _Bar:
+    def __init__(self):
+        self.n, self.postfix = 0, {}
+
+    def update(self, n):
+        self.n += n
+
+    def set_postfix(self, **kw):
+        self.postfix = kw
+
+
+def test_epoch_callback_logs_checkpoints_and_resume_continues_exactly():
+    ref_model, ref_opt, ref_rng = _fresh("momentum")
+    _train(ref_model, ref_opt, ref_rng, 3)
+
+    run, bar = _FakeRun(), _Bar()
+    model, opt, shuffle = _fresh("momentum")
+    assert resume(None, model, opt, shuffle) == 0
+    callback = epoch_callback(
+        run,
+        model,
+        opt,
+        shuffle,
+        name="net",
+        skip=("lr",),
+        extra={"network": 1},
+        bar=bar,
+        postfix=lambda h: {"loss": f"{h['train_loss'][-1]:.2f}"},
+    )
+    fit(
+        model,
+        softmax_cross_entropy,
+        opt,
+        X,
+        Y,
+        epochs=2,
+        batch_size=16,
+        rng=shuffle,
+        schedule=SCHEDULE,
+        callback=callback,
+    )
+    assert [line["step"] for line in run.lines] == [1, 2]
+    assert set(run.lines[0]) == {"step", "train_loss@net"}
+    assert run.saved["epoch"] == 2 and run.saved["network"] == 1
+    assert bar.n == 2 and set(bar.postfix) == {"loss"}
+
+    # a fresh start from the last checkpoint: one more epoch, logged as step 3
+    model2, opt2, shuffle2 = _fresh("momentum")
+    done = resume(run.saved, model2, opt2, shuffle2)
+    assert done == 2
+    fit(
+        model2,
+        softmax_cross_entropy,
+        opt2,
+        X,
+        Y,
+        epochs=3 - done,
+        batch_size=16,
+        rng=shuffle2,
+        schedule=lambda e: SCHEDULE(done + e),
+        callback=epoch_callback(run, model2, opt2, shuffle2, done),
+    )
+    assert run.lines[-1]["step"] == 3 and "lr" in run.lines[-1]  # no name, nothing skipped
+    for (key, a), (_, b) in zip(
+        ref_model.named_parameters(), model2.named_parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b, err_msg=key)

@@ -145,15 +145,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data.chars36 import chars36_source, load_chars36
     from nnlab.metrics import mean_psnr, psnr, psnr_of_mean_mse
-    from nnlab.scratch import (
-        SGD,
-        StepDecay,
-        engine_state,
-        fit,
-        flatten,
-        restore_engine_state,
-        squared_error,
-    )
+    from nnlab.scratch import SGD, StepDecay, epoch_callback, fit, flatten, resume, squared_error
     from nnlab.threads import blas_threads
     from nnlab.viz import (
         Line,
@@ -184,18 +176,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     mean_image = x_train.mean(axis=0, dtype=np.float64)
     baseline = mean_psnr(np.broadcast_to(mean_image, x_val.shape), x_val)
 
-    done, state = 0, run.load_checkpoint()
-    if state is not None:
-        restore_engine_state(state, model, opt, shuffle)
-        done = state["epoch"]
+    done = resume(run.load_checkpoint(), model, opt, shuffle)
     bar = run.bar(total=cfg.epochs, initial=done, desc="chars36 autoencoder", unit="epoch")
-
-    def callback(epoch: int, hist: dict[str, list[float]]) -> None:
-        step = done + epoch + 1
-        run.log(step, **{key: values[-1] for key, values in hist.items()})
-        run.save_checkpoint({"epoch": step, **engine_state(model, opt, shuffle)})
-        bar.update(1)
-        bar.set_postfix(val_psnr=f"{hist['val_psnr'][-1]:.2f} dB")
+    callback = epoch_callback(
+        run,
+        model,
+        opt,
+        shuffle,
+        done,
+        bar=bar,
+        postfix=lambda hist: {"val_psnr": f"{hist['val_psnr'][-1]:.2f} dB"},
+    )
 
     with blas_threads(cfg.blas_threads):
         fit(

@@ -173,40 +173,34 @@ def _train_sweep_network(
     k: int,
     lr: float,
     data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    resume: dict[str, Any] | None,
+    state: dict[str, Any] | None,
     finished: dict[str, dict[str, np.ndarray]],
     bar: Any,
 ) -> dict[str, np.ndarray]:
-    """Train network ``k`` of the sweep (from its checkpoint ``resume`` if given), logging and
+    """Train network ``k`` of the sweep (from its checkpoint ``state`` if given), logging and
     checkpointing every epoch; return its final parameters."""
     import numpy as np
 
-    from nnlab.scratch import SGD, engine_state, restore_engine_state, to_tensors
+    from nnlab.scratch import SGD, epoch_callback, resume, to_tensors
 
     net = SWEEP[k][0]
     # the same initial weights and batch order for every learning rate
     model = make_network(cfg.hidden, run.seed)
     opt = SGD(model, lr=lr)
     shuffle = np.random.default_rng([run.seed, 1])
-    done = 0
-    if resume is not None:
-        restore_engine_state(resume, model, opt, shuffle)
-        done = resume["epoch"]
-
-    def callback(epoch: int, hist: dict[str, list[float]]) -> None:
-        step = done + epoch + 1
-        run.log(step, **{f"{key}@{net}": v[-1] for key, v in hist.items() if key != "lr"})
-        run.save_checkpoint(
-            {
-                "network": k,
-                "epoch": step,
-                **engine_state(model, opt, shuffle),
-                "finished": {n: to_tensors(p) for n, p in finished.items()},
-            }
-        )
-        bar.update(1)
-        bar.set_postfix(net=net, val_acc=f"{hist['val_accuracy'][-1]:.3f}")
-
+    done = resume(state, model, opt, shuffle)
+    callback = epoch_callback(
+        run,
+        model,
+        opt,
+        shuffle,
+        done,
+        name=net,
+        skip=("lr",),
+        extra={"network": k, "finished": {n: to_tensors(p) for n, p in finished.items()}},
+        bar=bar,
+        postfix=lambda hist: {"net": net, "val_acc": f"{hist['val_accuracy'][-1]:.3f}"},
+    )
     train_network(
         model,
         opt,
@@ -266,10 +260,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     with blas_threads(cfg.blas_threads):
         for k, (net, _, _) in enumerate(SWEEP):
             if k >= start_net:
-                resume = state if k == start_net else None
                 started = time.perf_counter()
                 finished[net] = _train_sweep_network(
-                    cfg, run, k, lrs[net], (x_train, y_train, x_val, y_val), resume, finished, bar
+                    cfg,
+                    run,
+                    k,
+                    lrs[net],
+                    (x_train, y_train, x_val, y_val),
+                    state if k == start_net else None,
+                    finished,
+                    bar,
                 )
                 run.record_time(f"train_{net}_seconds", time.perf_counter() - started)
     bar.close()

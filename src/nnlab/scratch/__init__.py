@@ -27,7 +27,14 @@ from nnlab.scratch.activations import (
     tanh,
     tanh_deriv,
 )
-from nnlab.scratch.checkpoint import engine_state, restore_engine_state, to_arrays, to_tensors
+from nnlab.scratch.checkpoint import (
+    engine_state,
+    epoch_callback,
+    restore_engine_state,
+    resume,
+    to_arrays,
+    to_tensors,
+)
 from nnlab.scratch.gradcheck import gradcheck, gradcheck_model, numerical_gradient, relative_error
 from nnlab.scratch.layers import (
     Activation,
@@ -97,6 +104,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "check_gradient",
     "engine_state",
+    "epoch_callback",
     "fit",
     "flatten",
     "get_activation",
@@ -118,6 +126,7 @@ __all__ = [
     "relu",
     "relu_deriv",
     "restore_engine_state",
+    "resume",
     "sigmoid",
     "sigmoid_deriv",
     "softmax",
