@@ -129,25 +129,11 @@ def identity_errors(samples: int, rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def collapse_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
-    """(W, b) of the single affine map x @ W + b equal to a stack of Linear (and linear
-    activation) layers."""
-    from nnlab.scratch import Linear
-
-    linears = [layer for layer in model.layers if isinstance(layer, Linear)]
-    W = linears[0].params["W"].copy()
-    b = linears[0].params["b"].copy()
-    for layer in linears[1:]:
-        W = W @ layer.params["W"]
-        b = b @ layer.params["W"] + layer.params["b"]
-    return W, b
-
-
 def linear_collapse_error(rng: np.random.Generator, samples: int) -> tuple[float, tuple]:
     """A 4-layer linear-activation network vs its collapsed affine map: max |difference|."""
     import numpy as np
 
-    from nnlab.scratch import mlp
+    from nnlab.scratch import collapse_linear, mlp
 
     sizes = [8, 16, 16, 16, 4]
     model = mlp(sizes, activation="linear", rng=rng)

@@ -45,6 +45,7 @@ from nnlab.scratch.layers import (
     Softmax,
     Step,
     activation_layer,
+    collapse_linear,
     mlp,
 )
 from nnlab.scratch.losses import (
@@ -103,6 +104,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "check_gradient",
+    "collapse_linear",
     "engine_state",
     "epoch_callback",
     "fit",

@@ -282,6 +282,19 @@ class Sequential(Layer):
         return f"Sequential({inner}\n)"
 
 
+def collapse_linear(model: Sequential) -> tuple[Array, Array]:
+    """(W, b) of the single affine map ``x @ W + b`` equal to a stack of ``Linear`` layers
+    (and linear activations, which it ignores): W = W1 W2 ... WL and
+    b = (...(b1 W2 + b2) W3 + ...) WL + bL. Only exact when every other layer is the identity."""
+    linears = [layer for layer in model.layers if isinstance(layer, Linear)]
+    W = linears[0].params["W"].copy()
+    b = linears[0].params["b"].copy()
+    for layer in linears[1:]:
+        W = W @ layer.params["W"]
+        b = b @ layer.params["W"] + layer.params["b"]
+    return W, b
+
+
 def activation_layer(name: str, **kwargs: float) -> Layer:
     """``Softmax()`` for "softmax", otherwise ``Activation(name, **kwargs)``."""
     if name == "softmax":
