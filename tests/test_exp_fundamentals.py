@@ -8,7 +8,6 @@ import numpy as np
 
 from nnlab.cli import main
 from nnlab.experiments.fundamentals import (
-    collapse_linear,
     derivative_errors,
     identity_errors,
     layer_grad_norms,
@@ -16,7 +15,7 @@ from nnlab.experiments.fundamentals import (
     parameter_count,
     train_symmetry,
 )
-from nnlab.scratch import mlp
+from nnlab.scratch import collapse_linear, mlp
 
 
 def test_identities_hold_to_rounding():

@@ -16,14 +16,12 @@ from nnlab.experiments.numpy_autoencoder import (
     SEED_LR,
     Config,
     make_autoencoder,
-    mean_psnr,
     pick_examples,
-    psnr,
-    psnr_of_mean_mse,
 )
-from nnlab.experiments.numpy_classifier import blas_threads, flatten
+from nnlab.metrics import mean_psnr
 from nnlab.runs.run import Run
-from nnlab.scratch import SGD, Sequential, StepDecay, fit, mlp, sigmoid, squared_error
+from nnlab.scratch import SGD, Sequential, StepDecay, fit, flatten, mlp, sigmoid, squared_error
+from nnlab.threads import blas_threads
 
 EXP = "numpy-autoencoder"
 
@@ -38,20 +36,6 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert _smoke(out) == 0
     (run_dir,) = (out / EXP).iterdir()
     return run_dir
-
-
-def test_psnr_per_image_then_mean():
-    target = np.zeros((3, 1024))
-    pred = target.copy()
-    pred[0] += 0.1  # MSE 0.01 -> 20 dB
-    pred[1] += 0.01  # MSE 1e-4 -> 40 dB
-    pred[2, :512] = 1.0  # MSE 0.5 -> 10 log10(2) dB
-    np.testing.assert_allclose(psnr(pred, target), [20.0, 40.0, 10 * np.log10(2)])
-    assert mean_psnr(pred, target) == pytest.approx((60 + 10 * np.log10(2)) / 3)
-    # one MSE over all images: 10 log10(1 / mean MSE), lower (log is concave)
-    assert psnr_of_mean_mse(pred, target) == pytest.approx(10 * np.log10(3 / 0.5101))
-    assert psnr_of_mean_mse(pred, target) < mean_psnr(pred, target)
-    assert psnr(target, target)[0] == pytest.approx(100.0)  # capped, not inf
 
 
 def test_engine_lr_equals_seed_lr_times_batch_on_the_batch_mean_loss():

@@ -16,18 +16,15 @@ from nnlab.cli import main
 from nnlab.data.chars36 import load_chars36
 from nnlab.experiments.numpy_classifier import (
     SWEEP,
-    blas_threads,
-    confused_pairs_unordered,
-    engine_state,
     evaluate,
     first_layer_images,
-    flatten,
     make_network,
-    restore_engine_state,
     train_network,
 )
+from nnlab.metrics import confused_pairs_unordered
 from nnlab.runs.run import Run
-from nnlab.scratch import SGD, Momentum
+from nnlab.scratch import SGD, Momentum, engine_state, flatten, restore_engine_state
+from nnlab.threads import blas_threads
 from nnlab.viz import image_grid
 
 EXP = "numpy-classifier"

@@ -14,10 +14,10 @@ from nnlab.experiments.xor import (
     Config,
     hand_set_network,
     logistic_regression,
-    max_linear_accuracy,
     train,
     train_xor_network,
 )
+from nnlab.metrics import max_linear_accuracy
 from nnlab.scratch import accuracy
 
 

@@ -13,8 +13,8 @@ from nnlab.data.natural_images import load_natural_images, normalize_patches, sa
 from nnlab.experiments.sparse_autoencoder import (
     EDGE_THRESHOLD,
     Config,
-    orientation_coherence,
 )
+from nnlab.imaging import orientation_coherence
 from nnlab.scratch import (
     SparseAutoencoderCost,
     check_gradient,

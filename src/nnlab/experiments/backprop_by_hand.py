@@ -33,23 +33,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch import (
-    Activation,
-    Linear,
-    binary_cross_entropy_with_logits,
-    numerical_gradient,
-    squared_error,
-)
-from nnlab.viz import text_figure, text_table
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Activation, Linear
 
 PARAMS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2")
 UNITS = ("h1", "h2", "o1", "o2")
@@ -65,6 +58,9 @@ EDGES = {
     "w7": ("h1", "o2"),
     "w8": ("h2", "o2"),
 }
+
+
+COST_NAMES = {"cross_entropy": "cross-entropy", "squared_error": "squared error ½Σ(t−o)²"}
 
 
 @dataclass
@@ -112,6 +108,8 @@ class Pass:
 
 def _layers(p: dict[str, float]) -> tuple[Linear, Activation, Linear, Activation]:
     """The engine layers holding the parameters ``p`` (Mazur's names) in float64."""
+    from nnlab.scratch import Activation, Linear
+
     hidden, output = Linear(2, 2, init="zeros"), Linear(2, 2, init="zeros")
     hidden.params["W"][...] = [[p["w1"], p["w3"]], [p["w2"], p["w4"]]]
     hidden.params["b"][...] = [p["b1"], p["b1"]]
@@ -124,6 +122,10 @@ def forward_backward(
     p: dict[str, float], x: Sequence[float], t: Sequence[float], cost: str
 ) -> Pass:
     """One forward and backward pass of the engine on one example."""
+    import numpy as np
+
+    from nnlab.scratch import binary_cross_entropy_with_logits, squared_error
+
     hidden, act_h, output, act_o = _layers(p)
     xb = np.asarray([x], dtype=np.float64)
     tb = np.asarray([t], dtype=np.float64)
@@ -166,6 +168,10 @@ def numerical_gradients(
     p: dict[str, float], x: Sequence[float], t: Sequence[float], cost: str, eps: float
 ) -> dict[str, float]:
     """Central differences (C(θ + ε) - C(θ - ε)) / 2ε for each of the ten parameters."""
+    import numpy as np
+
+    from nnlab.scratch import numerical_gradient
+
     theta = np.array([p[k] for k in PARAMS], dtype=np.float64)
 
     def c() -> float:
@@ -184,7 +190,7 @@ def sgd_step(
     }
 
 
-# --------------------------------------------------------------------------- figures
+# --------------------------------------------------------------------------- formatting
 
 
 def _f(v: float) -> str:
@@ -196,136 +202,12 @@ def _g(v: float, digits: int = 6) -> str:
     return f"{v:.{digits}g}"
 
 
-def network_figure(
-    cfg: Config, before: Pass, p: dict[str, float], updated: dict[str, float], after_cost: float
-) -> Figure:
-    """The 2-2-2 network: edges labelled with weights before → after, nodes with z, a and δ."""
-    fig = Figure(figsize=(15.0, 6.8), layout="constrained")
-    ax = fig.subplots()
-    ax.set_xlim(-1.6, 11.6)
-    ax.set_ylim(-2.2, 5.0)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    pos = {
-        "x1": (0.0, 2.4),
-        "x2": (0.0, 0.0),
-        "h1": (4.5, 2.4),
-        "h2": (4.5, 0.0),
-        "o1": (9.0, 2.4),
-        "o2": (9.0, 0.0),
-        "b1": (2.25, 4.3),
-        "b2": (6.75, 4.3),
-    }
-    r = 0.42
-    colours = {"x": "#d6e9ff", "h": "#ffe8c2", "o": "#d9f2d0", "b": "#f3f3f3"}
-
-    def edge(a: str, b: str, label: str, frac: float, offset: tuple[float, float]) -> None:
-        (xa, ya), (xb, yb) = pos[a], pos[b]
-        d = np.hypot(xb - xa, yb - ya)
-        ux, uy = (xb - xa) / d, (yb - ya) / d
-        ax.annotate(
-            "",
-            xy=(xb - r * ux, yb - r * uy),
-            xytext=(xa + r * ux, ya + r * uy),
-            arrowprops={"arrowstyle": "-|>", "color": "0.35", "lw": 1.2},
-        )
-        lx, ly = xa + frac * (xb - xa) + offset[0], ya + frac * (yb - ya) + offset[1]
-        ax.text(
-            lx,
-            ly,
-            label,
-            ha="center",
-            va="center",
-            fontsize=8.5,
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.7", "lw": 0.6},
-        )
-
-    def arrow_label(k: str) -> str:
-        return f"{k}: {_g(p[k])} → {_g(updated[k])}"
-
-    # input -> hidden, hidden -> output: horizontals at mid, crossing diagonals near their source
-    placements = {
-        "w1": (0.5, (0, 0.28)),
-        "w4": (0.5, (0, -0.28)),
-        "w2": (0.26, (0.0, 0.0)),
-        "w3": (0.26, (0.0, 0.0)),
-    }
-    for k, (a, b) in EDGES.items():
-        base = k if k in placements else f"w{int(k[1]) - 4}"
-        frac, off = placements[base]
-        edge(a, b, arrow_label(k), frac, off)
-    for bias, targets in (("b1", ("h1", "h2")), ("b2", ("o1", "o2"))):
-        for unit in targets:
-            (xa, ya), (xb, yb) = pos[bias], pos[unit]
-            d = np.hypot(xb - xa, yb - ya)
-            ux, uy = (xb - xa) / d, (yb - ya) / d
-            ax.annotate(
-                "",
-                xy=(xb - r * ux, yb - r * uy),
-                xytext=(xa + r * ux, ya + r * uy),
-                arrowprops={"arrowstyle": "-|>", "color": "0.6", "lw": 0.9, "ls": "--"},
-            )
-
-    x_values = {"x1": cfg.x1, "x2": cfg.x2}
-    for name, (cx, cy) in pos.items():
-        ax.add_patch(Circle((cx, cy), r, fc=colours[name[0]], ec="0.25", lw=1.2, zorder=3))
-        ax.text(cx, cy, name, ha="center", va="center", fontsize=12, weight="bold", zorder=4)
-    for name in ("x1", "x2"):
-        cx, cy = pos[name]
-        ax.text(cx - r - 0.12, cy, f"{name} = {_g(x_values[name])}", ha="right", va="center")
-    for bias in ("b1", "b2"):
-        cx, cy = pos[bias]
-        ax.text(
-            cx + r + 0.12, cy, arrow_label(bias), ha="left", va="center", fontsize=9, color="0.2"
-        )
-    values = {
-        "h1": (before.z_h[0], before.h[0], before.delta_h[0]),
-        "h2": (before.z_h[1], before.h[1], before.delta_h[1]),
-        "o1": (before.z_o[0], before.o[0], before.delta_o[0]),
-        "o2": (before.z_o[1], before.o[1], before.delta_o[1]),
-    }
-    for unit, (z, a, delta) in values.items():
-        cx, cy = pos[unit]
-        text = f"z = {_g(z, 9)}\n{unit} = σ(z) = {_g(a, 9)}\nδ = ∂C/∂z = {_g(delta, 6)}"
-        above = cy > 1
-        ax.text(
-            cx,
-            cy + (r + 0.15) * (1 if above else -1),
-            text,
-            ha="center",
-            va="bottom" if above else "top",
-            fontsize=8.5,
-            linespacing=1.3,
-            zorder=5,
-            bbox={"boxstyle": "round,pad=0.25", "fc": "#fffdf3", "ec": "0.75", "lw": 0.6},
-        )
-    for i, unit in enumerate(("o1", "o2")):
-        cx, cy = pos[unit]
-        target = (cfg.t1, cfg.t2)[i]
-        ax.text(cx + r + 0.15, cy, f"target t{i + 1} = {_g(target)}", ha="left", va="center")
-    ax.text(
-        4.5,
-        -2.1,
-        "edges: weight before → after the step;   δ = ∂C/∂z;   ∂C/∂w = δ of the unit the weight "
-        "feeds × the value it multiplies;   b1 (b2) is shared by both hidden (output) units",
-        ha="center",
-        va="bottom",
-        fontsize=9,
-        color="0.3",
-    )
-    cost_name = "cross-entropy" if cfg.cost == "cross_entropy" else "squared error ½Σ(t−o)²"
-    fig.suptitle(
-        f"One step of backprop, {cost_name} cost, η = {_g(cfg.lr)}: "
-        f"C = {_g(before.cost, 9)} → {_g(after_cost, 9)}",
-        fontsize=13,
-    )
-    return fig
-
-
 # --------------------------------------------------------------------------- the recipe
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    from nnlab.viz import backprop_step_figure, text_figure, text_table
+
     p = {k: getattr(cfg, k) for k in PARAMS}
     x, t = (cfg.x1, cfg.x2), (cfg.t1, cfg.t2)
     before = forward_backward(p, x, t, cfg.cost)
@@ -345,7 +227,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     run.figure(
         "network",
-        network_figure(cfg, before, p, updated, after.cost),
+        backprop_step_figure(
+            inputs={"x1": cfg.x1, "x2": cfg.x2},
+            targets={"o1": cfg.t1, "o2": cfg.t2},
+            edges=EDGES,
+            before=p,
+            after=updated,
+            units={u: (pre[u], act[u], deltas[u]) for u in UNITS},
+            title=f"One step of backprop, {COST_NAMES[cfg.cost]} cost, η = {_g(cfg.lr)}: "
+            f"C = {_g(before.cost, 9)} → {_g(after.cost, 9)}",
+        ),
         "The 2-2-2 network (Mazur's convention: w1..w4 input→hidden, w5..w8 hidden→output, "
         "one bias per layer). Edges: weight before → after one gradient step. Nodes: "
         "pre-activation z, activation σ(z) and δ = ∂C/∂z.",

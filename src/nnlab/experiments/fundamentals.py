@@ -30,31 +30,16 @@ Seed 004 Q1-Q2 and seed 003 ask for these on paper; here each one is a number:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-from scipy.spatial.distance import pdist
+from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import make_toy
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch import (
-    SGD,
-    Linear,
-    Sequential,
-    accuracy,
-    binary_cross_entropy_with_logits,
-    fit,
-    get_activation,
-    mlp,
-    sigmoid,
-    softmax,
-    softmax_cross_entropy,
-)
-from nnlab.viz import text_figure, text_table
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Linear, Sequential
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 LABELS = {
@@ -96,6 +81,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def activation(name: str, alpha: float):
     """(f, f') of an engine activation, with leaky ReLU's slope bound to ``alpha``."""
+    from nnlab.scratch import get_activation
+
     fn, deriv = get_activation(name)
     if name == "leaky_relu":
         return (lambda x: fn(x, alpha=alpha)), (lambda x: deriv(x, alpha=alpha))
@@ -108,6 +95,8 @@ def central_difference(fn, x: np.ndarray, h: float = H) -> np.ndarray:
 
 def derivative_errors(alpha: float, x: np.ndarray) -> dict[str, float]:
     """max |f'(x) - central difference| per activation, on points at least 2h from 0."""
+    import numpy as np
+
     x = x[np.abs(x) > 2 * H]
     errors = {}
     for name in ACTIVATION_NAMES:
@@ -118,6 +107,10 @@ def derivative_errors(alpha: float, x: np.ndarray) -> dict[str, float]:
 
 def identity_errors(samples: int, rng: np.random.Generator) -> dict[str, Any]:
     """Max absolute errors of the identities; softmax on rows of 10 logits."""
+    import numpy as np
+
+    from nnlab.scratch import sigmoid, softmax
+
     x = rng.uniform(-20, 20, samples)
     logits = rng.normal(0.0, 5.0, (samples, 10))
     shift = rng.uniform(-100, 100, (samples, 1))
@@ -136,20 +129,12 @@ def identity_errors(samples: int, rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def collapse_linear(model: Sequential) -> tuple[np.ndarray, np.ndarray]:
-    """(W, b) of the single affine map x @ W + b equal to a stack of Linear (and linear
-    activation) layers."""
-    linears = [layer for layer in model.layers if isinstance(layer, Linear)]
-    W = linears[0].params["W"].copy()
-    b = linears[0].params["b"].copy()
-    for layer in linears[1:]:
-        W = W @ layer.params["W"]
-        b = b @ layer.params["W"] + layer.params["b"]
-    return W, b
-
-
 def linear_collapse_error(rng: np.random.Generator, samples: int) -> tuple[float, tuple]:
     """A 4-layer linear-activation network vs its collapsed affine map: max |difference|."""
+    import numpy as np
+
+    from nnlab.scratch import collapse_linear, mlp
+
     sizes = [8, 16, 16, 16, 4]
     model = mlp(sizes, activation="linear", rng=rng)
     for _, p in model.named_parameters():  # random biases too, so b matters
@@ -165,6 +150,10 @@ def layer_grad_norms(
 ) -> np.ndarray:
     """||∂C/∂W_l|| for every layer l of a fresh net with ``depth`` hidden layers of ``width``
     (softmax cross-entropy, 10 classes, random labels, a batch of 64 standard-normal inputs)."""
+    import numpy as np
+
+    from nnlab.scratch import mlp, softmax_cross_entropy
+
     model = mlp([width] * (depth + 1) + [10], act, init=init, rng=rng)
     X = rng.normal(0.0, 1.0, (64, width))
     labels = rng.integers(0, 10, 64)
@@ -175,6 +164,8 @@ def layer_grad_norms(
 
 def unit_vectors(layer: Linear) -> np.ndarray:
     """Each hidden unit's incoming weights and bias, one row per unit: [w_1, ..., w_in, b]."""
+    import numpy as np
+
     return np.vstack([layer.params["W"], layer.params["b"]]).T
 
 
@@ -182,6 +173,12 @@ def train_symmetry(
     init: str, hidden: int, epochs: int, lr: float, seed: int
 ) -> tuple[Sequential, dict[str, Any]]:
     """A 2-hidden-1 sigmoid network trained on the toy 'circle' set from ``init``."""
+    import numpy as np
+    from scipy.spatial.distance import pdist
+
+    from nnlab.data import make_toy
+    from nnlab.scratch import SGD, accuracy, binary_cross_entropy_with_logits, fit, mlp
+
     X, y = make_toy("circle", n=200, noise=0.05, seed=seed)
     y = y[:, None].astype(np.float64)
     model = mlp([2, hidden, 1], "sigmoid", init=init, rng=seed)
@@ -208,108 +205,69 @@ def train_symmetry(
     }
 
 
-def parameter_count(sizes: list[int]) -> tuple[int, int, list[int]]:
-    """(engine's num_parameters, the formula Σ n_in·n_out + n_out, per-layer counts)."""
-    model = mlp(sizes, init="zeros", dtype=np.float32)  # zeros: nothing random to draw
-    per_layer = [a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-    return model.num_parameters(), sum(per_layer), per_layer
+def activation_curves(alpha: float) -> tuple[np.ndarray, dict, np.ndarray, dict]:
+    """The arguments of ``activations_figure``: every activation and its derivative on
+    [-5, 5], and central differences of each at 20 points."""
+    import numpy as np
 
-
-# --------------------------------------------------------------------------- figures
-
-
-def activations_figure(alpha: float) -> Figure:
     x = np.linspace(-5, 5, 1001)
-    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
-    ax_f, ax_d = fig.subplots(1, 2)
     xs = np.linspace(-4.75, 4.75, 20)
+    curves, numeric = {}, {}
     for name in ACTIVATION_NAMES:
         fn, deriv = activation(name, alpha)
         label = LABELS[name] + (f" (α = {alpha:g})" if name == "leaky_relu" else "")
-        (line,) = ax_f.plot(x, fn(x), label=label)
-        ax_d.plot(x, deriv(x), color=line.get_color(), label=label)
-        ax_d.plot(xs, central_difference(fn, xs), "o", ms=3.5, mfc="none", color=line.get_color())
-    ax_d.plot([], [], "o", ms=3.5, mfc="none", color="0.3", label="central difference")
-    ax_f.set_title("Activation functions f(x)")
-    ax_f.set_ylim(-1.6, 5.2)
-    ax_f.set_ylabel("f(x)")
-    ax_d.set_title("Derivatives f'(x) (lines: engine; circles: numeric)")
-    ax_d.set_ylim(-0.1, 1.15)
-    ax_d.set_ylabel("f'(x)")
-    for ax in (ax_f, ax_d):
-        ax.set_xlabel("x (pre-activation)")
-        ax.axhline(0, color="0.7", lw=0.8)
-        ax.axvline(0, color="0.7", lw=0.8)
-        ax.legend(fontsize=8, loc="upper left")
-    return fig
+        curves[label] = (fn(x), deriv(x))
+        numeric[label] = central_difference(fn, xs)
+    return x, curves, xs, numeric
 
 
-def vanishing_figure(
-    depths: np.ndarray, norms: dict[str, np.ndarray], per_layer: dict[str, np.ndarray]
-) -> Figure:
-    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
-    ax_depth, ax_layer = fig.subplots(1, 2)
-    for name, values in norms.items():
-        ax_depth.plot(depths, values, "o-", ms=4, label=name)
-    for name, values in per_layer.items():
-        ax_layer.plot(np.arange(1, len(values) + 1), values, "o-", ms=4, label=name)
-    ax_depth.set_title("First-layer gradient vs depth")
-    ax_depth.set_xlabel("number of hidden layers")
-    ax_depth.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_layer.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_depth.set_ylabel("‖∂C/∂W₁‖ (Frobenius, log scale)")
-    ax_layer.set_title(f"Every layer of the deepest stack ({depths[-1]} hidden layers)")
-    ax_layer.set_xlabel("layer l (1 = first)")
-    ax_layer.set_ylabel("‖∂C/∂W_l‖ (log scale)")
-    for ax in (ax_depth, ax_layer):
-        ax.set_yscale("log")
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8)
-    return fig
+def symmetry_figure(results: dict[str, tuple[Sequential, dict[str, Any]]]):
+    """Hidden units' incoming weights after training from each init, and each network's
+    P(y = 1) over the plane."""
+    from nnlab.scratch import sigmoid
+    from nnlab.viz import BoundaryPanel, ScatterGroup, predict_grid, scatter_and_boundaries
 
-
-def symmetry_figure(results: dict[str, tuple[Sequential, dict[str, Any]]]) -> Figure:
-    fig = Figure(figsize=(13.0, 4.2), layout="constrained")
-    ax_w, *ax_regions = fig.subplots(1, 3)
-    markers = {"zeros": ("o", "#d95f02", 90), "xavier": ("^", "#1b9e77", 40)}
+    styles = {"zeros": ("o", "#d95f02", 90), "xavier": ("^", "#1b9e77", 40)}
+    groups, panels = [], []
     for init, (model, info) in results.items():
         W = model.layers[0].params["W"]
-        marker, colour, size = markers[init]
-        ax_w.scatter(
-            W[0],
-            W[1],
-            marker=marker,
-            s=size,
-            c=colour,
-            alpha=0.8,
-            label=f"{init} init: {info['distinct_hidden_units']} distinct of {W.shape[1]} units",
-        )
-    ax_w.set_title("Hidden units' incoming weights after training")
-    ax_w.set_xlabel("weight from x1")
-    ax_w.set_ylabel("weight from x2")
-    ax_w.legend(fontsize=8)
-    xs = np.linspace(-1.2, 1.2, 161)
-    gx, gy = np.meshgrid(xs, xs)
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    for ax, (init, (model, info)) in zip(ax_regions, results.items(), strict=True):
-        prob = sigmoid(model.predict(grid)).reshape(gx.shape)
-        image = ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.8)
-        X, y = info["X"], info["y"].ravel()
-        ax.scatter(X[y == 0, 0], X[y == 0, 1], s=10, c="#2166ac", marker="s")
-        ax.scatter(X[y == 1, 0], X[y == 1, 1], s=10, c="#b2182b")
-        ax.set_title(f"{init} init: training accuracy {info['accuracy']:.0%}")
-        ax.set_xlabel("x1")
-        ax.set_ylabel("x2")
-        ax.set_aspect("equal")
-    fig.colorbar(image, ax=ax_regions, shrink=0.85, label="P(y = 1)")
-    fig.suptitle("Zero initialisation: every hidden unit stays the same unit")
-    return fig
+        marker, colour, size = styles[init]
+        label = f"{init} init: {info['distinct_hidden_units']} distinct of {W.shape[1]} units"
+        groups.append(ScatterGroup(W[0], W[1], label, marker, colour, size))
+        grid = predict_grid(lambda p, m=model: sigmoid(m.predict(p)), (-1.2, 1.2), n=161)
+        title = f"{init} init: training accuracy {info['accuracy']:.0%}"
+        panels.append(BoundaryPanel(grid, info["X"], info["y"], title))
+    return scatter_and_boundaries(
+        groups,
+        panels,
+        scatter_title="Hidden units' incoming weights after training",
+        scatter_labels=("weight from x1", "weight from x2"),
+        title="Zero initialisation: every hidden unit stays the same unit",
+        colorbar_label="P(y = 1)",
+        boundary=None,
+        point_size=10,
+    )
+
+
+def parameter_count(sizes: list[int]) -> tuple[int, int, list[int]]:
+    """(engine's num_parameters, the formula Σ n_in·n_out + n_out, per-layer counts)."""
+    import numpy as np
+
+    from nnlab.scratch import mlp
+
+    model = mlp(sizes, init="zeros", dtype=np.float32)  # zeros: nothing random to draw
+    per_layer = [a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return model.num_parameters(), sum(per_layer), per_layer
 
 
 # --------------------------------------------------------------------------- the recipe
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.viz import Line, LinePanel, activations_figure, line_panels, text_figure, text_table
+
     rng = np.random.default_rng(run.seed)
 
     # activations, derivatives and identities
@@ -325,7 +283,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
     run.figure(
         "activations",
-        activations_figure(cfg.leaky_alpha),
+        activations_figure(*activation_curves(cfg.leaky_alpha)),
         "The five activations and their derivatives; circles: central differences of f.",
     )
 
@@ -348,7 +306,30 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     bar.close()
     run.figure(
         "vanishing_gradient",
-        vanishing_figure(depths, norms, deepest),
+        line_panels(
+            [
+                LinePanel(
+                    [Line(depths, v, name, "o-", 4) for name, v in norms.items()],
+                    "First-layer gradient vs depth",
+                    "‖∂C/∂W₁‖ (Frobenius, log scale)",
+                    log=True,
+                    integer_x=True,
+                    xlabel="number of hidden layers",
+                ),
+                LinePanel(
+                    [
+                        Line(np.arange(1, len(v) + 1), v, name, "o-", 4)
+                        for name, v in deepest.items()
+                    ],
+                    f"Every layer of the deepest stack ({depths[-1]} hidden layers)",
+                    "‖∂C/∂W_l‖ (log scale)",
+                    log=True,
+                    integer_x=True,
+                    xlabel="layer l (1 = first)",
+                ),
+            ],
+            panel_size=(5.5, 4.2),
+        ),
         f"Left: norm of the first layer's weight gradient vs the number of hidden layers "
         f"(width {cfg.width}, mean of {cfg.trials} random networks). Right: every layer's "
         "gradient norm in the deepest stack. σ' ≤ ¼ shrinks the sigmoid's gradient ~4x per layer.",

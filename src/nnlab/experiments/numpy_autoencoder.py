@@ -40,26 +40,22 @@ seed's 14.55 dB would be only a modest gain over the mean image.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data.chars36 import CLASS_NAMES, chars36_source, load_chars36
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.experiments.numpy_classifier import (
-    blas_threads,
-    engine_state,
-    flatten,
-    restore_engine_state,
-)
-from nnlab.runs.run import Run
-from nnlab.scratch import SGD, Sequential, StepDecay, fit, mlp, squared_error
-from nnlab.viz import image_grid, text_figure, text_table
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Sequential
+
+#: chars36's classes in label order (``nnlab.data.chars36.CLASS_NAMES``), without loading it.
+CLASS_NAMES = tuple(string.digits + string.ascii_uppercase)
 SEED_PSNR = 14.55  # dB, the seed's mean validation PSNR on NIST36 (Q5.3.2)
 SEED_LR, SEED_BATCH = 3e-5, 36  # the course's defaults, on a gradient summed over the batch
 
@@ -111,6 +107,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def make_autoencoder(cfg: Config, seed: int) -> Sequential:
     """1024 -> hidden (ReLU) ... -> 1024 sigmoid, float32, weights drawn from ``seed``."""
+    import numpy as np
+
+    from nnlab.scratch import mlp
+
     sizes = [1024, *cfg.hidden, 1024]
     return mlp(
         sizes,
@@ -122,29 +122,12 @@ def make_autoencoder(cfg: Config, seed: int) -> Sequential:
     )
 
 
-def psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """PSNR of each image (row) in dB for values in [0, 1]: 10 log10(1 / mean squared error).
-    A perfect reconstruction is capped at 100 dB (MSE 1e-10)."""
-    diff = pred.astype(np.float64) - target
-    mse = np.mean(diff * diff, axis=1)
-    return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
-
-
-def mean_psnr(pred: np.ndarray, target: np.ndarray) -> float:
-    """Mean over images of the per-image PSNR (dB)."""
-    return float(np.mean(psnr(pred, target)))
-
-
-def psnr_of_mean_mse(pred: np.ndarray, target: np.ndarray) -> float:
-    """10 log10(1 / MSE over every pixel of every image) (dB)."""
-    diff = pred.astype(np.float64) - target
-    return float(10.0 * np.log10(1.0 / max(float(np.mean(diff * diff)), 1e-10)))
-
-
 def pick_examples(
     y: np.ndarray, classes: tuple[str, ...], per_class: int, seed: int
 ) -> list[tuple[str, int]]:
     """``per_class`` random indices (sorted) of each class in ``y``: [(class name, index)]."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     picked = []
     for name in classes:
@@ -154,63 +137,26 @@ def pick_examples(
     return picked
 
 
-# --------------------------------------------------------------------------- figures
-
-
-def curves_figure(history: list[dict[str, Any]], title: str, decay: str) -> Figure:
-    """Loss (train, validation), PSNR (train, validation) and learning rate per epoch."""
-    fig = Figure(figsize=(14.0, 3.9), layout="constrained")
-    ax_loss, ax_psnr, ax_lr = fig.subplots(1, 3)
-
-    def series(key: str) -> tuple[list[int], list[float]]:
-        pts = [(r["step"], r[key]) for r in history if key in r]
-        return [p[0] for p in pts], [p[1] for p in pts]
-
-    for key, label in (("train_loss", "training (running mean)"), ("val_loss", "validation")):
-        ax_loss.plot(*series(key), label=label)
-    ax_loss.set_ylabel("0.5 × Σ pixels (x̂ − x)², mean per image")
-    ax_loss.set_title("Squared-error loss")
-    for key, label in (("train_psnr", "training (running mean)"), ("val_psnr", "validation")):
-        ax_psnr.plot(*series(key), label=label)
-    ax_psnr.axhline(SEED_PSNR, color="0.5", ls=":", lw=1, label=f"seed (NIST36): {SEED_PSNR} dB")
-    ax_psnr.set_ylabel("mean PSNR per image (dB)")
-    ax_psnr.set_title("Reconstruction PSNR")
-    ax_lr.plot(*series("lr"), drawstyle="steps-post")
-    ax_lr.set_ylabel("learning rate")
-    ax_lr.set_title(f"Learning rate: step decay, {decay}")
-    for ax in (ax_loss, ax_psnr, ax_lr):
-        ax.set_xlabel("epoch")
-        ax.grid(True, alpha=0.3)
-    ax_loss.legend(fontsize="small")
-    ax_psnr.legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
-
-
-def reconstructions_figure(
-    originals: np.ndarray, recon: np.ndarray, names: list[str], scores: np.ndarray, ncols: int
-) -> Figure:
-    """Row pairs: a row of originals, then the row of their reconstructions beneath it."""
-    images, titles = [], []
-    for start in range(0, len(originals), ncols):
-        block = range(start, min(start + ncols, len(originals)))
-        images += [originals[i] for i in block]
-        titles += [f"{names[i]} (original)" for i in block]
-        images += [recon[i] for i in block]
-        titles += [f"{scores[i]:.1f} dB" for i in block]
-    return image_grid(
-        np.stack(images).reshape(-1, 32, 32),
-        ncols=ncols,
-        titles=titles,
-        title="Validation images (odd rows) and their reconstructions with PSNR (even rows)",
-        normalize=None,
-    )
-
-
 # --------------------------------------------------------------------------- the recipe
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.data.chars36 import chars36_source, load_chars36
+    from nnlab.metrics import mean_psnr, psnr, psnr_of_mean_mse
+    from nnlab.scratch import SGD, StepDecay, epoch_callback, fit, flatten, resume, squared_error
+    from nnlab.threads import blas_threads
+    from nnlab.viz import (
+        Line,
+        LinePanel,
+        history_series,
+        line_panels,
+        reconstruction_rows,
+        text_figure,
+        text_table,
+    )
+
     data = load_chars36(
         source=cfg.source,
         samples_per_glyph=cfg.samples_per_glyph,
@@ -230,18 +176,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     mean_image = x_train.mean(axis=0, dtype=np.float64)
     baseline = mean_psnr(np.broadcast_to(mean_image, x_val.shape), x_val)
 
-    done, state = 0, run.load_checkpoint()
-    if state is not None:
-        restore_engine_state(state, model, opt, shuffle)
-        done = state["epoch"]
+    done = resume(run.load_checkpoint(), model, opt, shuffle)
     bar = run.bar(total=cfg.epochs, initial=done, desc="chars36 autoencoder", unit="epoch")
-
-    def callback(epoch: int, hist: dict[str, list[float]]) -> None:
-        step = done + epoch + 1
-        run.log(step, **{key: values[-1] for key, values in hist.items()})
-        run.save_checkpoint({"epoch": step, **engine_state(model, opt, shuffle)})
-        bar.update(1)
-        bar.set_postfix(val_psnr=f"{hist['val_psnr'][-1]:.2f} dB")
+    callback = epoch_callback(
+        run,
+        model,
+        opt,
+        shuffle,
+        done,
+        bar=bar,
+        postfix=lambda hist: {"val_psnr": f"{hist['val_psnr'][-1]:.2f} dB"},
+    )
 
     with blas_threads(cfg.blas_threads):
         fit(
@@ -271,19 +216,48 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     ncols = min(10, len(examples))
     run.figure(
         "learning_curves",
-        curves_figure(
-            history,
-            f"Autoencoder 1024-{'-'.join(map(str, cfg.hidden))}-1024 on chars36: "
+        line_panels(
+            [
+                LinePanel(
+                    [
+                        Line(*history_series(history, "train_loss"), "training (running mean)"),
+                        Line(*history_series(history, "val_loss"), "validation"),
+                    ],
+                    "Squared-error loss",
+                    "0.5 × Σ pixels (x̂ − x)², mean per image",
+                ),
+                LinePanel(
+                    [
+                        Line(*history_series(history, "train_psnr"), "training (running mean)"),
+                        Line(*history_series(history, "val_psnr"), "validation"),
+                    ],
+                    "Reconstruction PSNR",
+                    "mean PSNR per image (dB)",
+                    reference=(SEED_PSNR, f"seed (NIST36): {SEED_PSNR} dB"),
+                ),
+                LinePanel(
+                    [Line(*history_series(history, "lr"), drawstyle="steps-post")],
+                    f"Learning rate: step decay, × {cfg.decay_gamma:g} every {cfg.decay_every} "
+                    "epochs",
+                    "learning rate",
+                ),
+            ],
+            title=f"Autoencoder 1024-{'-'.join(map(str, cfg.hidden))}-1024 on chars36: "
             f"{cfg.epochs} epochs, momentum {cfg.momentum}",
-            f"× {cfg.decay_gamma:g} every {cfg.decay_every} epochs",
+            panel_size=(14.0 / 3, 3.9),
         ),
         "Training (running mean over the epoch's batches) and validation squared-error loss, "
         "mean per-image PSNR, and the learning rate per epoch.",
     )
     run.figure(
         "reconstructions",
-        reconstructions_figure(
-            x_val[rows], recon_val[rows], [c for c, _ in examples], val_scores[rows], ncols
+        reconstruction_rows(
+            x_val[rows],
+            recon_val[rows],
+            [f"{c} (original)" for c, _ in examples],
+            [f"{val_scores[i]:.1f} dB" for i in rows],
+            ncols,
+            title="Validation images (odd rows) and their reconstructions with PSNR (even rows)",
         ),
         f"Two validation images of each of the classes {', '.join(cfg.classes)} (unseen fonts) "
         "above their reconstructions, with each reconstruction's PSNR. Reconstructions are "

@@ -45,30 +45,18 @@ a batch are small, and on shared cores multi-threaded OpenBLAS is ~15x slower he
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-import torch
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data.chars36 import chars36_source, load_chars36
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch import SGD, Optimizer, Sequential, accuracy, fit, mlp, softmax_cross_entropy
-from nnlab.viz import (
-    confusion_matrix,
-    confusion_matrix_figure,
-    image_grid,
-    most_confused_pairs,
-    text_figure,
-    text_table,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Optimizer, Sequential
 
 #: The three networks of Q3.2 in the order they are trained: (name, multiplier, divisor) of
 #: the tuned learning rate (divided, not multiplied by 0.1, so 0.1 / 10 is exactly 0.01).
@@ -104,64 +92,16 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-# --------------------------------------------------------------------------- shared helpers
-
-
-@contextmanager
-def blas_threads(n: int) -> Iterator[None]:
-    """Limit BLAS to ``n`` threads inside the block (``n = 0``: leave it alone)."""
-    if n <= 0:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n, user_api="blas"):
-        yield
-
-
-def flatten(x: np.ndarray) -> np.ndarray:
-    """(N, H, W) images -> (N, H*W) float32 rows."""
-    return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
-
-
-def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in arrays.items()}
-
-
-def _arrays(tensors: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    return {k: t.numpy().copy() for k, t in tensors.items()}
-
-
-def engine_state(model: Sequential, opt: Optimizer, rng: np.random.Generator) -> dict[str, Any]:
-    """Everything needed to continue training exactly: parameters, optimizer state (step count,
-    lr, per-parameter buffers) and the shuffling generator's state (as a JSON string, so the
-    checkpoint loads with ``torch.load(weights_only=True)``)."""
-    return {
-        "params": _tensors(model.state_dict()),
-        "opt_t": opt.t,
-        "opt_lr": float(opt.lr),
-        "opt_state": {name: _tensors(slot) for name, slot in opt.state.items()},
-        "rng": json.dumps(rng.bit_generator.state),
-    }
-
-
-def restore_engine_state(
-    state: dict[str, Any], model: Sequential, opt: Optimizer, rng: np.random.Generator
-) -> None:
-    """The inverse of ``engine_state``: load it into ``model``, ``opt`` and ``rng`` in place."""
-    model.load_state_dict(_arrays(state["params"]))
-    opt.t = int(state["opt_t"])
-    opt.lr = float(state["opt_lr"])
-    opt.state = {name: _arrays(slot) for name, slot in state["opt_state"].items()}
-    rng.bit_generator.state = json.loads(state["rng"])
-
-
 # --------------------------------------------------------------------------- the model
 
 
 def make_network(hidden: int, seed: int) -> Sequential:
     """1024 -> hidden sigmoid -> 36 logits (softmax is fused into the loss), float32,
     Xavier-uniform weights drawn from ``seed``."""
+    import numpy as np
+
+    from nnlab.scratch import mlp
+
     return mlp([1024, hidden, 36], "sigmoid", rng=np.random.default_rng(seed), dtype=np.float32)
 
 
@@ -176,6 +116,8 @@ def train_network(
     callback: Any = None,
 ) -> dict[str, list[float]]:
     """Mini-batch SGD on softmax cross-entropy; history with train/val loss and accuracy."""
+    from nnlab.scratch import accuracy, fit, softmax_cross_entropy
+
     x_train, y_train, x_val, y_val = data
     return fit(
         model,
@@ -194,6 +136,10 @@ def train_network(
 
 def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
     """(loss, accuracy, predicted labels) in evaluation mode."""
+    import numpy as np
+
+    from nnlab.scratch import accuracy, softmax_cross_entropy
+
     logits = model.predict(x)
     loss, _ = softmax_cross_entropy(logits, y)
     return loss, accuracy(logits, y), np.argmax(logits, axis=1)
@@ -210,70 +156,12 @@ def hidden_unit_changes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per hidden unit: the relative change of its input weights, ||w - w0|| / ||w0||, and its
     mean sigmoid activation on ``x`` (near 0 or 1: saturated, its gradient vanishes)."""
+    import numpy as np
+
     W, W0 = trained.layers[0].params["W"], initial.layers[0].params["W"]
     change = np.linalg.norm(W - W0, axis=0) / np.linalg.norm(W0, axis=0)
     activation = trained.layers[1].forward(trained.layers[0].forward(x, training=False))
     return change, activation.mean(axis=0)
-
-
-def confused_pairs_unordered(cm: np.ndarray, names: list[str], k: int) -> list[dict[str, Any]]:
-    """The ``k`` pairs "a/b" with the most images of one predicted as the other, both ways
-    summed (``count``), and each way (``first_as_second``: a predicted as b, and the reverse)."""
-    both = cm + cm.T
-    cells = [
-        (int(both[i, j]), i, j)
-        for i in range(len(names))
-        for j in range(i + 1, len(names))
-        if both[i, j] > 0
-    ]
-    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
-    return [
-        {
-            "pair": f"{names[i]}/{names[j]}",
-            "count": count,
-            "first_as_second": int(cm[i, j]),
-            "second_as_first": int(cm[j, i]),
-        }
-        for count, i, j in cells[:k]
-    ]
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def sweep_curves_figure(
-    history: list[dict[str, Any]], lrs: dict[str, float], epochs: int
-) -> Figure:
-    """2 x 3 panels: accuracy (top) and loss (bottom) for train and validation, one column per
-    learning rate (ascending); rows share their y-axis range."""
-    order = sorted(lrs, key=lambda net: lrs[net])
-    fig = Figure(figsize=(13.5, 7.0), layout="constrained")
-    axes = fig.subplots(2, 3, sharey="row", squeeze=False)
-    for col, net in enumerate(order):
-        for row, (metric, ylabel) in enumerate(
-            (("accuracy", "accuracy"), ("loss", "cross-entropy (nats per image)"))
-        ):
-            ax = axes[row, col]
-            for split, style in (("train", "-"), ("val", "--")):
-                key = f"{split}_{metric}@{net}"
-                pts = [(r["step"], r[key]) for r in history if key in r]
-                if pts:
-                    xs, ys = zip(*pts, strict=True)
-                    label = "training (running mean)" if split == "train" else "validation"
-                    ax.plot(xs, ys, style, label=label)
-            ax.set_title(f"{SWEEP_LABELS[net]} = {lrs[net]:g}: {metric}")
-            ax.set_xlabel("epoch")
-            ax.set_xlim(0, epochs + 0.5)
-            ax.grid(True, alpha=0.3)
-            if col == 0:
-                ax.set_ylabel(ylabel)
-            if metric == "accuracy":
-                ax.axhline(SEED_THRESHOLD, color="0.5", lw=0.8, ls=":")
-            ax.legend(
-                fontsize="small", loc="lower right" if metric == "accuracy" else "upper right"
-            )
-    fig.suptitle("1024-64-36 sigmoid network on chars36: learning-rate sweep (dotted: 75%)")
-    return fig
 
 
 # --------------------------------------------------------------------------- the recipe
@@ -285,36 +173,34 @@ def _train_sweep_network(
     k: int,
     lr: float,
     data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    resume: dict[str, Any] | None,
+    state: dict[str, Any] | None,
     finished: dict[str, dict[str, np.ndarray]],
     bar: Any,
 ) -> dict[str, np.ndarray]:
-    """Train network ``k`` of the sweep (from its checkpoint ``resume`` if given), logging and
+    """Train network ``k`` of the sweep (from its checkpoint ``state`` if given), logging and
     checkpointing every epoch; return its final parameters."""
+    import numpy as np
+
+    from nnlab.scratch import SGD, epoch_callback, resume, to_tensors
+
     net = SWEEP[k][0]
     # the same initial weights and batch order for every learning rate
     model = make_network(cfg.hidden, run.seed)
     opt = SGD(model, lr=lr)
     shuffle = np.random.default_rng([run.seed, 1])
-    done = 0
-    if resume is not None:
-        restore_engine_state(resume, model, opt, shuffle)
-        done = resume["epoch"]
-
-    def callback(epoch: int, hist: dict[str, list[float]]) -> None:
-        step = done + epoch + 1
-        run.log(step, **{f"{key}@{net}": v[-1] for key, v in hist.items() if key != "lr"})
-        run.save_checkpoint(
-            {
-                "network": k,
-                "epoch": step,
-                **engine_state(model, opt, shuffle),
-                "finished": {n: _tensors(p) for n, p in finished.items()},
-            }
-        )
-        bar.update(1)
-        bar.set_postfix(net=net, val_acc=f"{hist['val_accuracy'][-1]:.3f}")
-
+    done = resume(state, model, opt, shuffle)
+    callback = epoch_callback(
+        run,
+        model,
+        opt,
+        shuffle,
+        done,
+        name=net,
+        skip=("lr",),
+        extra={"network": k, "finished": {n: to_tensors(p) for n, p in finished.items()}},
+        bar=bar,
+        postfix=lambda hist: {"net": net, "val_acc": f"{hist['val_accuracy'][-1]:.3f}"},
+    )
     train_network(
         model,
         opt,
@@ -328,6 +214,23 @@ def _train_sweep_network(
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.data.chars36 import chars36_source, load_chars36
+    from nnlab.metrics import confused_pairs_unordered
+    from nnlab.scratch import flatten, to_arrays
+    from nnlab.threads import blas_threads
+    from nnlab.viz import (
+        CurveRow,
+        confusion_matrix,
+        confusion_matrix_figure,
+        curves_per_variant,
+        image_grid,
+        most_confused_pairs,
+        text_figure,
+        text_table,
+    )
+
     data = load_chars36(
         source=cfg.source,
         samples_per_glyph=cfg.samples_per_glyph,
@@ -345,7 +248,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     finished: dict[str, dict[str, np.ndarray]] = {}  # final parameters of trained networks
     start_net, state = 0, run.load_checkpoint()
     if state is not None:
-        finished = {net: _arrays(p) for net, p in state["finished"].items()}
+        finished = {net: to_arrays(p) for net, p in state["finished"].items()}
         start_net = state["network"]
 
     bar = run.bar(
@@ -357,10 +260,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     with blas_threads(cfg.blas_threads):
         for k, (net, _, _) in enumerate(SWEEP):
             if k >= start_net:
-                resume = state if k == start_net else None
                 started = time.perf_counter()
                 finished[net] = _train_sweep_network(
-                    cfg, run, k, lrs[net], (x_train, y_train, x_val, y_val), resume, finished, bar
+                    cfg,
+                    run,
+                    k,
+                    lrs[net],
+                    (x_train, y_train, x_val, y_val),
+                    state if k == start_net else None,
+                    finished,
+                    bar,
                 )
                 run.record_time(f"train_{net}_seconds", time.perf_counter() - started)
     bar.close()
@@ -405,7 +314,21 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     best_label = f"{SWEEP_LABELS[best['network']]} = {best['lr']:g}"
     run.figure(
         "learning_curves",
-        sweep_curves_figure(history, lrs, cfg.epochs),
+        curves_per_variant(
+            history,
+            sorted(lrs, key=lambda net: lrs[net]),
+            [
+                CurveRow(
+                    "accuracy", "accuracy", reference=SEED_THRESHOLD, legend_loc="lower right"
+                ),
+                CurveRow("loss", "cross-entropy (nats per image)", legend_loc="upper right"),
+            ],
+            title="1024-64-36 sigmoid network on chars36: learning-rate sweep (dotted: 75%)",
+            column_titles={net: f"{SWEEP_LABELS[net]} = {lr:g}" for net, lr in lrs.items()},
+            splits=(("train", "training (running mean)", "-"), ("val", "validation", "--")),
+            xlim=(0, cfg.epochs + 0.5),
+            panel_size=(4.5, 3.5),
+        ),
         "Accuracy (top) and cross-entropy (bottom) per epoch for the three learning rates "
         "(columns, ascending), training (running mean over the epoch's batches) and "
         "validation (after the epoch). Same initial weights and batches for all three.",

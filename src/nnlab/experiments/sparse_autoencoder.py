@@ -39,39 +39,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
-from nnlab.data.natural_images import (
-    NATURAL_IMAGE_NAMES,
-    load_natural_images,
-    load_ufldl_images,
-    normalize_patches,
-    sample_patches,
-)
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch.sparse_autoencoder import (
-    SparseAutoencoderCost,
-    check_gradient,
-    encode,
-    filters,
-    initialize_parameters,
-    reconstruct,
-    train,
-)
-from nnlab.viz import image_grid, learning_curves, text_figure, text_table
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
 
 DIGIT_DATASETS = ("mnist", "fashion-mnist")
 #: UFLDL's hyper-parameters for 8×8 patches, and for 28×28 digits (the follow-up exercises).
 PATCH_DEFAULTS = {"hidden": 25, "lam": 1e-4, "rho": 0.01}
 DIGIT_DEFAULTS = {"hidden": 196, "lam": 3e-3, "rho": 0.1}
-#: A filter is "oriented" when its structure-tensor coherence reaches this.
+#: A filter is "oriented" when its structure-tensor coherence reaches this (random 8×8 noise
+#: exceeds it with probability < 0.001: see ``nnlab.imaging.orientation_coherence``).
 EDGE_THRESHOLD = 0.5
 #: Finite-difference step of the gradient check (UFLDL's).
 GRADCHECK_EPS = 1e-4
@@ -130,40 +114,22 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-# --------------------------------------------------------------------------- measuring filters
-
-
-def orientation_coherence(images: np.ndarray) -> np.ndarray:
-    """Coherence (λ1 − λ2)/(λ1 + λ2) of each image's structure tensor, (n, h, w) → (n,).
-
-    J = Σ_pixels [gx², gx·gy; gx·gy, gy²] with (gy, gx) = ``np.gradient`` of the image
-    (central differences inside, one-sided at the border); λ1 ≥ λ2 its eigenvalues.
-    1: all gradients parallel (an oriented edge or grating); near 0: no dominant
-    orientation (noise, blobs, checkerboards). Constant images give 0. For 8×8 images of
-    i.i.d. uniform noise (the initial weights) the median is 0.14 and the 99.9th percentile
-    0.44 (20,000 draws), hence ``EDGE_THRESHOLD`` = 0.5.
-    """
-    images = np.asarray(images, dtype=np.float64)
-    gy, gx = np.gradient(images, axis=(1, 2))
-    jxx = (gx * gx).sum(axis=(1, 2))
-    jyy = (gy * gy).sum(axis=(1, 2))
-    jxy = (gx * gy).sum(axis=(1, 2))
-    spread = np.sqrt((jxx - jyy) ** 2 + 4.0 * jxy**2)
-    trace = jxx + jyy
-    return np.divide(spread, trace, out=np.zeros_like(trace), where=trace > 0)
-
-
-def contrast_normalise(images: np.ndarray) -> np.ndarray:
-    """Each image divided by its largest |value|: in [−1, 1], 0 stays 0 (UFLDL's display)."""
-    scale = np.abs(images).max(axis=(1, 2), keepdims=True)
-    return images / np.where(scale > 0, scale, 1.0)
-
-
 # --------------------------------------------------------------------------- data
 
 
 def training_data(cfg: Config, run: Run) -> tuple[np.ndarray, int, str, np.ndarray | None]:
     """(examples (m, side²) in [0, 1], side, description, source images or None)."""
+    import numpy as np
+
+    from nnlab.data import load_dataset
+    from nnlab.data.natural_images import (
+        NATURAL_IMAGE_NAMES,
+        load_natural_images,
+        load_ufldl_images,
+        normalize_patches,
+        sample_patches,
+    )
+
     if cfg.dataset in DIGIT_DATASETS:
         data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
         x = data.x_train[: cfg.n_patches]
@@ -195,117 +161,33 @@ def training_data(cfg: Config, run: Run) -> tuple[np.ndarray, int, str, np.ndarr
     return normalize_patches(patches), cfg.patch_size, what, images
 
 
-# --------------------------------------------------------------------------- figures
-
-
-def mosaic(tiles: np.ndarray, ncols: int | None = None, pad: int = 1, background: float = 0.0):
-    """Tiles (n, h, w) laid out in one image, ``pad`` pixels of ``background`` between them
-    (UFLDL's ``display_network``): one image draws much faster than one axes per tile."""
-    n, h, w = tiles.shape
-    ncols = ncols or int(np.ceil(np.sqrt(n)))
-    nrows = int(np.ceil(n / ncols))
-    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad), float(background))
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, ncols)
-        top, left = pad + r * (h + pad), pad + c * (w + pad)
-        out[top : top + h, left : left + w] = tile
-    return out
-
-
-def filters_figure(
-    trained: np.ndarray, random: np.ndarray, frac_trained: float, frac_random: float
-) -> Figure:
-    """Trained and random filters, each contrast-normalised (divided by its max |w|, so grey
-    is 0, white +max, black −max), as two mosaics."""
-    shown = [mosaic(contrast_normalise(w), background=-1.0) for w in (trained, random)]
-    n = len(trained)
-    titles = [
-        f"trained: {frac_trained:.0%} oriented (c >= {EDGE_THRESHOLD})",
-        f"random initial: {frac_random:.0%} oriented",
-    ]
-    fig = image_grid(
-        np.stack(shown),
-        ncols=2,
-        titles=titles,
-        title=f"The {n} filters (rows of W1); each divided by its own max |weight|",
-        normalize="global",
-    )
-    # at least 3 screen pixels per weight (110 dpi), and panels no smaller than 3 inches
-    panel = max(3.0, 3 * shown[0].shape[1] / 110)
-    fig.set_size_inches(2 * panel + 1.2, panel + 0.9)
-    return fig
-
-
-def coherence_figure(c_trained: np.ndarray, c_random: np.ndarray) -> Figure:
-    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
-    ax = fig.subplots()
-    bins = np.linspace(0.0, 1.0, 21)
-    ax.hist(
-        c_random,
-        bins=bins,
-        color="0.65",
-        label=f"random initial (median {np.median(c_random):.2f})",
-    )
-    ax.hist(
-        c_trained,
-        bins=bins,
-        color="#2166ac",
-        alpha=0.85,
-        label=f"trained (median {np.median(c_trained):.2f})",
-    )
-    ax.axvline(EDGE_THRESHOLD, color="#b2182b", ls="--", lw=2, label=f"threshold {EDGE_THRESHOLD}")
-    ax.set_xlabel("orientation coherence c = (λ1 − λ2)/(λ1 + λ2) of the filter's structure tensor")
-    ax.set_ylabel("filters")
-    ax.set_xlim(0.0, 1.0)
-    ax.set_title("Are the filters oriented edge detectors?")
-    ax.legend(fontsize=9, loc="upper center")
-    return fig
-
-
-def sparsity_figure(rho_hat: np.ndarray, rho_hat_initial: np.ndarray, rho: float) -> Figure:
-    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
-    ax = fig.subplots()
-    lo = min(rho_hat.min(), rho_hat_initial.min(), rho) / 2
-    bins = np.geomspace(max(lo, 1e-6), 1.0, 41)
-    ax.hist(rho_hat_initial, bins=bins, color="0.65", label="random initial weights")
-    ax.hist(rho_hat, bins=bins, color="#2166ac", alpha=0.85, label="trained")
-    ax.axvline(rho, color="#b2182b", ls="--", lw=2, label=f"target ρ = {rho:g}")
-    ax.set_xscale("log")
-    ax.set_xlabel("mean activation of a hidden unit over the training examples (log scale)")
-    ax.set_ylabel("hidden units")
-    ax.set_title("Sparsity: mean hidden activations against the target ρ")
-    ax.legend(fontsize=9)
-    return fig
-
-
-def reconstructions_figure(inputs: np.ndarray, outputs: np.ndarray, side: int) -> Figure:
-    n = min(len(inputs), 25 if side <= 12 else 16)
-    shown = [mosaic(x[:n].reshape(n, side, side), background=1.0) for x in (inputs, outputs)]
-    return image_grid(
-        np.stack(shown),
-        ncols=2,
-        titles=[f"{n} training inputs", "their reconstructions"],
-        title="Inputs and reconstructions (pixel values 0..1, same scale)",
-        normalize=None,
-    )
-
-
-def images_figure(images: np.ndarray) -> Figure:
-    """The whitened source images, each clipped to ±3 of its standard deviations."""
-    shown = images[np.unique(np.linspace(0, len(images) - 1, 9).round().astype(int))]
-    scale = 3.0 * shown.std(axis=(1, 2), keepdims=True)
-    tiles = np.clip(shown / scale, -1.0, 1.0) * 0.5 + 0.5
-    return image_grid(
-        mosaic(tiles, pad=4, background=1.0)[None],
-        title=f"Whitened source images ({images.shape[1]}x{images.shape[2]})",
-        normalize=None,
-    )
-
-
 # --------------------------------------------------------------------------- the recipe
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.imaging import orientation_coherence
+    from nnlab.scratch.sparse_autoencoder import (
+        SparseAutoencoderCost,
+        check_gradient,
+        encode,
+        filters,
+        initialize_parameters,
+        reconstruct,
+        train,
+    )
+    from nnlab.viz import (
+        Histogram,
+        filters_figure,
+        learning_curves,
+        mosaics_figure,
+        overlaid_histograms,
+        text_figure,
+        text_table,
+        whitened_images_figure,
+    )
+
     # L-BFGS-B's state cannot be checkpointed, so a resumed run starts over; loading the
     # (absent) checkpoint rewinds the metrics an interrupted attempt logged.
     run.load_checkpoint()
@@ -398,9 +280,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     hidden_act = encode(theta, data[:1000], cfg.hidden)
 
     arch = f"{visible}-{cfg.hidden}-{visible}"
+    n_shown = min(m, 25 if side <= 12 else 16)  # reconstructed examples shown
     run.figure(
         "filters",
-        filters_figure(w_trained, w_random, frac_trained, frac_random),
+        filters_figure(
+            [w_trained, w_random],
+            [
+                f"trained: {frac_trained:.0%} oriented (c >= {EDGE_THRESHOLD})",
+                f"random initial: {frac_random:.0%} oriented",
+            ],
+            f"The {cfg.hidden} filters (rows of W1); each divided by its own max |weight|",
+        ),
         f"Left: the {cfg.hidden} learned features of the {arch} autoencoder, each row of W1 "
         f"shown as a {side}x{side} image divided by its largest |weight| (grey = 0). Right: "
         f"the random initial weights, shown the same way. {frac_trained:.0%} of the trained "
@@ -409,7 +299,21 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "filters_coherence",
-        coherence_figure(c_trained, c_random),
+        overlaid_histograms(
+            [
+                Histogram(c_random, f"random initial (median {np.median(c_random):.2f})", "0.65"),
+                Histogram(
+                    c_trained, f"trained (median {np.median(c_trained):.2f})", "#2166ac", 0.85
+                ),
+            ],
+            np.linspace(0.0, 1.0, 21),
+            title="Are the filters oriented edge detectors?",
+            xlabel="orientation coherence c = (λ1 − λ2)/(λ1 + λ2) of the filter's structure tensor",
+            ylabel="filters",
+            marker=(EDGE_THRESHOLD, f"threshold {EDGE_THRESHOLD}"),
+            xlim=(0.0, 1.0),
+            legend_loc="upper center",
+        ),
         "Orientation coherence of each filter's structure tensor J = Σ ∇w ∇wᵀ: 1 when all "
         "of a filter's gradients are parallel (an oriented edge), near 0 without a dominant "
         f"orientation. Threshold {EDGE_THRESHOLD}: the dominant direction holds >= 3x the "
@@ -417,13 +321,29 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "sparsity",
-        sparsity_figure(rho_hat, rho_hat_initial, cfg.rho),
+        overlaid_histograms(
+            [
+                Histogram(rho_hat_initial, "random initial weights", "0.65"),
+                Histogram(rho_hat, "trained", "#2166ac", 0.85),
+            ],
+            np.geomspace(max(min(rho_hat.min(), rho_hat_initial.min(), cfg.rho) / 2, 1e-6), 1, 41),
+            title="Sparsity: mean hidden activations against the target ρ",
+            xlabel="mean activation of a hidden unit over the training examples (log scale)",
+            ylabel="hidden units",
+            marker=(cfg.rho, f"target ρ = {cfg.rho:g}"),
+            log_x=True,
+        ),
         f"Mean activation of each hidden unit over the {m} training examples, before (grey) "
         f"and after training (blue); the KL penalty pulls them towards ρ = {cfg.rho:g}.",
     )
     run.figure(
         "reconstructions",
-        reconstructions_figure(data, recon, side),
+        mosaics_figure(
+            [x[:n_shown].reshape(n_shown, side, side) for x in (data, recon)],
+            [f"{n_shown} training inputs", "their reconstructions"],
+            "Inputs and reconstructions (pixel values 0..1, same scale)",
+            background=1.0,
+        ),
         f"Training examples (left) and the autoencoder's reconstructions (right), tile by "
         f"tile; over all examples the reconstruction explains {r2:.1%} of the pixel variance.",
     )
@@ -445,7 +365,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     if images is not None:
         run.figure(
             "images",
-            images_figure(images),
+            whitened_images_figure(images),
             f"Some of the whitened images the patches come from ({what}), each shown within "
             "±3 of its standard deviations.",
         )

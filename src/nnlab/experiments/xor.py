@@ -27,33 +27,32 @@ Optionally (``toy_n > 0``) the same architecture is trained on the noisy 2-D XOR
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
-from typing import Any, Literal
-
-import numpy as np
-from matplotlib.figure import Figure
-from scipy.optimize import linprog
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import make_toy
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.scratch import (
-    SGD,
-    Layer,
-    Linear,
-    Sequential,
-    accuracy,
-    binary_cross_entropy_with_logits,
-    fit,
-    mlp,
-    sigmoid,
-)
-from nnlab.viz import text_figure, text_table
 
-#: The four XOR points and their labels.
-X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
+if TYPE_CHECKING:
+    import numpy as np
+
+    from nnlab.runs.run import Run
+    from nnlab.scratch import Sequential
+
+#: The plotted square: XOR's corners with a margin, and the noisy toy set.
+XOR_RANGE, TOY_RANGE = (-0.5, 1.5), (-1.5, 1.5)
+#: The four XOR points and their labels; as arrays ``X_XOR`` (4, 2) and ``Y_XOR`` (4, 1).
+XOR_POINTS = ([0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0])
+XOR_LABELS = ([0.0], [1.0], [1.0], [0.0])
+
+
+def __getattr__(name: str) -> Any:
+    """``X_XOR`` and ``Y_XOR``, made on first use: importing this module loads no NumPy."""
+    if name in ("X_XOR", "Y_XOR"):
+        import numpy as np
+
+        return np.array(XOR_POINTS if name == "X_XOR" else XOR_LABELS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 LINEAR_BOUND_PROOF = (
     "if w·x+b > 0 at (0,1) and (1,0) and <= 0 at (0,0) and (1,1), summing each pair gives "
@@ -86,19 +85,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 # --------------------------------------------------------------------------- models
 
 
-class Step(Layer):
-    """The step non-linearity g(z) = 1 if z > 0 else 0. Its derivative is 0 wherever it
-    exists, which is why it cannot be trained by backprop (backward returns zeros)."""
-
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        return (x > 0).astype(x.dtype)
-
-    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return np.zeros_like(grad_out)
-
-
 def hand_set_network() -> Sequential:
     """The lecture's network: v = g(x W1 + b1), y = g(v W2 + b2) with hand-chosen weights."""
+    from nnlab.scratch import Linear, Sequential, Step
+
     first, second = Linear(2, 2, init="zeros"), Linear(2, 1, init="zeros")
     first.params["W"][...] = [[1.0, -1.0], [-1.0, 1.0]]  # column j: weights into v_j
     first.params["b"][...] = [-0.5, -0.5]
@@ -114,6 +104,8 @@ TIE = 1e-9
 
 
 def _accuracy_of_logits(logits: np.ndarray, target: np.ndarray) -> float:
+    from nnlab.scratch import accuracy
+
     return accuracy(logits, target, threshold=TIE)
 
 
@@ -121,6 +113,8 @@ def train(
     model: Sequential, X: np.ndarray, y: np.ndarray, lr: float, epochs: int, seed: int
 ) -> dict[str, list[float]]:
     """Full-batch gradient descent on binary cross-entropy of the model's logits."""
+    from nnlab.scratch import SGD, binary_cross_entropy_with_logits, fit
+
     return fit(
         model,
         binary_cross_entropy_with_logits,
@@ -135,10 +129,14 @@ def train(
 
 
 def logistic_regression(seed: int) -> Sequential:
+    from nnlab.scratch import mlp
+
     return mlp([2, 1], rng=seed)  # one Linear layer: the logit w·x + b
 
 
 def network(hidden: int, activation: str, seed: int) -> Sequential:
+    from nnlab.scratch import mlp
+
     return mlp([2, hidden, 1], activation, rng=seed)
 
 
@@ -146,26 +144,14 @@ def train_xor_network(
     hidden: int, activation: str, lr: float, epochs: int, seed: int
 ) -> tuple[Sequential, dict[str, list[float]]]:
     """A 2-hidden-1 network trained on the four XOR points; returns (model, history)."""
+    import numpy as np
+
     model = network(hidden, activation, seed)
-    return model, train(model, X_XOR, Y_XOR, lr, epochs, seed)
+    return model, train(model, np.array(XOR_POINTS), np.array(XOR_LABELS), lr, epochs, seed)
 
 
-def max_linear_accuracy(X: np.ndarray, y: np.ndarray) -> float:
-    """The best accuracy any linear classifier [w·x + b > 0] reaches on (X, y), exactly.
-
-    A subset of points can all be classified correctly iff the linear program
-    s_i (w·x_i + b) >= 1 (s_i = ±1) is feasible; the answer is the largest feasible subset.
-    """
-    signs = np.where(y.reshape(-1) > 0.5, 1.0, -1.0)
-    n = len(X)
-    for size in range(n, 0, -1):
-        for subset in combinations(range(n), size):
-            idx = list(subset)
-            a_ub = -signs[idx, None] * np.hstack([X[idx], np.ones((size, 1))])
-            res = linprog(np.zeros(3), A_ub=a_ub, b_ub=-np.ones(size), bounds=[(None, None)] * 3)
-            if res.status == 0:
-                return size / n
-    return 0.0
+def _epochs(hist: dict[str, list[float]]) -> range:
+    return range(1, len(hist["train_loss"]) + 1)
 
 
 def _first_epoch_at(values: list[float], target: float) -> int | None:
@@ -174,93 +160,29 @@ def _first_epoch_at(values: list[float], target: float) -> int | None:
     return last_below + 2 if last_below + 1 < len(values) else None
 
 
-# --------------------------------------------------------------------------- figures
-
-#: Colour levels of P(y = 1); 0.5 sits inside a band, so P = 0.5 +- rounding is one colour.
-LEVELS = [0.0, *np.linspace(0.05, 0.95, 10), 1.0]
-
-
-def _predict_grid(model: Sequential, lo: float, hi: float, n: int = 201):
-    xs = np.linspace(lo, hi, n)
-    gx, gy = np.meshgrid(xs, xs)
-    out = model.predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
-    return gx, gy, out
-
-
-def decision_boundary_figure(panels: list[dict[str, Any]]) -> Figure:
-    """One panel per model: P(y = 1) over the plane, the 0.5 contour, the data points."""
-    fig = Figure(figsize=(4.3 * len(panels) + 0.8, 4.4), layout="constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    image = None
-    for ax, panel in zip(axes, panels, strict=True):
-        lo, hi = panel["range"]
-        gx, gy, out = _predict_grid(panel["model"], lo, hi)
-        prob = out if panel["outputs"] == "probability" else sigmoid(out)
-        image = ax.contourf(gx, gy, prob, levels=LEVELS, cmap="RdBu_r", alpha=0.8)
-        if np.ptp(prob) > 1e-6:
-            ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
-        else:  # e.g. logistic regression on XOR: w = b = 0, so there is no boundary at all
-            ax.text(
-                0.5,
-                0.5,
-                f"P = {prob.mean():.3f} everywhere:\nno decision boundary",
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},
-            )
-        X, y = panel["X"], panel["y"].reshape(-1)
-        big = len(X) <= 4
-        for label, marker, colour in ((0, "s", "#2166ac"), (1, "o", "#b2182b")):
-            pts = X[y == label]
-            ax.scatter(
-                pts[:, 0],
-                pts[:, 1],
-                marker=marker,
-                s=140 if big else 14,
-                c=colour,
-                edgecolors="white" if big else "none",
-                linewidths=1.5,
-                label=f"y = {label}",
-                zorder=3,
-            )
-        ax.set_title(panel["title"], fontsize=10)
-        ax.set_xlabel("x1")
-        ax.set_ylabel("x2")
-        ax.set_aspect("equal")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    cbar = fig.colorbar(image, ax=list(axes), shrink=0.85, label="model output P(y = 1)")
-    cbar.set_ticks([0.0, 0.25, 0.5, 0.75, 1.0])
-    fig.suptitle("XOR decision boundaries (black line: P = 0.5)")
-    return fig
-
-
-def loss_figure(curves: dict[str, dict[str, list[float]]]) -> Figure:
-    fig = Figure(figsize=(10.0, 3.8), layout="constrained")
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    for name, hist in curves.items():
-        epochs = np.arange(1, len(hist["train_loss"]) + 1)
-        ax_loss.plot(epochs, hist["train_loss"], label=name)
-        ax_acc.plot(epochs, hist["train_accuracy"], label=name)
-    ax_loss.axhline(np.log(2), color="0.5", ls=":", lw=1, label="ln 2 (P = ½ everywhere)")
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("epoch (full-batch step)")
-    ax_loss.set_ylabel("binary cross-entropy (nats, log scale)")
-    ax_loss.set_title("Training loss")
-    ax_loss.legend(fontsize=8)
-    ax_acc.set_xlabel("epoch (full-batch step)")
-    ax_acc.set_ylabel("training accuracy")
-    ax_acc.set_ylim(-0.02, 1.02)
-    ax_acc.set_title("Training accuracy")
-    ax_acc.legend(fontsize=8)
-    return fig
-
-
 # --------------------------------------------------------------------------- the recipe
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.data import make_toy
+    from nnlab.metrics import max_linear_accuracy
+    from nnlab.scratch import accuracy, sigmoid
+    from nnlab.viz import (
+        BoundaryPanel,
+        Line,
+        LinePanel,
+        decision_boundaries,
+        line_panels,
+        predict_grid,
+        text_figure,
+        text_table,
+    )
+
+    X_XOR, Y_XOR = np.array(XOR_POINTS), np.array(XOR_LABELS)
+    #: colour levels of P(y = 1); 0.5 sits inside a band, so P = 0.5 +- rounding is one colour
+    levels = [0.0, *np.linspace(0.05, 0.95, 10), 1.0]
     arch = f"2-{cfg.hidden}-1 {cfg.activation}"
 
     # (a) hand-set step network
@@ -297,21 +219,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         successes += _accuracy_of_logits(model.predict(X_XOR), Y_XOR) == 1.0
 
     curves = {"logistic regression": logreg_hist, f"network {arch}": net_hist}
+
+    def panel(model: Sequential, title: str, X, y, lim: tuple[float, float], logits=True):
+        """The model's P(y = 1) over the square lim x lim, with the points (X, y)."""
+        prob = (lambda p: sigmoid(model.predict(p))) if logits else model.predict
+        return BoundaryPanel(predict_grid(prob, lim), X, y, title)
+
     panels = [
-        {
-            "model": hand,
-            "outputs": "probability",
-            "title": f"(a) hand-set step network: {hand_acc:.0%}",
-        },
-        {
-            "model": logreg,
-            "outputs": "logit",
-            "title": f"(b) logistic regression: {logreg_acc:.0%}",
-        },
-        {"model": net, "outputs": "logit", "title": f"(c) trained {arch}: {net_acc:.0%}"},
+        panel(hand, f"(a) hand-set step network: {hand_acc:.0%}", X_XOR, Y_XOR, XOR_RANGE, False),
+        panel(logreg, f"(b) logistic regression: {logreg_acc:.0%}", X_XOR, Y_XOR, XOR_RANGE),
+        panel(net, f"(c) trained {arch}: {net_acc:.0%}", X_XOR, Y_XOR, XOR_RANGE),
     ]
-    for panel in panels:
-        panel.update(X=X_XOR, y=Y_XOR, range=(-0.5, 1.5))
 
     toy: dict[str, Any] = {}
     if cfg.toy_n:
@@ -327,15 +245,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         }
         curves[f"noisy toy XOR ({cfg.toy_n} points)"] = toy_hist
         panels.append(
-            {
-                "model": toy_net,
-                "outputs": "logit",
-                "title": f"noisy toy XOR ({cfg.toy_n} points), {arch}: "
-                f"test {toy['toy_test_accuracy']:.1%}",
-                "X": X_toy,
-                "y": y_toy,
-                "range": (-1.5, 1.5),
-            }
+            panel(
+                toy_net,
+                f"noisy toy XOR ({cfg.toy_n} points), {arch}: test {toy['toy_test_accuracy']:.1%}",
+                X_toy,
+                y_toy,
+                TOY_RANGE,
+            )
         )
 
     keys = {"logistic regression": "logreg", f"network {arch}": "network"}
@@ -352,14 +268,39 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     run.figure(
         "decision_boundaries",
-        decision_boundary_figure(panels),
+        decision_boundaries(
+            panels,
+            title="XOR decision boundaries (black line: P = 0.5)",
+            levels=levels,
+            colorbar_label="model output P(y = 1)",
+            colorbar_ticks=[0.0, 0.25, 0.5, 0.75, 1.0],
+            panel_size=(4.3, 4.4),
+        ),
         "Model output over the input plane; black: the P = 0.5 decision boundary. (a) the "
         "lecture's step network carves out the two XOR corners; (b) one line cannot; "
         f"(c) a trained {arch} network can.",
     )
     run.figure(
         "loss_curves",
-        loss_figure(curves),
+        line_panels(
+            [
+                LinePanel(
+                    [Line(_epochs(h), h["train_loss"], name) for name, h in curves.items()],
+                    "Training loss",
+                    "binary cross-entropy (nats, log scale)",
+                    log=True,
+                    reference=(float(np.log(2)), "ln 2 (P = ½ everywhere)"),
+                ),
+                LinePanel(
+                    [Line(_epochs(h), h["train_accuracy"], name) for name, h in curves.items()],
+                    "Training accuracy",
+                    "training accuracy",
+                    ylim=(-0.02, 1.02),
+                ),
+            ],
+            xlabel="epoch (full-batch step)",
+            panel_size=(5.0, 3.8),
+        ),
         "Training loss (log scale) and accuracy. Logistic regression stalls at ln 2, the loss "
         "of predicting ½ everywhere; the network's loss keeps falling.",
     )

@@ -27,6 +27,14 @@ from nnlab.scratch.activations import (
     tanh,
     tanh_deriv,
 )
+from nnlab.scratch.checkpoint import (
+    engine_state,
+    epoch_callback,
+    restore_engine_state,
+    resume,
+    to_arrays,
+    to_tensors,
+)
 from nnlab.scratch.gradcheck import gradcheck, gradcheck_model, numerical_gradient, relative_error
 from nnlab.scratch.layers import (
     Activation,
@@ -35,7 +43,9 @@ from nnlab.scratch.layers import (
     Linear,
     Sequential,
     Softmax,
+    Step,
     activation_layer,
+    collapse_linear,
     mlp,
 )
 from nnlab.scratch.losses import (
@@ -67,33 +77,38 @@ from nnlab.scratch.sparse_autoencoder import (
     sparse_autoencoder_cost,
     unpack,
 )
-from nnlab.scratch.train import fit, minibatches
+from nnlab.scratch.train import fit, flatten, minibatches
 
 __all__ = [
     "ACTIVATIONS",
-    "LOSSES",
-    "OPTIMIZERS",
-    "SGD",
     "Activation",
     "Adagrad",
     "Adam",
     "CosineSchedule",
     "Dropout",
+    "LOSSES",
     "Layer",
     "Linear",
     "Momentum",
+    "OPTIMIZERS",
     "Optimizer",
     "RMSprop",
+    "SGD",
     "Sequential",
     "Softmax",
     "SparseAutoencoderCost",
+    "Step",
     "StepDecay",
     "accuracy",
     "activation_layer",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "check_gradient",
+    "collapse_linear",
+    "engine_state",
+    "epoch_callback",
     "fit",
+    "flatten",
     "get_activation",
     "get_loss",
     "get_optimizer",
@@ -112,6 +127,8 @@ __all__ = [
     "relative_error",
     "relu",
     "relu_deriv",
+    "restore_engine_state",
+    "resume",
     "sigmoid",
     "sigmoid_deriv",
     "softmax",
@@ -123,5 +140,7 @@ __all__ = [
     "squared_error",
     "tanh",
     "tanh_deriv",
+    "to_arrays",
+    "to_tensors",
     "unpack",
 ]

@@ -156,6 +156,17 @@ class Activation(Layer):
         return f"Activation({self.name!r}{extra})"
 
 
+class Step(Layer):
+    """The step non-linearity g(z) = 1 if z > 0 else 0. Its derivative is 0 wherever it
+    exists, which is why it cannot be trained by backprop (backward returns zeros)."""
+
+    def forward(self, x: Array, training: bool = True) -> Array:
+        return (x > 0).astype(x.dtype)
+
+    def backward(self, grad_out: Array, input_grad: bool = True) -> Array:
+        return np.zeros_like(grad_out)
+
+
 class Softmax(Layer):
     """Row-wise softmax. For classification prefer a linear output layer and
     ``softmax_cross_entropy`` on the logits: it is fused, cheaper and more accurate."""
@@ -269,6 +280,19 @@ class Sequential(Layer):
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential({inner}\n)"
+
+
+def collapse_linear(model: Sequential) -> tuple[Array, Array]:
+    """(W, b) of the single affine map ``x @ W + b`` equal to a stack of ``Linear`` layers
+    (and linear activations, which it ignores): W = W1 W2 ... WL and
+    b = (...(b1 W2 + b2) W3 + ...) WL + bL. Only exact when every other layer is the identity."""
+    linears = [layer for layer in model.layers if isinstance(layer, Linear)]
+    W = linears[0].params["W"].copy()
+    b = linears[0].params["b"].copy()
+    for layer in linears[1:]:
+        W = W @ layer.params["W"]
+        b = b @ layer.params["W"] + layer.params["b"]
+    return W, b
 
 
 def activation_layer(name: str, **kwargs: float) -> Layer:

@@ -19,9 +19,9 @@ The learning rate is the attribute ``opt.lr``; set it each epoch from a schedule
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -64,6 +64,43 @@ class Optimizer:
 
     def update(self, name: str, w: Array, g: Array) -> None:
         raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """Copies of what changes while training: the step count ``t``, the learning rate and
+        the per-parameter buffers, ``{"t": int, "lr": float, "state": {name: {key: array}}}``.
+        Hyper-parameters (momentum, betas, ...) are the constructor's, not part of it."""
+        return {
+            "t": self.t,
+            "lr": float(self.lr),
+            "state": {
+                name: {key: buf.copy() for key, buf in slot.items()}
+                for name, slot in self.state.items()
+            },
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a ``state_dict()`` (copies its arrays): training continues exactly where
+        it was saved. Buffer names must be parameters of the model, with their shapes."""
+        params = dict(self.model.named_parameters())
+        buffers = {name: dict(slot) for name, slot in state["state"].items()}
+        for name, slot in buffers.items():
+            if name not in params:
+                raise ValueError(
+                    f"optimizer state has buffers for {name!r}, which is not a parameter of "
+                    f"the model ({', '.join(params)})"
+                )
+            for key, buf in slot.items():
+                if np.shape(buf) != params[name].shape:
+                    raise ValueError(
+                        f"optimizer buffer {name}/{key}: expected shape {params[name].shape}, "
+                        f"got {np.shape(buf)}"
+                    )
+        self.t = int(state["t"])
+        self.lr = float(state["lr"])
+        self.state = {
+            name: {key: np.array(buf, copy=True) for key, buf in slot.items()}
+            for name, slot in buffers.items()
+        }
 
     def _buffer(self, name: str, key: str, like: Array) -> Array:
         """A per-parameter state array, created as zeros on first use."""

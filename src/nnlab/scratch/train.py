@@ -15,6 +15,11 @@ RngLike = np.random.Generator | int | None
 Metric = Callable[[Array, Array], float]
 
 
+def flatten(x: Array) -> Array:
+    """(N, H, W) images -> (N, H*W) float32 rows (C-contiguous), the engine's input layout."""
+    return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+
+
 def minibatches(
     X: Array,
     y: Array | None,
