@@ -316,4 +316,5 @@ EXPERIMENT = Experiment(
     run=run,
     headline="max_grad_error",
     mode="min",
+    uses_torch=False,
 )

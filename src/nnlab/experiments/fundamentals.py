@@ -431,4 +431,5 @@ EXPERIMENT = Experiment(
     run=run,
     headline="max_identity_error",
     mode="min",
+    uses_torch=False,
 )

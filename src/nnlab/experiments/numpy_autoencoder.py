@@ -316,4 +316,5 @@ EXPERIMENT = Experiment(
     presets=PRESETS,
     run=run,
     headline="val_psnr",
+    uses_torch=False,
 )

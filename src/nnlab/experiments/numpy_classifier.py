@@ -430,4 +430,5 @@ EXPERIMENT = Experiment(
     presets=PRESETS,
     run=run,
     headline="val_accuracy",
+    uses_torch=False,
 )

@@ -447,4 +447,5 @@ EXPERIMENT = Experiment(
     presets=PRESETS,
     run=run,
     headline="edge_fraction_trained",
+    uses_torch=False,
 )

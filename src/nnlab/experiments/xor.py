@@ -370,4 +370,5 @@ EXPERIMENT = Experiment(
     presets=PRESETS,
     run=run,
     headline="trained_network_accuracy",
+    uses_torch=False,
 )
