@@ -36,11 +36,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nnlab.choices import SAMPLERS
 from nnlab.errors import UserError
 from nnlab.models import MLP
 from nnlab.training import batches, evaluate, make_optimizer
 
-SAMPLERS = ("grid", "random", "tpe")
 PARAMS = ("lr", "width", "dropout", "batch_size")
 
 

@@ -10,8 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "onecycle", "cosine")
+from nnlab.choices import OPTIMIZERS, SCHEDULES
 
 
 def batches(

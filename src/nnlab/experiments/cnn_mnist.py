@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
 from nnlab.data import load_dataset
@@ -43,13 +44,11 @@ class Config(ExperimentConfig):
     hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
     batchnorm: bool = True
     dropout: float = param(0.1, low=0.0, high=0.95, help="dropout before each dense layer")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(5e-4, low=0.0)
     label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(5, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
+from nnlab.choices import Activation, Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
@@ -67,14 +68,12 @@ class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "fashion-mnist"
     budget: int = param(100_000, low=1, help="parameters of every network")
     depths: tuple[int, ...] = param((1, 2, 4), low=1, help="hidden layers of each network")
-    activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu"] = "relu"
+    activation: Activation = "relu"
     dropout: float = param(0.0, low=0.0, high=0.95, help="dropout after each hidden layer")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(10, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")

@@ -48,6 +48,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from nnlab import hpo
+from nnlab.choices import SAMPLERS
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
 from nnlab.errors import ConfigError, UserError
@@ -64,7 +65,7 @@ COLORS = {"grid": "C0", "random": "C1", "tpe": "C2"}
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist"] = "fashion-mnist"
     samplers: tuple[str, ...] = param(
-        hpo.SAMPLERS, help=f"samplers to compare, from {', '.join(hpo.SAMPLERS)}"
+        SAMPLERS, help=f"samplers to compare, from {', '.join(SAMPLERS)}"
     )
     budget: int = param(32, low=1, help="trials per search (the same for every sampler)")
     repeats: int = param(
@@ -93,11 +94,11 @@ class Config(ExperimentConfig):
     threads: int = param(1, low=0, help="torch CPU threads per worker (0: torch's default)")
 
     def check(self) -> None:
-        unknown = [s for s in self.samplers if s not in hpo.SAMPLERS]
+        unknown = [s for s in self.samplers if s not in SAMPLERS]
         if unknown or not self.samplers:
             raise ConfigError(
                 f"unknown sampler(s) {', '.join(unknown) or '(none given)'} in 'samplers'; "
-                f"choose from {', '.join(hpo.SAMPLERS)}"
+                f"choose from {', '.join(SAMPLERS)}"
             )
         if len(set(self.samplers)) != len(self.samplers):
             raise ConfigError("setting 'samplers' names a sampler twice; list each once")

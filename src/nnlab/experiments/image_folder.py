@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnlab.choices import Optimizer, Pretrained, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError, UserError
 from nnlab.experiments import Experiment
@@ -41,7 +42,6 @@ from nnlab.viz import (
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-PRETRAINED = ("resnet18", "squeezenet1_1")
 
 
 @dataclass
@@ -52,17 +52,15 @@ class Config(ExperimentConfig):
     val_fraction: float = param(0.2, low=0.0, high=0.9, help="held out from every class")
     augment: bool = param(True, help="random horizontal flips and padded random crops")
     crop_padding: int = param(4, low=0, help="zero padding before the random crop")
-    pretrained: Literal["none", "resnet18", "squeezenet1_1"] = "none"
+    pretrained: Literal["none", Pretrained] = "none"
     channels: tuple[int, ...] = param((32, 64, 64), low=1, help="filters of each convolution")
     kernels: tuple[int, ...] = param((3, 3, 3), low=1, help="kernel size of each convolution")
     hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
     dropout: float = param(0.2, low=0.0, high=0.95)
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(5e-4, low=0.0)
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(64, low=1)
     epochs: int = param(15, low=1)
     demo_per_class: int = param(40, low=2, help="images per class of the demo folder")

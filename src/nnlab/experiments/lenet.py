@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.convshape import shape_table
 from nnlab.data import load_dataset
@@ -44,12 +45,10 @@ class Config(ExperimentConfig):
         (120, 84), low=1, help="dense widths of the CNN after its convolutions"
     )
     activation: Literal["relu", "tanh"] = "relu"
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(8, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")

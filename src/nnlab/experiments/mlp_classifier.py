@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from nnlab.choices import Activation, Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
 from nnlab.experiments import Experiment
@@ -29,15 +30,13 @@ from nnlab.viz import (
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist"] = "mnist"
     hidden: tuple[int, ...] = param((512, 256), low=1, help="hidden layer widths, e.g. 512,256")
-    activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu"] = "relu"
+    activation: Activation = "relu"
     dropout: float = param(0.2, low=0.0, high=0.95, help="dropout after each hidden layer")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
     label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(25, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")

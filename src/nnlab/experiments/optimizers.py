@@ -45,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
+from nnlab.choices import OPTIMIZERS
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
@@ -52,7 +53,6 @@ from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
 from nnlab.training import (
-    OPTIMIZERS,
     batches,
     evaluate,
     flat_tensors,

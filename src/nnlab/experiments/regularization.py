@@ -65,6 +65,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
+from nnlab.choices import Optimizer
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import TOY_KINDS, load_dataset, make_toy
 from nnlab.errors import ConfigError
@@ -105,9 +106,7 @@ class Config(ExperimentConfig):
     train_size: int = param(1000, low=1, help="training images (few, so the network over-fits)")
     val_size: int = param(5000, low=1, help="validation images, disjoint from the training ones")
     hidden: tuple[int, ...] = param((1024, 1024), low=1, help="hidden layer widths")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adam"
-    )
+    optimizer: Optimizer = "adam"
     lr: float = param(1e-3, low=0.0, low_open=True)
     batch_size: int = param(64, low=1)
     epochs: int = param(60, low=1, help="epochs (early stopping may stop sooner)")
