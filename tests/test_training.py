@@ -22,3 +22,143 @@ def test_choices_name_what_the_library_implements():
         training.make_schedule(name, optimizer, total_steps=10)
     with pytest.raises(ValueError, match="choose one of sgd"):
         training.make_optimizer("lbfgs", params, 0.1)
+
+
+def _data(n: int = 96, d: int = 6, classes: int = 3, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
+    return x, y % classes
+
+
+def _models(dropout: float = 0.3) -> dict[str, torch.nn.Module]:
+    torch.manual_seed(1)
+    return {"shallow": mlp.MLP(6, (8,), 3), "deep": mlp.MLP(6, (8, 8), 3, dropout=dropout)}
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    pairs = zip(a.parameters(), b.parameters(), strict=True)
+    return all(torch.equal(p, q) for p, q in pairs)
+
+
+def _run(directory, seed: int = 0):
+    from nnlab.runs.run import Run
+
+    return Run(directory, seed=seed, device=torch.device("cpu"), quiet=True)
+
+
+def _fit_several(run, models, epochs: int = 4) -> None:
+    x, y = _data()
+    training.fit_classifiers(
+        run, models, (x, y), _data(seed=1), optimizer="adam", lr=1e-2, schedule="onecycle",
+        epochs=epochs, batch_size=16,
+    )  # fmt: skip
+
+
+def test_fit_classifiers_resumed_run_matches_an_uninterrupted_one(tmp_path, monkeypatch):
+    from nnlab.runs.run import Run
+
+    ref_models = _models()
+    _fit_several(_run(tmp_path / "ref"), ref_models)
+
+    original = Run.save_checkpoint
+
+    def save_then_stop(self, state):
+        original(self, state)
+        if state["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        _fit_several(_run(tmp_path / "cut"), _models())
+    monkeypatch.setattr(Run, "save_checkpoint", original)
+    torch.manual_seed(123)  # the global RNG (dropout) must come back from the checkpoint
+    resumed = _models()
+    _fit_several(_run(tmp_path / "cut"), resumed)
+
+    ref_lines = (tmp_path / "ref" / "metrics.jsonl").read_text()
+    assert (tmp_path / "cut" / "metrics.jsonl").read_text() == ref_lines
+    assert len(ref_lines.splitlines()) == 4
+    for name, model in resumed.items():
+        for key, value in model.state_dict().items():
+            assert torch.equal(value, ref_models[name].state_dict()[key]), (name, key)
+
+
+def test_fit_classifiers_trains_every_model_on_the_same_batches(tmp_path):
+    torch.manual_seed(0)
+    a = mlp.MLP(6, (8,), 3)
+    b = mlp.MLP(6, (8,), 3)
+    b.load_state_dict(a.state_dict())
+    run = _run(tmp_path)
+    _fit_several(run, {"a": a, "b": b}, epochs=3)
+    for line in run.history():
+        assert line["a_train_loss"] == line["b_train_loss"]
+        assert line["a_test_accuracy"] == line["b_test_accuracy"]
+    assert run.history()[-1]["a_train_loss"] < 0.9 * run.history()[0]["a_train_loss"]  # it learns
+
+
+def _fit_augmented(run, model) -> None:
+    noise = torch.Generator().manual_seed(5)
+    training.fit_classifier(
+        run, model, _data(), _data(seed=1), optimizer="sgd", lr=0.1, epochs=3, batch_size=32,
+        transform=lambda x: x + 0.1 * torch.randn(x.shape, generator=noise),
+        generators={"noise": noise}, eval_name="val",
+    )  # fmt: skip
+
+
+def test_fit_classifier_checkpoints_the_generators_of_its_transform(tmp_path, monkeypatch):
+    from nnlab.runs.run import Run
+
+    torch.manual_seed(0)
+    ref = mlp.MLP(6, (8,), 3)
+    _fit_augmented(_run(tmp_path / "ref"), ref)
+    original = Run.save_checkpoint
+
+    def save_then_stop(self, state):
+        original(self, state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        _fit_augmented(_run(tmp_path / "cut"), mlp.MLP(6, (8,), 3))
+    monkeypatch.setattr(Run, "save_checkpoint", original)
+    torch.manual_seed(0)
+    resumed = mlp.MLP(6, (8,), 3)
+    _fit_augmented(_run(tmp_path / "cut"), resumed)
+    lines = (tmp_path / "cut" / "metrics.jsonl").read_text()
+    assert lines == (tmp_path / "ref" / "metrics.jsonl").read_text()
+    assert '"val_accuracy"' in lines and '"test_accuracy"' not in lines
+    assert _same_weights(resumed, ref)
+
+
+def test_train_epoch_adds_the_penalty_and_reports_the_plain_cross_entropy():
+    x, y = _data(n=40)
+    torch.manual_seed(0)
+    model = mlp.MLP(6, (5,), 3)
+    by_hand = mlp.MLP(6, (5,), 3)
+    by_hand.load_state_dict(model.state_dict())
+
+    def l2(m):
+        return 0.05 * sum(p.square().sum() for p in m.parameters() if p.dim() > 1)
+
+    steps = []
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    order = list(training.batches(40, 16, torch.Generator().manual_seed(3)))
+    loss, accuracy = training.train_epoch(
+        model, opt, None, x, y, order, penalty=l2, on_step=steps.append
+    )
+
+    opt_hand = torch.optim.SGD(by_hand.parameters(), lr=0.1)
+    cross_entropy = 0.0
+    for idx in order:
+        ce = torch.nn.functional.cross_entropy(by_hand(x[idx]), y[idx])
+        opt_hand.zero_grad()
+        (ce + l2(by_hand)).backward()
+        opt_hand.step()
+        cross_entropy += float(ce.detach()) * len(idx)
+    assert _same_weights(model, by_hand)
+    assert len(steps) == 3 and float(steps[0]) > 0
+    assert loss == pytest.approx(cross_entropy / 40, rel=1e-6)
+    assert 0.0 <= accuracy <= 1.0
+    assert training.steps_per_epoch(40, 16) == 3 and training.steps_per_epoch(48, 16) == 3

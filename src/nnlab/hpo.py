@@ -34,12 +34,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from nnlab.choices import SAMPLERS
 from nnlab.errors import UserError
 from nnlab.models import MLP
-from nnlab.training import batches, evaluate, make_optimizer
+from nnlab.training import batches, evaluate, make_optimizer, train_epoch
 
 PARAMS = ("lr", "width", "dropout", "batch_size")
 
@@ -158,13 +157,9 @@ class Objective:
         model = MLP(x.shape[1], (int(params["width"]),), self.n_classes, "relu", params["dropout"])
         optimizer = make_optimizer("adam", model.parameters(), params["lr"])
         shuffle = torch.Generator().manual_seed(seed)
+        batch_size = int(params["batch_size"])
         for _ in range(self.epochs):
-            model.train()
-            for idx in batches(len(x), int(params["batch_size"]), shuffle):
-                loss = F.cross_entropy(model(x[idx]), y[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+            train_epoch(model, optimizer, None, x, y, batches(len(x), batch_size, shuffle))
         out = {
             "val_accuracy": evaluate(
                 model, torch.from_numpy(self.x_val), torch.from_numpy(self.y_val)

@@ -1,10 +1,16 @@
-"""Small PyTorch training pieces shared by the experiments: batching, optimizers, evaluation."""
+"""PyTorch training shared by the experiments: batching, optimizers and schedules by name,
+evaluation, and the training loops.
+
+`train_epoch` is the one batch loop (with hooks for augmentation, a weight penalty and a
+per-step callback); `fit_classifier` trains one model through a run (resumable, logged,
+checkpointed, with a progress bar) and `fit_classifiers` several models on the same batches.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -120,107 +126,159 @@ def flat_tensors(data, train_subset: int, device: torch.device) -> tuple[torch.T
     return (*tensors(x_train, y_train), *tensors(data.x_test, data.y_test))
 
 
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Batches in one pass over `n` examples (the last batch may be smaller)."""
+    return -(-n // batch_size)
+
+
 def train_epoch(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    schedule: torch.optim.lr_scheduler.LRScheduler,
+    schedule: torch.optim.lr_scheduler.LRScheduler | None,
     x: torch.Tensor,
     y: torch.Tensor,
-    batch_size: int,
-    generator: torch.Generator,
+    order: Iterable[torch.Tensor],
+    *,
     label_smoothing: float = 0.0,
-    on_batch=None,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    penalty: Callable[[nn.Module], torch.Tensor | None] | None = None,
+    on_step: Callable[[torch.Tensor], None] | None = None,
 ) -> tuple[float, float]:
-    """One shuffled pass of cross-entropy training, the schedule stepped per batch.
+    """One pass of cross-entropy training over the index batches `order` (e.g.
+    `batches(len(x), batch_size, generator)`), the schedule (if any) stepped per batch.
 
-    Returns the mean training loss (without label smoothing, so it compares with a test loss)
-    and the training accuracy, both measured on the fly in train mode.
+    Hooks: `transform(x_batch)` changes a batch before the model sees it (augmentation);
+    `penalty(model)` is added to the loss (a weight penalty; None adds nothing);
+    `on_step(loss)` is called after every step with the detached loss that was minimised.
+
+    Returns the mean training cross-entropy (without label smoothing or penalty, so it
+    compares with a test loss) and the training accuracy, both measured on the fly in train
+    mode over the batches of `order`, which should cover `x` once.
     """
     model.train()
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
-    for idx in batches(len(x), batch_size, generator):
-        logits = model(x[idx])
-        loss = F.cross_entropy(logits, y[idx], label_smoothing=label_smoothing)
+    for idx in order:
+        inputs, targets = x[idx], y[idx]
+        if transform is not None:
+            inputs = transform(inputs)
+        logits = model(inputs)
+        cross_entropy = F.cross_entropy(logits, targets, label_smoothing=label_smoothing)
+        loss = cross_entropy
+        if penalty is not None and (extra := penalty(model)) is not None:
+            loss = loss + extra
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        schedule.step()
-        loss_sum += F.cross_entropy(logits.detach(), y[idx], reduction="sum")
-        correct += (logits.argmax(1) == y[idx]).sum()
-        if on_batch is not None:
-            on_batch()
+        if schedule is not None:
+            schedule.step()
+        if label_smoothing:  # the loss minimised is not the plain cross-entropy
+            loss_sum += F.cross_entropy(logits.detach(), targets, reduction="sum")
+        else:
+            loss_sum += cross_entropy.detach() * len(idx)
+        correct += (logits.argmax(1) == targets).sum()
+        if on_step is not None:
+            on_step(loss.detach())
     return loss_sum.item() / len(x), correct.item() / len(x)
+
+
+def _optimizer_and_schedule(
+    model: nn.Module,
+    optimizer: str,
+    lr: float,
+    weight_decay: float,
+    schedule: str,
+    total_steps: int,
+    device: torch.device,
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, device)
+    return opt, make_schedule(schedule, opt, total_steps)
 
 
 def fit_classifier(
     run,
     model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    schedule: torch.optim.lr_scheduler.LRScheduler,
     train: tuple[torch.Tensor, torch.Tensor],
-    test: tuple[torch.Tensor, torch.Tensor],
+    evaluation: tuple[torch.Tensor, torch.Tensor],
     *,
+    optimizer: str,
+    lr: float,
+    weight_decay: float = 0.0,
+    schedule: str = "constant",
     epochs: int,
     batch_size: int,
     label_smoothing: float = 0.0,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    generators: Mapping[str, torch.Generator] | None = None,
+    eval_name: str = "test",
+    eval_batch_size: int = 1024,
     desc: str = "",
     extra_state: dict | None = None,
 ) -> dict:
-    """Train for `epochs` through a run: resume from its checkpoint, log train/test loss and
-    accuracy per epoch, checkpoint after each epoch, show a progress bar, record the mean
-    seconds per epoch. `extra_state` is saved with every checkpoint; the restored (or given)
-    one is returned."""
+    """Train `model` for `epochs` through a run, with `optimizer` (a name, see
+    `make_optimizer`) and `schedule` (see `make_schedule`) over shuffled batches.
+
+    Resumes from the run's checkpoint; logs `train_loss`, `train_accuracy`, `<eval_name>_loss`
+    and `<eval_name>_accuracy` (the `evaluation` split, evaluated in batches of
+    `eval_batch_size`) per epoch; checkpoints after each epoch; shows a progress bar; records
+    the mean seconds per epoch. `transform` changes each training batch (see `train_epoch`);
+    the states of the `generators` it draws from are checkpointed and restored with the rest.
+    `extra_state` is saved with every checkpoint; the restored (or given) one is returned.
+
+        fit_classifier(run, model, (x, y), (x_test, y_test), optimizer="adamw", lr=1e-3,
+                       epochs=5, batch_size=128)
+    """
     x_train, y_train = train
+    steps = steps_per_epoch(len(x_train), batch_size)
+    opt, sched = _optimizer_and_schedule(
+        model, optimizer, lr, weight_decay, schedule, epochs * steps, run.device
+    )
     shuffle = torch.Generator().manual_seed(run.seed)
+    generators = dict(generators or {})
     extra = dict(extra_state or {})
     start_epoch = 0
     state = run.load_checkpoint()
     if state is not None:
         model.load_state_dict(state.pop("model"))
-        optimizer.load_state_dict(state.pop("optimizer"))
-        schedule.load_state_dict(state.pop("schedule"))
+        opt.load_state_dict(state.pop("optimizer"))
+        sched.load_state_dict(state.pop("schedule"))
         shuffle.set_state(state.pop("shuffle"))
+        for name, generator in generators.items():
+            generator.set_state(state.pop(name))
         start_epoch = state.pop("epoch")
         extra = state
 
-    steps_per_epoch = -(-len(x_train) // batch_size)
-    bar = run.bar(
-        total=epochs * steps_per_epoch,
-        initial=start_epoch * steps_per_epoch,
-        desc=desc,
-        unit="batch",
-    )
+    bar = run.bar(total=epochs * steps, initial=start_epoch * steps, desc=desc, unit="batch")
     epoch_seconds = []
     for epoch in range(start_epoch, epochs):
         started = time.perf_counter()
         train_loss, train_acc = train_epoch(
             model,
-            optimizer,
-            schedule,
+            opt,
+            sched,
             x_train,
             y_train,
-            batch_size,
-            shuffle,
-            label_smoothing,
-            on_batch=lambda: bar.update(1),
+            batches(len(x_train), batch_size, shuffle),
+            label_smoothing=label_smoothing,
+            transform=transform,
+            on_step=lambda loss: bar.update(1),
         )
         epoch_seconds.append(time.perf_counter() - started)
-        test_loss, test_acc, _ = evaluate(model, *test)
+        eval_loss, eval_acc, _ = evaluate(model, *evaluation, batch_size=eval_batch_size)
         run.log(
             epoch + 1,
             train_loss=train_loss,
             train_accuracy=train_acc,
-            test_loss=test_loss,
-            test_accuracy=test_acc,
+            **{f"{eval_name}_loss": eval_loss, f"{eval_name}_accuracy": eval_acc},
         )
-        bar.set_postfix(test_acc=f"{test_acc:.4f}")
+        bar.set_postfix({f"{eval_name}_acc": f"{eval_acc:.4f}"})
         run.save_checkpoint(
             {
                 "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(),
+                "optimizer": opt.state_dict(),
+                "schedule": sched.state_dict(),
                 "shuffle": shuffle.get_state(),
+                **{name: g.get_state() for name, g in generators.items()},
                 **extra,
                 "epoch": epoch + 1,
             }
@@ -229,3 +287,90 @@ def fit_classifier(
     if epoch_seconds:
         run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
     return extra
+
+
+def fit_classifiers(
+    run,
+    models: Mapping[str, nn.Module],
+    train: tuple[torch.Tensor, torch.Tensor],
+    evaluation: tuple[torch.Tensor, torch.Tensor],
+    *,
+    optimizer: str,
+    lr: float,
+    weight_decay: float = 0.0,
+    schedule: str = "constant",
+    epochs: int,
+    batch_size: int,
+    eval_name: str = "test",
+    desc: str = "",
+) -> None:
+    """Train several classifiers side by side through a run: every epoch each model trains on
+    the same shuffled batches in the same order, each with its own optimizer and schedule of
+    the same kind, so the models are the only difference.
+
+    Like `fit_classifier`: resumes from the run's checkpoint, logs `<name>_train_loss`,
+    `<name>_<eval_name>_loss`, `<name>_train_accuracy` and `<name>_<eval_name>_accuracy` of
+    every model per epoch (one line per epoch), checkpoints after each epoch, shows one
+    progress bar and records each model's mean seconds per epoch.
+
+        fit_classifiers(run, {"fc": fc, "cnn": cnn}, (x, y), (x_val, y_val),
+                        optimizer="adamw", lr=2e-3, epochs=8, batch_size=128, eval_name="val")
+    """
+    x_train, y_train = train
+    steps = steps_per_epoch(len(x_train), batch_size)
+    optimizers, schedules = {}, {}
+    for name, model in models.items():
+        optimizers[name], schedules[name] = _optimizer_and_schedule(
+            model, optimizer, lr, weight_decay, schedule, epochs * steps, run.device
+        )
+    shuffle = torch.Generator().manual_seed(run.seed)
+    start_epoch = 0
+    state = run.load_checkpoint()
+    if state is not None:
+        for name, model in models.items():
+            model.load_state_dict(state["models"][name])
+            optimizers[name].load_state_dict(state["optimizers"][name])
+            schedules[name].load_state_dict(state["schedules"][name])
+        shuffle.set_state(state["shuffle"])
+        start_epoch = state["epoch"]
+
+    per_epoch = steps * len(models)
+    bar = run.bar(
+        total=epochs * per_epoch, initial=start_epoch * per_epoch, desc=desc, unit="batch"
+    )
+    seconds: dict[str, list[float]] = {name: [] for name in models}
+    for epoch in range(start_epoch, epochs):
+        order = list(batches(len(x_train), batch_size, shuffle))  # the same for every model
+        metrics: dict[str, float] = {}
+        for name, model in models.items():
+            started = time.perf_counter()
+            train_loss, train_acc = train_epoch(
+                model,
+                optimizers[name],
+                schedules[name],
+                x_train,
+                y_train,
+                order,
+                on_step=lambda loss: bar.update(1),
+            )
+            seconds[name].append(time.perf_counter() - started)
+            eval_loss, eval_acc, _ = evaluate(model, *evaluation)
+            metrics[f"{name}_train_loss"] = train_loss
+            metrics[f"{name}_{eval_name}_loss"] = eval_loss
+            metrics[f"{name}_train_accuracy"] = train_acc
+            metrics[f"{name}_{eval_name}_accuracy"] = eval_acc
+        run.log(epoch + 1, **metrics)
+        bar.set_postfix({name: f"{metrics[f'{name}_{eval_name}_accuracy']:.3f}" for name in models})
+        run.save_checkpoint(
+            {
+                "models": {name: m.state_dict() for name, m in models.items()},
+                "optimizers": {name: o.state_dict() for name, o in optimizers.items()},
+                "schedules": {name: s.state_dict() for name, s in schedules.items()},
+                "shuffle": shuffle.get_state(),
+                "epoch": epoch + 1,
+            }
+        )
+    bar.close()
+    for name, values in seconds.items():
+        if values:
+            run.record_time(f"{name}_train_seconds_per_epoch", sum(values) / len(values))

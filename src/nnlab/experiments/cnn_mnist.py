@@ -21,7 +21,7 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import CNN
 from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifier, make_optimizer, make_schedule
+from nnlab.training import evaluate, fit_classifier
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -98,17 +98,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         cfg.dropout,
         cfg.batchnorm,
     ).to(device, memory_format=layout)
-    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
     initial = {"initial_filters": model.first_conv.weight.detach().cpu().clone()}
     initial_filters = fit_classifier(
         run,
         model,
-        optimizer,
-        schedule,
         (x_train, y_train),
         (x_test, y_test),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         label_smoothing=cfg.label_smoothing,

@@ -15,13 +15,11 @@ instead of training the small CNN: it needs the optional `vision` extra
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nnlab.choices import Optimizer, Pretrained, Schedule
@@ -31,7 +29,7 @@ from nnlab.experiments import Experiment
 from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
 from nnlab.models import CNN
 from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, make_schedule
+from nnlab.training import evaluate, fit_classifier
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -177,70 +175,28 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             batchnorm=True,
         )
     model = model.to(device)
-    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
-    shuffle = torch.Generator().manual_seed(run.seed)
     augmenter = torch.Generator().manual_seed(run.seed + 1)
-
-    start_epoch = 0
-    state = run.load_checkpoint()
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        shuffle.set_state(state["shuffle"])
-        augmenter.set_state(state["augmenter"])
-        start_epoch = state["epoch"]
-
-    bar = run.bar(
-        total=cfg.epochs * steps_per_epoch,
-        initial=start_epoch * steps_per_epoch,
+    fit_classifier(
+        run,
+        model,
+        (x_train, y_train),
+        (x_val, y_val),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        transform=(
+            (lambda x: augment(x, augmenter, flip=True, pad=cfg.crop_padding))
+            if cfg.augment
+            else None
+        ),
+        generators={"augmenter": augmenter},
+        eval_name="val",
+        eval_batch_size=256,
         desc=f"image-folder {cfg.pretrained if cfg.pretrained != 'none' else 'CNN'}",
-        unit="batch",
     )
-    epoch_seconds = []
-    for epoch in range(start_epoch, cfg.epochs):
-        started = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            xb = x_train[idx]
-            if cfg.augment:
-                xb = augment(xb, augmenter, flip=True, pad=cfg.crop_padding)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            loss_sum += loss.detach() * len(idx)
-            correct += (logits.argmax(1) == y_train[idx]).sum()
-            bar.update(1)
-        epoch_seconds.append(time.perf_counter() - started)
-        val_loss, val_acc, _ = evaluate(model, x_val, y_val, batch_size=256)
-        run.log(
-            epoch + 1,
-            train_loss=loss_sum.item() / len(x_train),
-            train_accuracy=correct.item() / len(x_train),
-            val_loss=val_loss,
-            val_accuracy=val_acc,
-        )
-        bar.set_postfix(val_acc=f"{val_acc:.4f}")
-        run.save_checkpoint(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(),
-                "shuffle": shuffle.get_state(),
-                "augmenter": augmenter.get_state(),
-                "epoch": epoch + 1,
-            }
-        )
-    bar.close()
-    if epoch_seconds:
-        run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
 
     val_loss, val_acc, predicted = evaluate(model, x_val, y_val, batch_size=256)
     truth = y_val.cpu().numpy()

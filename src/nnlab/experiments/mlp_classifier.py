@@ -11,13 +11,7 @@ from nnlab.data import load_dataset
 from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
-from nnlab.training import (
-    evaluate,
-    fit_classifier,
-    flat_tensors,
-    make_optimizer,
-    make_schedule,
-)
+from nnlab.training import evaluate, fit_classifier, flat_tensors
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -57,16 +51,15 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     model = MLP(
         x_train.shape[1], cfg.hidden, len(data.class_names), cfg.activation, cfg.dropout
     ).to(device)
-    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
     fit_classifier(
         run,
         model,
-        optimizer,
-        schedule,
         (x_train, y_train),
         (x_test, y_test),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         label_smoothing=cfg.label_smoothing,

@@ -42,7 +42,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from nnlab.choices import OPTIMIZERS
@@ -57,7 +56,9 @@ from nnlab.training import (
     evaluate,
     flat_tensors,
     make_optimizer,
+    steps_per_epoch,
     torch_threads,
+    train_epoch,
 )
 from nnlab.viz import text_figure, text_table
 
@@ -164,26 +165,18 @@ def train_optimizer(
     fingerprint = weights_fingerprint(model)
     optimizer = make_optimizer(name, model.parameters(), lr, 0.0, run.device)
     shuffle = torch.Generator().manual_seed(run.seed)  # the same batches for every optimizer
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    step_losses = torch.zeros(cfg.epochs * steps_per_epoch)
+    steps = steps_per_epoch(len(x_train), cfg.batch_size)
+    losses: list[torch.Tensor] = []
     sizes = torch.tensor([len(i) for i in torch.arange(len(x_train)).split(cfg.batch_size)])
     diverged_epoch = None
-    step = 0
     for epoch in range(cfg.epochs):
-        model.train()
-        first = step
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step_losses[step] = loss.detach()
-            step += 1
-        bar.update(steps_per_epoch)
-        epoch_losses = step_losses[first:step]
+        order = batches(len(x_train), cfg.batch_size, shuffle)
+        train_epoch(model, optimizer, None, x_train, y_train, order, on_step=losses.append)
+        bar.update(steps)
+        epoch_losses = torch.stack(losses[-steps:]).cpu()
         if not torch.isfinite(epoch_losses).all():
             diverged_epoch = epoch + 1
-            bar.update((cfg.epochs - epoch - 1) * steps_per_epoch)
+            bar.update((cfg.epochs - epoch - 1) * steps)
             break
         # mean over the epoch's batches, weighted by batch size
         train_loss = float((epoch_losses * sizes).sum() / sizes.sum())
@@ -209,7 +202,7 @@ def train_optimizer(
         "diverged": diverged_epoch is not None,
         "diverged_epoch": diverged_epoch,
         "initial_weights_sha256": fingerprint,
-        "step_losses": step_losses[:step].clone(),
+        "step_losses": torch.stack(losses).cpu(),
     }
 
 
@@ -276,10 +269,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         init.load_state_dict(state["init"])
         results, seconds = state["results"], state["seconds"]
 
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
+    steps = steps_per_epoch(len(x_train), cfg.batch_size)
     bar = run.bar(
-        total=len(cfg.optimizers) * cfg.epochs * steps_per_epoch,
-        initial=len(results) * cfg.epochs * steps_per_epoch,
+        total=len(cfg.optimizers) * cfg.epochs * steps,
+        initial=len(results) * cfg.epochs * steps,
         desc=f"{data.name} optimizers",
         unit="batch",
     )
@@ -305,7 +298,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "learning_curves",
-        curves_figure(results, history, steps_per_epoch, cfg.smoothing, title),
+        curves_figure(results, history, steps, cfg.smoothing, title),
         "Left: training loss of every mini-batch, smoothed by a moving average, against "
         "epochs. Middle: training loss per epoch (mean over the epoch's batches, solid) and "
         "test loss after each epoch (dashed). Right: test accuracy after each epoch. Every "

@@ -55,6 +55,7 @@ report's generic curves show one panel per method.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -62,7 +63,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from nnlab.choices import Optimizer
@@ -72,7 +72,7 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, torch_threads
+from nnlab.training import batches, evaluate, make_optimizer, torch_threads, train_epoch
 from nnlab.viz import text_figure, text_table
 
 METHODS = ("none", "l1", "l2", "dropout", "early_stopping")
@@ -200,16 +200,10 @@ def train_method(
     torch.manual_seed(run.seed)  # dropout masks
     best = {"val_loss": math.inf, "epoch": 0, "state": None}
     stopped = None
+    weight_penalty = functools.partial(penalty, method=method, cfg=cfg)
     for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
-            extra = penalty(model, method, cfg)
-            if extra is not None:
-                loss = loss + extra
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+        order = batches(len(x_train), cfg.batch_size, shuffle)
+        train_epoch(model, optimizer, None, x_train, y_train, order, penalty=weight_penalty)
         train_loss, train_acc, _ = evaluate(model, x_train, y_train)
         val_loss, val_acc, _ = evaluate(model, x_val, y_val)
         run.log(
