@@ -9,13 +9,9 @@ figure, and the summary lists each one's parameter count and final accuracies.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-
-import torch
-import torch.nn.functional as F
 
 from nnlab.choices import Activation, Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
@@ -24,7 +20,7 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, flat_tensors, make_optimizer, make_schedule
+from nnlab.training import fit_classifiers, flat_tensors
 from nnlab.viz import learning_curves, text_figure, text_table
 
 # --------------------------------------------------------------------------- the budget
@@ -116,73 +112,19 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         name: MLP(n_in, hidden[name], n_classes, cfg.activation, cfg.dropout).to(device)
         for name in names
     }
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    optimizers = {
-        name: make_optimizer(cfg.optimizer, m.parameters(), cfg.lr, cfg.weight_decay, device)
-        for name, m in models.items()
-    }
-    schedules = {
-        name: make_schedule(cfg.schedule, opt, cfg.epochs * steps_per_epoch)
-        for name, opt in optimizers.items()
-    }
-    shuffle = torch.Generator().manual_seed(run.seed)
-
-    start_epoch = 0
-    state = run.load_checkpoint()
-    if state is not None:
-        for name in names:
-            models[name].load_state_dict(state["models"][name])
-            optimizers[name].load_state_dict(state["optimizers"][name])
-            schedules[name].load_state_dict(state["schedules"][name])
-        shuffle.set_state(state["shuffle"])
-        start_epoch = state["epoch"]
-
-    bar = run.bar(
-        total=cfg.epochs * steps_per_epoch * len(names),
-        initial=start_epoch * steps_per_epoch * len(names),
+    fit_classifiers(
+        run,
+        models,
+        (x_train, y_train),
+        (x_test, y_test),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
         desc=f"{cfg.dataset} " + " vs ".join(names),
-        unit="batch",
     )
-    seconds = {name: [] for name in names}
-    for epoch in range(start_epoch, cfg.epochs):
-        order = list(batches(len(x_train), cfg.batch_size, shuffle))  # the same for every net
-        metrics: dict[str, float] = {}
-        for name in names:
-            model, optimizer, schedule = models[name], optimizers[name], schedules[name]
-            started = time.perf_counter()
-            model.train()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.long)
-            for idx in order:
-                logits = model(x_train[idx])
-                loss = F.cross_entropy(logits, y_train[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                loss_sum += loss.detach() * len(idx)
-                correct += (logits.argmax(1) == y_train[idx]).sum()
-                bar.update(1)
-            seconds[name].append(time.perf_counter() - started)
-            test_loss, test_acc, _ = evaluate(model, x_test, y_test)
-            metrics[f"{name}_train_loss"] = loss_sum.item() / len(x_train)
-            metrics[f"{name}_test_loss"] = test_loss
-            metrics[f"{name}_train_accuracy"] = correct.item() / len(x_train)
-            metrics[f"{name}_test_accuracy"] = test_acc
-        run.log(epoch + 1, **metrics)
-        run.save_checkpoint(
-            {
-                "models": {name: m.state_dict() for name, m in models.items()},
-                "optimizers": {name: o.state_dict() for name, o in optimizers.items()},
-                "schedules": {name: s.state_dict() for name, s in schedules.items()},
-                "shuffle": shuffle.get_state(),
-                "epoch": epoch + 1,
-            }
-        )
-    bar.close()
-    for name, values in seconds.items():
-        if values:
-            run.record_time(f"{name}_train_seconds_per_epoch", sum(values) / len(values))
 
     history = run.history()
     last = history[-1]
