@@ -8,8 +8,6 @@ figure, and the summary lists each one's parameter count and final accuracies.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,45 +16,10 @@ from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
+from nnlab.models import MLP, mlp_parameter_count, width_for_budget
 from nnlab.runs.run import Run
 from nnlab.training import fit_classifiers, flat_tensors
 from nnlab.viz import learning_curves, text_figure, text_table
-
-# --------------------------------------------------------------------------- the budget
-
-
-def mlp_parameters(in_features: int, hidden: Sequence[int], n_classes: int) -> int:
-    """Weights and biases of an MLP in_features → hidden... → n_classes (as `nnlab.models.MLP`)."""
-    widths = [in_features, *hidden, n_classes]
-    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
-
-
-def width_for_budget(in_features: int, n_classes: int, depth: int, budget: int) -> int:
-    """The width w of `depth` equal hidden layers whose parameter count is closest to `budget`.
-
-    With d inputs, c classes and L = depth layers the count is
-    P(w) = (L - 1) w² + (d + c + L) w + c, so w is the positive root of P(w) = budget,
-    rounded to whichever neighbouring integer lands closer. ValueError if even w = 1 is over.
-    """
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
-    if mlp_parameters(in_features, [1] * depth, n_classes) > budget:
-        raise ValueError(
-            f"a budget of {budget} parameters is too small for {depth} hidden layers on "
-            f"{in_features} inputs (width 1 already needs "
-            f"{mlp_parameters(in_features, [1] * depth, n_classes)})"
-        )
-    a, b, c = depth - 1, in_features + n_classes + depth, n_classes - budget
-    root = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
-    candidates = {max(1, math.floor(root)), max(1, math.ceil(root))}
-    return min(
-        candidates,
-        key=lambda w: (abs(mlp_parameters(in_features, [w] * depth, n_classes) - budget), w),
-    )
-
-
-# --------------------------------------------------------------------------- the experiment
 
 
 @dataclass
@@ -131,7 +94,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     results = []
     for name, depth in zip(names, cfg.depths, strict=True):
         count = sum(p.numel() for p in models[name].parameters())
-        assert count == mlp_parameters(n_in, hidden[name], n_classes)
+        assert count == mlp_parameter_count(n_in, hidden[name], n_classes)
         results.append(
             {
                 "name": name,
