@@ -162,3 +162,57 @@ def test_train_epoch_adds_the_penalty_and_reports_the_plain_cross_entropy():
     assert loss == pytest.approx(cross_entropy / 40, rel=1e-6)
     assert 0.0 <= accuracy <= 1.0
     assert training.steps_per_epoch(40, 16) == 3 and training.steps_per_epoch(48, 16) == 3
+
+
+def test_split_indices_is_seeded_disjoint_and_refuses_too_much():
+    train, val = training.split_indices(1000, 100, 300, seed=3)
+    again = training.split_indices(1000, 100, 300, seed=3)
+    other = training.split_indices(1000, 100, 300, seed=4)
+    assert len(train) == 100 and len(val) == 300 and not set(train) & set(val)
+    assert set(train) | set(val) <= set(range(1000))
+    assert (train == again[0]).all() and (val == again[1]).all()
+    assert not (train == other[0]).all()
+    from nnlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="exceeds the 1000 training examples"):
+        training.split_indices(1000, 800, 300, seed=0)
+
+
+def test_corrupt_labels_changes_the_given_fraction_to_other_classes():
+    import numpy as np
+
+    y = np.arange(200) % 4
+    noisy = training.corrupt_labels(y, 0.25, 4, seed=0)
+    assert (noisy != y).sum() == 50 and set(noisy) <= {0, 1, 2, 3}
+    assert (training.corrupt_labels(y, 0.25, 4, seed=0) == noisy).all()
+    assert (y == np.arange(200) % 4).all()  # the input is not changed
+
+
+def test_standardise_uses_the_training_statistics_for_every_split():
+    import numpy as np
+
+    from nnlab.data import ArraySplits
+
+    rng = np.random.default_rng(0)
+    data = ArraySplits(
+        x_train=rng.uniform(0, 1, (20, 5, 4)).astype(np.float32),
+        y_train=np.arange(20) % 3,
+        x_test=np.full((6, 5, 4), 0.5, dtype=np.float32),
+        y_test=np.arange(6) % 3,
+        class_names=["a", "b", "c"],
+        name="random",
+        x_val=np.zeros((4, 5, 4), dtype=np.float32),
+        y_val=np.zeros(4, dtype=np.int64),
+    )
+    t = training.image_tensors(data, 10, torch.device("cpu"), memory_format=torch.channels_last)
+    assert list(t) == ["train", "val", "test"]
+    x_train, y_train = t["train"]
+    assert x_train.shape == (10, 1, 5, 4) and y_train.dtype == torch.long
+    assert x_train.is_contiguous(memory_format=torch.channels_last)
+    assert float(x_train.mean()) == pytest.approx(0.0, abs=1e-5)
+    assert float(x_train.std(unbiased=False)) == pytest.approx(1.0, abs=1e-4)
+    mean, std = data.x_train[:10].mean(), data.x_train[:10].std()
+    assert float(t["val"][0][0, 0, 0, 0]) == pytest.approx(-mean / std, rel=1e-5)
+    x_train, _, x_test, _ = training.flat_tensors(data, 10, torch.device("cpu"))
+    assert x_train.shape == (10, 20) and x_test.shape == (6, 20)
+    assert torch.equal(x_train, t["train"][0].reshape(10, -1))

@@ -21,13 +21,14 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import CNN
 from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifier
+from nnlab.training import evaluate, fit_classifier, image_tensors
 from nnlab.viz import (
     confusion_matrix,
     confusion_matrix_figure,
     image_grid,
     learning_curves,
     most_confused_pairs,
+    per_class_accuracy,
     text_figure,
 )
 
@@ -71,23 +72,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    x_train, y_train = data.x_train, data.y_train
-    if cfg.train_subset:
-        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
-    mean, std = float(x_train.mean()), float(x_train.std())
     device = run.device
     layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
-
-    def tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32)
-        x = x.reshape(len(x), 1, *x.shape[1:]) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-        return (
-            x.to(device).contiguous(memory_format=layout),
-            torch.as_tensor(y, dtype=torch.long).to(device),
-        )
-
-    x_train, y_train = tensors(x_train, y_train)
-    x_test, y_test = tensors(data.x_test, data.y_test)
+    tensors = image_tensors(data, cfg.train_subset, device, memory_format=layout)
+    (x_train, y_train), (x_test, y_test) = tensors["train"], tensors["test"]
 
     model = CNN(
         x_train.shape[1:],
@@ -119,7 +107,6 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     names = data.class_names
     truth = y_test.cpu().numpy()
     cm = confusion_matrix(truth, predicted.numpy(), len(names))
-    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
     confused = most_confused_pairs(cm, names, k=5)
     history = run.history()
     title = f"CNN on {data.name}"
@@ -196,9 +183,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "feature_shape": list(model.feature_shape),
         "class_names": list(names),
         "confusion_matrix": cm.tolist(),
-        "per_class_accuracy": {
-            name: round(float(r), 6) for name, r in zip(names, recall, strict=True)
-        },
+        "per_class_accuracy": per_class_accuracy(cm, names),
         "most_confused": confused,
         "problem_4_1": {part: a["output"] for part, a in answers.items()},
         "problem_4_1_parameters_per_filter": {

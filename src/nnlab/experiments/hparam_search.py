@@ -54,7 +54,7 @@ from nnlab.data import load_dataset
 from nnlab.errors import ConfigError, UserError
 from nnlab.experiments import Experiment
 from nnlab.runs.run import Run
-from nnlab.training import torch_threads
+from nnlab.training import split_indices, torch_threads
 from nnlab.viz import text_figure, text_table
 
 LABELS = {"grid": "grid", "random": "random", "tpe": "TPE (Bayesian)"}
@@ -323,14 +323,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     plural = "s" if len(cfg.samplers) > 1 else ""
     optuna = hpo.require_optuna(f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}")
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    n = len(data.x_train)
-    if cfg.train_size + cfg.val_size > n:
-        raise ConfigError(
-            f"train_size {cfg.train_size} + val_size {cfg.val_size} exceeds the {n} training "
-            f"images of {cfg.dataset}; lower them"
-        )
-    order = np.random.default_rng([run.seed, 7]).permutation(n)
-    train_idx, val_idx = order[cfg.val_size : cfg.val_size + cfg.train_size], order[: cfg.val_size]
+    train_idx, val_idx = split_indices(len(data.x_train), cfg.train_size, cfg.val_size, run.seed)
     x_fit = data.x_train[train_idx]
     mean, std = float(x_fit.mean()), float(x_fit.std())
 

@@ -36,6 +36,7 @@ from nnlab.viz import (
     image_grid,
     learning_curves,
     most_confused_pairs,
+    per_class_accuracy,
 )
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -201,7 +202,6 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     val_loss, val_acc, predicted = evaluate(model, x_val, y_val, batch_size=256)
     truth = y_val.cpu().numpy()
     cm = confusion_matrix(truth, predicted.numpy(), len(names))
-    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
     history = run.history()
     title = f"{cfg.pretrained if cfg.pretrained != 'none' else 'CNN'} on {folder.root.name}"
     run.figure(
@@ -253,7 +253,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "parameters": sum(p.numel() for p in model.parameters()),
         "class_names": list(names),
         "confusion_matrix": cm.tolist(),
-        "per_class_accuracy": {n: round(float(r), 6) for n, r in zip(names, recall, strict=True)},
+        "per_class_accuracy": per_class_accuracy(cm, names),
         "most_confused": most_confused_pairs(cm, list(names), k=3),
     }
 

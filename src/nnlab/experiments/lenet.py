@@ -25,7 +25,7 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import CNN, MLP
 from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifiers, torch_threads
+from nnlab.training import evaluate, fit_classifiers, image_tensors, torch_threads
 from nnlab.viz import learning_curves, text_figure, text_table
 
 NETWORKS = ("fc", "cnn")
@@ -78,23 +78,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    x_train, y_train = data.x_train, data.y_train
-    if cfg.train_subset:
-        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
-    has_val = data.x_val is not None and data.y_val is not None
-    x_val, y_val = (data.x_val, data.y_val) if has_val else (data.x_test, data.y_test)
-    val = "val" if has_val else "test"
-    mean, std = float(x_train.mean()), float(x_train.std())
     device = run.device
-
-    def tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32)
-        x = x.reshape(len(x), 1, *x.shape[1:]) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-        return x.contiguous().to(device), torch.as_tensor(y, dtype=torch.long).to(device)
-
-    x_train, y_train = tensors(x_train, y_train)
-    x_val, y_val = tensors(x_val, y_val)
-    x_test, y_test = tensors(data.x_test, data.y_test)
+    tensors = image_tensors(data, cfg.train_subset, device)
+    val = "val" if "val" in tensors else "test"  # chars36 has a validation split
+    (x_train, y_train), (x_val, y_val) = tensors["train"], tensors[val]
+    x_test, y_test = tensors["test"]
     shape, n_classes = tuple(x_train.shape[1:]), len(data.class_names)
 
     cnn = CNN(
@@ -158,7 +146,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         }
         for name in NETWORKS
     }
-    split = "validation" if has_val else "test"
+    split = "validation" if val == "val" else "test"
     run.figure(
         "learning_curves",
         learning_curves(

@@ -72,7 +72,16 @@ from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.models import MLP
 from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, torch_threads, train_epoch
+from nnlab.training import (
+    batches,
+    corrupt_labels,
+    evaluate,
+    make_optimizer,
+    split_indices,
+    standardise,
+    torch_threads,
+    train_epoch,
+)
 from nnlab.viz import text_figure, text_table
 
 METHODS = ("none", "l1", "l2", "dropout", "early_stopping")
@@ -154,17 +163,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 200,
     },
 }
-
-
-def split_indices(n: int, train_size: int, val_size: int, seed: int) -> tuple[np.ndarray, ...]:
-    """Disjoint random (train, validation) index arrays into range(n)."""
-    if train_size + val_size > n:
-        raise ConfigError(
-            f"train_size {train_size} + val_size {val_size} exceeds the {n} training images; "
-            "lower them (--set train_size=... val_size=...)"
-        )
-    order = np.random.default_rng([seed, 7]).permutation(n)
-    return order[val_size : val_size + train_size], order[:val_size]
 
 
 def penalty(model: torch.nn.Module, method: str, cfg: Config) -> torch.Tensor | None:
@@ -472,16 +470,6 @@ def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.n
     return splits, len(data.class_names), data.name
 
 
-def corrupt_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int) -> np.ndarray:
-    """A copy of `y` with round(fraction * len(y)) labels, chosen at random, each replaced
-    by a different class drawn uniformly."""
-    rng = np.random.default_rng([seed, 11])
-    y = y.copy()
-    idx = rng.choice(len(y), size=int(round(fraction * len(y))), replace=False)
-    y[idx] = (y[idx] + rng.integers(1, n_classes, size=len(idx))) % n_classes
-    return y
-
-
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     arrays, n_classes, data_name = load_splits(cfg, run)
     clean_labels = torch.as_tensor(arrays["train"][1])
@@ -492,12 +480,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     wrong = torch.as_tensor(arrays["train"][1]) != clean_labels
     mean, std = float(arrays["train"][0].mean()), float(arrays["train"][0].std())
     device = run.device
-
-    def tensors(x, y):
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32).reshape(len(x), -1)
-        return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
-
-    splits = {name: tensors(*xy) for name, xy in arrays.items()}
+    splits = standardise(arrays, device)
     torch.manual_seed(run.seed)
     init = MLP(splits["train"][0].shape[1], cfg.hidden, n_classes).to(device)
 

@@ -8,6 +8,7 @@ from nnlab.viz.figures import (
     learning_curves,
     metric_groups,
     most_confused_pairs,
+    per_class_accuracy,
 )
 from nnlab.viz.text import text_figure, text_table
 
@@ -19,6 +20,7 @@ __all__ = [
     "learning_curves",
     "metric_groups",
     "most_confused_pairs",
+    "per_class_accuracy",
     "text_figure",
     "text_table",
 ]
