@@ -94,6 +94,12 @@ def evaluate(
     return total_loss / len(x), accuracy, predicted.cpu()
 
 
+def topk_correct(logits: torch.Tensor, target: torch.Tensor, k: int) -> torch.Tensor:
+    """Bool per row: is the target among the k largest logits (k capped at the class count)."""
+    top = logits.topk(min(k, logits.shape[1]), dim=1).indices
+    return (top == target[:, None]).any(dim=1)
+
+
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Use `n` torch CPU threads inside the block (`n = 0`: leave the setting alone).

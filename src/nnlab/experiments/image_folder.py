@@ -20,14 +20,14 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from torch import nn
 
 from nnlab.choices import Optimizer, Pretrained, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.errors import ConfigError, UserError
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
 from nnlab.models import CNN
+from nnlab.models.pretrained import imagenet_normalize, pretrained_classifier, require_torchvision
 from nnlab.runs.run import Run
 from nnlab.training import evaluate, fit_classifier
 from nnlab.viz import (
@@ -38,9 +38,6 @@ from nnlab.viz import (
     most_confused_pairs,
     per_class_accuracy,
 )
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass
@@ -92,43 +89,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def pretrained_model(name: str, n_classes: int) -> nn.Module:
-    """An ImageNet torchvision model with its last layer replaced for `n_classes`.
-
-    Raises a one-line UserError when torchvision or the cached weights are missing."""
-    try:
-        import torchvision  # noqa: F401
-        from torchvision import models
-    except ImportError:
-        raise UserError(
-            f"pretrained={name} needs torchvision: pip install 'nnlab[vision]' "
-            "and cached weights (TORCH_HOME)"
-        ) from None
-    try:
-        model = getattr(models, name)(weights="DEFAULT")
-    except Exception as exc:  # no cached weights and no network, a corrupt file, ...
-        raise UserError(
-            f"pretrained={name}: cannot load its ImageNet weights ({type(exc).__name__}); "
-            "download them once online or put them in $TORCH_HOME/hub/checkpoints"
-        ) from None
-    if name == "resnet18":
-        model.fc = nn.Linear(model.fc.in_features, n_classes)
-    else:  # squeezenet1_1: the classifier is a 1x1 convolution to 1000 channels
-        model.classifier[1] = nn.Conv2d(512, n_classes, kernel_size=1)
-        model.num_classes = n_classes
-    return model
-
-
 def run(cfg: Config, run: Run) -> dict[str, Any]:
-    if cfg.pretrained != "none":
-        # fail before reading any images when torchvision is missing
-        try:
-            import torchvision  # noqa: F401
-        except ImportError:
-            raise UserError(
-                f"pretrained={cfg.pretrained} needs torchvision: pip install 'nnlab[vision]' "
-                "and cached weights (TORCH_HOME)"
-            ) from None
+    if cfg.pretrained != "none":  # fail before reading any images when torchvision is missing
+        require_torchvision(f"pretrained={cfg.pretrained}")
     root = cfg.root
     if not root:
         if not cfg.demo:
@@ -152,19 +115,19 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     bar.close()
     labels = torch.as_tensor(folder.labels)
     if cfg.pretrained != "none":
-        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        x = imagenet_normalize(images)
     else:
         mean = images[train_idx].mean(dim=(0, 2, 3), keepdim=True)
         std = images[train_idx].std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
+        x = (images - mean) / std
     device = run.device
-    x = ((images - mean) / std).to(device)
+    x = x.to(device)
     y = labels.to(device)
     tr, va = torch.as_tensor(train_idx), torch.as_tensor(val_idx)
     x_train, y_train, x_val, y_val = x[tr], y[tr], x[va], y[va]
 
     if cfg.pretrained != "none":
-        model = pretrained_model(cfg.pretrained, len(names))
+        model = pretrained_classifier(cfg.pretrained, len(names))
     else:
         model = CNN(
             x_train.shape[1:],
