@@ -44,8 +44,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
 
 from nnlab import hpo
 from nnlab.choices import SAMPLERS
@@ -55,7 +53,7 @@ from nnlab.errors import ConfigError, UserError
 from nnlab.experiments import Experiment
 from nnlab.runs.run import Run
 from nnlab.training import split_indices, torch_threads
-from nnlab.viz import text_figure, text_table
+from nnlab.viz import best_so_far_curves, explored_points, text_figure, text_table, wrap_words
 
 LABELS = {"grid": "grid", "random": "random", "tpe": "TPE (Bayesian)"}
 COLORS = {"grid": "C0", "random": "C1", "tpe": "C2"}
@@ -162,113 +160,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "trial_epochs": 10,
     },
 }
-
-
-def best_so_far(values: list[float]) -> list[float]:
-    return [float(v) for v in np.maximum.accumulate(values)] if values else []
-
-
-def best_so_far_figure(searches: dict[str, list[list[dict]]], budget: int, title: str) -> Figure:
-    """Best score so far against trial number: one colour per sampler, a thin line per
-    search and (with several searches) their mean as a thick line."""
-    fig = Figure(figsize=(7.8, 4.8), layout="constrained")
-    ax = fig.subplots()
-    firsts, tops, longest = [], [], budget
-    for name, runs in searches.items():
-        curves = [best_so_far([t["value"] for t in ts]) for ts in runs if ts]
-        if not curves:
-            continue
-        several = len(curves) > 1
-        for ts, curve in zip([ts for ts in runs if ts], curves, strict=True):
-            x = np.arange(1, len(curve) + 1)
-            ax.step(
-                x,
-                100 * np.array(curve),
-                where="post",
-                color=COLORS[name],
-                lw=1.0 if several else 2.0,
-                alpha=0.45 if several else 1.0,
-                label=None if several else f"{LABELS[name]}: best {100 * curve[-1]:.2f}%",
-            )
-            ax.plot(x, [100 * t["value"] for t in ts], "o", color=COLORS[name], ms=2.5, alpha=0.3)
-            firsts.append(curve[0])
-            tops.append(curve[-1])
-            longest = max(longest, len(curve))
-        if several:
-            n = min(len(c) for c in curves)
-            mean = np.mean([c[:n] for c in curves], axis=0)
-            ax.step(
-                np.arange(1, n + 1),
-                100 * mean,
-                where="post",
-                color=COLORS[name],
-                lw=2.5,
-                label=f"{LABELS[name]}: mean of {len(curves)} searches, "
-                f"final {100 * mean[-1]:.2f}%",
-            )
-    if tops:  # from the worst first trial, but at most 12 points below the best
-        top = max(tops)
-        low = max(min(firsts), top - 0.12)
-        ax.set_ylim(
-            100 * (low - 0.05 * (top - low) - 0.003), 100 * (top + 0.1 * (top - low) + 0.003)
-        )
-    ax.set_xlim(0.5, longest + 0.5)
-    ax.set_xlabel("trial number (in the order the trials were started)")
-    ax.set_ylabel("best validation accuracy so far (%)")
-    ax.set_title(title, fontsize="medium")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
-    return fig
-
-
-def explored_figure(trials: dict[str, list[dict]], space: hpo.SearchSpace, title: str) -> Figure:
-    """Learning rate vs width of every trial, coloured by its score; one panel per sampler."""
-    n = len(trials)
-    fig = Figure(figsize=(4.3 * n + 1.2, 4.3), layout="constrained")
-    axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True)[0]
-    values = [t["value"] for ts in trials.values() for t in ts]
-    vmax = max(values, default=1.0)
-    vmin = float(np.percentile(values, 10)) if values else 0.0  # diverged runs don't set the scale
-    norm = Normalize(vmin=min(vmin, vmax - 1e-3), vmax=vmax)
-    sizes = {b: 14 + 14 * i for i, b in enumerate(sorted(space.batch_sizes))}
-    mappable = None
-    for ax, (name, ts) in zip(axes, trials.items(), strict=True):
-        order = sorted(ts, key=lambda t: t["value"])  # best drawn on top
-        if order:
-            mappable = ax.scatter(
-                [t["params"]["lr"] for t in order],
-                [t["params"]["width"] for t in order],
-                c=[t["value"] for t in order],
-                s=[sizes.get(t["params"]["batch_size"], 20) for t in order],
-                cmap="viridis",
-                norm=norm,
-                edgecolors="k",
-                linewidths=0.3,
-            )
-            best = order[-1]
-            ax.scatter(
-                [best["params"]["lr"]],
-                [best["params"]["width"]],
-                marker="*",
-                s=320,
-                facecolors="none",
-                edgecolors="red",
-                linewidths=1.5,
-                label="best",
-            )
-            ax.legend(loc="upper left", fontsize="small")
-        ax.set_xscale("log")
-        ax.set_yscale("log", base=2)
-        ax.set_xlim(space.lr[0] / 1.3, space.lr[1] * 1.3)
-        ax.set_ylim(space.width[0] / 1.2, space.width[1] * 1.2)
-        ax.set_title(f"{LABELS[name]} ({len(ts)} trials)")
-        ax.set_xlabel("learning rate (Adam, log scale)")
-        ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("hidden width (units, log scale)")
-    if mappable is not None:
-        fig.colorbar(mappable, ax=list(axes), label="validation accuracy", shrink=0.9)
-    fig.suptitle(title)
-    return fig
 
 
 def verdict(
@@ -444,7 +335,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     # log every trial (after the last checkpoint, so a resumed run logs them again): step =
     # position in the search; the first search's score and the mean best-so-far
     for name, per_search in runs.items():
-        curves = [best_so_far([t["value"] for t in ts]) for ts in per_search]
+        curves = [np.maximum.accumulate([t["value"] for t in ts]) for ts in per_search]
         n_steps = min(len(c) for c in curves)
         for i in range(n_steps):
             run.log(
@@ -519,7 +410,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "learning_curves",
-        best_so_far_figure(runs, cfg.budget, f"Best validation accuracy so far\n({setup})"),
+        best_so_far_curves(
+            {s: [[t["value"] for t in ts] for ts in per_search] for s, per_search in runs.items()},
+            budget=cfg.budget,
+            title=f"Best validation accuracy so far\n({setup})",
+            labels=LABELS,
+            colors=COLORS,
+        ),
         "Best validation accuracy found so far against the trial number, one colour per "
         "sampler (same space, same budget"
         + (
@@ -533,10 +430,19 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     pooled = {s: [t for ts in per_search for t in ts] for s, per_search in runs.items()}
     run.figure(
         "explored_points",
-        explored_figure(
+        explored_points(
             pooled,
-            space,
-            f"Explored points coloured by validation accuracy, marker size by batch size ({setup})",
+            x="lr",
+            y="width",
+            size="batch_size",
+            sizes=space.batch_sizes,
+            xlim=(space.lr[0] / 1.3, space.lr[1] * 1.3),
+            ylim=(space.width[0] / 1.2, space.width[1] * 1.2),
+            xlabel="learning rate (Adam, log scale)",
+            ylabel="hidden width (units, log scale)",
+            title="Explored points coloured by validation accuracy, marker size by batch size "
+            f"({setup})",
+            labels=LABELS,
         ),
         "Every trial's learning rate and hidden width"
         + (f" (all {cfg.repeats} searches)" if cfg.repeats > 1 else "")
@@ -587,14 +493,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         f"grid: {levels[0]} lr x {levels[1]} width x {levels[2]} dropout x "
         f"{levels[3]} batch = {math.prod(levels)} points",
     ]
-    words, line = why.split(), ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > max(70, len(lines[0])):
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
+    lines += wrap_words(why, max(70, len(lines[0])))
     run.figure(
         "search_table",
         text_figure(lines, f"Best configuration per sampler ({setup})"),

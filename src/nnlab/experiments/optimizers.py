@@ -40,9 +40,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from nnlab.choices import OPTIMIZERS
 from nnlab.config import ExperimentConfig, param
@@ -60,7 +58,7 @@ from nnlab.training import (
     torch_threads,
     train_epoch,
 )
-from nnlab.viz import text_figure, text_table
+from nnlab.viz import step_and_epoch_curves, text_figure, text_table
 
 DEFAULT_LRS: dict[str, float] = {
     "sgd": 0.1,
@@ -141,14 +139,6 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def moving_average(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """(iteration numbers, trailing means over `window` iterations) of a 1-D series."""
-    window = max(1, min(window, len(values)))
-    cumsum = np.cumsum(np.concatenate([[0.0], values]))
-    means = (cumsum[window:] - cumsum[:-window]) / window
-    return np.arange(window, len(values) + 1), means
-
-
 def train_optimizer(
     name: str,
     lr: float,
@@ -206,52 +196,6 @@ def train_optimizer(
     }
 
 
-def curves_figure(
-    results: list[dict[str, Any]],
-    history: list[dict[str, Any]],
-    steps_per_epoch: int,
-    window: int,
-    title: str,
-) -> Figure:
-    """Per-iteration (smoothed) and per-epoch training loss, test loss and test accuracy."""
-    fig = Figure(figsize=(17.5, 4.2), layout="constrained")
-    ax_it, ax_loss, ax_acc = fig.subplots(1, 3)
-    colors = {r["optimizer"]: f"C{i}" for i, r in enumerate(results)}
-    for r in results:
-        name, color = r["optimizer"], colors[r["optimizer"]]
-        label = f"{LABELS.get(name, name)} (lr {r['lr']:g})"
-        losses = r["step_losses"].numpy().astype(np.float64)
-        finite = np.isfinite(losses)
-        if finite.any():
-            its, means = moving_average(np.where(finite, losses, np.nan), window)
-            ax_it.plot(its / steps_per_epoch, means, color=color, lw=1.2, label=label)
-        rows = [h for h in history if f"{name}_train_loss" in h]
-        epochs = [h["step"] for h in rows]
-        ax_loss.plot(
-            epochs, [h[f"{name}_train_loss"] for h in rows], "-o", ms=3, color=color, label=label
-        )
-        ax_loss.plot(epochs, [h[f"{name}_test_loss"] for h in rows], "--", color=color, lw=1)
-        ax_acc.plot(
-            epochs, [100 * h[f"{name}_test_accuracy"] for h in rows], "-o", ms=3, color=color
-        )
-    ax_it.set_title(f"training loss per iteration ({window}-iteration moving average)")
-    ax_it.set_xlabel("epoch (iterations / iterations per epoch)")
-    ax_it.set_ylabel("cross-entropy (nats)")
-    ax_it.set_yscale("log")
-    ax_loss.set_title("loss per epoch: training (solid, mean over batches), test (dashed)")
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("cross-entropy (nats)")
-    ax_loss.set_yscale("log")
-    ax_acc.set_title("test accuracy after each epoch")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy (%)")
-    for ax in (ax_it, ax_loss, ax_acc):
-        ax.grid(True, which="both", alpha=0.3)
-    ax_it.legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
-
-
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
@@ -298,7 +242,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "learning_curves",
-        curves_figure(results, history, steps, cfg.smoothing, title),
+        step_and_epoch_curves(
+            {r["optimizer"]: r["step_losses"].numpy() for r in results},
+            history,
+            steps_per_epoch=steps,
+            window=cfg.smoothing,
+            title=title,
+            labels={
+                r["optimizer"]: f"{LABELS.get(r['optimizer'], r['optimizer'])} (lr {r['lr']:g})"
+                for r in results
+            },
+        ),
         "Left: training loss of every mini-batch, smoothed by a moving average, against "
         "epochs. Middle: training loss per epoch (mean over the epoch's batches, solid) and "
         "test loss after each epoch (dashed). Right: test accuracy after each epoch. Every "

@@ -24,7 +24,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError, DataError
@@ -39,7 +38,7 @@ from nnlab.models.pretrained import (
 )
 from nnlab.runs.run import Run
 from nnlab.training import topk_correct
-from nnlab.viz import image_grid
+from nnlab.viz import count_bars, image_grid
 
 TOP_SHOWN = 10
 LOCAL_HINT = ", or pass a local model file: --set model=path.pt"
@@ -163,15 +162,14 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     counts = collections.Counter(predicted.tolist()).most_common(TOP_SHOWN)
     frequent = [{"label": names[i], "count": c, "fraction": round(c / n, 6)} for i, c in counts]
 
-    fig = Figure(figsize=(7, 0.4 * len(frequent) + 1.2))
-    ax = fig.subplots()
-    ax.barh([f["label"] for f in frequent][::-1], [f["count"] for f in frequent][::-1])
-    ax.set_xlabel(f"{data.kind} items predicted (of {n})")
-    ax.set_title(f"Most frequent top-1 predictions of {kind}")
-    fig.tight_layout()
     run.figure(
         "frequent_predictions",
-        fig,
+        count_bars(
+            [f["label"] for f in frequent],
+            [f["count"] for f in frequent],
+            xlabel=f"{data.kind} items predicted (of {n})",
+            title=f"Most frequent top-1 predictions of {kind}",
+        ),
         f"The {len(frequent)} most frequent top-1 labels over all {n} {data.kind} items.",
     )
     shown = np.linspace(0, n - 1, min(n, 16)).round().astype(int)

@@ -1,6 +1,7 @@
 """Figures for experiments and reports: learning curves, confusion matrices, image grids,
-decision boundaries."""
+decision boundaries, bars, searches."""
 
+from nnlab.viz.bars import accuracy_bars, count_bars
 from nnlab.viz.boundaries import (
     BoundaryPanel,
     Grid,
@@ -29,7 +30,9 @@ from nnlab.viz.figures import (
     most_confused_pairs,
     per_class_accuracy,
 )
-from nnlab.viz.text import text_figure, text_table
+from nnlab.viz.runs import moving_average, step_and_epoch_curves
+from nnlab.viz.search import best_so_far_curves, explored_points
+from nnlab.viz.text import text_figure, text_table, wrap_words
 
 __all__ = [
     "BoundaryPanel",
@@ -38,11 +41,15 @@ __all__ = [
     "Line",
     "LinePanel",
     "ScatterGroup",
+    "accuracy_bars",
+    "best_so_far_curves",
     "confusion_matrix",
     "confusion_matrix_figure",
+    "count_bars",
     "curves_per_variant",
     "decision_boundaries",
     "draw_decision_boundary",
+    "explored_points",
     "figure_to_png",
     "grid_points",
     "history_series",
@@ -51,9 +58,12 @@ __all__ = [
     "line_panels",
     "metric_groups",
     "most_confused_pairs",
+    "moving_average",
     "per_class_accuracy",
     "predict_grid",
     "scatter_and_boundaries",
+    "step_and_epoch_curves",
     "text_figure",
     "text_table",
+    "wrap_words",
 ]

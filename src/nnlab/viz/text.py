@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +35,12 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[st
     lines = [fmt(cells[0], headers), "  ".join("-" * w for w in widths)]
     lines += [fmt(c, r) for c, r in zip(cells[1:], rows, strict=True)]
     return lines
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken at spaces only (a longer word
+    gets a line of its own), e.g. a verdict under a ``text_table``."""
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def _looks_numeric(s: str) -> bool:
