@@ -100,6 +100,23 @@ def topk_correct(logits: torch.Tensor, target: torch.Tensor, k: int) -> torch.Te
     return (top == target[:, None]).any(dim=1)
 
 
+def class_probability(
+    model: nn.Module, cls: int = 1, mean: float = 0.0, std: float = 1.0
+) -> Callable[[np.ndarray], np.ndarray]:
+    """P(class `cls`) of a classifier as a function of raw NumPy inputs, which it
+    standardises with `mean` and `std` as the model's training data were (eval mode, no
+    gradients), e.g. for `nnlab.viz.predict_grid`."""
+    device = next(model.parameters()).device
+
+    @torch.no_grad()
+    def probability(x: np.ndarray) -> np.ndarray:
+        model.eval()
+        z = torch.as_tensor((x - mean) / std, dtype=torch.float32, device=device)
+        return torch.softmax(model(z), dim=1)[:, cls].cpu().numpy()
+
+    return probability
+
+
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Use `n` torch CPU threads inside the block (`n = 0`: leave the setting alone).

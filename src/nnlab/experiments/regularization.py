@@ -63,7 +63,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from nnlab.choices import Optimizer
 from nnlab.config import ExperimentConfig, param
@@ -74,6 +73,7 @@ from nnlab.models import MLP
 from nnlab.runs.run import Run
 from nnlab.training import (
     batches,
+    class_probability,
     corrupt_labels,
     evaluate,
     make_optimizer,
@@ -82,7 +82,18 @@ from nnlab.training import (
     torch_threads,
     train_epoch,
 )
-from nnlab.viz import text_figure, text_table
+from nnlab.viz import (
+    BoundaryPanel,
+    CurveRow,
+    Grid,
+    accuracy_bars,
+    curves_per_variant,
+    decision_boundaries,
+    predict_grid,
+    text_figure,
+    text_table,
+    wrap_words,
+)
 
 METHODS = ("none", "l1", "l2", "dropout", "early_stopping")
 LABELS = {
@@ -244,134 +255,6 @@ def train_method(
     }, model
 
 
-LIMITS = (-2.0, 2.0)
-GRID_POINTS = 150
-
-
-@torch.no_grad()
-def probability_grid(
-    model: torch.nn.Module, limits: tuple[float, float], mean: float, std: float
-) -> torch.Tensor:
-    """P(class 1) of a 2-D classifier on a GRID_POINTS x GRID_POINTS grid over `limits`^2
-    (raw coordinates; the model sees them normalised like its inputs)."""
-    model.eval()
-    ticks = torch.linspace(*limits, GRID_POINTS)
-    yy, xx = torch.meshgrid(ticks, ticks, indexing="ij")
-    points = torch.stack([xx.ravel(), yy.ravel()], dim=1)
-    device = next(model.parameters()).device
-    probs = torch.softmax(model(((points - mean) / std).to(device)), dim=1)[:, 1]
-    return probs.reshape(GRID_POINTS, GRID_POINTS).cpu()
-
-
-def boundaries_figure(
-    grids: dict[str, torch.Tensor],
-    results: list[dict[str, Any]],
-    train: tuple[np.ndarray, np.ndarray],
-    limits: tuple[float, float],
-    setup: str,
-) -> Figure:
-    """The decision function of every method over the plane, with the training points."""
-    shown = [r for r in results if r["method"] in grids]
-    fig = Figure(figsize=(3.6 * len(shown) + 0.8, 3.9), layout="constrained")
-    axes = fig.subplots(1, len(shown), squeeze=False)[0]
-    ticks = np.linspace(*limits, GRID_POINTS)
-    x, y = train
-    mappable = None
-    for ax, r in zip(axes, shown, strict=True):
-        grid = grids[r["method"]].numpy()
-        mappable = ax.contourf(ticks, ticks, grid, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
-        ax.contour(ticks, ticks, grid, levels=[0.5], colors="k", linewidths=1.2)
-        ax.scatter(
-            x[:, 0],
-            x[:, 1],
-            c=y,
-            cmap="RdBu_r",
-            vmin=0,
-            vmax=1,
-            s=14,
-            edgecolors="k",
-            linewidths=0.5,
-        )
-        ax.set_title(
-            f"{LABELS[r['method']]}: train {100 * r['train_accuracy']:.0f}%, "
-            f"val {100 * r['val_accuracy']:.0f}%",
-            fontsize="medium",
-        )
-        ax.set_xlim(*limits)
-        ax.set_ylim(*limits)
-        ax.set_aspect("equal")
-        ax.set_xlabel("x1")
-    axes[0].set_ylabel("x2")
-    if mappable is not None:
-        fig.colorbar(mappable, ax=list(axes), label="P(class 1)", shrink=0.85)
-    fig.suptitle(f"Decision functions: {setup}")
-    return fig
-
-
-def curves_figure(history: list[dict[str, Any]], results: list[dict[str, Any]], title: str):
-    """Train/validation loss (top row) and accuracy (bottom row), one column per method."""
-    n = len(results)
-    fig = Figure(figsize=(3.7 * n + 0.6, 6.6), layout="constrained")
-    axes = fig.subplots(2, n, squeeze=False, sharey="row", sharex=True)
-    for col, r in enumerate(results):
-        m = r["method"]
-        rows = [h for h in history if f"train_loss@{m}" in h]
-        epochs = [h["step"] for h in rows]
-        ax_loss, ax_acc = axes[0, col], axes[1, col]
-        for split, color in (("train", "C0"), ("val", "C1")):
-            label = "training" if split == "train" else "validation"
-            ax_loss.plot(epochs, [h[f"{split}_loss@{m}"] for h in rows], color=color, label=label)
-            ax_acc.plot(
-                epochs, [100 * h[f"{split}_accuracy@{m}"] for h in rows], color=color, label=label
-            )
-        if m == "early_stopping":
-            for ax in (ax_loss, ax_acc):
-                ax.axvline(r["final_epoch"], color="k", ls=":", lw=1, label="restored epoch")
-        ax_loss.set_title(
-            f"{LABELS[m]}\ngap {100 * r['gap']:.1f} pts, test {100 * r['test_accuracy']:.1f}%"
-        )
-        ax_loss.set_yscale("log")
-        ax_acc.set_xlabel("epoch")
-        for ax in (ax_loss, ax_acc):
-            ax.grid(True, which="both", alpha=0.3)
-    axes[0, 0].set_ylabel("cross-entropy (nats, log scale)")
-    axes[1, 0].set_ylabel("accuracy (%)")
-    axes[1, -1].legend(fontsize="small", loc="lower right")
-    if "early_stopping" in [r["method"] for r in results]:
-        col = [r["method"] for r in results].index("early_stopping")
-        axes[0, col].legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
-
-
-def gaps_figure(results: list[dict[str, Any]], title: str) -> Figure:
-    """Bars: train, validation and test accuracy per method, the gap written above."""
-    fig = Figure(figsize=(1.6 * len(results) + 2.5, 4.2), layout="constrained")
-    ax = fig.subplots()
-    x = np.arange(len(results))
-    for k, (key, label) in enumerate(
-        (("train_accuracy", "training"), ("val_accuracy", "validation"), ("test_accuracy", "test"))
-    ):
-        ax.bar(x + (k - 1) * 0.27, [100 * r[key] for r in results], 0.27, label=label)
-    for i, r in enumerate(results):
-        ax.annotate(
-            f"gap {100 * r['gap']:.1f}",
-            (i, 100 * r["train_accuracy"]),
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="center",
-            fontsize="small",
-        )
-    low = min(100 * min(r["val_accuracy"], r["test_accuracy"]) for r in results)
-    ax.set_ylim(max(0.0, low - 10), 104)
-    ax.set_xticks(x, [LABELS[r["method"]] for r in results])
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title(title)
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
-    ax.grid(True, axis="y", alpha=0.3)
-    return fig
-
-
 def conclusion(results: list[dict[str, Any]], n_val: int | None = None) -> dict[str, Any]:
     """Which method wins (best validation accuracy) and by how much, against `none`; with
     `n_val`, whether the accuracy gain exceeds twice the validation standard error."""
@@ -444,6 +327,8 @@ def conclusion(results: list[dict[str, Any]], n_val: int | None = None) -> dict[
 
 
 TOY_TEST_SIZE = 2000
+LIMITS = (-2.0, 2.0)  # of the decision-function grid (2-D toy sets)
+GRID_POINTS = 150
 
 
 def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], int, str]:
@@ -512,7 +397,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
                 )
             results.append(result)
             if splits["train"][0].shape[1] == 2:  # a 2-D toy set: keep the decision function
-                boundaries[method] = probability_grid(model, LIMITS, mean, std)
+                grid = predict_grid(class_probability(model, 1, mean, std), LIMITS, n=GRID_POINTS)
+                boundaries[method] = torch.from_numpy(grid.values)
             seconds[method] = time.perf_counter() - started
             run.save_checkpoint(
                 {
@@ -533,7 +419,25 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "learning_curves",
-        curves_figure(run.history(), results, f"Regularization against over-fitting: {setup}"),
+        curves_per_variant(
+            run.history(),
+            [r["method"] for r in results],
+            [
+                CurveRow("loss", "cross-entropy (nats, log scale)", log=True),
+                CurveRow("accuracy", "accuracy (%)", scale=100, legend_loc="lower right"),
+            ],
+            title=f"Regularization against over-fitting: {setup}",
+            column_titles={
+                r["method"]: f"{LABELS[r['method']]}\ngap {100 * r['gap']:.1f} pts, "
+                f"test {100 * r['test_accuracy']:.1f}%"
+                for r in results
+            },
+            marks={
+                r["method"]: (r["final_epoch"], "restored epoch")
+                for r in results
+                if r["method"] == "early_stopping"
+            },
+        ),
         "Training (blue) and validation (orange) cross-entropy (top, log scale) and accuracy "
         "(bottom) per epoch, one column per method, measured in eval mode on the whole "
         "training subset and validation split. The dotted line marks the epoch whose weights "
@@ -541,14 +445,31 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "gaps",
-        gaps_figure(results, f"Final accuracies and train-validation gaps ({data_name})"),
+        accuracy_bars(
+            [LABELS[r["method"]] for r in results],
+            *([r[f"{split}_accuracy"] for r in results] for split in ("train", "val", "test")),
+            title=f"Final accuracies and train-validation gaps ({data_name})",
+        ),
         "Training, validation and test accuracy of each final model; the number above each "
         "group is the generalisation gap, train - validation accuracy, in points.",
     )
     if boundaries:
+        ticks = np.linspace(*LIMITS, GRID_POINTS)
         run.figure(
             "decision_boundaries",
-            boundaries_figure(boundaries, results, arrays["train"], LIMITS, setup),
+            decision_boundaries(
+                [
+                    BoundaryPanel(
+                        Grid(ticks, ticks, boundaries[r["method"]].numpy()),
+                        *arrays["train"],
+                        f"{LABELS[r['method']]}: train {100 * r['train_accuracy']:.0f}%, "
+                        f"val {100 * r['val_accuracy']:.0f}%",
+                    )
+                    for r in results
+                    if r["method"] in boundaries
+                ],
+                title=f"Decision functions: {setup}",
+            ),
             "Probability of class 1 over the plane (blue 0, red 1; black line: the decision "
             "boundary) for each method, with the training points. Without regularization the "
             "boundary bends around individual noisy points; regularization smooths it.",
@@ -583,16 +504,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         ),
         rows,
     )
-    if "verdict" in summary:
-        words, line = summary["verdict"].split(), ""
-        lines.append("")
-        for word in words:  # wrap the verdict to the table's width
-            if line and len(line) + 1 + len(word) > max(60, len(lines[0])):
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}".strip()
-        lines.append(line)
+    if "verdict" in summary:  # wrapped to the table's width
+        lines += ["", *wrap_words(summary["verdict"], max(60, len(lines[0])))]
     run.figure(
         "gap_table",
         text_figure(lines, f"Generalisation gaps: {setup}"),
