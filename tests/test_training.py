@@ -216,3 +216,29 @@ def test_standardise_uses_the_training_statistics_for_every_split():
     x_train, _, x_test, _ = training.flat_tensors(data, 10, torch.device("cpu"))
     assert x_train.shape == (10, 20) and x_test.shape == (6, 20)
     assert torch.equal(x_train, t["train"][0].reshape(10, -1))
+
+
+def test_fit_variants_resumes_at_the_first_variant_not_done(tmp_path, monkeypatch):
+    from nnlab.runs.run import Run
+
+    calls = []
+
+    def fit(name, bar):
+        calls.append(name)
+        bar.update(2)
+        return {"name": name, "weights": torch.full((2,), float(len(calls)))}
+
+    original = Run.save_checkpoint
+
+    def save_then_stop(self, state):
+        original(self, state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit_variants(_run(tmp_path), ["a", "b", "c"], fit, steps=2)
+    monkeypatch.setattr(Run, "save_checkpoint", original)
+    results, seconds = training.fit_variants(_run(tmp_path), ["a", "b", "c"], fit, steps=2)
+    assert calls == ["a", "b", "c"]  # "a" was not trained again
+    assert [r["name"] for r in results] == ["a", "b", "c"] and list(seconds) == ["a", "b", "c"]
+    assert torch.equal(results[0]["weights"], torch.ones(2))  # restored from the checkpoint

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -471,3 +472,32 @@ def fit_classifiers(
     for name, values in seconds.items():
         if values:
             run.record_time(f"{name}_train_seconds_per_epoch", sum(values) / len(values))
+
+
+def fit_variants(
+    run,
+    names: Sequence[str],
+    fit: Callable[[str, Any], dict],
+    *,
+    steps: int,
+    desc: str = "",
+    unit: str = "batch",
+) -> tuple[list[dict], dict[str, float]]:
+    """Train one variant after another through a run: `fit(name, bar)` trains variant `name`
+    (advancing the progress bar by `steps`) and returns its result, a dict of numbers,
+    strings and tensors. The results so far are checkpointed after each variant, so a
+    resumed run starts at the first variant not done. Returns the results in the order of
+    `names` and the seconds each variant took."""
+    results: list[dict] = []
+    seconds: dict[str, float] = {}
+    state = run.load_checkpoint()
+    if state is not None:
+        results, seconds = state["results"], state["seconds"]
+    bar = run.bar(total=len(names) * steps, initial=len(results) * steps, desc=desc, unit=unit)
+    for name in names[len(results) :]:
+        started = time.perf_counter()
+        results.append(fit(name, bar))
+        seconds[name] = time.perf_counter() - started
+        run.save_checkpoint({"results": results, "seconds": seconds})
+    bar.close()
+    return results, seconds

@@ -36,7 +36,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,6 +51,7 @@ from nnlab.runs.run import Run
 from nnlab.training import (
     batches,
     evaluate,
+    fit_variants,
     flat_tensors,
     make_optimizer,
     steps_per_epoch,
@@ -206,31 +206,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     torch.manual_seed(run.seed)
     init = MLP(x_train.shape[1], cfg.hidden, len(data.class_names)).to(device)
 
-    results: list[dict[str, Any]] = []
-    seconds: dict[str, float] = {}
-    state = run.load_checkpoint()
-    if state is not None:
-        init.load_state_dict(state["init"])
-        results, seconds = state["results"], state["seconds"]
-
     steps = steps_per_epoch(len(x_train), cfg.batch_size)
-    bar = run.bar(
-        total=len(cfg.optimizers) * cfg.epochs * steps,
-        initial=len(results) * cfg.epochs * steps,
-        desc=f"{data.name} optimizers",
-        unit="batch",
-    )
+    data_tensors = (x_train, y_train, x_test, y_test)
     with torch_threads(cfg.threads):
-        for name in cfg.optimizers[len(results) :]:
-            started = time.perf_counter()
-            results.append(
-                train_optimizer(
-                    name, lrs[name], init, (x_train, y_train, x_test, y_test), cfg, run, bar
-                )
-            )
-            seconds[name] = time.perf_counter() - started
-            run.save_checkpoint({"init": init.state_dict(), "results": results, "seconds": seconds})
-    bar.close()
+        results, seconds = fit_variants(
+            run,
+            cfg.optimizers,
+            lambda name, bar: train_optimizer(name, lrs[name], init, data_tensors, cfg, run, bar),
+            steps=cfg.epochs * steps,
+            desc=f"{data.name} optimizers",
+        )
     for name, s in seconds.items():
         run.record_time(f"train_{name}_seconds_per_epoch", s / cfg.epochs)
 

@@ -57,7 +57,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,6 +75,7 @@ from nnlab.training import (
     class_probability,
     corrupt_labels,
     evaluate,
+    fit_variants,
     make_optimizer,
     split_indices,
     standardise,
@@ -369,46 +369,31 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     torch.manual_seed(run.seed)
     init = MLP(splits["train"][0].shape[1], cfg.hidden, n_classes).to(device)
 
-    results: list[dict[str, Any]] = []
-    seconds: dict[str, float] = {}
-    boundaries: dict[str, torch.Tensor] = {}
-    state = run.load_checkpoint()
-    if state is not None:
-        init.load_state_dict(state["init"])
-        results, seconds, boundaries = state["results"], state["seconds"], state["boundaries"]
-
-    bar = run.bar(
-        total=len(cfg.methods) * cfg.epochs,
-        initial=len(results) * cfg.epochs,
-        desc=f"{data_name} regularization",
-        unit="epoch",
-    )
-    with torch_threads(cfg.threads):
-        for method in cfg.methods[len(results) :]:
-            started = time.perf_counter()
-            result, model = train_method(method, init, splits, cfg, run, bar)
-            if wrong.any():  # how much of the label noise the model learned by heart
-                predicted = evaluate(model, *splits["train"])[2]
-                result["train_accuracy_clean_labels"] = float(
-                    (predicted == clean_labels).double().mean()
-                )
-                result["memorised_wrong_labels"] = float(
-                    (predicted[wrong] == splits["train"][1].cpu()[wrong]).double().mean()
-                )
-            results.append(result)
-            if splits["train"][0].shape[1] == 2:  # a 2-D toy set: keep the decision function
-                grid = predict_grid(class_probability(model, 1, mean, std), LIMITS, n=GRID_POINTS)
-                boundaries[method] = torch.from_numpy(grid.values)
-            seconds[method] = time.perf_counter() - started
-            run.save_checkpoint(
-                {
-                    "init": init.state_dict(),
-                    "results": results,
-                    "seconds": seconds,
-                    "boundaries": boundaries,
-                }
+    def fit(method: str, bar: Any) -> dict[str, Any]:
+        result, model = train_method(method, init, splits, cfg, run, bar)
+        if wrong.any():  # how much of the label noise the model learned by heart
+            predicted = evaluate(model, *splits["train"])[2]
+            result["train_accuracy_clean_labels"] = float(
+                (predicted == clean_labels).double().mean()
             )
-    bar.close()
+            result["memorised_wrong_labels"] = float(
+                (predicted[wrong] == splits["train"][1].cpu()[wrong]).double().mean()
+            )
+        if splits["train"][0].shape[1] == 2:  # a 2-D toy set: keep the decision function
+            grid = predict_grid(class_probability(model, 1, mean, std), LIMITS, n=GRID_POINTS)
+            result["boundary"] = torch.from_numpy(grid.values)
+        return result
+
+    with torch_threads(cfg.threads):
+        results, seconds = fit_variants(
+            run,
+            cfg.methods,
+            fit,
+            steps=cfg.epochs,
+            desc=f"{data_name} regularization",
+            unit="epoch",
+        )
+    boundaries = {r["method"]: r.pop("boundary") for r in results if "boundary" in r}
     for method, s in seconds.items():
         run.record_time(f"train_{method}_seconds", s)
 
