@@ -37,9 +37,9 @@ torch thread each (``threads``).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -49,7 +49,7 @@ from nnlab import hpo
 from nnlab.choices import SAMPLERS
 from nnlab.config import ExperimentConfig, param
 from nnlab.data import load_dataset
-from nnlab.errors import ConfigError, UserError
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 from nnlab.runs.run import Run
 from nnlab.training import split_indices, torch_threads
@@ -212,15 +212,14 @@ def study_name(cfg: Config, sampler: str, k: int) -> str:
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     plural = "s" if len(cfg.samplers) > 1 else ""
-    optuna = hpo.require_optuna(f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}")
+    hpo.require_optuna(  # fail before loading data when Optuna is missing
+        f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}"
+    )
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     train_idx, val_idx = split_indices(len(data.x_train), cfg.train_size, cfg.val_size, run.seed)
     x_fit = data.x_train[train_idx]
     mean, std = float(x_fit.mean()), float(x_fit.std())
-
-    def rows(x: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(((x - mean) / std).reshape(len(x), -1), dtype=np.float32)
-
+    rows = functools.partial(hpo.standardised_rows, mean=mean, std=std)
     space, levels = cfg.space(), cfg.levels()
     objective = hpo.Objective(
         rows(x_fit),
@@ -239,97 +238,24 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     if cfg.workers > 1 and not storage_url:
         storage_url = f"sqlite:///{(run.dir / 'study.db').resolve()}"
     # one search = one study: every sampler, `repeats` times with sampler seeds seed + k
-    searches = [(s, k) for s in cfg.samplers for k in range(cfg.repeats)]
-
-    trials: dict[str, list[dict]] = {}  # by study name
-    seconds: dict[str, float] = {}
-    state = run.load_checkpoint()
-    if state is not None:
-        trials, seconds = state["trials"], state["seconds"]
-    todo = [(s, k) for s, k in searches if study_name(cfg, s, k) not in trials]
-
-    before = hpo.quiet_optuna()
-    bar = run.bar(
-        total=len(searches) * cfg.budget,
-        initial=(len(searches) - len(todo)) * cfg.budget,
+    searches = [
+        hpo.Search(s, study_name(cfg, s, k), run.seed + k)
+        for s in cfg.samplers
+        for k in range(cfg.repeats)
+    ]
+    trials = hpo.run_searches(
+        run,
+        objective,
+        searches,
+        budget=cfg.budget,
+        levels=levels,
+        startup_trials=cfg.tpe_startup,
+        settings=settings,
+        storage_url=storage_url,
+        workers=cfg.workers,
+        threads=cfg.threads,
         desc=f"{data.name} search",
-        unit="trial",
     )
-    storage = hpo.make_storage(storage_url)
-    try:
-        with warnings.catch_warnings(), torch_threads(cfg.threads):
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            if cfg.workers == 1:
-                if storage is not None:
-                    objective.worker = hpo.worker_id()
-                for name, k in todo:
-                    started = time.perf_counter()
-                    # reproducible in memory; with a shared database every process draws
-                    # its own points
-                    seed = run.seed + k
-                    if storage is not None:
-                        seed = hpo.sampler_seed(seed, f"{hpo.worker_id()}/{name}")
-                    sampler = hpo.make_sampler(name, seed, space, levels, cfg.tpe_startup)
-                    study = hpo.open_study(
-                        storage, study_name(cfg, name, k), sampler, {**settings, "sampler": name}
-                    )
-                    remaining = cfg.budget - hpo.count_trials(study)
-                    bar.update(cfg.budget - max(remaining, 0))
-                    hpo.optimize(
-                        study,
-                        objective,
-                        remaining,
-                        cfg.budget,
-                        callback=lambda study, trial: bar.update(1),
-                    )
-                    trials[study.study_name] = hpo.completed_trials(study)
-                    seconds[f"{name}"] = seconds.get(name, 0.0) + time.perf_counter() - started
-                    run.save_checkpoint({"trials": trials, "seconds": seconds})
-            else:
-                started = time.perf_counter()
-                studies = {
-                    (s, k): hpo.open_study(
-                        storage, study_name(cfg, s, k), None, {**settings, "sampler": s}
-                    )
-                    for s, k in todo
-                }
-                split = {
-                    key: hpo.shares(cfg.budget - hpo.count_trials(st), cfg.workers)
-                    for key, st in studies.items()
-                }
-                jobs = [
-                    hpo.WorkerJob(
-                        objective=objective,
-                        storage=storage_url,
-                        tasks=[
-                            (s, study_name(cfg, s, k), split[s, k][i], run.seed + k)
-                            for s, k in todo
-                        ],
-                        budget=cfg.budget,
-                        space=space,
-                        levels=levels,
-                        startup_trials=cfg.tpe_startup,
-                        settings=settings,
-                        threads=max(cfg.threads, 1),
-                    )
-                    for i in range(cfg.workers)
-                ]
-                done_before = bar.n
-
-                def poll() -> None:
-                    count = sum(len(hpo.completed_trials(st)) for st in studies.values())
-                    bar.update(max(0, done_before + count - bar.n))
-
-                hpo.run_workers(jobs, poll)
-                for st in studies.values():
-                    trials[st.study_name] = hpo.completed_trials(st)
-                seconds["all_samplers"] = time.perf_counter() - started
-                run.save_checkpoint({"trials": trials, "seconds": seconds})
-    finally:
-        bar.close()
-        optuna.logging.set_verbosity(before)
-    for name, s in seconds.items():
-        run.record_time(f"search_{name}_seconds", s)
 
     runs = {s: [trials[study_name(cfg, s, k)] for k in range(cfg.repeats)] for s in cfg.samplers}
     # log every trial (after the last checkpoint, so a resumed run logs them again): step =
@@ -351,51 +277,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     started = time.perf_counter()
     with torch_threads(cfg.threads):
         for name, per_search in runs.items():
-            if not all(per_search):
-                raise UserError(
-                    f"a {name} study has no completed trial; check the workers' errors, "
-                    "or use another --set study=NAME"
-                )
-            bests = [max(ts, key=lambda t: t["value"]) for ts in per_search]  # ties: earlier
-            k_best = max(range(len(bests)), key=lambda k: bests[k]["value"])
-            best = bests[k_best]
-            workers: dict[str, int] = {}
-            for ts in per_search:
-                for t in ts:
-                    workers[t["worker"]] = workers.get(t["worker"], 0) + 1
-            values = np.array([b["value"] for b in bests])
-            r: dict[str, Any] = {
-                "sampler": name,
-                "best_value": best["value"],
-                "best_params": best["params"],
-                "best_trial": per_search[k_best].index(best) + 1,
-                "mean_best": float(values.mean()),
-                "n_trials": sum(len(ts) for ts in per_search),
-                "trials_per_worker": sorted(workers.values(), reverse=True),
-            }
-            if cfg.repeats > 1:
-                r.update(
-                    best_search=k_best,
-                    best_per_search=[float(v) for v in values],
-                    std_best=float(values.std(ddof=1)),
-                    trials_per_search=[len(ts) for ts in per_search],
-                )
+            r = {"sampler": name, **hpo.best_of(name, per_search)}
             if cfg.reeval_seeds:
-                outcomes = [
-                    objective.train(best["params"], run.seed + j, x_test, y_test)
-                    for j in range(cfg.reeval_seeds)
-                ]
-                val = np.array([x["val_accuracy"] for x in outcomes])
-                test = np.array([x["test_accuracy"] for x in outcomes])
-                r.update(
-                    reeval_val_accuracies=[float(v) for v in val],
-                    reeval_test_accuracies=[float(v) for v in test],
-                    reeval_val_mean=float(val.mean()),
-                    reeval_val_std=float(val.std(ddof=1)) if len(val) > 1 else None,
-                    reeval_test_mean=float(test.mean()),
-                    reeval_test_std=float(test.std(ddof=1)) if len(test) > 1 else None,
-                    test_accuracy=float(test[0]),
-                )
+                seeds = [run.seed + j for j in range(cfg.reeval_seeds)]
+                r.update(hpo.retrain(objective, r["best_params"], seeds, x_test, y_test))
             results.append(r)
     run.record_time("reeval_seconds", time.perf_counter() - started)
 
