@@ -8,29 +8,15 @@ Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with `nnl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import CNN
-from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifier, image_tensors
-from nnlab.viz import (
-    confusion_matrix,
-    confusion_matrix_figure,
-    image_grid,
-    learning_curves,
-    most_confused_pairs,
-    per_class_accuracy,
-    text_figure,
-)
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 MISCLASSIFIED_SHOWN = 24
 
@@ -71,6 +57,23 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
+    from nnlab.data import load_dataset
+    from nnlab.models import CNN
+    from nnlab.training import evaluate, fit_classifier, image_tensors
+    from nnlab.viz import (
+        confusion_matrix,
+        confusion_matrix_figure,
+        image_grid,
+        learning_curves,
+        most_confused_pairs,
+        per_class_accuracy,
+        text_figure,
+    )
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     layout = torch.channels_last if cfg.channels_last else torch.contiguous_format

@@ -9,17 +9,15 @@ figure, and the summary lists each one's parameter count and final accuracies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.choices import Activation, Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import MLP, mlp_parameter_count, width_for_budget
-from nnlab.runs.run import Run
-from nnlab.training import fit_classifiers, flat_tensors
-from nnlab.viz import learning_curves, text_figure, text_table
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 
 @dataclass
@@ -60,6 +58,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    from nnlab.data import load_dataset
+    from nnlab.models import MLP, mlp_parameter_count, width_for_budget
+    from nnlab.training import fit_classifiers, flat_tensors
+    from nnlab.viz import learning_curves, text_figure, text_table
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)

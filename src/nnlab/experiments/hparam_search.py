@@ -41,19 +41,16 @@ import functools
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
-from nnlab import hpo
 from nnlab.choices import SAMPLERS
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.training import split_indices, torch_threads
-from nnlab.viz import best_so_far_curves, explored_points, text_figure, text_table, wrap_words
+
+if TYPE_CHECKING:
+    from nnlab import hpo
+    from nnlab.runs.run import Run
 
 LABELS = {"grid": "grid", "random": "random", "tpe": "TPE (Bayesian)"}
 COLORS = {"grid": "C0", "random": "C1", "tpe": "C2"}
@@ -129,6 +126,8 @@ class Config(ExperimentConfig):
             raise ConfigError("setting 'study' must not be empty")
 
     def space(self) -> hpo.SearchSpace:
+        from nnlab import hpo
+
         return hpo.SearchSpace(
             lr=(self.lr_low, self.lr_high),
             width=(self.width_low, self.width_high),
@@ -137,6 +136,8 @@ class Config(ExperimentConfig):
         )
 
     def levels(self) -> tuple[int, ...]:
+        from nnlab import hpo
+
         return self.grid_levels or hpo.balanced_levels(self.budget, len(self.batch_sizes))
 
 
@@ -211,6 +212,13 @@ def study_name(cfg: Config, sampler: str, k: int) -> str:
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab import hpo
+    from nnlab.data import load_dataset
+    from nnlab.training import split_indices, torch_threads
+    from nnlab.viz import best_so_far_curves, explored_points, text_figure, text_table, wrap_words
+
     plural = "s" if len(cfg.samplers) > 1 else ""
     hpo.require_optuna(  # fail before loading data when Optuna is missing
         f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}"

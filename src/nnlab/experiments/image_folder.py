@@ -16,28 +16,15 @@ instead of training the small CNN: it needs the optional `vision` extra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.choices import Optimizer, Pretrained, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
-from nnlab.models import CNN
-from nnlab.models.pretrained import imagenet_normalize, pretrained_classifier, require_torchvision
-from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifier
-from nnlab.viz import (
-    confusion_matrix,
-    confusion_matrix_figure,
-    image_grid,
-    learning_curves,
-    most_confused_pairs,
-    per_class_accuracy,
-)
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 
 @dataclass
@@ -90,6 +77,26 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
+    from nnlab.models import CNN
+    from nnlab.models.pretrained import (
+        imagenet_normalize,
+        pretrained_classifier,
+        require_torchvision,
+    )
+    from nnlab.training import evaluate, fit_classifier
+    from nnlab.viz import (
+        confusion_matrix,
+        confusion_matrix_figure,
+        image_grid,
+        learning_curves,
+        most_confused_pairs,
+        per_class_accuracy,
+    )
+
     if cfg.pretrained != "none":  # fail before reading any images when torchvision is missing
         require_torchvision(f"pretrained={cfg.pretrained}")
     root = cfg.root

@@ -12,21 +12,15 @@ and the summary gives each network's test accuracy and parameter count. The seed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.convshape import shape_table
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import CNN, MLP
-from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifiers, image_tensors, torch_threads
-from nnlab.viz import learning_curves, text_figure, text_table
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 NETWORKS = ("fc", "cnn")
 
@@ -77,6 +71,15 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.convshape import shape_table
+    from nnlab.data import load_dataset
+    from nnlab.models import CNN, MLP
+    from nnlab.training import evaluate, fit_classifiers, image_tensors, torch_threads
+    from nnlab.viz import learning_curves, text_figure, text_table
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     tensors = image_tensors(data, cfg.train_subset, device)

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.choices import Activation, Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
-from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifier, flat_tensors
-from nnlab.viz import (
-    confusion_matrix,
-    confusion_matrix_figure,
-    learning_curves,
-    most_confused_pairs,
-)
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 
 @dataclass
@@ -44,6 +37,16 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    from nnlab.data import load_dataset
+    from nnlab.models import MLP
+    from nnlab.training import evaluate, fit_classifier, flat_tensors
+    from nnlab.viz import (
+        confusion_matrix,
+        confusion_matrix_figure,
+        learning_curves,
+        most_confused_pairs,
+    )
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)

@@ -37,28 +37,17 @@ import copy
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.choices import OPTIMIZERS
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
-from nnlab.runs.run import Run
-from nnlab.training import (
-    batches,
-    evaluate,
-    fit_variants,
-    flat_tensors,
-    make_optimizer,
-    steps_per_epoch,
-    torch_threads,
-    train_epoch,
-)
-from nnlab.viz import step_and_epoch_curves, text_figure, text_table
+
+if TYPE_CHECKING:
+    import torch
+
+    from nnlab.runs.run import Run
 
 DEFAULT_LRS: dict[str, float] = {
     "sgd": 0.1,
@@ -150,6 +139,10 @@ def train_optimizer(
 ) -> dict[str, Any]:
     """Train a copy of `init` with optimizer `name`; log each epoch; return final numbers
     and the per-iteration training losses."""
+    import torch
+
+    from nnlab.training import batches, evaluate, make_optimizer, steps_per_epoch, train_epoch
+
     x_train, y_train, x_test, y_test = data
     model = copy.deepcopy(init)
     fingerprint = weights_fingerprint(model)
@@ -197,6 +190,13 @@ def train_optimizer(
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import torch
+
+    from nnlab.data import load_dataset
+    from nnlab.models import MLP
+    from nnlab.training import fit_variants, flat_tensors, steps_per_epoch, torch_threads
+    from nnlab.viz import step_and_epoch_curves, text_figure, text_table
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)

@@ -20,25 +20,14 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError, DataError
 from nnlab.experiments import Experiment
-from nnlab.imagefolder import class_index, make_shapes_folder, read_source
-from nnlab.models import CNN
-from nnlab.models.pretrained import (
-    imagenet_model,
-    imagenet_normalize,
-    is_model_file,
-    load_model_file,
-)
-from nnlab.runs.run import Run
-from nnlab.training import topk_correct
-from nnlab.viz import count_bars, image_grid
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 TOP_SHOWN = 10
 LOCAL_HINT = ", or pass a local model file: --set model=path.pt"
@@ -69,6 +58,20 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.imagefolder import class_index, make_shapes_folder, read_source
+    from nnlab.models import CNN
+    from nnlab.models.pretrained import (
+        imagenet_model,
+        imagenet_normalize,
+        is_model_file,
+        load_model_file,
+    )
+    from nnlab.training import topk_correct
+    from nnlab.viz import count_bars, image_grid
+
     if not cfg.source and not cfg.demo:
         raise ConfigError(
             "pretrained-eval needs images: pass --set source=DIR (class sub-folders) or a video"

@@ -58,42 +58,18 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.choices import Optimizer
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import TOY_KINDS, load_dataset, make_toy
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
-from nnlab.runs.run import Run
-from nnlab.training import (
-    batches,
-    class_probability,
-    corrupt_labels,
-    evaluate,
-    fit_variants,
-    make_optimizer,
-    split_indices,
-    standardise,
-    torch_threads,
-    train_epoch,
-)
-from nnlab.viz import (
-    BoundaryPanel,
-    CurveRow,
-    Grid,
-    accuracy_bars,
-    curves_per_variant,
-    decision_boundaries,
-    predict_grid,
-    text_figure,
-    text_table,
-    wrap_words,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from nnlab.runs.run import Run
 
 METHODS = ("none", "l1", "l2", "dropout", "early_stopping")
 LABELS = {
@@ -196,6 +172,11 @@ def train_method(
 ) -> tuple[dict[str, Any], torch.nn.Module]:
     """Train one model with `method` from `init`'s weights; log each epoch; return the final
     numbers and the final model."""
+    import torch
+
+    from nnlab.models import MLP
+    from nnlab.training import batches, evaluate, make_optimizer, train_epoch
+
     x_train, y_train = data["train"]
     x_val, y_val = data["val"]
     n_classes = init.net[-1].out_features
@@ -335,6 +316,9 @@ def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.n
     """Train / validation / test arrays (images flattened), the number of classes and the
     data set's name. A 2-D toy set draws train + validation points from one sample and
     the test points from another."""
+    from nnlab.data import TOY_KINDS, load_dataset, make_toy
+    from nnlab.training import split_indices
+
     if cfg.dataset in TOY_KINDS:
         x, y = make_toy(cfg.dataset, cfg.train_size + cfg.val_size, cfg.noise, seed=run.seed)
         x_test, y_test = make_toy(cfg.dataset, TOY_TEST_SIZE, cfg.noise, seed=run.seed + 10_000)
@@ -356,6 +340,31 @@ def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.n
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.models import MLP
+    from nnlab.training import (
+        class_probability,
+        corrupt_labels,
+        evaluate,
+        fit_variants,
+        standardise,
+        torch_threads,
+    )
+    from nnlab.viz import (
+        BoundaryPanel,
+        CurveRow,
+        Grid,
+        accuracy_bars,
+        curves_per_variant,
+        decision_boundaries,
+        predict_grid,
+        text_figure,
+        text_table,
+        wrap_words,
+    )
+
     arrays, n_classes, data_name = load_splits(cfg, run)
     clean_labels = torch.as_tensor(arrays["train"][1])
     if cfg.label_noise:
