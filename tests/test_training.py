@@ -242,3 +242,28 @@ def test_fit_variants_resumes_at_the_first_variant_not_done(tmp_path, monkeypatc
     assert calls == ["a", "b", "c"]  # "a" was not trained again
     assert [r["name"] for r in results] == ["a", "b", "c"] and list(seconds) == ["a", "b", "c"]
     assert torch.equal(results[0]["weights"], torch.ones(2))  # restored from the checkpoint
+
+
+def test_fit_validated_stops_early_and_restores_the_best_epoch():
+    x, y = _data(n=64)
+    x_val = torch.randn(64, 6, generator=torch.Generator().manual_seed(9))
+    y_val = torch.randint(0, 3, (64,), generator=torch.Generator().manual_seed(9))  # noise
+    torch.manual_seed(0)
+    model = mlp.MLP(6, (32,), 3)
+    states, logged = {}, []
+
+    def on_epoch(epoch, metrics):
+        logged.append(metrics)
+        states[epoch] = {k: v.clone() for k, v in model.state_dict().items()}
+
+    best, trained = training.fit_validated(
+        model, torch.optim.Adam(model.parameters(), lr=0.05), (x, y), (x_val, y_val),
+        epochs=60, batch_size=16, generator=torch.Generator().manual_seed(0), patience=3,
+        on_epoch=on_epoch,
+    )  # fmt: skip
+    assert trained < 60 and trained - best == 3 and len(logged) == trained
+    val_losses = [m["val_loss"] for m in logged]
+    assert val_losses[best - 1] == min(val_losses)
+    assert list(logged[0]) == ["train_loss", "val_loss", "train_accuracy", "val_accuracy"]
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, states[best][key]), key

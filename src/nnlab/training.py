@@ -9,6 +9,8 @@ checkpointed, with a progress bar) and `fit_classifiers` several models on the s
 from __future__ import annotations
 
 import contextlib
+import copy
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -278,6 +280,55 @@ def train_epoch(
         if on_step is not None:
             on_step(loss.detach())
     return loss_sum.item() / len(x), correct.item() / len(x)
+
+
+def fit_validated(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train: tuple[torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    generator: torch.Generator,
+    penalty: Callable[[nn.Module], torch.Tensor | None] | None = None,
+    patience: int | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> tuple[int, int]:
+    """Train for up to `epochs` epochs (no schedule; batches shuffled with `generator`,
+    `penalty` added to the loss) and after each measure the training and validation loss and
+    accuracy in eval mode on the whole sets, passed to `on_epoch(epoch, metrics)` as
+    `train_loss`, `val_loss`, `train_accuracy`, `val_accuracy`.
+
+    Early stopping: with `patience`, stop once the validation loss has not improved for
+    `patience` epochs and restore the weights of the epoch with the lowest one. Returns
+    (the epoch with the lowest validation loss, the number of epochs trained)."""
+    best_loss, best_epoch, best_state = math.inf, 0, None
+    for epoch in range(1, epochs + 1):
+        order = batches(len(train[0]), batch_size, generator)
+        train_epoch(model, optimizer, None, *train, order, penalty=penalty)
+        train_loss, train_acc, _ = evaluate(model, *train)
+        val_loss, val_acc, _ = evaluate(model, *val)
+        if on_epoch is not None:
+            on_epoch(
+                epoch,
+                {
+                    "train_loss": train_loss,
+                    "val_loss": val_loss,
+                    "train_accuracy": train_acc,
+                    "val_accuracy": val_acc,
+                },
+            )
+        if val_loss < best_loss:
+            best_loss, best_epoch = val_loss, epoch
+            if patience is not None:
+                best_state = copy.deepcopy(model.state_dict())
+        elif patience is not None and epoch - best_epoch >= patience:
+            model.load_state_dict(best_state)
+            return best_epoch, epoch
+    if patience is not None:
+        model.load_state_dict(best_state)
+    return best_epoch, epochs
 
 
 def _optimizer_and_schedule(

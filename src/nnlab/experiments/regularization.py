@@ -54,7 +54,6 @@ report's generic curves show one panel per method.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 from dataclasses import dataclass
@@ -175,10 +174,9 @@ def train_method(
     import torch
 
     from nnlab.models import MLP
-    from nnlab.training import batches, evaluate, make_optimizer, train_epoch
+    from nnlab.training import evaluate, fit_validated, make_optimizer
 
-    x_train, y_train = data["train"]
-    x_val, y_val = data["val"]
+    x_train = data["train"][0]
     n_classes = init.net[-1].out_features
     dropout = cfg.dropout if method == "dropout" else 0.0
     model = MLP(x_train.shape[1], cfg.hidden, n_classes, dropout=dropout).to(run.device)
@@ -188,42 +186,33 @@ def train_method(
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, 0.0, run.device)
     shuffle = torch.Generator().manual_seed(run.seed)  # the same batches for every method
     torch.manual_seed(run.seed)  # dropout masks
-    best = {"val_loss": math.inf, "epoch": 0, "state": None}
-    stopped = None
-    weight_penalty = functools.partial(penalty, method=method, cfg=cfg)
-    for epoch in range(1, cfg.epochs + 1):
-        order = batches(len(x_train), cfg.batch_size, shuffle)
-        train_epoch(model, optimizer, None, x_train, y_train, order, penalty=weight_penalty)
-        train_loss, train_acc, _ = evaluate(model, x_train, y_train)
-        val_loss, val_acc, _ = evaluate(model, x_val, y_val)
-        run.log(
-            epoch,
-            **{
-                f"train_loss@{method}": train_loss,
-                f"val_loss@{method}": val_loss,
-                f"train_accuracy@{method}": train_acc,
-                f"val_accuracy@{method}": val_acc,
-            },
-        )
+
+    def log(epoch: int, metrics: dict[str, float]) -> None:
+        run.log(epoch, **{f"{name}@{method}": value for name, value in metrics.items()})
         bar.update(1)
-        bar.set_postfix(method=method, val_acc=f"{val_acc:.4f}")
-        if val_loss < best["val_loss"]:
-            best = {"val_loss": val_loss, "epoch": epoch, "state": None}
-            if method == "early_stopping":
-                best["state"] = copy.deepcopy(model.state_dict())
-        elif method == "early_stopping" and epoch - best["epoch"] >= cfg.patience:
-            stopped = epoch
-            bar.update(cfg.epochs - epoch)
-            break
-    if method == "early_stopping":
-        model.load_state_dict(best["state"])
+        bar.set_postfix(method=method, val_acc=f"{metrics['val_accuracy']:.4f}")
+
+    early = method == "early_stopping"
+    best_epoch, trained = fit_validated(
+        model,
+        optimizer,
+        data["train"],
+        data["val"],
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        generator=shuffle,
+        penalty=functools.partial(penalty, method=method, cfg=cfg),
+        patience=cfg.patience if early else None,
+        on_epoch=log,
+    )
+    bar.update(cfg.epochs - trained)
     final = {split: evaluate(model, *data[split])[:2] for split in ("train", "val", "test")}
     weights = torch.cat([p.detach().flatten() for p in model.parameters() if p.dim() > 1])
     return {
         "method": method,
-        "epochs_trained": stopped or cfg.epochs,
-        "final_epoch": best["epoch"] if method == "early_stopping" else cfg.epochs,
-        "best_val_loss_epoch": best["epoch"],
+        "epochs_trained": trained,
+        "final_epoch": best_epoch if early else cfg.epochs,
+        "best_val_loss_epoch": best_epoch,
         "train_accuracy": final["train"][1],
         "val_accuracy": final["val"][1],
         "test_accuracy": final["test"][1],
