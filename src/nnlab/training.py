@@ -1,9 +1,14 @@
 """PyTorch training shared by the experiments: batching, optimizers and schedules by name,
-evaluation, and the training loops.
+evaluation, data made into tensors, and the training loops.
 
-`train_epoch` is the one batch loop (with hooks for augmentation, a weight penalty and a
-per-step callback); `fit_classifier` trains one model through a run (resumable, logged,
-checkpointed, with a progress bar) and `fit_classifiers` several models on the same batches.
+Data: `flat_tensors` / `image_tensors` / `standardise` turn arrays into standardised tensors;
+`split_indices` draws a seeded train/validation split; `corrupt_labels` adds label noise.
+
+Loops: `train_epoch` is the one batch loop (hooks for augmentation, a weight penalty and a
+per-step callback). Through a run (resumable, logged, checkpointed, with a progress bar):
+`fit_classifier` trains one model, `fit_classifiers` several models on the same batches, and
+`fit_variants` runs one training per variant in turn. `fit_validated` trains with validation
+after every epoch and optional early stopping.
 """
 
 from __future__ import annotations
