@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from nnlab.cli import main
-from nnlab.experiments.deep_vs_shallow import mlp_parameters, width_for_budget
-from nnlab.models import MLP
+from nnlab.models import MLP, width_for_budget
+from nnlab.models import mlp_parameter_count as mlp_parameters
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from nnlab.cli import main
 from nnlab.experiments.optimizers import (
     DEFAULT_LRS,
     Config,
-    moving_average,
     weights_fingerprint,
 )
 from nnlab.models import MLP
+from nnlab.viz import moving_average
 
 
 @pytest.fixture(scope="module")

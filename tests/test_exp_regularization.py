@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from nnlab.cli import main
-from nnlab.experiments.regularization import Config, conclusion, penalty, split_indices
+from nnlab.experiments.regularization import Config, conclusion, penalty
 from nnlab.models import MLP
+from nnlab.training import split_indices
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,10 @@ shared storage itself, runs its share of the trials and tags them with the user 
 worker also stops once the study holds ``budget`` trials (`MaxTrialsCallback`), so other
 processes (or machines) may join the same study. Optuna is optional: `require_optuna`
 raises a one-line `UserError` when it is missing.
+
+`run_searches` runs a list of searches (one study each) through an nnlab run, in this
+process or in workers, checkpointing after each; `best_of` summarises the searches of one
+sampler and `retrain` measures how much the best configuration's score moves with the seed.
 """
 
 from __future__ import annotations
@@ -34,13 +38,12 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from nnlab.choices import SAMPLERS
 from nnlab.errors import UserError
 from nnlab.models import MLP
-from nnlab.training import batches, evaluate, make_optimizer
+from nnlab.training import batches, evaluate, make_optimizer, torch_threads, train_epoch
 
-SAMPLERS = ("grid", "random", "tpe")
 PARAMS = ("lr", "width", "dropout", "batch_size")
 
 
@@ -116,6 +119,12 @@ def balanced_levels(budget: int, max_batch_levels: int = 4) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- objective
 
 
+def standardised_rows(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Images flattened to C-contiguous float32 rows standardised with `mean` and `std`,
+    as `Objective` takes them."""
+    return np.ascontiguousarray(((x - mean) / std).reshape(len(x), -1), dtype=np.float32)
+
+
 @dataclass
 class Objective:
     """Validation accuracy of an MLP trained briefly with Adam (an Optuna objective).
@@ -158,13 +167,9 @@ class Objective:
         model = MLP(x.shape[1], (int(params["width"]),), self.n_classes, "relu", params["dropout"])
         optimizer = make_optimizer("adam", model.parameters(), params["lr"])
         shuffle = torch.Generator().manual_seed(seed)
+        batch_size = int(params["batch_size"])
         for _ in range(self.epochs):
-            model.train()
-            for idx in batches(len(x), int(params["batch_size"]), shuffle):
-                loss = F.cross_entropy(model(x[idx]), y[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+            train_epoch(model, optimizer, None, x, y, batches(len(x), batch_size, shuffle))
         out = {
             "val_accuracy": evaluate(
                 model, torch.from_numpy(self.x_val), torch.from_numpy(self.y_val)
@@ -389,4 +394,182 @@ def settings_of(objective: Objective, budget: int, levels: Sequence[int]) -> dic
         "n_val": len(objective.y_val),
         "budget": budget,
         "grid_levels": list(levels),
+    }
+
+
+# --------------------------------------------------------------------------- searches of a run
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search: a study of `budget` trials drawn by `sampler`, seeded with `seed`."""
+
+    sampler: str
+    study: str
+    seed: int
+
+
+def run_searches(
+    run: Any,
+    objective: Objective,
+    searches: Sequence[Search],
+    *,
+    budget: int,
+    levels: Sequence[int],
+    startup_trials: int,
+    settings: dict[str, Any],
+    storage_url: str = "",
+    workers: int = 1,
+    threads: int = 1,
+    desc: str = "search",
+) -> dict[str, list[dict[str, Any]]]:
+    """Run every search until its study holds `budget` trials, through an nnlab run (progress
+    bar, a checkpoint after each search, resume skipping the searches done); returns the
+    completed trials of each study by study name and records the seconds per sampler.
+
+    With one worker the searches run here, one after another; in memory (no `storage_url`)
+    the sampler seeds are the searches' own, so the result is reproducible; with a database
+    every process mixes its identity into the seed. With several workers the studies live in
+    `storage_url` and `workers` spawned processes share every study's remaining trials.
+    `settings` must agree between processes joining a study (see `settings_of`)."""
+    optuna = require_optuna()
+    trials: dict[str, list[dict]] = {}
+    seconds: dict[str, float] = {}
+    state = run.load_checkpoint()
+    if state is not None:
+        trials, seconds = state["trials"], state["seconds"]
+    todo = [search for search in searches if search.study not in trials]
+
+    before = quiet_optuna()
+    bar = run.bar(
+        total=len(searches) * budget,
+        initial=(len(searches) - len(todo)) * budget,
+        desc=desc,
+        unit="trial",
+    )
+    storage = make_storage(storage_url)
+    try:
+        with warnings.catch_warnings(), torch_threads(threads):
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            if workers == 1:
+                if storage is not None:
+                    objective.worker = worker_id()
+                for search in todo:
+                    started = time.perf_counter()
+                    name, seed = search.sampler, search.seed
+                    # reproducible in memory; with a shared database every process draws
+                    # its own points
+                    if storage is not None:
+                        seed = sampler_seed(seed, f"{worker_id()}/{name}")
+                    sampler = make_sampler(name, seed, objective.space, levels, startup_trials)
+                    study_settings = {**settings, "sampler": name}
+                    study = open_study(storage, search.study, sampler, study_settings)
+                    remaining = budget - count_trials(study)
+                    bar.update(budget - max(remaining, 0))
+                    optimize(
+                        study, objective, remaining, budget, callback=lambda st, t: bar.update(1)
+                    )
+                    trials[study.study_name] = completed_trials(study)
+                    seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+                    run.save_checkpoint({"trials": trials, "seconds": seconds})
+            else:
+                started = time.perf_counter()
+                studies = {
+                    search: open_study(
+                        storage, search.study, None, {**settings, "sampler": search.sampler}
+                    )
+                    for search in todo
+                }
+                split = {
+                    search: shares(budget - count_trials(st), workers)
+                    for search, st in studies.items()
+                }
+                jobs = [
+                    WorkerJob(
+                        objective=objective,
+                        storage=storage_url,
+                        tasks=[(s.sampler, s.study, split[s][i], s.seed) for s in todo],
+                        budget=budget,
+                        space=objective.space,
+                        levels=tuple(levels),
+                        startup_trials=startup_trials,
+                        settings=settings,
+                        threads=max(threads, 1),
+                    )
+                    for i in range(workers)
+                ]
+                done_before = bar.n
+
+                def poll() -> None:
+                    count = sum(len(completed_trials(st)) for st in studies.values())
+                    bar.update(max(0, done_before + count - bar.n))
+
+                run_workers(jobs, poll)
+                for st in studies.values():
+                    trials[st.study_name] = completed_trials(st)
+                seconds["all_samplers"] = time.perf_counter() - started
+                run.save_checkpoint({"trials": trials, "seconds": seconds})
+    finally:
+        bar.close()
+        optuna.logging.set_verbosity(before)
+    for name, s in seconds.items():
+        run.record_time(f"search_{name}_seconds", s)
+    return trials
+
+
+def best_of(sampler: str, searches: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
+    """The best trial over the searches of one sampler (ties: the earlier search and trial),
+    the mean of the searches' best scores, and how the trials spread over the workers (and,
+    with several searches, over the searches)."""
+    if not all(searches):
+        raise UserError(
+            f"a {sampler} study has no completed trial; check the workers' errors, "
+            "or use another study name"
+        )
+    bests = [max(ts, key=lambda t: t["value"]) for ts in searches]
+    k_best = max(range(len(bests)), key=lambda k: bests[k]["value"])
+    best = bests[k_best]
+    workers: dict[str, int] = {}
+    for ts in searches:
+        for t in ts:
+            workers[t["worker"]] = workers.get(t["worker"], 0) + 1
+    values = np.array([b["value"] for b in bests])
+    out: dict[str, Any] = {
+        "best_value": best["value"],
+        "best_params": best["params"],
+        "best_trial": searches[k_best].index(best) + 1,
+        "mean_best": float(values.mean()),
+        "n_trials": sum(len(ts) for ts in searches),
+        "trials_per_worker": sorted(workers.values(), reverse=True),
+    }
+    if len(searches) > 1:
+        out.update(
+            best_search=k_best,
+            best_per_search=[float(v) for v in values],
+            std_best=float(values.std(ddof=1)),
+            trials_per_search=[len(ts) for ts in searches],
+        )
+    return out
+
+
+def retrain(
+    objective: Objective,
+    params: dict[str, Any],
+    seeds: Sequence[int],
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+) -> dict[str, Any]:
+    """Validation and test accuracy of `params` retrained with each seed: their values,
+    means and standard deviations (None for one seed), and the first seed's test accuracy."""
+    outcomes = [objective.train(params, seed, x_test, y_test) for seed in seeds]
+    val = np.array([x["val_accuracy"] for x in outcomes])
+    test = np.array([x["test_accuracy"] for x in outcomes])
+    return {
+        "reeval_val_accuracies": [float(v) for v in val],
+        "reeval_test_accuracies": [float(v) for v in test],
+        "reeval_val_mean": float(val.mean()),
+        "reeval_val_std": float(val.std(ddof=1)) if len(val) > 1 else None,
+        "reeval_test_mean": float(test.mean()),
+        "reeval_test_std": float(test.std(ddof=1)) if len(test) > 1 else None,
+        "test_accuracy": float(test[0]),
     }

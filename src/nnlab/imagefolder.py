@@ -6,6 +6,10 @@ resizes to a fixed square size into a float32 (N, 3, S, S) tensor in [0, 1], and
 applies random horizontal flips and padded random crops to a whole batch at once in torch.
 `make_shapes_folder` draws a tiny synthetic 3-class folder (circles, squares, triangles) for
 demos and tests.
+
+`read_source` reads whatever is to be classified -- a folder of class sub-folders, a folder of
+loose images, one image, or a video (every frame, with imageio) -- as uint8 frames with their
+true label names, and `class_index` matches those names to a model's classes.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nnlab.errors import DataError
+from nnlab.errors import DataError, UserError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".mpeg")
 
 
 @dataclass(frozen=True)
@@ -148,3 +153,114 @@ def make_shapes_folder(
                 draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=colour)
             img.save(root / name / f"{i:03d}.png")
     return root
+
+
+# --------------------------------------------------------------------------- sources to classify
+
+
+@dataclass
+class Source:
+    """Images to classify: uint8 (N, S, S, 3) frames, the true label name of each (None:
+    unlabelled), what they came from ("folder", "images", "image" or "video") and, for a
+    folder of class sub-folders, its class names."""
+
+    images: np.ndarray
+    truth: list[str | None]
+    kind: str
+    folder_classes: list[str]
+
+
+def read_source(
+    source: Path, size: int, progress, label: str | None = None, max_frames: int = 0
+) -> Source:
+    """The images of `source`, resized to `size` x `size`: a folder of class sub-folders (the
+    folder names are the true labels), a folder of loose images, one image file or a video
+    (see `read_video`). Loose images, single images and videos are all labelled `label`.
+    `progress` is a tqdm-like bar (`reset`, `update`)."""
+    if source.is_file():
+        if source.suffix.lower() not in VIDEO_SUFFIXES:
+            if is_image(source):
+                return Source(load_image(source, size)[None], [label], "image", [])
+            raise DataError(f"{source} is neither an image folder nor a video ({VIDEO_SUFFIXES})")
+        return read_video(source, size, progress, label, max_frames)
+    if not source.is_dir():
+        raise DataError(f"source {source} does not exist")
+    loose = sorted(p for p in source.iterdir() if is_image(p))
+    has_classes = any(p.is_dir() and not p.name.startswith(".") for p in source.iterdir())
+    if has_classes and not loose:
+        folder = scan(source)
+        paths = list(folder.paths)
+        truth: list[str | None] = [folder.class_names[i] for i in folder.labels]
+        classes = list(folder.class_names)
+        kind = "folder"
+    else:
+        if not loose:
+            raise DataError(f"{source} holds no images")
+        paths, truth, classes, kind = loose, [label] * len(loose), [], "images"
+    progress.reset(total=len(paths))
+    frames = np.empty((len(paths), size, size, 3), dtype=np.uint8)
+    for i, path in enumerate(paths):
+        frames[i] = load_image(path, size)
+        progress.update(1)
+    return Source(frames, truth, kind, classes)
+
+
+def read_video(
+    path: Path, size: int, progress, label: str | None = None, max_frames: int = 0
+) -> Source:
+    """Every frame of a video (the first `max_frames` when non-zero), resized to `size` x
+    `size`, all labelled `label`; needs imageio (and imageio-ffmpeg or av for mp4 and
+    similar)."""
+    try:
+        import imageio.v3 as iio
+    except ImportError:
+        raise UserError(
+            "reading videos needs imageio (a scikit-image dependency): pip install imageio "
+            "imageio-ffmpeg"
+        ) from None
+    from PIL import Image
+
+    frames = []
+    try:
+        for frame in iio.imiter(path):
+            rgb = Image.fromarray(np.asarray(frame)[..., :3] if frame.ndim == 3 else frame)
+            rgb = rgb.convert("RGB").resize((size, size))
+            frames.append(np.asarray(rgb, dtype=np.uint8))
+            progress.update(1)
+            if max_frames and len(frames) >= max_frames:
+                break
+    except Exception as exc:
+        raise DataError(
+            f"cannot read video {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+            "for mp4 and similar install imageio-ffmpeg or av"
+        ) from None
+    if not frames:
+        raise DataError(f"video {path} has no frames")
+    return Source(np.stack(frames), [label] * len(frames), "video", [])
+
+
+def class_index(truth: list[str | None], names: list[str]) -> np.ndarray:
+    """Index of each true label among the model's class names (-1: unlabelled); a label
+    matches a name case-insensitively (spaces and underscores alike) or is an index."""
+
+    def key(s: str) -> str:
+        return s.strip().lower().replace("_", " ")
+
+    lookup = {key(n): i for i, n in enumerate(names)}
+    out = np.full(len(truth), -1, dtype=np.int64)
+    unknown = set()
+    for i, t in enumerate(truth):
+        if t is None:
+            continue
+        if key(t) in lookup:
+            out[i] = lookup[key(t)]
+        elif t.isdigit() and int(t) < len(names):
+            out[i] = int(t)
+        else:
+            unknown.add(t)
+    if unknown:
+        raise DataError(
+            f"label(s) {', '.join(sorted(unknown)[:5])} are not among the model's "
+            f"{len(names)} classes (e.g. {', '.join(names[:3])}); name folders after classes"
+        )
+    return out

@@ -8,27 +8,15 @@ Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with `nnl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import torch
-
+from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import CNN
-from nnlab.runs.run import Run
-from nnlab.training import evaluate, fit_classifier, make_optimizer, make_schedule
-from nnlab.viz import (
-    confusion_matrix,
-    confusion_matrix_figure,
-    image_grid,
-    learning_curves,
-    most_confused_pairs,
-    text_figure,
-)
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 MISCLASSIFIED_SHOWN = 24
 
@@ -43,13 +31,11 @@ class Config(ExperimentConfig):
     hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
     batchnorm: bool = True
     dropout: float = param(0.1, low=0.0, high=0.95, help="dropout before each dense layer")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(5e-4, low=0.0)
     label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(5, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
@@ -71,24 +57,28 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
+    from nnlab.data import load_dataset
+    from nnlab.models import CNN
+    from nnlab.training import evaluate, fit_classifier, image_tensors
+    from nnlab.viz import (
+        confusion_matrix,
+        confusion_matrix_figure,
+        image_grid,
+        learning_curves,
+        most_confused_pairs,
+        per_class_accuracy,
+        text_figure,
+    )
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    x_train, y_train = data.x_train, data.y_train
-    if cfg.train_subset:
-        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
-    mean, std = float(x_train.mean()), float(x_train.std())
     device = run.device
     layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
-
-    def tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32)
-        x = x.reshape(len(x), 1, *x.shape[1:]) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-        return (
-            x.to(device).contiguous(memory_format=layout),
-            torch.as_tensor(y, dtype=torch.long).to(device),
-        )
-
-    x_train, y_train = tensors(x_train, y_train)
-    x_test, y_test = tensors(data.x_test, data.y_test)
+    tensors = image_tensors(data, cfg.train_subset, device, memory_format=layout)
+    (x_train, y_train), (x_test, y_test) = tensors["train"], tensors["test"]
 
     model = CNN(
         x_train.shape[1:],
@@ -99,17 +89,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         cfg.dropout,
         cfg.batchnorm,
     ).to(device, memory_format=layout)
-    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
     initial = {"initial_filters": model.first_conv.weight.detach().cpu().clone()}
     initial_filters = fit_classifier(
         run,
         model,
-        optimizer,
-        schedule,
         (x_train, y_train),
         (x_test, y_test),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         label_smoothing=cfg.label_smoothing,
@@ -121,7 +110,6 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     names = data.class_names
     truth = y_test.cpu().numpy()
     cm = confusion_matrix(truth, predicted.numpy(), len(names))
-    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
     confused = most_confused_pairs(cm, names, k=5)
     history = run.history()
     title = f"CNN on {data.name}"
@@ -198,9 +186,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "feature_shape": list(model.feature_shape),
         "class_names": list(names),
         "confusion_matrix": cm.tolist(),
-        "per_class_accuracy": {
-            name: round(float(r), 6) for name, r in zip(names, recall, strict=True)
-        },
+        "per_class_accuracy": per_class_accuracy(cm, names),
         "most_confused": confused,
         "problem_4_1": {part: a["output"] for part, a in answers.items()},
         "problem_4_1_parameters_per_filter": {

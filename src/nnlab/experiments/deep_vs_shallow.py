@@ -8,58 +8,16 @@ figure, and the summary lists each one's parameter count and final accuracies.
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-import torch.nn.functional as F
-
+from nnlab.choices import Activation, Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
-from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, flat_tensors, make_optimizer, make_schedule
-from nnlab.viz import learning_curves, text_figure, text_table
 
-# --------------------------------------------------------------------------- the budget
-
-
-def mlp_parameters(in_features: int, hidden: Sequence[int], n_classes: int) -> int:
-    """Weights and biases of an MLP in_features → hidden... → n_classes (as `nnlab.models.MLP`)."""
-    widths = [in_features, *hidden, n_classes]
-    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
-
-
-def width_for_budget(in_features: int, n_classes: int, depth: int, budget: int) -> int:
-    """The width w of `depth` equal hidden layers whose parameter count is closest to `budget`.
-
-    With d inputs, c classes and L = depth layers the count is
-    P(w) = (L - 1) w² + (d + c + L) w + c, so w is the positive root of P(w) = budget,
-    rounded to whichever neighbouring integer lands closer. ValueError if even w = 1 is over.
-    """
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
-    if mlp_parameters(in_features, [1] * depth, n_classes) > budget:
-        raise ValueError(
-            f"a budget of {budget} parameters is too small for {depth} hidden layers on "
-            f"{in_features} inputs (width 1 already needs "
-            f"{mlp_parameters(in_features, [1] * depth, n_classes)})"
-        )
-    a, b, c = depth - 1, in_features + n_classes + depth, n_classes - budget
-    root = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
-    candidates = {max(1, math.floor(root)), max(1, math.ceil(root))}
-    return min(
-        candidates,
-        key=lambda w: (abs(mlp_parameters(in_features, [w] * depth, n_classes) - budget), w),
-    )
-
-
-# --------------------------------------------------------------------------- the experiment
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 
 @dataclass
@@ -67,14 +25,12 @@ class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "fashion-mnist"
     budget: int = param(100_000, low=1, help="parameters of every network")
     depths: tuple[int, ...] = param((1, 2, 4), low=1, help="hidden layers of each network")
-    activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu"] = "relu"
+    activation: Activation = "relu"
     dropout: float = param(0.0, low=0.0, high=0.95, help="dropout after each hidden layer")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(10, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
@@ -102,6 +58,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    from nnlab.data import load_dataset
+    from nnlab.models import MLP, mlp_parameter_count, width_for_budget
+    from nnlab.training import fit_classifiers, flat_tensors
+    from nnlab.viz import learning_curves, text_figure, text_table
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)
@@ -117,80 +78,26 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         name: MLP(n_in, hidden[name], n_classes, cfg.activation, cfg.dropout).to(device)
         for name in names
     }
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    optimizers = {
-        name: make_optimizer(cfg.optimizer, m.parameters(), cfg.lr, cfg.weight_decay, device)
-        for name, m in models.items()
-    }
-    schedules = {
-        name: make_schedule(cfg.schedule, opt, cfg.epochs * steps_per_epoch)
-        for name, opt in optimizers.items()
-    }
-    shuffle = torch.Generator().manual_seed(run.seed)
-
-    start_epoch = 0
-    state = run.load_checkpoint()
-    if state is not None:
-        for name in names:
-            models[name].load_state_dict(state["models"][name])
-            optimizers[name].load_state_dict(state["optimizers"][name])
-            schedules[name].load_state_dict(state["schedules"][name])
-        shuffle.set_state(state["shuffle"])
-        start_epoch = state["epoch"]
-
-    bar = run.bar(
-        total=cfg.epochs * steps_per_epoch * len(names),
-        initial=start_epoch * steps_per_epoch * len(names),
+    fit_classifiers(
+        run,
+        models,
+        (x_train, y_train),
+        (x_test, y_test),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
         desc=f"{cfg.dataset} " + " vs ".join(names),
-        unit="batch",
     )
-    seconds = {name: [] for name in names}
-    for epoch in range(start_epoch, cfg.epochs):
-        order = list(batches(len(x_train), cfg.batch_size, shuffle))  # the same for every net
-        metrics: dict[str, float] = {}
-        for name in names:
-            model, optimizer, schedule = models[name], optimizers[name], schedules[name]
-            started = time.perf_counter()
-            model.train()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.long)
-            for idx in order:
-                logits = model(x_train[idx])
-                loss = F.cross_entropy(logits, y_train[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                loss_sum += loss.detach() * len(idx)
-                correct += (logits.argmax(1) == y_train[idx]).sum()
-                bar.update(1)
-            seconds[name].append(time.perf_counter() - started)
-            test_loss, test_acc, _ = evaluate(model, x_test, y_test)
-            metrics[f"{name}_train_loss"] = loss_sum.item() / len(x_train)
-            metrics[f"{name}_test_loss"] = test_loss
-            metrics[f"{name}_train_accuracy"] = correct.item() / len(x_train)
-            metrics[f"{name}_test_accuracy"] = test_acc
-        run.log(epoch + 1, **metrics)
-        run.save_checkpoint(
-            {
-                "models": {name: m.state_dict() for name, m in models.items()},
-                "optimizers": {name: o.state_dict() for name, o in optimizers.items()},
-                "schedules": {name: s.state_dict() for name, s in schedules.items()},
-                "shuffle": shuffle.get_state(),
-                "epoch": epoch + 1,
-            }
-        )
-    bar.close()
-    for name, values in seconds.items():
-        if values:
-            run.record_time(f"{name}_train_seconds_per_epoch", sum(values) / len(values))
 
     history = run.history()
     last = history[-1]
     results = []
     for name, depth in zip(names, cfg.depths, strict=True):
         count = sum(p.numel() for p in models[name].parameters())
-        assert count == mlp_parameters(n_in, hidden[name], n_classes)
+        assert count == mlp_parameter_count(n_in, hidden[name], n_classes)
         results.append(
             {
                 "name": name,

@@ -37,24 +37,20 @@ torch thread each (``threads``).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
-
-from nnlab import hpo
+from nnlab.choices import SAMPLERS
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
-from nnlab.errors import ConfigError, UserError
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.runs.run import Run
-from nnlab.training import torch_threads
-from nnlab.viz import text_figure, text_table
+
+if TYPE_CHECKING:
+    from nnlab import hpo
+    from nnlab.runs.run import Run
 
 LABELS = {"grid": "grid", "random": "random", "tpe": "TPE (Bayesian)"}
 COLORS = {"grid": "C0", "random": "C1", "tpe": "C2"}
@@ -64,7 +60,7 @@ COLORS = {"grid": "C0", "random": "C1", "tpe": "C2"}
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist"] = "fashion-mnist"
     samplers: tuple[str, ...] = param(
-        hpo.SAMPLERS, help=f"samplers to compare, from {', '.join(hpo.SAMPLERS)}"
+        SAMPLERS, help=f"samplers to compare, from {', '.join(SAMPLERS)}"
     )
     budget: int = param(32, low=1, help="trials per search (the same for every sampler)")
     repeats: int = param(
@@ -93,11 +89,11 @@ class Config(ExperimentConfig):
     threads: int = param(1, low=0, help="torch CPU threads per worker (0: torch's default)")
 
     def check(self) -> None:
-        unknown = [s for s in self.samplers if s not in hpo.SAMPLERS]
+        unknown = [s for s in self.samplers if s not in SAMPLERS]
         if unknown or not self.samplers:
             raise ConfigError(
                 f"unknown sampler(s) {', '.join(unknown) or '(none given)'} in 'samplers'; "
-                f"choose from {', '.join(hpo.SAMPLERS)}"
+                f"choose from {', '.join(SAMPLERS)}"
             )
         if len(set(self.samplers)) != len(self.samplers):
             raise ConfigError("setting 'samplers' names a sampler twice; list each once")
@@ -130,6 +126,8 @@ class Config(ExperimentConfig):
             raise ConfigError("setting 'study' must not be empty")
 
     def space(self) -> hpo.SearchSpace:
+        from nnlab import hpo
+
         return hpo.SearchSpace(
             lr=(self.lr_low, self.lr_high),
             width=(self.width_low, self.width_high),
@@ -138,6 +136,8 @@ class Config(ExperimentConfig):
         )
 
     def levels(self) -> tuple[int, ...]:
+        from nnlab import hpo
+
         return self.grid_levels or hpo.balanced_levels(self.budget, len(self.batch_sizes))
 
 
@@ -161,113 +161,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "trial_epochs": 10,
     },
 }
-
-
-def best_so_far(values: list[float]) -> list[float]:
-    return [float(v) for v in np.maximum.accumulate(values)] if values else []
-
-
-def best_so_far_figure(searches: dict[str, list[list[dict]]], budget: int, title: str) -> Figure:
-    """Best score so far against trial number: one colour per sampler, a thin line per
-    search and (with several searches) their mean as a thick line."""
-    fig = Figure(figsize=(7.8, 4.8), layout="constrained")
-    ax = fig.subplots()
-    firsts, tops, longest = [], [], budget
-    for name, runs in searches.items():
-        curves = [best_so_far([t["value"] for t in ts]) for ts in runs if ts]
-        if not curves:
-            continue
-        several = len(curves) > 1
-        for ts, curve in zip([ts for ts in runs if ts], curves, strict=True):
-            x = np.arange(1, len(curve) + 1)
-            ax.step(
-                x,
-                100 * np.array(curve),
-                where="post",
-                color=COLORS[name],
-                lw=1.0 if several else 2.0,
-                alpha=0.45 if several else 1.0,
-                label=None if several else f"{LABELS[name]}: best {100 * curve[-1]:.2f}%",
-            )
-            ax.plot(x, [100 * t["value"] for t in ts], "o", color=COLORS[name], ms=2.5, alpha=0.3)
-            firsts.append(curve[0])
-            tops.append(curve[-1])
-            longest = max(longest, len(curve))
-        if several:
-            n = min(len(c) for c in curves)
-            mean = np.mean([c[:n] for c in curves], axis=0)
-            ax.step(
-                np.arange(1, n + 1),
-                100 * mean,
-                where="post",
-                color=COLORS[name],
-                lw=2.5,
-                label=f"{LABELS[name]}: mean of {len(curves)} searches, "
-                f"final {100 * mean[-1]:.2f}%",
-            )
-    if tops:  # from the worst first trial, but at most 12 points below the best
-        top = max(tops)
-        low = max(min(firsts), top - 0.12)
-        ax.set_ylim(
-            100 * (low - 0.05 * (top - low) - 0.003), 100 * (top + 0.1 * (top - low) + 0.003)
-        )
-    ax.set_xlim(0.5, longest + 0.5)
-    ax.set_xlabel("trial number (in the order the trials were started)")
-    ax.set_ylabel("best validation accuracy so far (%)")
-    ax.set_title(title, fontsize="medium")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
-    return fig
-
-
-def explored_figure(trials: dict[str, list[dict]], space: hpo.SearchSpace, title: str) -> Figure:
-    """Learning rate vs width of every trial, coloured by its score; one panel per sampler."""
-    n = len(trials)
-    fig = Figure(figsize=(4.3 * n + 1.2, 4.3), layout="constrained")
-    axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True)[0]
-    values = [t["value"] for ts in trials.values() for t in ts]
-    vmax = max(values, default=1.0)
-    vmin = float(np.percentile(values, 10)) if values else 0.0  # diverged runs don't set the scale
-    norm = Normalize(vmin=min(vmin, vmax - 1e-3), vmax=vmax)
-    sizes = {b: 14 + 14 * i for i, b in enumerate(sorted(space.batch_sizes))}
-    mappable = None
-    for ax, (name, ts) in zip(axes, trials.items(), strict=True):
-        order = sorted(ts, key=lambda t: t["value"])  # best drawn on top
-        if order:
-            mappable = ax.scatter(
-                [t["params"]["lr"] for t in order],
-                [t["params"]["width"] for t in order],
-                c=[t["value"] for t in order],
-                s=[sizes.get(t["params"]["batch_size"], 20) for t in order],
-                cmap="viridis",
-                norm=norm,
-                edgecolors="k",
-                linewidths=0.3,
-            )
-            best = order[-1]
-            ax.scatter(
-                [best["params"]["lr"]],
-                [best["params"]["width"]],
-                marker="*",
-                s=320,
-                facecolors="none",
-                edgecolors="red",
-                linewidths=1.5,
-                label="best",
-            )
-            ax.legend(loc="upper left", fontsize="small")
-        ax.set_xscale("log")
-        ax.set_yscale("log", base=2)
-        ax.set_xlim(space.lr[0] / 1.3, space.lr[1] * 1.3)
-        ax.set_ylim(space.width[0] / 1.2, space.width[1] * 1.2)
-        ax.set_title(f"{LABELS[name]} ({len(ts)} trials)")
-        ax.set_xlabel("learning rate (Adam, log scale)")
-        ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("hidden width (units, log scale)")
-    if mappable is not None:
-        fig.colorbar(mappable, ax=list(axes), label="validation accuracy", shrink=0.9)
-    fig.suptitle(title)
-    return fig
 
 
 def verdict(
@@ -319,23 +212,22 @@ def study_name(cfg: Config, sampler: str, k: int) -> str:
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab import hpo
+    from nnlab.data import load_dataset
+    from nnlab.training import split_indices, torch_threads
+    from nnlab.viz import best_so_far_curves, explored_points, text_figure, text_table, wrap_words
+
     plural = "s" if len(cfg.samplers) > 1 else ""
-    optuna = hpo.require_optuna(f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}")
+    hpo.require_optuna(  # fail before loading data when Optuna is missing
+        f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}"
+    )
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    n = len(data.x_train)
-    if cfg.train_size + cfg.val_size > n:
-        raise ConfigError(
-            f"train_size {cfg.train_size} + val_size {cfg.val_size} exceeds the {n} training "
-            f"images of {cfg.dataset}; lower them"
-        )
-    order = np.random.default_rng([run.seed, 7]).permutation(n)
-    train_idx, val_idx = order[cfg.val_size : cfg.val_size + cfg.train_size], order[: cfg.val_size]
+    train_idx, val_idx = split_indices(len(data.x_train), cfg.train_size, cfg.val_size, run.seed)
     x_fit = data.x_train[train_idx]
     mean, std = float(x_fit.mean()), float(x_fit.std())
-
-    def rows(x: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(((x - mean) / std).reshape(len(x), -1), dtype=np.float32)
-
+    rows = functools.partial(hpo.standardised_rows, mean=mean, std=std)
     space, levels = cfg.space(), cfg.levels()
     objective = hpo.Objective(
         rows(x_fit),
@@ -354,103 +246,30 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     if cfg.workers > 1 and not storage_url:
         storage_url = f"sqlite:///{(run.dir / 'study.db').resolve()}"
     # one search = one study: every sampler, `repeats` times with sampler seeds seed + k
-    searches = [(s, k) for s in cfg.samplers for k in range(cfg.repeats)]
-
-    trials: dict[str, list[dict]] = {}  # by study name
-    seconds: dict[str, float] = {}
-    state = run.load_checkpoint()
-    if state is not None:
-        trials, seconds = state["trials"], state["seconds"]
-    todo = [(s, k) for s, k in searches if study_name(cfg, s, k) not in trials]
-
-    before = hpo.quiet_optuna()
-    bar = run.bar(
-        total=len(searches) * cfg.budget,
-        initial=(len(searches) - len(todo)) * cfg.budget,
+    searches = [
+        hpo.Search(s, study_name(cfg, s, k), run.seed + k)
+        for s in cfg.samplers
+        for k in range(cfg.repeats)
+    ]
+    trials = hpo.run_searches(
+        run,
+        objective,
+        searches,
+        budget=cfg.budget,
+        levels=levels,
+        startup_trials=cfg.tpe_startup,
+        settings=settings,
+        storage_url=storage_url,
+        workers=cfg.workers,
+        threads=cfg.threads,
         desc=f"{data.name} search",
-        unit="trial",
     )
-    storage = hpo.make_storage(storage_url)
-    try:
-        with warnings.catch_warnings(), torch_threads(cfg.threads):
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            if cfg.workers == 1:
-                if storage is not None:
-                    objective.worker = hpo.worker_id()
-                for name, k in todo:
-                    started = time.perf_counter()
-                    # reproducible in memory; with a shared database every process draws
-                    # its own points
-                    seed = run.seed + k
-                    if storage is not None:
-                        seed = hpo.sampler_seed(seed, f"{hpo.worker_id()}/{name}")
-                    sampler = hpo.make_sampler(name, seed, space, levels, cfg.tpe_startup)
-                    study = hpo.open_study(
-                        storage, study_name(cfg, name, k), sampler, {**settings, "sampler": name}
-                    )
-                    remaining = cfg.budget - hpo.count_trials(study)
-                    bar.update(cfg.budget - max(remaining, 0))
-                    hpo.optimize(
-                        study,
-                        objective,
-                        remaining,
-                        cfg.budget,
-                        callback=lambda study, trial: bar.update(1),
-                    )
-                    trials[study.study_name] = hpo.completed_trials(study)
-                    seconds[f"{name}"] = seconds.get(name, 0.0) + time.perf_counter() - started
-                    run.save_checkpoint({"trials": trials, "seconds": seconds})
-            else:
-                started = time.perf_counter()
-                studies = {
-                    (s, k): hpo.open_study(
-                        storage, study_name(cfg, s, k), None, {**settings, "sampler": s}
-                    )
-                    for s, k in todo
-                }
-                split = {
-                    key: hpo.shares(cfg.budget - hpo.count_trials(st), cfg.workers)
-                    for key, st in studies.items()
-                }
-                jobs = [
-                    hpo.WorkerJob(
-                        objective=objective,
-                        storage=storage_url,
-                        tasks=[
-                            (s, study_name(cfg, s, k), split[s, k][i], run.seed + k)
-                            for s, k in todo
-                        ],
-                        budget=cfg.budget,
-                        space=space,
-                        levels=levels,
-                        startup_trials=cfg.tpe_startup,
-                        settings=settings,
-                        threads=max(cfg.threads, 1),
-                    )
-                    for i in range(cfg.workers)
-                ]
-                done_before = bar.n
-
-                def poll() -> None:
-                    count = sum(len(hpo.completed_trials(st)) for st in studies.values())
-                    bar.update(max(0, done_before + count - bar.n))
-
-                hpo.run_workers(jobs, poll)
-                for st in studies.values():
-                    trials[st.study_name] = hpo.completed_trials(st)
-                seconds["all_samplers"] = time.perf_counter() - started
-                run.save_checkpoint({"trials": trials, "seconds": seconds})
-    finally:
-        bar.close()
-        optuna.logging.set_verbosity(before)
-    for name, s in seconds.items():
-        run.record_time(f"search_{name}_seconds", s)
 
     runs = {s: [trials[study_name(cfg, s, k)] for k in range(cfg.repeats)] for s in cfg.samplers}
     # log every trial (after the last checkpoint, so a resumed run logs them again): step =
     # position in the search; the first search's score and the mean best-so-far
     for name, per_search in runs.items():
-        curves = [best_so_far([t["value"] for t in ts]) for ts in per_search]
+        curves = [np.maximum.accumulate([t["value"] for t in ts]) for ts in per_search]
         n_steps = min(len(c) for c in curves)
         for i in range(n_steps):
             run.log(
@@ -466,51 +285,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     started = time.perf_counter()
     with torch_threads(cfg.threads):
         for name, per_search in runs.items():
-            if not all(per_search):
-                raise UserError(
-                    f"a {name} study has no completed trial; check the workers' errors, "
-                    "or use another --set study=NAME"
-                )
-            bests = [max(ts, key=lambda t: t["value"]) for ts in per_search]  # ties: earlier
-            k_best = max(range(len(bests)), key=lambda k: bests[k]["value"])
-            best = bests[k_best]
-            workers: dict[str, int] = {}
-            for ts in per_search:
-                for t in ts:
-                    workers[t["worker"]] = workers.get(t["worker"], 0) + 1
-            values = np.array([b["value"] for b in bests])
-            r: dict[str, Any] = {
-                "sampler": name,
-                "best_value": best["value"],
-                "best_params": best["params"],
-                "best_trial": per_search[k_best].index(best) + 1,
-                "mean_best": float(values.mean()),
-                "n_trials": sum(len(ts) for ts in per_search),
-                "trials_per_worker": sorted(workers.values(), reverse=True),
-            }
-            if cfg.repeats > 1:
-                r.update(
-                    best_search=k_best,
-                    best_per_search=[float(v) for v in values],
-                    std_best=float(values.std(ddof=1)),
-                    trials_per_search=[len(ts) for ts in per_search],
-                )
+            r = {"sampler": name, **hpo.best_of(name, per_search)}
             if cfg.reeval_seeds:
-                outcomes = [
-                    objective.train(best["params"], run.seed + j, x_test, y_test)
-                    for j in range(cfg.reeval_seeds)
-                ]
-                val = np.array([x["val_accuracy"] for x in outcomes])
-                test = np.array([x["test_accuracy"] for x in outcomes])
-                r.update(
-                    reeval_val_accuracies=[float(v) for v in val],
-                    reeval_test_accuracies=[float(v) for v in test],
-                    reeval_val_mean=float(val.mean()),
-                    reeval_val_std=float(val.std(ddof=1)) if len(val) > 1 else None,
-                    reeval_test_mean=float(test.mean()),
-                    reeval_test_std=float(test.std(ddof=1)) if len(test) > 1 else None,
-                    test_accuracy=float(test[0]),
-                )
+                seeds = [run.seed + j for j in range(cfg.reeval_seeds)]
+                r.update(hpo.retrain(objective, r["best_params"], seeds, x_test, y_test))
             results.append(r)
     run.record_time("reeval_seconds", time.perf_counter() - started)
 
@@ -525,7 +303,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "learning_curves",
-        best_so_far_figure(runs, cfg.budget, f"Best validation accuracy so far\n({setup})"),
+        best_so_far_curves(
+            {s: [[t["value"] for t in ts] for ts in per_search] for s, per_search in runs.items()},
+            budget=cfg.budget,
+            title=f"Best validation accuracy so far\n({setup})",
+            labels=LABELS,
+            colors=COLORS,
+        ),
         "Best validation accuracy found so far against the trial number, one colour per "
         "sampler (same space, same budget"
         + (
@@ -539,10 +323,19 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     pooled = {s: [t for ts in per_search for t in ts] for s, per_search in runs.items()}
     run.figure(
         "explored_points",
-        explored_figure(
+        explored_points(
             pooled,
-            space,
-            f"Explored points coloured by validation accuracy, marker size by batch size ({setup})",
+            x="lr",
+            y="width",
+            size="batch_size",
+            sizes=space.batch_sizes,
+            xlim=(space.lr[0] / 1.3, space.lr[1] * 1.3),
+            ylim=(space.width[0] / 1.2, space.width[1] * 1.2),
+            xlabel="learning rate (Adam, log scale)",
+            ylabel="hidden width (units, log scale)",
+            title="Explored points coloured by validation accuracy, marker size by batch size "
+            f"({setup})",
+            labels=LABELS,
         ),
         "Every trial's learning rate and hidden width"
         + (f" (all {cfg.repeats} searches)" if cfg.repeats > 1 else "")
@@ -593,14 +386,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         f"grid: {levels[0]} lr x {levels[1]} width x {levels[2]} dropout x "
         f"{levels[3]} batch = {math.prod(levels)} points",
     ]
-    words, line = why.split(), ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > max(70, len(lines[0])):
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
+    lines += wrap_words(why, max(70, len(lines[0])))
     run.figure(
         "search_table",
         text_figure(lines, f"Best configuration per sampler ({setup})"),

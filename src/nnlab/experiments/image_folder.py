@@ -15,33 +15,16 @@ instead of training the small CNN: it needs the optional `vision` extra
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
-
+from nnlab.choices import Optimizer, Pretrained, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.errors import ConfigError, UserError
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
-from nnlab.models import CNN
-from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, make_schedule
-from nnlab.viz import (
-    confusion_matrix,
-    confusion_matrix_figure,
-    image_grid,
-    learning_curves,
-    most_confused_pairs,
-)
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-PRETRAINED = ("resnet18", "squeezenet1_1")
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 
 @dataclass
@@ -52,17 +35,15 @@ class Config(ExperimentConfig):
     val_fraction: float = param(0.2, low=0.0, high=0.9, help="held out from every class")
     augment: bool = param(True, help="random horizontal flips and padded random crops")
     crop_padding: int = param(4, low=0, help="zero padding before the random crop")
-    pretrained: Literal["none", "resnet18", "squeezenet1_1"] = "none"
+    pretrained: Literal["none", Pretrained] = "none"
     channels: tuple[int, ...] = param((32, 64, 64), low=1, help="filters of each convolution")
     kernels: tuple[int, ...] = param((3, 3, 3), low=1, help="kernel size of each convolution")
     hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
     dropout: float = param(0.2, low=0.0, high=0.95)
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(5e-4, low=0.0)
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(64, low=1)
     epochs: int = param(15, low=1)
     demo_per_class: int = param(40, low=2, help="images per class of the demo folder")
@@ -95,43 +76,29 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def pretrained_model(name: str, n_classes: int) -> nn.Module:
-    """An ImageNet torchvision model with its last layer replaced for `n_classes`.
-
-    Raises a one-line UserError when torchvision or the cached weights are missing."""
-    try:
-        import torchvision  # noqa: F401
-        from torchvision import models
-    except ImportError:
-        raise UserError(
-            f"pretrained={name} needs torchvision: pip install 'nnlab[vision]' "
-            "and cached weights (TORCH_HOME)"
-        ) from None
-    try:
-        model = getattr(models, name)(weights="DEFAULT")
-    except Exception as exc:  # no cached weights and no network, a corrupt file, ...
-        raise UserError(
-            f"pretrained={name}: cannot load its ImageNet weights ({type(exc).__name__}); "
-            "download them once online or put them in $TORCH_HOME/hub/checkpoints"
-        ) from None
-    if name == "resnet18":
-        model.fc = nn.Linear(model.fc.in_features, n_classes)
-    else:  # squeezenet1_1: the classifier is a 1x1 convolution to 1000 channels
-        model.classifier[1] = nn.Conv2d(512, n_classes, kernel_size=1)
-        model.num_classes = n_classes
-    return model
-
-
 def run(cfg: Config, run: Run) -> dict[str, Any]:
-    if cfg.pretrained != "none":
-        # fail before reading any images when torchvision is missing
-        try:
-            import torchvision  # noqa: F401
-        except ImportError:
-            raise UserError(
-                f"pretrained={cfg.pretrained} needs torchvision: pip install 'nnlab[vision]' "
-                "and cached weights (TORCH_HOME)"
-            ) from None
+    import numpy as np
+    import torch
+
+    from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
+    from nnlab.models import CNN
+    from nnlab.models.pretrained import (
+        imagenet_normalize,
+        pretrained_classifier,
+        require_torchvision,
+    )
+    from nnlab.training import evaluate, fit_classifier
+    from nnlab.viz import (
+        confusion_matrix,
+        confusion_matrix_figure,
+        image_grid,
+        learning_curves,
+        most_confused_pairs,
+        per_class_accuracy,
+    )
+
+    if cfg.pretrained != "none":  # fail before reading any images when torchvision is missing
+        require_torchvision(f"pretrained={cfg.pretrained}")
     root = cfg.root
     if not root:
         if not cfg.demo:
@@ -155,19 +122,19 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     bar.close()
     labels = torch.as_tensor(folder.labels)
     if cfg.pretrained != "none":
-        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        x = imagenet_normalize(images)
     else:
         mean = images[train_idx].mean(dim=(0, 2, 3), keepdim=True)
         std = images[train_idx].std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
+        x = (images - mean) / std
     device = run.device
-    x = ((images - mean) / std).to(device)
+    x = x.to(device)
     y = labels.to(device)
     tr, va = torch.as_tensor(train_idx), torch.as_tensor(val_idx)
     x_train, y_train, x_val, y_val = x[tr], y[tr], x[va], y[va]
 
     if cfg.pretrained != "none":
-        model = pretrained_model(cfg.pretrained, len(names))
+        model = pretrained_classifier(cfg.pretrained, len(names))
     else:
         model = CNN(
             x_train.shape[1:],
@@ -179,75 +146,32 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             batchnorm=True,
         )
     model = model.to(device)
-    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
-    shuffle = torch.Generator().manual_seed(run.seed)
     augmenter = torch.Generator().manual_seed(run.seed + 1)
-
-    start_epoch = 0
-    state = run.load_checkpoint()
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        shuffle.set_state(state["shuffle"])
-        augmenter.set_state(state["augmenter"])
-        start_epoch = state["epoch"]
-
-    bar = run.bar(
-        total=cfg.epochs * steps_per_epoch,
-        initial=start_epoch * steps_per_epoch,
+    fit_classifier(
+        run,
+        model,
+        (x_train, y_train),
+        (x_val, y_val),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        transform=(
+            (lambda x: augment(x, augmenter, flip=True, pad=cfg.crop_padding))
+            if cfg.augment
+            else None
+        ),
+        generators={"augmenter": augmenter},
+        eval_name="val",
+        eval_batch_size=256,
         desc=f"image-folder {cfg.pretrained if cfg.pretrained != 'none' else 'CNN'}",
-        unit="batch",
     )
-    epoch_seconds = []
-    for epoch in range(start_epoch, cfg.epochs):
-        started = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            xb = x_train[idx]
-            if cfg.augment:
-                xb = augment(xb, augmenter, flip=True, pad=cfg.crop_padding)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            loss_sum += loss.detach() * len(idx)
-            correct += (logits.argmax(1) == y_train[idx]).sum()
-            bar.update(1)
-        epoch_seconds.append(time.perf_counter() - started)
-        val_loss, val_acc, _ = evaluate(model, x_val, y_val, batch_size=256)
-        run.log(
-            epoch + 1,
-            train_loss=loss_sum.item() / len(x_train),
-            train_accuracy=correct.item() / len(x_train),
-            val_loss=val_loss,
-            val_accuracy=val_acc,
-        )
-        bar.set_postfix(val_acc=f"{val_acc:.4f}")
-        run.save_checkpoint(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(),
-                "shuffle": shuffle.get_state(),
-                "augmenter": augmenter.get_state(),
-                "epoch": epoch + 1,
-            }
-        )
-    bar.close()
-    if epoch_seconds:
-        run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
 
     val_loss, val_acc, predicted = evaluate(model, x_val, y_val, batch_size=256)
     truth = y_val.cpu().numpy()
     cm = confusion_matrix(truth, predicted.numpy(), len(names))
-    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
     history = run.history()
     title = f"{cfg.pretrained if cfg.pretrained != 'none' else 'CNN'} on {folder.root.name}"
     run.figure(
@@ -299,7 +223,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "parameters": sum(p.numel() for p in model.parameters()),
         "class_names": list(names),
         "confusion_matrix": cm.tolist(),
-        "per_class_accuracy": {n: round(float(r), 6) for n, r in zip(names, recall, strict=True)},
+        "per_class_accuracy": per_class_accuracy(cm, names),
         "most_confused": most_confused_pairs(cm, list(names), k=3),
     }
 

@@ -11,23 +11,16 @@ and the summary gives each network's test accuracy and parameter count. The seed
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-
+from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.convshape import shape_table
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import CNN, MLP
-from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, make_schedule, torch_threads
-from nnlab.viz import learning_curves, text_figure, text_table
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 NETWORKS = ("fc", "cnn")
 
@@ -44,12 +37,10 @@ class Config(ExperimentConfig):
         (120, 84), low=1, help="dense widths of the CNN after its convolutions"
     )
     activation: Literal["relu", "tanh"] = "relu"
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(8, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
@@ -80,24 +71,21 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.convshape import shape_table
+    from nnlab.data import load_dataset
+    from nnlab.models import CNN, MLP
+    from nnlab.training import evaluate, fit_classifiers, image_tensors, torch_threads
+    from nnlab.viz import learning_curves, text_figure, text_table
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    x_train, y_train = data.x_train, data.y_train
-    if cfg.train_subset:
-        x_train, y_train = x_train[: cfg.train_subset], y_train[: cfg.train_subset]
-    has_val = data.x_val is not None and data.y_val is not None
-    x_val, y_val = (data.x_val, data.y_val) if has_val else (data.x_test, data.y_test)
-    val = "val" if has_val else "test"
-    mean, std = float(x_train.mean()), float(x_train.std())
     device = run.device
-
-    def tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32)
-        x = x.reshape(len(x), 1, *x.shape[1:]) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-        return x.contiguous().to(device), torch.as_tensor(y, dtype=torch.long).to(device)
-
-    x_train, y_train = tensors(x_train, y_train)
-    x_val, y_val = tensors(x_val, y_val)
-    x_test, y_test = tensors(data.x_test, data.y_test)
+    tensors = image_tensors(data, cfg.train_subset, device)
+    val = "val" if "val" in tensors else "test"  # chars36 has a validation split
+    (x_train, y_train), (x_val, y_val) = tensors["train"], tensors[val]
+    x_test, y_test = tensors["test"]
     shape, n_classes = tuple(x_train.shape[1:]), len(data.class_names)
 
     cnn = CNN(
@@ -116,79 +104,22 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     models = {"fc": fc.to(device), "cnn": cnn.to(device)}
 
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    optimizers = {
-        name: make_optimizer(cfg.optimizer, m.parameters(), cfg.lr, cfg.weight_decay, device)
-        for name, m in models.items()
-    }
-    schedules = {
-        name: make_schedule(cfg.schedule, opt, cfg.epochs * steps_per_epoch)
-        for name, opt in optimizers.items()
-    }
-    shuffle = torch.Generator().manual_seed(run.seed)
-
-    start_epoch = 0
-    state = run.load_checkpoint()
-    if state is not None:
-        for name in NETWORKS:
-            models[name].load_state_dict(state["models"][name])
-            optimizers[name].load_state_dict(state["optimizers"][name])
-            schedules[name].load_state_dict(state["schedules"][name])
-        shuffle.set_state(state["shuffle"])
-        start_epoch = state["epoch"]
-
-    bar = run.bar(
-        total=cfg.epochs * steps_per_epoch * len(NETWORKS),
-        initial=start_epoch * steps_per_epoch * len(NETWORKS),
-        desc=f"{cfg.dataset} FC vs CNN",
-        unit="batch",
-    )
-    seconds: dict[str, list[float]] = {name: [] for name in NETWORKS}
     with torch_threads(cfg.threads):
-        for epoch in range(start_epoch, cfg.epochs):
-            order = list(batches(len(x_train), cfg.batch_size, shuffle))  # same for both nets
-            metrics: dict[str, float] = {}
-            for name in NETWORKS:
-                model, optimizer, schedule = models[name], optimizers[name], schedules[name]
-                started = time.perf_counter()
-                model.train()
-                loss_sum = torch.zeros((), device=device)
-                correct = torch.zeros((), device=device, dtype=torch.long)
-                for idx in order:
-                    logits = model(x_train[idx])
-                    loss = F.cross_entropy(logits, y_train[idx])
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    schedule.step()
-                    loss_sum += loss.detach() * len(idx)
-                    correct += (logits.argmax(1) == y_train[idx]).sum()
-                    bar.update(1)
-                seconds[name].append(time.perf_counter() - started)
-                val_loss, val_acc, _ = evaluate(models[name], x_val, y_val)
-                metrics[f"{name}_train_loss"] = loss_sum.item() / len(x_train)
-                metrics[f"{name}_{val}_loss"] = val_loss
-                metrics[f"{name}_train_accuracy"] = correct.item() / len(x_train)
-                metrics[f"{name}_{val}_accuracy"] = val_acc
-            run.log(epoch + 1, **metrics)
-            bar.set_postfix(
-                fc=f"{metrics[f'fc_{val}_accuracy']:.3f}",
-                cnn=f"{metrics[f'cnn_{val}_accuracy']:.3f}",
-            )
-            run.save_checkpoint(
-                {
-                    "models": {name: m.state_dict() for name, m in models.items()},
-                    "optimizers": {name: o.state_dict() for name, o in optimizers.items()},
-                    "schedules": {name: s.state_dict() for name, s in schedules.items()},
-                    "shuffle": shuffle.get_state(),
-                    "epoch": epoch + 1,
-                }
-            )
-        bar.close()
+        fit_classifiers(
+            run,
+            models,
+            (x_train, y_train),
+            (x_val, y_val),
+            optimizer=cfg.optimizer,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            schedule=cfg.schedule,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            eval_name=val,
+            desc=f"{cfg.dataset} FC vs CNN",
+        )
         test = {name: evaluate(models[name], x_test, y_test)[:2] for name in NETWORKS}
-    for name, values in seconds.items():
-        if values:
-            run.record_time(f"{name}_train_seconds_per_epoch", sum(values) / len(values))
 
     history = run.history()
     last = history[-1]
@@ -218,7 +149,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         }
         for name in NETWORKS
     }
-    split = "validation" if has_val else "test"
+    split = "validation" if val == "val" else "test"
     run.figure(
         "learning_curves",
         learning_curves(

@@ -3,41 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from nnlab.choices import Activation, Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
-from nnlab.runs.run import Run
-from nnlab.training import (
-    evaluate,
-    fit_classifier,
-    flat_tensors,
-    make_optimizer,
-    make_schedule,
-)
-from nnlab.viz import (
-    confusion_matrix,
-    confusion_matrix_figure,
-    learning_curves,
-    most_confused_pairs,
-)
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
 
 
 @dataclass
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist"] = "mnist"
     hidden: tuple[int, ...] = param((512, 256), low=1, help="hidden layer widths, e.g. 512,256")
-    activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu"] = "relu"
+    activation: Activation = "relu"
     dropout: float = param(0.2, low=0.0, high=0.95, help="dropout after each hidden layer")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adamw"
-    )
+    optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
     label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
-    schedule: Literal["constant", "onecycle", "cosine"] = "onecycle"
+    schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1)
     epochs: int = param(25, low=1)
     train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
@@ -51,6 +37,16 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    from nnlab.data import load_dataset
+    from nnlab.models import MLP
+    from nnlab.training import evaluate, fit_classifier, flat_tensors
+    from nnlab.viz import (
+        confusion_matrix,
+        confusion_matrix_figure,
+        learning_curves,
+        most_confused_pairs,
+    )
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)
@@ -58,16 +54,15 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     model = MLP(
         x_train.shape[1], cfg.hidden, len(data.class_names), cfg.activation, cfg.dropout
     ).to(device)
-    optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, device)
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    schedule = make_schedule(cfg.schedule, optimizer, cfg.epochs * steps_per_epoch)
     fit_classifier(
         run,
         model,
-        optimizer,
-        schedule,
         (x_train, y_train),
         (x_test, y_test),
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        schedule=cfg.schedule,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         label_smoothing=cfg.label_smoothing,

@@ -36,30 +36,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from matplotlib.figure import Figure
-
+from nnlab.choices import OPTIMIZERS
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import load_dataset
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
-from nnlab.runs.run import Run
-from nnlab.training import (
-    OPTIMIZERS,
-    batches,
-    evaluate,
-    flat_tensors,
-    make_optimizer,
-    torch_threads,
-)
-from nnlab.viz import text_figure, text_table
+
+if TYPE_CHECKING:
+    import torch
+
+    from nnlab.runs.run import Run
 
 DEFAULT_LRS: dict[str, float] = {
     "sgd": 0.1,
@@ -140,14 +128,6 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def moving_average(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """(iteration numbers, trailing means over `window` iterations) of a 1-D series."""
-    window = max(1, min(window, len(values)))
-    cumsum = np.cumsum(np.concatenate([[0.0], values]))
-    means = (cumsum[window:] - cumsum[:-window]) / window
-    return np.arange(window, len(values) + 1), means
-
-
 def train_optimizer(
     name: str,
     lr: float,
@@ -159,31 +139,27 @@ def train_optimizer(
 ) -> dict[str, Any]:
     """Train a copy of `init` with optimizer `name`; log each epoch; return final numbers
     and the per-iteration training losses."""
+    import torch
+
+    from nnlab.training import batches, evaluate, make_optimizer, steps_per_epoch, train_epoch
+
     x_train, y_train, x_test, y_test = data
     model = copy.deepcopy(init)
     fingerprint = weights_fingerprint(model)
     optimizer = make_optimizer(name, model.parameters(), lr, 0.0, run.device)
     shuffle = torch.Generator().manual_seed(run.seed)  # the same batches for every optimizer
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    step_losses = torch.zeros(cfg.epochs * steps_per_epoch)
+    steps = steps_per_epoch(len(x_train), cfg.batch_size)
+    losses: list[torch.Tensor] = []
     sizes = torch.tensor([len(i) for i in torch.arange(len(x_train)).split(cfg.batch_size)])
     diverged_epoch = None
-    step = 0
     for epoch in range(cfg.epochs):
-        model.train()
-        first = step
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step_losses[step] = loss.detach()
-            step += 1
-        bar.update(steps_per_epoch)
-        epoch_losses = step_losses[first:step]
+        order = batches(len(x_train), cfg.batch_size, shuffle)
+        train_epoch(model, optimizer, None, x_train, y_train, order, on_step=losses.append)
+        bar.update(steps)
+        epoch_losses = torch.stack(losses[-steps:]).cpu()
         if not torch.isfinite(epoch_losses).all():
             diverged_epoch = epoch + 1
-            bar.update((cfg.epochs - epoch - 1) * steps_per_epoch)
+            bar.update((cfg.epochs - epoch - 1) * steps)
             break
         # mean over the epoch's batches, weighted by batch size
         train_loss = float((epoch_losses * sizes).sum() / sizes.sum())
@@ -209,57 +185,18 @@ def train_optimizer(
         "diverged": diverged_epoch is not None,
         "diverged_epoch": diverged_epoch,
         "initial_weights_sha256": fingerprint,
-        "step_losses": step_losses[:step].clone(),
+        "step_losses": torch.stack(losses).cpu(),
     }
 
 
-def curves_figure(
-    results: list[dict[str, Any]],
-    history: list[dict[str, Any]],
-    steps_per_epoch: int,
-    window: int,
-    title: str,
-) -> Figure:
-    """Per-iteration (smoothed) and per-epoch training loss, test loss and test accuracy."""
-    fig = Figure(figsize=(17.5, 4.2), layout="constrained")
-    ax_it, ax_loss, ax_acc = fig.subplots(1, 3)
-    colors = {r["optimizer"]: f"C{i}" for i, r in enumerate(results)}
-    for r in results:
-        name, color = r["optimizer"], colors[r["optimizer"]]
-        label = f"{LABELS.get(name, name)} (lr {r['lr']:g})"
-        losses = r["step_losses"].numpy().astype(np.float64)
-        finite = np.isfinite(losses)
-        if finite.any():
-            its, means = moving_average(np.where(finite, losses, np.nan), window)
-            ax_it.plot(its / steps_per_epoch, means, color=color, lw=1.2, label=label)
-        rows = [h for h in history if f"{name}_train_loss" in h]
-        epochs = [h["step"] for h in rows]
-        ax_loss.plot(
-            epochs, [h[f"{name}_train_loss"] for h in rows], "-o", ms=3, color=color, label=label
-        )
-        ax_loss.plot(epochs, [h[f"{name}_test_loss"] for h in rows], "--", color=color, lw=1)
-        ax_acc.plot(
-            epochs, [100 * h[f"{name}_test_accuracy"] for h in rows], "-o", ms=3, color=color
-        )
-    ax_it.set_title(f"training loss per iteration ({window}-iteration moving average)")
-    ax_it.set_xlabel("epoch (iterations / iterations per epoch)")
-    ax_it.set_ylabel("cross-entropy (nats)")
-    ax_it.set_yscale("log")
-    ax_loss.set_title("loss per epoch: training (solid, mean over batches), test (dashed)")
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("cross-entropy (nats)")
-    ax_loss.set_yscale("log")
-    ax_acc.set_title("test accuracy after each epoch")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy (%)")
-    for ax in (ax_it, ax_loss, ax_acc):
-        ax.grid(True, which="both", alpha=0.3)
-    ax_it.legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
-
-
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import torch
+
+    from nnlab.data import load_dataset
+    from nnlab.models import MLP
+    from nnlab.training import fit_variants, flat_tensors, steps_per_epoch, torch_threads
+    from nnlab.viz import step_and_epoch_curves, text_figure, text_table
+
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
     x_train, y_train, x_test, y_test = flat_tensors(data, cfg.train_subset, device)
@@ -269,31 +206,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     torch.manual_seed(run.seed)
     init = MLP(x_train.shape[1], cfg.hidden, len(data.class_names)).to(device)
 
-    results: list[dict[str, Any]] = []
-    seconds: dict[str, float] = {}
-    state = run.load_checkpoint()
-    if state is not None:
-        init.load_state_dict(state["init"])
-        results, seconds = state["results"], state["seconds"]
-
-    steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-    bar = run.bar(
-        total=len(cfg.optimizers) * cfg.epochs * steps_per_epoch,
-        initial=len(results) * cfg.epochs * steps_per_epoch,
-        desc=f"{data.name} optimizers",
-        unit="batch",
-    )
+    steps = steps_per_epoch(len(x_train), cfg.batch_size)
+    data_tensors = (x_train, y_train, x_test, y_test)
     with torch_threads(cfg.threads):
-        for name in cfg.optimizers[len(results) :]:
-            started = time.perf_counter()
-            results.append(
-                train_optimizer(
-                    name, lrs[name], init, (x_train, y_train, x_test, y_test), cfg, run, bar
-                )
-            )
-            seconds[name] = time.perf_counter() - started
-            run.save_checkpoint({"init": init.state_dict(), "results": results, "seconds": seconds})
-    bar.close()
+        results, seconds = fit_variants(
+            run,
+            cfg.optimizers,
+            lambda name, bar: train_optimizer(name, lrs[name], init, data_tensors, cfg, run, bar),
+            steps=cfg.epochs * steps,
+            desc=f"{data.name} optimizers",
+        )
     for name, s in seconds.items():
         run.record_time(f"train_{name}_seconds_per_epoch", s / cfg.epochs)
 
@@ -305,7 +227,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "learning_curves",
-        curves_figure(results, history, steps_per_epoch, cfg.smoothing, title),
+        step_and_epoch_curves(
+            {r["optimizer"]: r["step_losses"].numpy() for r in results},
+            history,
+            steps_per_epoch=steps,
+            window=cfg.smoothing,
+            title=title,
+            labels={
+                r["optimizer"]: f"{LABELS.get(r['optimizer'], r['optimizer'])} (lr {r['lr']:g})"
+                for r in results
+            },
+        ),
         "Left: training loss of every mini-batch, smoothed by a moving average, against "
         "epochs. Middle: training loss per epoch (mean over the epoch's batches, solid) and "
         "test loss after each epoch (dashed). Right: test accuracy after each epoch. Every "

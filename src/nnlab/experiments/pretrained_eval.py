@@ -20,26 +20,17 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
-import torch
-from matplotlib.figure import Figure
-from torch import nn
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.errors import ConfigError, DataError, UserError
+from nnlab.errors import ConfigError, DataError
 from nnlab.experiments import Experiment
-from nnlab.imagefolder import is_image, load_image, make_shapes_folder, scan
-from nnlab.models import CNN
-from nnlab.runs.run import Run
-from nnlab.viz import image_grid
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".mpeg")
-LOCAL_SUFFIXES = (".pt", ".pth", ".ts", ".jit")
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
+
 TOP_SHOWN = 10
+LOCAL_HINT = ", or pass a local model file: --set model=path.pt"
 
 
 @dataclass
@@ -66,170 +57,21 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def is_local(model: str) -> bool:
-    return model.lower().endswith(LOCAL_SUFFIXES) or "/" in model or Path(model).is_file()
-
-
-def missing_vision(name: str) -> UserError:
-    return UserError(
-        f"model={name} needs torchvision: pip install 'nnlab[vision]' and cached weights "
-        "(TORCH_HOME), or pass a local model file: --set model=path.pt"
-    )
-
-
-def torchvision_model(name: str) -> tuple[nn.Module, list[str]]:
-    """An ImageNet model and its 1000 category names; one-line UserErrors when missing."""
-    try:
-        from torchvision import models
-    except ImportError:
-        raise missing_vision(name) from None
-    try:
-        weights = models.get_model_weights(name).DEFAULT
-    except (ValueError, KeyError):
-        raise ConfigError(
-            f"torchvision has no model {name!r} with pretrained weights "
-            "(e.g. resnet18, squeezenet1_1, mobilenet_v3_small)"
-        ) from None
-    try:
-        model = models.get_model(name, weights=weights)
-    except Exception as exc:  # offline without cached weights, corrupt download, ...
-        raise UserError(
-            f"model={name}: cannot load its ImageNet weights ({type(exc).__name__}); download "
-            "them once online or put them in $TORCH_HOME/hub/checkpoints"
-        ) from None
-    return model, list(weights.meta["categories"])
-
-
-def local_model(path: Path) -> tuple[nn.Module, list[str] | None]:
-    """A TorchScript archive, or a weights_only dict {"state_dict", "cnn", "class_names"?}."""
-    if not path.is_file():
-        raise DataError(f"model file {path} does not exist")
-    try:
-        return torch.jit.load(str(path), map_location="cpu"), None
-    except RuntimeError:
-        pass  # not TorchScript: try a plain state-dict file
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise DataError(
-            f"cannot load {path} as TorchScript or with weights_only ({type(exc).__name__})"
-        ) from None
-    if not isinstance(saved, dict) or "state_dict" not in saved or "cnn" not in saved:
-        raise DataError(
-            f"{path} is a state dict without its architecture: save a dict with 'state_dict' "
-            "and 'cnn' (nnlab.models.CNN keyword arguments), or a TorchScript archive"
-        )
-    model = CNN(**saved["cnn"])
-    model.load_state_dict(saved["state_dict"])
-    names = saved.get("class_names")
-    return model, list(names) if names else None
-
-
-@dataclass
-class Source:
-    """Images to classify: uint8 (N, S, S, 3) frames, their true label names (or None), and a
-    description."""
-
-    images: np.ndarray
-    truth: list[str | None]
-    kind: str
-    folder_classes: list[str]
-
-
-def read_source(cfg: Config, source: Path, progress) -> Source:
-    size = cfg.image_size
-    if source.is_file():
-        if source.suffix.lower() not in VIDEO_SUFFIXES:
-            if is_image(source):
-                img = load_image(source, size)[None]
-                return Source(img, [cfg.label or None], "image", [])
-            raise DataError(f"{source} is neither an image folder nor a video ({VIDEO_SUFFIXES})")
-        return read_video(cfg, source, progress)
-    if not source.is_dir():
-        raise DataError(f"source {source} does not exist")
-    loose = sorted(p for p in source.iterdir() if is_image(p))
-    has_classes = any(p.is_dir() and not p.name.startswith(".") for p in source.iterdir())
-    if has_classes and not loose:
-        folder = scan(source)
-        paths = list(folder.paths)
-        truth: list[str | None] = [folder.class_names[i] for i in folder.labels]
-        classes = list(folder.class_names)
-        kind = "folder"
-    else:
-        if not loose:
-            raise DataError(f"{source} holds no images")
-        paths, truth, classes, kind = loose, [cfg.label or None] * len(loose), [], "images"
-    progress.reset(total=len(paths))
-    frames = np.empty((len(paths), size, size, 3), dtype=np.uint8)
-    for i, path in enumerate(paths):
-        frames[i] = load_image(path, size)
-        progress.update(1)
-    return Source(frames, truth, kind, classes)
-
-
-def read_video(cfg: Config, path: Path, progress) -> Source:
-    try:
-        import imageio.v3 as iio
-    except ImportError:
-        raise UserError(
-            "reading videos needs imageio (a scikit-image dependency): pip install imageio "
-            "imageio-ffmpeg"
-        ) from None
-    from PIL import Image
-
-    frames = []
-    try:
-        for frame in iio.imiter(path):
-            rgb = Image.fromarray(np.asarray(frame)[..., :3] if frame.ndim == 3 else frame)
-            rgb = rgb.convert("RGB").resize((cfg.image_size, cfg.image_size))
-            frames.append(np.asarray(rgb, dtype=np.uint8))
-            progress.update(1)
-            if cfg.max_frames and len(frames) >= cfg.max_frames:
-                break
-    except Exception as exc:
-        raise DataError(
-            f"cannot read video {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
-            "for mp4 and similar install imageio-ffmpeg or av"
-        ) from None
-    if not frames:
-        raise DataError(f"video {path} has no frames")
-    return Source(np.stack(frames), [cfg.label or None] * len(frames), "video", [])
-
-
-def class_index(truth: list[str | None], names: list[str]) -> np.ndarray:
-    """Index of each true label among the model's class names (-1: unlabelled); a label
-    matches a name case-insensitively (spaces and underscores alike) or is an index."""
-
-    def key(s: str) -> str:
-        return s.strip().lower().replace("_", " ")
-
-    lookup = {key(n): i for i, n in enumerate(names)}
-    out = np.full(len(truth), -1, dtype=np.int64)
-    unknown = set()
-    for i, t in enumerate(truth):
-        if t is None:
-            continue
-        if key(t) in lookup:
-            out[i] = lookup[key(t)]
-        elif t.isdigit() and int(t) < len(names):
-            out[i] = int(t)
-        else:
-            unknown.add(t)
-    if unknown:
-        raise DataError(
-            f"label(s) {', '.join(sorted(unknown)[:5])} are not among the model's "
-            f"{len(names)} classes (e.g. {', '.join(names[:3])}); name folders after classes"
-        )
-    return out
-
-
-def topk_correct(logits: torch.Tensor, target: torch.Tensor, k: int) -> torch.Tensor:
-    """Bool per row: is the target among the k largest logits (k capped at the class count)."""
-    top = logits.topk(min(k, logits.shape[1]), dim=1).indices
-    return (top == target[:, None]).any(dim=1)
-
-
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.imagefolder import class_index, make_shapes_folder, read_source
+    from nnlab.models import CNN
+    from nnlab.models.pretrained import (
+        imagenet_model,
+        imagenet_normalize,
+        is_model_file,
+        load_model_file,
+    )
+    from nnlab.training import topk_correct
+    from nnlab.viz import count_bars, image_grid
+
     if not cfg.source and not cfg.demo:
         raise ConfigError(
             "pretrained-eval needs images: pass --set source=DIR (class sub-folders) or a video"
@@ -239,7 +81,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     if cfg.demo and not cfg.source:
         source = make_shapes_folder(run.dir / "demo_shapes", per_class=10, seed=run.seed)
         torchvision_name = None
-    elif is_local(cfg.model):
+    elif is_model_file(cfg.model):
         torchvision_name = None
     else:
         torchvision_name = cfg.model
@@ -250,10 +92,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         names, demo_model = ["circle", "square", "triangle"], True
         kind = "demo CNN (untrained)"
     elif torchvision_name is None:
-        model, names = local_model(Path(cfg.model).expanduser())
+        model, names = load_model_file(Path(cfg.model).expanduser())
         kind = f"local {Path(cfg.model).name}"
     else:
-        model, names = torchvision_model(torchvision_name)
+        model, names = imagenet_model(torchvision_name, hint=LOCAL_HINT)
         kind = f"torchvision {torchvision_name}"
     if cfg.classes:
         path = Path(cfg.classes).expanduser()
@@ -264,7 +106,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         source = Path(cfg.source).expanduser()
 
     bar = run.bar(desc="reading images", unit="img")
-    data = read_source(cfg, Path(source), bar)
+    data = read_source(Path(source), cfg.image_size, bar, cfg.label or None, cfg.max_frames)
     bar.close()
     if names is None:
         if not data.folder_classes:
@@ -279,9 +121,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         normalize = "imagenet" if torchvision_name else "none"
     x_all = torch.from_numpy(data.images).permute(0, 3, 1, 2).float().div_(255.0)
     if normalize == "imagenet":
-        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-        x_all = (x_all - mean) / std
+        x_all = imagenet_normalize(x_all)
 
     model = model.to(run.device).eval()
     n = len(x_all)
@@ -325,15 +165,14 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     counts = collections.Counter(predicted.tolist()).most_common(TOP_SHOWN)
     frequent = [{"label": names[i], "count": c, "fraction": round(c / n, 6)} for i, c in counts]
 
-    fig = Figure(figsize=(7, 0.4 * len(frequent) + 1.2))
-    ax = fig.subplots()
-    ax.barh([f["label"] for f in frequent][::-1], [f["count"] for f in frequent][::-1])
-    ax.set_xlabel(f"{data.kind} items predicted (of {n})")
-    ax.set_title(f"Most frequent top-1 predictions of {kind}")
-    fig.tight_layout()
     run.figure(
         "frequent_predictions",
-        fig,
+        count_bars(
+            [f["label"] for f in frequent],
+            [f["count"] for f in frequent],
+            xlabel=f"{data.kind} items predicted (of {n})",
+            title=f"Most frequent top-1 predictions of {kind}",
+        ),
         f"The {len(frequent)} most frequent top-1 labels over all {n} {data.kind} items.",
     )
     shown = np.linspace(0, n - 1, min(n, 16)).round().astype(int)

@@ -54,25 +54,21 @@ report's generic curves show one panel per method.
 
 from __future__ import annotations
 
-import copy
+import functools
 import math
-import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from matplotlib.figure import Figure
-
+from nnlab.choices import Optimizer
 from nnlab.config import ExperimentConfig, param
-from nnlab.data import TOY_KINDS, load_dataset, make_toy
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.models import MLP
-from nnlab.runs.run import Run
-from nnlab.training import batches, evaluate, make_optimizer, torch_threads
-from nnlab.viz import text_figure, text_table
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from nnlab.runs.run import Run
 
 METHODS = ("none", "l1", "l2", "dropout", "early_stopping")
 LABELS = {
@@ -105,9 +101,7 @@ class Config(ExperimentConfig):
     train_size: int = param(1000, low=1, help="training images (few, so the network over-fits)")
     val_size: int = param(5000, low=1, help="validation images, disjoint from the training ones")
     hidden: tuple[int, ...] = param((1024, 1024), low=1, help="hidden layer widths")
-    optimizer: Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"] = (
-        "adam"
-    )
+    optimizer: Optimizer = "adam"
     lr: float = param(1e-3, low=0.0, low_open=True)
     batch_size: int = param(64, low=1)
     epochs: int = param(60, low=1, help="epochs (early stopping may stop sooner)")
@@ -157,17 +151,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def split_indices(n: int, train_size: int, val_size: int, seed: int) -> tuple[np.ndarray, ...]:
-    """Disjoint random (train, validation) index arrays into range(n)."""
-    if train_size + val_size > n:
-        raise ConfigError(
-            f"train_size {train_size} + val_size {val_size} exceeds the {n} training images; "
-            "lower them (--set train_size=... val_size=...)"
-        )
-    order = np.random.default_rng([seed, 7]).permutation(n)
-    return order[val_size : val_size + train_size], order[:val_size]
-
-
 def penalty(model: torch.nn.Module, method: str, cfg: Config) -> torch.Tensor | None:
     """The method's weight penalty over the weight matrices (biases are not penalised)."""
     weights = [p for p in model.parameters() if p.dim() > 1]
@@ -188,8 +171,12 @@ def train_method(
 ) -> tuple[dict[str, Any], torch.nn.Module]:
     """Train one model with `method` from `init`'s weights; log each epoch; return the final
     numbers and the final model."""
-    x_train, y_train = data["train"]
-    x_val, y_val = data["val"]
+    import torch
+
+    from nnlab.models import MLP
+    from nnlab.training import evaluate, fit_validated, make_optimizer
+
+    x_train = data["train"][0]
     n_classes = init.net[-1].out_features
     dropout = cfg.dropout if method == "dropout" else 0.0
     model = MLP(x_train.shape[1], cfg.hidden, n_classes, dropout=dropout).to(run.device)
@@ -199,48 +186,33 @@ def train_method(
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, 0.0, run.device)
     shuffle = torch.Generator().manual_seed(run.seed)  # the same batches for every method
     torch.manual_seed(run.seed)  # dropout masks
-    best = {"val_loss": math.inf, "epoch": 0, "state": None}
-    stopped = None
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        for idx in batches(len(x_train), cfg.batch_size, shuffle):
-            loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
-            extra = penalty(model, method, cfg)
-            if extra is not None:
-                loss = loss + extra
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        train_loss, train_acc, _ = evaluate(model, x_train, y_train)
-        val_loss, val_acc, _ = evaluate(model, x_val, y_val)
-        run.log(
-            epoch,
-            **{
-                f"train_loss@{method}": train_loss,
-                f"val_loss@{method}": val_loss,
-                f"train_accuracy@{method}": train_acc,
-                f"val_accuracy@{method}": val_acc,
-            },
-        )
+
+    def log(epoch: int, metrics: dict[str, float]) -> None:
+        run.log(epoch, **{f"{name}@{method}": value for name, value in metrics.items()})
         bar.update(1)
-        bar.set_postfix(method=method, val_acc=f"{val_acc:.4f}")
-        if val_loss < best["val_loss"]:
-            best = {"val_loss": val_loss, "epoch": epoch, "state": None}
-            if method == "early_stopping":
-                best["state"] = copy.deepcopy(model.state_dict())
-        elif method == "early_stopping" and epoch - best["epoch"] >= cfg.patience:
-            stopped = epoch
-            bar.update(cfg.epochs - epoch)
-            break
-    if method == "early_stopping":
-        model.load_state_dict(best["state"])
+        bar.set_postfix(method=method, val_acc=f"{metrics['val_accuracy']:.4f}")
+
+    early = method == "early_stopping"
+    best_epoch, trained = fit_validated(
+        model,
+        optimizer,
+        data["train"],
+        data["val"],
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        generator=shuffle,
+        penalty=functools.partial(penalty, method=method, cfg=cfg),
+        patience=cfg.patience if early else None,
+        on_epoch=log,
+    )
+    bar.update(cfg.epochs - trained)
     final = {split: evaluate(model, *data[split])[:2] for split in ("train", "val", "test")}
     weights = torch.cat([p.detach().flatten() for p in model.parameters() if p.dim() > 1])
     return {
         "method": method,
-        "epochs_trained": stopped or cfg.epochs,
-        "final_epoch": best["epoch"] if method == "early_stopping" else cfg.epochs,
-        "best_val_loss_epoch": best["epoch"],
+        "epochs_trained": trained,
+        "final_epoch": best_epoch if early else cfg.epochs,
+        "best_val_loss_epoch": best_epoch,
         "train_accuracy": final["train"][1],
         "val_accuracy": final["val"][1],
         "test_accuracy": final["test"][1],
@@ -251,134 +223,6 @@ def train_method(
         "weight_l2_norm": float(weights.norm()),
         "weights_below_1e-3": float((weights.abs() < 1e-3).double().mean()),
     }, model
-
-
-LIMITS = (-2.0, 2.0)
-GRID_POINTS = 150
-
-
-@torch.no_grad()
-def probability_grid(
-    model: torch.nn.Module, limits: tuple[float, float], mean: float, std: float
-) -> torch.Tensor:
-    """P(class 1) of a 2-D classifier on a GRID_POINTS x GRID_POINTS grid over `limits`^2
-    (raw coordinates; the model sees them normalised like its inputs)."""
-    model.eval()
-    ticks = torch.linspace(*limits, GRID_POINTS)
-    yy, xx = torch.meshgrid(ticks, ticks, indexing="ij")
-    points = torch.stack([xx.ravel(), yy.ravel()], dim=1)
-    device = next(model.parameters()).device
-    probs = torch.softmax(model(((points - mean) / std).to(device)), dim=1)[:, 1]
-    return probs.reshape(GRID_POINTS, GRID_POINTS).cpu()
-
-
-def boundaries_figure(
-    grids: dict[str, torch.Tensor],
-    results: list[dict[str, Any]],
-    train: tuple[np.ndarray, np.ndarray],
-    limits: tuple[float, float],
-    setup: str,
-) -> Figure:
-    """The decision function of every method over the plane, with the training points."""
-    shown = [r for r in results if r["method"] in grids]
-    fig = Figure(figsize=(3.6 * len(shown) + 0.8, 3.9), layout="constrained")
-    axes = fig.subplots(1, len(shown), squeeze=False)[0]
-    ticks = np.linspace(*limits, GRID_POINTS)
-    x, y = train
-    mappable = None
-    for ax, r in zip(axes, shown, strict=True):
-        grid = grids[r["method"]].numpy()
-        mappable = ax.contourf(ticks, ticks, grid, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
-        ax.contour(ticks, ticks, grid, levels=[0.5], colors="k", linewidths=1.2)
-        ax.scatter(
-            x[:, 0],
-            x[:, 1],
-            c=y,
-            cmap="RdBu_r",
-            vmin=0,
-            vmax=1,
-            s=14,
-            edgecolors="k",
-            linewidths=0.5,
-        )
-        ax.set_title(
-            f"{LABELS[r['method']]}: train {100 * r['train_accuracy']:.0f}%, "
-            f"val {100 * r['val_accuracy']:.0f}%",
-            fontsize="medium",
-        )
-        ax.set_xlim(*limits)
-        ax.set_ylim(*limits)
-        ax.set_aspect("equal")
-        ax.set_xlabel("x1")
-    axes[0].set_ylabel("x2")
-    if mappable is not None:
-        fig.colorbar(mappable, ax=list(axes), label="P(class 1)", shrink=0.85)
-    fig.suptitle(f"Decision functions: {setup}")
-    return fig
-
-
-def curves_figure(history: list[dict[str, Any]], results: list[dict[str, Any]], title: str):
-    """Train/validation loss (top row) and accuracy (bottom row), one column per method."""
-    n = len(results)
-    fig = Figure(figsize=(3.7 * n + 0.6, 6.6), layout="constrained")
-    axes = fig.subplots(2, n, squeeze=False, sharey="row", sharex=True)
-    for col, r in enumerate(results):
-        m = r["method"]
-        rows = [h for h in history if f"train_loss@{m}" in h]
-        epochs = [h["step"] for h in rows]
-        ax_loss, ax_acc = axes[0, col], axes[1, col]
-        for split, color in (("train", "C0"), ("val", "C1")):
-            label = "training" if split == "train" else "validation"
-            ax_loss.plot(epochs, [h[f"{split}_loss@{m}"] for h in rows], color=color, label=label)
-            ax_acc.plot(
-                epochs, [100 * h[f"{split}_accuracy@{m}"] for h in rows], color=color, label=label
-            )
-        if m == "early_stopping":
-            for ax in (ax_loss, ax_acc):
-                ax.axvline(r["final_epoch"], color="k", ls=":", lw=1, label="restored epoch")
-        ax_loss.set_title(
-            f"{LABELS[m]}\ngap {100 * r['gap']:.1f} pts, test {100 * r['test_accuracy']:.1f}%"
-        )
-        ax_loss.set_yscale("log")
-        ax_acc.set_xlabel("epoch")
-        for ax in (ax_loss, ax_acc):
-            ax.grid(True, which="both", alpha=0.3)
-    axes[0, 0].set_ylabel("cross-entropy (nats, log scale)")
-    axes[1, 0].set_ylabel("accuracy (%)")
-    axes[1, -1].legend(fontsize="small", loc="lower right")
-    if "early_stopping" in [r["method"] for r in results]:
-        col = [r["method"] for r in results].index("early_stopping")
-        axes[0, col].legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
-
-
-def gaps_figure(results: list[dict[str, Any]], title: str) -> Figure:
-    """Bars: train, validation and test accuracy per method, the gap written above."""
-    fig = Figure(figsize=(1.6 * len(results) + 2.5, 4.2), layout="constrained")
-    ax = fig.subplots()
-    x = np.arange(len(results))
-    for k, (key, label) in enumerate(
-        (("train_accuracy", "training"), ("val_accuracy", "validation"), ("test_accuracy", "test"))
-    ):
-        ax.bar(x + (k - 1) * 0.27, [100 * r[key] for r in results], 0.27, label=label)
-    for i, r in enumerate(results):
-        ax.annotate(
-            f"gap {100 * r['gap']:.1f}",
-            (i, 100 * r["train_accuracy"]),
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="center",
-            fontsize="small",
-        )
-    low = min(100 * min(r["val_accuracy"], r["test_accuracy"]) for r in results)
-    ax.set_ylim(max(0.0, low - 10), 104)
-    ax.set_xticks(x, [LABELS[r["method"]] for r in results])
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title(title)
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
-    ax.grid(True, axis="y", alpha=0.3)
-    return fig
 
 
 def conclusion(results: list[dict[str, Any]], n_val: int | None = None) -> dict[str, Any]:
@@ -453,12 +297,17 @@ def conclusion(results: list[dict[str, Any]], n_val: int | None = None) -> dict[
 
 
 TOY_TEST_SIZE = 2000
+LIMITS = (-2.0, 2.0)  # of the decision-function grid (2-D toy sets)
+GRID_POINTS = 150
 
 
 def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], int, str]:
     """Train / validation / test arrays (images flattened), the number of classes and the
     data set's name. A 2-D toy set draws train + validation points from one sample and
     the test points from another."""
+    from nnlab.data import TOY_KINDS, load_dataset, make_toy
+    from nnlab.training import split_indices
+
     if cfg.dataset in TOY_KINDS:
         x, y = make_toy(cfg.dataset, cfg.train_size + cfg.val_size, cfg.noise, seed=run.seed)
         x_test, y_test = make_toy(cfg.dataset, TOY_TEST_SIZE, cfg.noise, seed=run.seed + 10_000)
@@ -479,17 +328,32 @@ def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.n
     return splits, len(data.class_names), data.name
 
 
-def corrupt_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int) -> np.ndarray:
-    """A copy of `y` with round(fraction * len(y)) labels, chosen at random, each replaced
-    by a different class drawn uniformly."""
-    rng = np.random.default_rng([seed, 11])
-    y = y.copy()
-    idx = rng.choice(len(y), size=int(round(fraction * len(y))), replace=False)
-    y[idx] = (y[idx] + rng.integers(1, n_classes, size=len(idx))) % n_classes
-    return y
-
-
 def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from nnlab.models import MLP
+    from nnlab.training import (
+        class_probability,
+        corrupt_labels,
+        evaluate,
+        fit_variants,
+        standardise,
+        torch_threads,
+    )
+    from nnlab.viz import (
+        BoundaryPanel,
+        CurveRow,
+        Grid,
+        accuracy_bars,
+        curves_per_variant,
+        decision_boundaries,
+        predict_grid,
+        text_figure,
+        text_table,
+        wrap_words,
+    )
+
     arrays, n_classes, data_name = load_splits(cfg, run)
     clean_labels = torch.as_tensor(arrays["train"][1])
     if cfg.label_noise:
@@ -499,54 +363,35 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     wrong = torch.as_tensor(arrays["train"][1]) != clean_labels
     mean, std = float(arrays["train"][0].mean()), float(arrays["train"][0].std())
     device = run.device
-
-    def tensors(x, y):
-        x = torch.as_tensor((x - mean) / std, dtype=torch.float32).reshape(len(x), -1)
-        return x.to(device), torch.as_tensor(y, dtype=torch.long).to(device)
-
-    splits = {name: tensors(*xy) for name, xy in arrays.items()}
+    splits = standardise(arrays, device)
     torch.manual_seed(run.seed)
     init = MLP(splits["train"][0].shape[1], cfg.hidden, n_classes).to(device)
 
-    results: list[dict[str, Any]] = []
-    seconds: dict[str, float] = {}
-    boundaries: dict[str, torch.Tensor] = {}
-    state = run.load_checkpoint()
-    if state is not None:
-        init.load_state_dict(state["init"])
-        results, seconds, boundaries = state["results"], state["seconds"], state["boundaries"]
-
-    bar = run.bar(
-        total=len(cfg.methods) * cfg.epochs,
-        initial=len(results) * cfg.epochs,
-        desc=f"{data_name} regularization",
-        unit="epoch",
-    )
-    with torch_threads(cfg.threads):
-        for method in cfg.methods[len(results) :]:
-            started = time.perf_counter()
-            result, model = train_method(method, init, splits, cfg, run, bar)
-            if wrong.any():  # how much of the label noise the model learned by heart
-                predicted = evaluate(model, *splits["train"])[2]
-                result["train_accuracy_clean_labels"] = float(
-                    (predicted == clean_labels).double().mean()
-                )
-                result["memorised_wrong_labels"] = float(
-                    (predicted[wrong] == splits["train"][1].cpu()[wrong]).double().mean()
-                )
-            results.append(result)
-            if splits["train"][0].shape[1] == 2:  # a 2-D toy set: keep the decision function
-                boundaries[method] = probability_grid(model, LIMITS, mean, std)
-            seconds[method] = time.perf_counter() - started
-            run.save_checkpoint(
-                {
-                    "init": init.state_dict(),
-                    "results": results,
-                    "seconds": seconds,
-                    "boundaries": boundaries,
-                }
+    def fit(method: str, bar: Any) -> dict[str, Any]:
+        result, model = train_method(method, init, splits, cfg, run, bar)
+        if wrong.any():  # how much of the label noise the model learned by heart
+            predicted = evaluate(model, *splits["train"])[2]
+            result["train_accuracy_clean_labels"] = float(
+                (predicted == clean_labels).double().mean()
             )
-    bar.close()
+            result["memorised_wrong_labels"] = float(
+                (predicted[wrong] == splits["train"][1].cpu()[wrong]).double().mean()
+            )
+        if splits["train"][0].shape[1] == 2:  # a 2-D toy set: keep the decision function
+            grid = predict_grid(class_probability(model, 1, mean, std), LIMITS, n=GRID_POINTS)
+            result["boundary"] = torch.from_numpy(grid.values)
+        return result
+
+    with torch_threads(cfg.threads):
+        results, seconds = fit_variants(
+            run,
+            cfg.methods,
+            fit,
+            steps=cfg.epochs,
+            desc=f"{data_name} regularization",
+            unit="epoch",
+        )
+    boundaries = {r["method"]: r.pop("boundary") for r in results if "boundary" in r}
     for method, s in seconds.items():
         run.record_time(f"train_{method}_seconds", s)
 
@@ -557,7 +402,25 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "learning_curves",
-        curves_figure(run.history(), results, f"Regularization against over-fitting: {setup}"),
+        curves_per_variant(
+            run.history(),
+            [r["method"] for r in results],
+            [
+                CurveRow("loss", "cross-entropy (nats, log scale)", log=True),
+                CurveRow("accuracy", "accuracy (%)", scale=100, legend_loc="lower right"),
+            ],
+            title=f"Regularization against over-fitting: {setup}",
+            column_titles={
+                r["method"]: f"{LABELS[r['method']]}\ngap {100 * r['gap']:.1f} pts, "
+                f"test {100 * r['test_accuracy']:.1f}%"
+                for r in results
+            },
+            marks={
+                r["method"]: (r["final_epoch"], "restored epoch")
+                for r in results
+                if r["method"] == "early_stopping"
+            },
+        ),
         "Training (blue) and validation (orange) cross-entropy (top, log scale) and accuracy "
         "(bottom) per epoch, one column per method, measured in eval mode on the whole "
         "training subset and validation split. The dotted line marks the epoch whose weights "
@@ -565,14 +428,31 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "gaps",
-        gaps_figure(results, f"Final accuracies and train-validation gaps ({data_name})"),
+        accuracy_bars(
+            [LABELS[r["method"]] for r in results],
+            *([r[f"{split}_accuracy"] for r in results] for split in ("train", "val", "test")),
+            title=f"Final accuracies and train-validation gaps ({data_name})",
+        ),
         "Training, validation and test accuracy of each final model; the number above each "
         "group is the generalisation gap, train - validation accuracy, in points.",
     )
     if boundaries:
+        ticks = np.linspace(*LIMITS, GRID_POINTS)
         run.figure(
             "decision_boundaries",
-            boundaries_figure(boundaries, results, arrays["train"], LIMITS, setup),
+            decision_boundaries(
+                [
+                    BoundaryPanel(
+                        Grid(ticks, ticks, boundaries[r["method"]].numpy()),
+                        *arrays["train"],
+                        f"{LABELS[r['method']]}: train {100 * r['train_accuracy']:.0f}%, "
+                        f"val {100 * r['val_accuracy']:.0f}%",
+                    )
+                    for r in results
+                    if r["method"] in boundaries
+                ],
+                title=f"Decision functions: {setup}",
+            ),
             "Probability of class 1 over the plane (blue 0, red 1; black line: the decision "
             "boundary) for each method, with the training points. Without regularization the "
             "boundary bends around individual noisy points; regularization smooths it.",
@@ -607,16 +487,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         ),
         rows,
     )
-    if "verdict" in summary:
-        words, line = summary["verdict"].split(), ""
-        lines.append("")
-        for word in words:  # wrap the verdict to the table's width
-            if line and len(line) + 1 + len(word) > max(60, len(lines[0])):
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}".strip()
-        lines.append(line)
+    if "verdict" in summary:  # wrapped to the table's width
+        lines += ["", *wrap_words(summary["verdict"], max(60, len(lines[0])))]
     run.figure(
         "gap_table",
         text_figure(lines, f"Generalisation gaps: {setup}"),

@@ -1,7 +1,13 @@
 """Figures for experiments and reports: learning curves, confusion matrices, image grids,
-decision boundaries."""
+decision boundaries, bars, searches."""
 
-from nnlab.viz.activations import activations_figure
+from nnlab.viz.activations import (
+    activations_figure,
+)
+from nnlab.viz.bars import (
+    accuracy_bars,
+    count_bars,
+)
 from nnlab.viz.boundaries import (
     BoundaryPanel,
     Grid,
@@ -28,16 +34,34 @@ from nnlab.viz.figures import (
     learning_curves,
     metric_groups,
     most_confused_pairs,
+    per_class_accuracy,
 )
-from nnlab.viz.histograms import Histogram, overlaid_histograms
+from nnlab.viz.histograms import (
+    Histogram,
+    overlaid_histograms,
+)
 from nnlab.viz.images import (
     filters_figure,
     mosaics_figure,
     reconstruction_rows,
     whitened_images_figure,
 )
-from nnlab.viz.network import backprop_step_figure
-from nnlab.viz.text import text_figure, text_table
+from nnlab.viz.network import (
+    backprop_step_figure,
+)
+from nnlab.viz.runs import (
+    moving_average,
+    step_and_epoch_curves,
+)
+from nnlab.viz.search import (
+    best_so_far_curves,
+    explored_points,
+)
+from nnlab.viz.text import (
+    text_figure,
+    text_table,
+    wrap_words,
+)
 
 __all__ = [
     "BoundaryPanel",
@@ -47,13 +71,17 @@ __all__ = [
     "Line",
     "LinePanel",
     "ScatterGroup",
+    "accuracy_bars",
     "activations_figure",
     "backprop_step_figure",
+    "best_so_far_curves",
     "confusion_matrix",
     "confusion_matrix_figure",
+    "count_bars",
     "curves_per_variant",
     "decision_boundaries",
     "draw_decision_boundary",
+    "explored_points",
     "figure_to_png",
     "filters_figure",
     "grid_points",
@@ -64,11 +92,15 @@ __all__ = [
     "metric_groups",
     "mosaics_figure",
     "most_confused_pairs",
+    "moving_average",
     "overlaid_histograms",
+    "per_class_accuracy",
     "predict_grid",
     "reconstruction_rows",
     "scatter_and_boundaries",
+    "step_and_epoch_curves",
     "text_figure",
     "text_table",
     "whitened_images_figure",
+    "wrap_words",
 ]

@@ -195,6 +195,17 @@ def most_confused_pairs(
     ]
 
 
+def per_class_accuracy(
+    cm: np.ndarray, class_names: Sequence[str] | None = None, digits: int = 6
+) -> dict[str, float]:
+    """Each class's recall (the fraction of its samples predicted as it: the diagonal of the
+    row-normalised matrix), rounded to `digits`; 0 for a class without samples."""
+    cm = np.asarray(cm)
+    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
+    names = _names(class_names, cm.shape[0])
+    return {name: round(float(r), digits) for name, r in zip(names, recall, strict=True)}
+
+
 # --------------------------------------------------------------------------- image grid
 
 

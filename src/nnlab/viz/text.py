@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
 from nnlab.tables import text_table
 
-__all__ = ["text_figure", "text_table"]
+__all__ = ["text_figure", "text_table", "wrap_words"]
 
 
 def text_figure(lines: Sequence[str], title: str, fontsize: float = 10.0) -> Figure:
@@ -20,3 +21,9 @@ def text_figure(lines: Sequence[str], title: str, fontsize: float = 10.0) -> Fig
     fig.text(0.02, 0.98, "\n".join(lines), family="monospace", fontsize=fontsize, va="top")
     fig.suptitle(title, x=0.02, ha="left", y=0.995, va="bottom", fontsize=fontsize + 2)
     return fig
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken at spaces only (a longer word
+    gets a line of its own), e.g. a verdict under a ``text_table``."""
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)

@@ -1,0 +1,117 @@
+"""Pretrained image classifiers: ImageNet torchvision models by name, and model files.
+
+torchvision is the optional `vision` extra (``pip install 'nnlab[vision]'``); its weights
+come from the cache under ``$TORCH_HOME`` (or a download). Without either, the functions
+raise one-line `UserError`s that say what to install or where to put the weights.
+
+    model, categories = imagenet_model("resnet18")      # 1000 ImageNet categories
+    model = pretrained_classifier("resnet18", 3)       # a new last layer for 3 classes
+    x = imagenet_normalize(images)                     # (N, 3, H, W) in [0, 1]
+    model, names = load_model_file(Path("cnn.pt"))     # TorchScript or a weights-only dict
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import torch
+from torch import nn
+
+from nnlab.errors import ConfigError, DataError, UserError
+from nnlab.models.cnn import CNN
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+MODEL_FILE_SUFFIXES = (".pt", ".pth", ".ts", ".jit")
+
+
+def imagenet_normalize(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) images in [0, 1] standardised per channel as ImageNet models expect."""
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def require_torchvision(what: str, hint: str = "") -> ModuleType:
+    """Import torchvision, or raise a one-line UserError: "`what` needs torchvision: ..."."""
+    try:
+        import torchvision
+    except ImportError:
+        raise UserError(
+            f"{what} needs torchvision: pip install 'nnlab[vision]' and cached weights "
+            f"(TORCH_HOME){hint}"
+        ) from None
+    return torchvision
+
+
+def imagenet_model(name: str, what: str = "", hint: str = "") -> tuple[nn.Module, list[str]]:
+    """A torchvision model with its default ImageNet weights, and its category names.
+
+    `what` names the setting in error messages (default ``model=<name>``), `hint` is added
+    to the missing-torchvision message."""
+    what = what or f"model={name}"
+    models = require_torchvision(what, hint).models
+    try:
+        weights = models.get_model_weights(name).DEFAULT
+    except (ValueError, KeyError):
+        raise ConfigError(
+            f"torchvision has no model {name!r} with pretrained weights "
+            "(e.g. resnet18, squeezenet1_1, mobilenet_v3_small)"
+        ) from None
+    try:
+        model = models.get_model(name, weights=weights)
+    except Exception as exc:  # offline without cached weights, corrupt download, ...
+        raise UserError(
+            f"{what}: cannot load its ImageNet weights ({type(exc).__name__}); download "
+            "them once online or put them in $TORCH_HOME/hub/checkpoints"
+        ) from None
+    return model, list(weights.meta["categories"])
+
+
+def pretrained_classifier(name: str, n_classes: int, what: str = "") -> nn.Module:
+    """An ImageNet resnet18 or squeezenet1_1 whose last layer is replaced by a new one (random
+    initialisation) for `n_classes`, ready to fine-tune."""
+    model, _ = imagenet_model(name, what or f"pretrained={name}")
+    if name == "resnet18":
+        model.fc = nn.Linear(model.fc.in_features, n_classes)
+    elif name == "squeezenet1_1":  # the classifier is a 1x1 convolution to 1000 channels
+        model.classifier[1] = nn.Conv2d(512, n_classes, kernel_size=1)
+        model.num_classes = n_classes
+    else:
+        raise ConfigError(f"cannot replace the classifier of {name}; use resnet18 or squeezenet1_1")
+    return model
+
+
+def is_model_file(model: str) -> bool:
+    """Does `model` name a file (by suffix, a path separator or existence) rather than a
+    torchvision model?"""
+    return model.lower().endswith(MODEL_FILE_SUFFIXES) or "/" in model or Path(model).is_file()
+
+
+def load_model_file(path: Path) -> tuple[nn.Module, list[str] | None]:
+    """A TorchScript archive (`torch.jit.save`), or a `torch.save`d dict with "state_dict",
+    "cnn" (the keyword arguments of `nnlab.models.CNN`) and optionally "class_names", loaded
+    with weights_only (never unpickling code). Returns the model and its class names, if
+    the file has them."""
+    if not path.is_file():
+        raise DataError(f"model file {path} does not exist")
+    try:
+        return torch.jit.load(str(path), map_location="cpu"), None
+    except RuntimeError:
+        pass  # not TorchScript: try a plain state-dict file
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DataError(
+            f"cannot load {path} as TorchScript or with weights_only ({type(exc).__name__})"
+        ) from None
+    if not isinstance(saved, dict) or "state_dict" not in saved or "cnn" not in saved:
+        raise DataError(
+            f"{path} is a state dict without its architecture: save a dict with 'state_dict' "
+            "and 'cnn' (nnlab.models.CNN keyword arguments), or a TorchScript archive"
+        )
+    model = CNN(**saved["cnn"])
+    model.load_state_dict(saved["state_dict"])
+    names = saved.get("class_names")
+    return model, list(names) if names else None
