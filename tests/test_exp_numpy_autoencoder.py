@@ -105,7 +105,7 @@ def test_smoke_summary_and_figures(smoke_run):
 
 
 def test_short_training_beats_untrained_and_mean_image():
-    d = load_chars36(samples_per_glyph=2)
+    d = load_chars36(samples_per_glyph=4)
     x_train, x_val = flatten(d.x_train), flatten(d.x_val)
     cfg = Config()
     model = make_autoencoder(cfg, seed=0)

@@ -44,8 +44,8 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny() -> tuple[np.ndarray, ...]:
-    """chars36 with 2 images per (font, character) of each split's fonts."""
-    d = load_chars36(samples_per_glyph=2)
+    """chars36 with 4 images per (font, character) of each split's fonts."""
+    d = load_chars36(samples_per_glyph=4)
     return flatten(d.x_train), d.y_train, flatten(d.x_val), d.y_val, flatten(d.x_test), d.y_test
 
 
@@ -63,14 +63,14 @@ def test_smoke_summary_reports_the_three_learning_rates(smoke_run):
     assert s["best_lr"] == best["lr"] and s["best_network"] == best["network"]
     assert s["val_accuracy"] == best["val_accuracy"]
     assert s["test_accuracy"] == best["test_accuracy"]
-    # three epochs, 2 images per font and character: the tuned rate is above chance (1/36), the best
+    # three epochs, 4 images per font and character: the tuned rate is above chance (1/36), the best
     assert sweep["tuned"]["val_accuracy"] > 3 / 36
     assert s["best_network"] == "tuned"
     assert s["parameters"] == 1024 * 64 + 64 + 64 * 36 + 36
     from nnlab.data.chars36 import find_fonts, split_fonts
 
-    fonts = split_fonts(find_fonts())  # 2 images per (font, character) of each split
-    expected = tuple(36 * 2 * len(fonts[split]) for split in ("train", "val", "test"))
+    fonts = split_fonts(find_fonts())  # 4 images per (font, character) of each split
+    expected = tuple(36 * 4 * len(fonts[split]) for split in ("train", "val", "test"))
     assert (s["n_train"], s["n_val"], s["n_test"]) == expected
     assert 1 <= len(s["most_confused"]) <= 6
     assert all(p["count"] > 0 and p["true"] != p["predicted"] for p in s["most_confused"])

@@ -86,7 +86,7 @@ class Config(ExperimentConfig):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"samples_per_glyph": 2, "epochs": 3},
+    "smoke": {"samples_per_glyph": 4, "epochs": 3},
     "quick": {},
     "full": {"epochs": 600, "batch_size": 16, "lr": 0.016},
 }
