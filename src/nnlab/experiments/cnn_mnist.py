@@ -25,10 +25,15 @@ MISCLASSIFIED_SHOWN = 24
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "mnist"
     channels: tuple[int, ...] = param(
-        (40, 64), low=1, help="filters of each convolution (the seed's first layer has 40)"
+        (40, 64),
+        low=1,
+        high=1_024,
+        help="filters of each convolution (the seed's first layer has 40)",
     )
-    kernels: tuple[int, ...] = param((5, 3), low=1, help="kernel size of each convolution")
-    hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
+    kernels: tuple[int, ...] = param((5, 3), low=1, high=31, help="kernel size of each convolution")
+    hidden: tuple[int, ...] = param(
+        (128,), low=1, high=8_192, help="fully-connected widths after the convs"
+    )
     batchnorm: bool = True
     dropout: float = param(0.1, low=0.0, high=0.95, help="dropout before each dense layer")
     optimizer: Optimizer = "adamw"
@@ -36,9 +41,11 @@ class Config(ExperimentConfig):
     weight_decay: float = param(5e-4, low=0.0)
     label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
     schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1)
-    epochs: int = param(5, low=1)
-    train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
+    batch_size: int = param(128, low=1, high=1_000_000)
+    epochs: int = param(5, low=1, high=10_000)
+    train_subset: int = param(
+        0, low=0, high=10_000_000, help="use only this many training images (0: all)"
+    )
     channels_last: bool = param(True, help="NHWC memory layout (faster convolutions on CPU)")
 
     def check(self) -> None:

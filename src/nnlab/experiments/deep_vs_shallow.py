@@ -23,17 +23,19 @@ if TYPE_CHECKING:
 @dataclass
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "fashion-mnist"
-    budget: int = param(100_000, low=1, help="parameters of every network")
-    depths: tuple[int, ...] = param((1, 2, 4), low=1, help="hidden layers of each network")
+    budget: int = param(100_000, low=1, high=10_000_000, help="parameters of every network")
+    depths: tuple[int, ...] = param((1, 2, 4), low=1, high=64, help="hidden layers of each network")
     activation: Activation = "relu"
     dropout: float = param(0.0, low=0.0, high=0.95, help="dropout after each hidden layer")
     optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
     schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1)
-    epochs: int = param(10, low=1)
-    train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
+    batch_size: int = param(128, low=1, high=1_000_000)
+    epochs: int = param(10, low=1, high=10_000)
+    train_subset: int = param(
+        0, low=0, high=10_000_000, help="use only this many training images (0: all)"
+    )
 
     def check(self) -> None:
         if len(self.depths) < 2 or len(set(self.depths)) != len(self.depths):

@@ -57,16 +57,24 @@ H = 1e-5  # central-difference step
 @dataclass
 class Config(ExperimentConfig):
     leaky_alpha: float = param(0.1, low=0.0, high=1.0, help="slope of leaky ReLU for x < 0")
-    samples: int = param(10000, low=10, help="random inputs per identity check")
+    samples: int = param(10000, low=10, high=1_000_000, help="random inputs per identity check")
     depth_max: int = param(20, low=2, high=60, help="deepest stack of the vanishing gradient")
-    width: int = param(32, low=1, help="units per layer of the stacks")
-    trials: int = param(10, low=1, help="random networks averaged per depth")
-    hidden: int = param(8, low=2, help="hidden units of the zero-initialisation network")
-    epochs: int = param(1000, low=1, help="training epochs of the zero-initialisation networks")
+    width: int = param(32, low=1, high=4_096, help="units per layer of the stacks")
+    trials: int = param(10, low=1, high=1_000, help="random networks averaged per depth")
+    hidden: int = param(
+        8, low=2, high=1_024, help="hidden units of the zero-initialisation network"
+    )
+    epochs: int = param(
+        1000, low=1, high=1_000_000, help="training epochs of the zero-initialisation networks"
+    )
     lr: float = param(1.0, low=0.0, low_open=True)
-    count_input: int = param(100 * 100, low=1, help="inputs of the counted MLP (100x100 image)")
-    count_hidden: tuple[int, ...] = param((1000, 1000, 1000), low=1, help="its hidden widths")
-    count_outputs: int = param(10, low=1)
+    count_input: int = param(
+        100 * 100, low=1, high=1_000_000_000, help="inputs of the counted MLP (100x100 image)"
+    )
+    count_hidden: tuple[int, ...] = param(
+        (1000, 1000, 1000), low=1, high=1_000_000_000, help="its hidden widths"
+    )
+    count_outputs: int = param(10, low=1, high=1_000_000_000)
 
 
 PRESETS: dict[str, dict[str, Any]] = {

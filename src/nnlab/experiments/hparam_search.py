@@ -62,31 +62,43 @@ class Config(ExperimentConfig):
     samplers: tuple[str, ...] = param(
         SAMPLERS, help=f"samplers to compare, from {', '.join(SAMPLERS)}"
     )
-    budget: int = param(32, low=1, help="trials per search (the same for every sampler)")
+    budget: int = param(
+        32, low=1, high=10_000, help="trials per search (the same for every sampler)"
+    )
     repeats: int = param(
-        1, low=1, help="independent searches per sampler (sampler seeds seed, seed+1, ...)"
+        1,
+        low=1,
+        high=100,
+        help="independent searches per sampler (sampler seeds seed, seed+1, ...)",
     )
     grid_levels: tuple[int, ...] = param(
         (),
         low=1,
+        high=100,
         help="grid values of lr, width, dropout, batch_size (product = budget); "
         "empty: as even as possible",
     )
-    train_size: int = param(10000, low=1, help="training images per trial")
-    val_size: int = param(5000, low=1, help="validation images (the objective)")
-    trial_epochs: int = param(3, low=1, help="epochs of each trial's training")
+    train_size: int = param(10000, low=1, high=10_000_000, help="training images per trial")
+    val_size: int = param(5000, low=1, high=10_000_000, help="validation images (the objective)")
+    trial_epochs: int = param(3, low=1, high=1_000, help="epochs of each trial's training")
     lr_low: float = param(1e-4, low=0.0, low_open=True)
     lr_high: float = param(1e-1, low=0.0, low_open=True)
-    width_low: int = param(16, low=1)
-    width_high: int = param(512, low=1)
+    width_low: int = param(16, low=1, high=8_192)
+    width_high: int = param(512, low=1, high=8_192)
     dropout_high: float = param(0.5, low=0.0, high=0.95)
-    batch_sizes: tuple[int, ...] = param((32, 64, 128, 256), low=1)
-    tpe_startup: int = param(8, low=1, help="random trials before TPE models the space")
-    reeval_seeds: int = param(3, low=0, help="seeds to retrain each sampler's best (0: skip)")
+    batch_sizes: tuple[int, ...] = param((32, 64, 128, 256), low=1, high=1_000_000)
+    tpe_startup: int = param(
+        8, low=1, high=10_000, help="random trials before TPE models the space"
+    )
+    reeval_seeds: int = param(
+        3, low=0, high=100, help="seeds to retrain each sampler's best (0: skip)"
+    )
     storage: str = param("", help="database URL of the studies, e.g. sqlite:///study.db")
     study: str = param("nnlab-hparam-search", help="study name prefix in the storage")
-    workers: int = param(1, low=1, help="local worker processes")
-    threads: int = param(1, low=0, help="torch CPU threads per worker (0: torch's default)")
+    workers: int = param(1, low=1, high=64, help="local worker processes")
+    threads: int = param(
+        1, low=0, high=256, help="torch CPU threads per worker (0: torch's default)"
+    )
 
     def check(self) -> None:
         unknown = [s for s in self.samplers if s not in SAMPLERS]

@@ -31,22 +31,30 @@ if TYPE_CHECKING:
 class Config(ExperimentConfig):
     root: str = param("", help="folder of class sub-folders (required unless demo=true)")
     demo: bool = param(False, help="no root: draw a synthetic circles/squares/triangles folder")
-    image_size: int = param(32, low=8, help="images are resized to image_size x image_size")
+    image_size: int = param(
+        32, low=8, high=1_024, help="images are resized to image_size x image_size"
+    )
     val_fraction: float = param(0.2, low=0.0, high=0.9, help="held out from every class")
     augment: bool = param(True, help="random horizontal flips and padded random crops")
-    crop_padding: int = param(4, low=0, help="zero padding before the random crop")
+    crop_padding: int = param(4, low=0, high=64, help="zero padding before the random crop")
     pretrained: Literal["none", Pretrained] = "none"
-    channels: tuple[int, ...] = param((32, 64, 64), low=1, help="filters of each convolution")
-    kernels: tuple[int, ...] = param((3, 3, 3), low=1, help="kernel size of each convolution")
-    hidden: tuple[int, ...] = param((128,), low=1, help="fully-connected widths after the convs")
+    channels: tuple[int, ...] = param(
+        (32, 64, 64), low=1, high=1_024, help="filters of each convolution"
+    )
+    kernels: tuple[int, ...] = param(
+        (3, 3, 3), low=1, high=31, help="kernel size of each convolution"
+    )
+    hidden: tuple[int, ...] = param(
+        (128,), low=1, high=8_192, help="fully-connected widths after the convs"
+    )
     dropout: float = param(0.2, low=0.0, high=0.95)
     optimizer: Optimizer = "adamw"
     lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(5e-4, low=0.0)
     schedule: Schedule = "onecycle"
-    batch_size: int = param(64, low=1)
-    epochs: int = param(15, low=1)
-    demo_per_class: int = param(40, low=2, help="images per class of the demo folder")
+    batch_size: int = param(64, low=1, high=1_000_000)
+    epochs: int = param(15, low=1, high=10_000)
+    demo_per_class: int = param(40, low=2, high=10_000, help="images per class of the demo folder")
 
     def check(self) -> None:
         if len(self.channels) != len(self.kernels):

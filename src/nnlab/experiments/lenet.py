@@ -29,22 +29,28 @@ NETWORKS = ("fc", "cnn")
 class Config(ExperimentConfig):
     dataset: Literal["chars36", "digits", "mnist", "fashion-mnist", "kmnist", "cifar10"] = "chars36"
     fc_hidden: tuple[int, ...] = param(
-        (256, 128), low=1, help="hidden widths of the fully-connected network"
+        (256, 128), low=1, high=8_192, help="hidden widths of the fully-connected network"
     )
-    channels: tuple[int, ...] = param((6, 16), low=1, help="filters of each CNN convolution")
-    kernels: tuple[int, ...] = param((5, 5), low=1, help="kernel size of each convolution")
+    channels: tuple[int, ...] = param(
+        (6, 16), low=1, high=1_024, help="filters of each CNN convolution"
+    )
+    kernels: tuple[int, ...] = param((5, 5), low=1, high=31, help="kernel size of each convolution")
     cnn_hidden: tuple[int, ...] = param(
-        (120, 84), low=1, help="dense widths of the CNN after its convolutions"
+        (120, 84), low=1, high=8_192, help="dense widths of the CNN after its convolutions"
     )
     activation: Literal["relu", "tanh"] = "relu"
     optimizer: Optimizer = "adamw"
     lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
     weight_decay: float = param(1e-4, low=0.0)
     schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1)
-    epochs: int = param(8, low=1)
-    train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
-    threads: int = param(1, low=0, help="torch CPU threads while training (0: torch's default)")
+    batch_size: int = param(128, low=1, high=1_000_000)
+    epochs: int = param(8, low=1, high=10_000)
+    train_subset: int = param(
+        0, low=0, high=10_000_000, help="use only this many training images (0: all)"
+    )
+    threads: int = param(
+        1, low=0, high=256, help="torch CPU threads while training (0: torch's default)"
+    )
 
     def check(self) -> None:
         if len(self.channels) != len(self.kernels):

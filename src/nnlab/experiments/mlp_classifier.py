@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 @dataclass
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist"] = "mnist"
-    hidden: tuple[int, ...] = param((512, 256), low=1, help="hidden layer widths, e.g. 512,256")
+    hidden: tuple[int, ...] = param(
+        (512, 256), low=1, high=8_192, help="hidden layer widths, e.g. 512,256"
+    )
     activation: Activation = "relu"
     dropout: float = param(0.2, low=0.0, high=0.95, help="dropout after each hidden layer")
     optimizer: Optimizer = "adamw"
@@ -24,9 +26,11 @@ class Config(ExperimentConfig):
     weight_decay: float = param(1e-4, low=0.0)
     label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
     schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1)
-    epochs: int = param(25, low=1)
-    train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
+    batch_size: int = param(128, low=1, high=1_000_000)
+    epochs: int = param(25, low=1, high=10_000)
+    train_subset: int = param(
+        0, low=0, high=10_000_000, help="use only this many training images (0: all)"
+    )
 
 
 PRESETS: dict[str, dict[str, Any]] = {

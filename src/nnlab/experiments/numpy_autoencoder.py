@@ -62,7 +62,9 @@ SEED_LR, SEED_BATCH = 3e-5, 36  # the course's defaults, on a gradient summed ov
 
 @dataclass
 class Config(ExperimentConfig):
-    hidden: tuple[int, ...] = param((32, 32, 32), low=1, help="ReLU hidden layer widths")
+    hidden: tuple[int, ...] = param(
+        (32, 32, 32), low=1, high=8_192, help="ReLU hidden layer widths"
+    )
     lr: float = param(
         SEED_LR * SEED_BATCH,
         low=0.0,
@@ -70,10 +72,16 @@ class Config(ExperimentConfig):
         help="initial learning rate on the batch-mean loss (seed: 3e-5 x batch 36)",
     )
     momentum: float = param(0.9, low=0.0, high=0.999, help="SGD momentum (torch.optim form)")
-    decay_every: int = param(20, low=1, help="multiply the learning rate by decay_gamma every N")
+    decay_every: int = param(
+        20, low=1, high=100_000, help="multiply the learning rate by decay_gamma every N"
+    )
     decay_gamma: float = param(0.9, low=0.0, low_open=True, high=1.0, help="step-decay factor")
-    batch_size: int = param(SEED_BATCH, low=1, help="mini-batch size (the seed's 36)")
-    epochs: int = param(50, low=1, help="epochs (the seed trains 100: the full preset)")
+    batch_size: int = param(
+        SEED_BATCH, low=1, high=1_000_000, help="mini-batch size (the seed's 36)"
+    )
+    epochs: int = param(
+        50, low=1, high=10_000, help="epochs (the seed trains 100: the full preset)"
+    )
     init: Literal["xavier", "he"] = param("xavier", help="weight init (the seed: Xavier)")
     ink: Literal["dark", "bright"] = param(
         "dark", help="dark: black ink on white, as NIST36; bright: white on black (1 - x)"
@@ -81,10 +89,14 @@ class Config(ExperimentConfig):
     source: Literal["auto", "fonts", "emnist"] = param(
         "auto", help="chars36 source: EMNIST files when present (auto), or rendered fonts"
     )
-    samples_per_glyph: int = param(20, low=1, help="chars36 images per (font, character)")
-    data_seed: int = param(0, low=0, help="chars36 font split and augmentation seed")
+    samples_per_glyph: int = param(20, low=1, high=500, help="chars36 images per (font, character)")
+    data_seed: int = param(
+        0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
+    )
     classes: tuple[str, ...] = param(("A", "B", "C", "1", "2"), help="classes shown, 2 images each")
-    blas_threads: int = param(1, low=0, help="BLAS threads while training (0: library default)")
+    blas_threads: int = param(
+        1, low=0, high=256, help="BLAS threads while training (0: library default)"
+    )
 
     def check(self) -> None:
         unknown = [c for c in self.classes if c not in CLASS_NAMES]

@@ -67,22 +67,28 @@ SEED_THRESHOLD = 0.75  # Q3.1: validation accuracy to reach
 
 @dataclass
 class Config(ExperimentConfig):
-    hidden: int = param(64, low=1, help="sigmoid units of the hidden layer")
+    hidden: int = param(64, low=1, high=8_192, help="sigmoid units of the hidden layer")
     lr: float = param(
         0.1, low=0.0, low_open=True, help="tuned learning rate; lr*10 and lr/10 are trained too"
     )
-    batch_size: int = param(32, low=1, help="mini-batch size (the last batch may be smaller)")
-    epochs: int = param(50, low=1, help="epochs of each of the three networks")
+    batch_size: int = param(
+        32, low=1, high=1_000_000, help="mini-batch size (the last batch may be smaller)"
+    )
+    epochs: int = param(50, low=1, high=10_000, help="epochs of each of the three networks")
     ink: Literal["dark", "bright"] = param(
         "dark", help="dark: black ink on white, as NIST36; bright: white on black (1 - x)"
     )
     source: Literal["auto", "fonts", "emnist"] = param(
         "auto", help="chars36 source: EMNIST files when present (auto), or rendered fonts"
     )
-    samples_per_glyph: int = param(20, low=1, help="chars36 images per (font, character)")
-    data_seed: int = param(0, low=0, help="chars36 font split and augmentation seed")
-    top_pairs: int = param(6, low=1, help="most confused pairs to report")
-    blas_threads: int = param(1, low=0, help="BLAS threads while training (0: library default)")
+    samples_per_glyph: int = param(20, low=1, high=500, help="chars36 images per (font, character)")
+    data_seed: int = param(
+        0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
+    )
+    top_pairs: int = param(6, low=1, high=1_296, help="most confused pairs to report")
+    blas_threads: int = param(
+        1, low=0, high=256, help="BLAS threads while training (0: library default)"
+    )
 
 
 PRESETS: dict[str, dict[str, Any]] = {

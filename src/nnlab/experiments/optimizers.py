@@ -84,12 +84,20 @@ class Config(ExperimentConfig):
         + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LRS.items())
         + ")",
     )
-    hidden: tuple[int, ...] = param((256,), low=1, help="hidden layer widths, e.g. 256,128")
-    batch_size: int = param(64, low=1)
-    epochs: int = param(10, low=1)
-    train_subset: int = param(0, low=0, help="use only this many training images (0: all)")
-    smoothing: int = param(100, low=1, help="moving-average window (iterations) of the curve")
-    threads: int = param(1, low=0, help="torch CPU threads while training (0: torch's default)")
+    hidden: tuple[int, ...] = param(
+        (256,), low=1, high=8_192, help="hidden layer widths, e.g. 256,128"
+    )
+    batch_size: int = param(64, low=1, high=1_000_000)
+    epochs: int = param(10, low=1, high=10_000)
+    train_subset: int = param(
+        0, low=0, high=10_000_000, help="use only this many training images (0: all)"
+    )
+    smoothing: int = param(
+        100, low=1, high=100_000, help="moving-average window (iterations) of the curve"
+    )
+    threads: int = param(
+        1, low=0, high=256, help="torch CPU threads while training (0: torch's default)"
+    )
 
     def check(self) -> None:
         if not self.optimizers:

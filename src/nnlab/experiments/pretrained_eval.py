@@ -41,12 +41,16 @@ class Config(ExperimentConfig):
     source: str = param("", help="folder of class sub-folders, folder of images, or a video file")
     label: str = param("", help="true class of every image/frame (videos, loose images)")
     classes: str = param("", help="text file of class names, one a line (local models)")
-    image_size: int = param(224, low=1, help="images and frames are resized to this square")
+    image_size: int = param(
+        224, low=1, high=1_024, help="images and frames are resized to this square"
+    )
     normalize: Literal["auto", "imagenet", "none"] = param(
         "auto", help="auto: ImageNet mean/std for torchvision models, none for local files"
     )
-    batch_size: int = param(32, low=1)
-    max_frames: int = param(0, low=0, help="stop a video after this many frames (0: all)")
+    batch_size: int = param(32, low=1, high=1_000_000)
+    max_frames: int = param(
+        0, low=0, high=10_000_000, help="stop a video after this many frames (0: all)"
+    )
     demo: bool = param(False, help="no source: a shapes folder and a small CNN, untrained")
 
 

@@ -98,18 +98,26 @@ class Config(ExperimentConfig):
         0.0, low=0.0, high=0.9, help="fraction of training labels replaced by another class"
     )
     methods: tuple[str, ...] = param(METHODS, help=f"methods to compare, from {', '.join(METHODS)}")
-    train_size: int = param(1000, low=1, help="training images (few, so the network over-fits)")
-    val_size: int = param(5000, low=1, help="validation images, disjoint from the training ones")
-    hidden: tuple[int, ...] = param((1024, 1024), low=1, help="hidden layer widths")
+    train_size: int = param(
+        1000, low=1, high=10_000_000, help="training images (few, so the network over-fits)"
+    )
+    val_size: int = param(
+        5000, low=1, high=10_000_000, help="validation images, disjoint from the training ones"
+    )
+    hidden: tuple[int, ...] = param((1024, 1024), low=1, high=8_192, help="hidden layer widths")
     optimizer: Optimizer = "adam"
     lr: float = param(1e-3, low=0.0, low_open=True)
-    batch_size: int = param(64, low=1)
-    epochs: int = param(60, low=1, help="epochs (early stopping may stop sooner)")
+    batch_size: int = param(64, low=1, high=1_000_000)
+    epochs: int = param(60, low=1, high=10_000, help="epochs (early stopping may stop sooner)")
     l1: float = param(1e-5, low=0.0, low_open=True, help="L1 penalty: loss + l1 * sum |w|")
     l2: float = param(1e-2, low=0.0, low_open=True, help="L2 penalty: loss + l2/2 * sum w^2")
     dropout: float = param(0.7, low=0.0, high=0.95, low_open=True, help="dropout probability")
-    patience: int = param(10, low=1, help="early stopping: epochs without a better val loss")
-    threads: int = param(1, low=0, help="torch CPU threads while training (0: torch's default)")
+    patience: int = param(
+        10, low=1, high=10_000, help="early stopping: epochs without a better val loss"
+    )
+    threads: int = param(
+        1, low=0, high=256, help="torch CPU threads while training (0: torch's default)"
+    )
 
     def check(self) -> None:
         if not self.methods:

@@ -69,13 +69,16 @@ class Config(ExperimentConfig):
     )
     patch_size: int = param(8, low=2, high=64, help="side of the square patches (not digits)")
     n_patches: int = param(
-        10000, low=10, help="training examples: random patches, or the first N digit images"
+        10000,
+        low=10,
+        high=1_000_000,
+        help="training examples: random patches, or the first N digit images",
     )
-    hidden: int = param(25, low=1, help="hidden units (digits: 196 when left at 25)")
+    hidden: int = param(25, low=1, high=8_192, help="hidden units (digits: 196 when left at 25)")
     lam: float = param(1e-4, low=0.0, help="weight decay λ (digits: 3e-3 when left at 1e-4)")
     beta: float = param(3.0, low=0.0, help="weight β of the sparsity penalty")
     rho: float = param(0.01, help="sparsity target ρ, in (0, 1) (digits: 0.1 when left at 0.01)")
-    iterations: int = param(400, low=1, help="maximum L-BFGS iterations")
+    iterations: int = param(400, low=1, high=100_000, help="maximum L-BFGS iterations")
     threads: int = param(
         2,
         low=1,
@@ -84,10 +87,13 @@ class Config(ExperimentConfig):
         "differ only by rounding)",
     )
     gradcheck_examples: int = param(
-        10, low=0, help="examples in the gradient check before training (0: skip it)"
+        10, low=0, high=100_000, help="examples in the gradient check before training (0: skip it)"
     )
     gradcheck_params: int = param(
-        4000, low=1, help="check at most this many parameters (a seeded random subset)"
+        4000,
+        low=1,
+        high=1_000_000,
+        help="check at most this many parameters (a seeded random subset)",
     )
 
     def check(self) -> None:

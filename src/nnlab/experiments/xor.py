@@ -63,16 +63,20 @@ LINEAR_BOUND_PROOF = (
 
 @dataclass
 class Config(ExperimentConfig):
-    hidden: int = param(4, low=1, help="hidden units of the trained 2-H-1 network")
+    hidden: int = param(4, low=1, high=8_192, help="hidden units of the trained 2-H-1 network")
     activation: Literal["sigmoid", "tanh", "relu", "leaky_relu", "softplus"] = "sigmoid"
     lr: float = param(2.0, low=0.0, low_open=True, help="gradient-descent step of the network")
-    epochs: int = param(2000, low=1, help="full-batch steps of the network")
+    epochs: int = param(2000, low=1, high=1_000_000, help="full-batch steps of the network")
     logreg_lr: float = param(1.0, low=0.0, low_open=True, help="step of logistic regression")
-    logreg_epochs: int = param(2000, low=1)
-    robustness_seeds: int = param(50, low=0, help="retrain the network from this many seeds")
-    toy_n: int = param(200, low=0, help="points of the noisy toy XOR set (0: skip it)")
+    logreg_epochs: int = param(2000, low=1, high=1_000_000)
+    robustness_seeds: int = param(
+        50, low=0, high=10_000, help="retrain the network from this many seeds"
+    )
+    toy_n: int = param(
+        200, low=0, high=1_000_000, help="points of the noisy toy XOR set (0: skip it)"
+    )
     toy_noise: float = param(0.1, low=0.0)
-    toy_epochs: int = param(2000, low=1)
+    toy_epochs: int = param(2000, low=1, high=1_000_000)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
