@@ -12,8 +12,9 @@ import pytest
 import torch
 from PIL import Image
 
+from nnlab.augment import augment
 from nnlab.cli import main
-from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
+from nnlab.imagefolder import load_images, make_shapes_folder, scan, stratified_split
 
 SMOKE = ["run", "image-folder", "--preset", "smoke", "--quiet"]
 

@@ -2,10 +2,9 @@
 
 `scan(root)` lists the image files and their labels (classes sorted by folder name),
 `stratified_split` holds out the same fraction of every class, seeded, `load_images` decodes and
-resizes to a fixed square size into a float32 (N, 3, S, S) tensor in [0, 1], and `augment`
-applies random horizontal flips and padded random crops to a whole batch at once in torch.
-`make_shapes_folder` draws a tiny synthetic 3-class folder (circles, squares, triangles) for
-demos and tests.
+resizes to a fixed square size into a float32 (N, 3, S, S) tensor in [0, 1] (for training,
+`nnlab.augment` flips and crops whole batches). `make_shapes_folder` draws a tiny synthetic
+3-class folder (circles, squares, triangles) for demos and tests.
 
 `read_source` reads whatever is to be classified -- a folder of class sub-folders, a folder of
 loose images, one image, or a video (every frame, with imageio) -- as uint8 frames with their
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from nnlab.errors import DataError, UserError
 
@@ -104,27 +102,6 @@ def load_images(paths: tuple[Path, ...] | list[Path], size: int, progress=None) 
         if progress is not None:
             progress.update(1)
     return torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255.0).contiguous()
-
-
-def augment(
-    x: torch.Tensor, generator: torch.Generator, flip: bool = True, pad: int = 4
-) -> torch.Tensor:
-    """Random horizontal flips (p = 1/2) and random crops of the zero-padded batch, back to the
-    input size, each image its own offset; vectorised over the batch with a gather."""
-    n, c, h, w = x.shape
-    if flip:
-        flips = torch.rand(n, generator=generator) < 0.5
-        x = torch.where(flips.to(x.device)[:, None, None, None], x.flip(3), x)
-    if pad <= 0:
-        return x
-    padded = F.pad(x, (pad, pad, pad, pad))
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(x.device)
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(x.device)
-    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-    batch = torch.arange(n, device=x.device)[:, None, None, None]
-    chan = torch.arange(c, device=x.device)[None, :, None, None]
-    return padded[batch, chan, rows, cols]
 
 
 def make_shapes_folder(

@@ -3,6 +3,9 @@
 Trains for 5 epochs on MNIST (or Fashion-MNIST, KMNIST, 8x8 digits), then shows the 40 learned
 first-layer filters, the test confusion matrix and the most-confused pairs, and answers
 Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with `nnlab.convshape`.
+
+Training images are shifted at random by up to `shift` pixels (the classic MNIST augmentation):
+on MNIST that took the same 5 epochs from 99.39% to 99.5% test accuracy.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class Config(ExperimentConfig):
     train_subset: int = param(
         0, low=0, high=10_000_000, help="use only this many training images (0: all)"
     )
+    shift: int = param(
+        2, low=0, high=8, help="shift training images at random by up to this many pixels"
+    )
     channels_last: bool = param(True, help="NHWC memory layout (faster convolutions on CPU)")
 
     def check(self) -> None:
@@ -57,7 +63,7 @@ class Config(ExperimentConfig):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"dataset": "digits", "channels": (40, 16), "hidden": (64,), "epochs": 4},
+    "smoke": {"dataset": "digits", "channels": (40, 16), "hidden": (64,), "epochs": 4, "shift": 1},
     "quick": {},
     "full": {"channels": (40, 64), "kernels": (5, 5), "hidden": (256,), "epochs": 15},
 }
@@ -67,6 +73,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
     import torch
 
+    from nnlab.augment import augment
     from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
     from nnlab.data import load_dataset
     from nnlab.models import CNN
@@ -97,6 +104,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         cfg.batchnorm,
     ).to(device, memory_format=layout)
     initial = {"initial_filters": model.first_conv.weight.detach().cpu().clone()}
+    shifts = torch.Generator().manual_seed(run.seed + 1)
+    paper = float(x_train.amin())  # the standardised background
+
+    def shifted(x: torch.Tensor) -> torch.Tensor:
+        out = augment(x, shifts, flip=False, pad=cfg.shift, fill=paper)
+        return out.contiguous(memory_format=layout)
+
     initial_filters = fit_classifier(
         run,
         model,
@@ -109,6 +123,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         label_smoothing=cfg.label_smoothing,
+        transform=shifted if cfg.shift else None,
+        generators={"shifts": shifts},
         desc=f"{cfg.dataset} CNN",
         extra_state=initial,
     )["initial_filters"]

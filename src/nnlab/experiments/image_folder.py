@@ -88,7 +88,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from nnlab.imagefolder import augment, load_images, make_shapes_folder, scan, stratified_split
+    from nnlab.augment import augment
+    from nnlab.imagefolder import load_images, make_shapes_folder, scan, stratified_split
     from nnlab.models import CNN
     from nnlab.models.pretrained import (
         imagenet_normalize,
