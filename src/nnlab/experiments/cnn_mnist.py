@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Reference
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -227,4 +227,7 @@ EXPERIMENT = Experiment(
     run=run,
     headline="test_accuracy",
     tour={"dataset": "digits"},
+    reference=Reference(0.992, "pytorch/examples' MNIST CNN after 14 epochs"),
+    key_figure="first_layer_filters",
+    tour_mnist={"dataset": "mnist", "epochs": 2},
 )

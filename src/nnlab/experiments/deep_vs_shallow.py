@@ -184,4 +184,5 @@ EXPERIMENT = Experiment(
     run=run,
     headline="best_test_accuracy",
     tour={"dataset": "digits", "budget": 10_000},
+    tour_mnist={"dataset": "mnist", "budget": 10_000, "train_subset": 10_000},
 )

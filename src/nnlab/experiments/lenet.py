@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.choices import Optimizer, Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Reference
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -217,4 +217,5 @@ EXPERIMENT = Experiment(
     run=run,
     headline="cnn_test_accuracy",
     tour={"dataset": "digits"},
+    reference=Reference(0.845, "LeNet-style CNN on NIST36 in the course (seed 004 Q6.1.3)"),
 )

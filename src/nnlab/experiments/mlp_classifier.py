@@ -109,4 +109,5 @@ EXPERIMENT = Experiment(
     run=run,
     headline="test_accuracy",
     tour={"dataset": "digits"},
+    tour_mnist={"dataset": "mnist", "epochs": 5},
 )

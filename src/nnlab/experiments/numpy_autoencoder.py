@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Reference
 
 if TYPE_CHECKING:
     import numpy as np
@@ -329,4 +329,6 @@ EXPERIMENT = Experiment(
     run=run,
     headline="val_psnr",
     uses_torch=False,
+    reference=Reference(SEED_PSNR, "mean validation PSNR on NIST36 in the course (seed 004 Q5)"),
+    key_figure="reconstructions",
 )

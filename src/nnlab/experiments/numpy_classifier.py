@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Reference
 
 if TYPE_CHECKING:
     import numpy as np
@@ -437,4 +437,6 @@ EXPERIMENT = Experiment(
     run=run,
     headline="val_accuracy",
     uses_torch=False,
+    reference=Reference(0.774, "64-unit network on NIST36 in the course (seed 004 Q3)"),
+    key_figure="weights_trained",
 )

@@ -308,4 +308,6 @@ EXPERIMENT = Experiment(
     run=run,
     headline="best_test_accuracy",
     tour={"dataset": "digits", "smoothing": 10},
+    key_figure="learning_curves",
+    tour_mnist={"dataset": "mnist", "train_subset": 10_000, "smoothing": 10},
 )

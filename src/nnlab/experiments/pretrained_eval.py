@@ -223,4 +223,5 @@ EXPERIMENT = Experiment(
     run=run,
     headline="top1_accuracy",
     tour={"demo": True, "image_size": 32},
+    key_figure="sample_predictions",
 )
