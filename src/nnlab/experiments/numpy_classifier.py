@@ -81,6 +81,10 @@ class Config(ExperimentConfig):
     source: Literal["auto", "fonts", "emnist"] = param(
         "auto", help="chars36 source: EMNIST files when present (auto), or rendered fonts"
     )
+    fonts: Literal["bundled", "system"] = param(
+        "bundled",
+        help="chars36 fonts: nnlab's own (the same everywhere) or also this machine's (system)",
+    )
     samples_per_glyph: int = param(20, low=1, high=500, help="chars36 images per (font, character)")
     data_seed: int = param(
         0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
@@ -242,6 +246,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         samples_per_glyph=cfg.samples_per_glyph,
         seed=cfg.data_seed,
         ink=cfg.ink,
+        fonts=cfg.fonts,
         download=run.allow_download,
         progress=not run.quiet,
     )
@@ -419,7 +424,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "parameters": best_model.num_parameters(),
         "saturated_hidden_units": saturated,
         "weight_change_median": float(np.median(change)),
-        "dataset": f"chars36, {chars36_source()}, {cfg.ink} ink",
+        "dataset": f"chars36, {chars36_source(cfg.fonts)}, {cfg.ink} ink",
         "n_train": len(y_train),
         "n_val": len(y_val),
         "n_test": len(y_test),
