@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data import DATASETS
 from nnlab.experiments import registry
@@ -29,7 +30,6 @@ RUN_FILES = [
     "report.html",
     "report.md",
 ]
-FIGURES = ["figures/confusion_matrix.png", "figures/learning_curves.png"]
 
 
 def sets(**overrides: object) -> list[str]:
@@ -62,8 +62,16 @@ def test_describe_lists_settings_per_preset(capsys):
 def test_smoke_run_writes_a_complete_run_directory(tmp_path, capsys):
     assert main([*SMOKE, "--out", str(tmp_path)]) == 0
     run = single_run(tmp_path)
-    for name in [*RUN_FILES, *FIGURES, "checkpoints/last.pt"]:
+    for name in [*RUN_FILES, "checkpoints/last.pt"]:
         assert (run / name).is_file(), name
+    figures = run / "figures"
+    check_figure(
+        figures / "confusion_matrix.png",
+        min_size=(1000, 450),
+        panels=(1, 2),
+        caption="confusion matrix",
+    )
+    check_figure(figures / "learning_curves.png", min_size=(600, 230), panels=(1, 2))
     config = json.loads((run / "config.json").read_text())
     assert config["preset"] == "smoke" and config["seed"] == 0
     assert set(config["versions"]) >= {"python", "numpy", "torch", "nnlab"}

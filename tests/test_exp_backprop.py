@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments.backprop_by_hand import (
     PARAMS,
@@ -133,8 +134,9 @@ def test_smoke_run_writes_every_value(tmp_path):
         assert abs(g["backprop"] - g["numeric"]) < 1e-9
         assert s["updated"][k] == pytest.approx(DEFAULT[k] - 0.5 * ref[f"d{k}"], abs=1e-12)
     assert s["max_grad_error"] < 1e-9
-    figures = {p.name for p in tmp_path.glob("backprop-by-hand/*/figures/*.png")}
-    assert {"network.png", "values.png"} <= figures
+    (figures,) = tmp_path.glob("backprop-by-hand/*/figures")
+    check_figure(figures / "network.png", min_size=(800, 450))  # a diagram: no axes
+    check_figure(figures / "values.png", min_size=(450, 260))  # a table
 
 
 def test_config_file_selects_squared_error_and_overrides_values(tmp_path):

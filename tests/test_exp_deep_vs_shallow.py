@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.models import MLP, width_for_budget
 from nnlab.models import mlp_parameter_count as mlp_parameters
@@ -87,8 +88,8 @@ def test_smoke_trains_equal_budget_networks_on_digits(tmp_path):
     assert {"depth1_train_loss", "depth3_test_accuracy"} <= set(lines[-1])
     # the deep net's loss went down too: both were trained, not just evaluated
     assert lines[-1]["depth3_train_loss"] < 0.5 * lines[0]["depth3_train_loss"]
-    for name in ("learning_curves", "networks"):
-        assert (run / "figures" / f"{name}.png").stat().st_size > 5000
+    check_figure(run / "figures" / "learning_curves.png", min_size=(600, 230), panels=(1, 2))
+    check_figure(run / "figures" / "networks.png", min_size=(430, 70))  # a table, two rows
 
 
 @pytest.mark.parametrize(

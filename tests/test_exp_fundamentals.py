@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments.fundamentals import (
     derivative_errors,
@@ -87,6 +88,9 @@ def test_smoke_run_summary(tmp_path):
     assert s["xavier_min_pairwise_distance"] > 0.0
     sig = s["grad_norm_layer1_sigmoid"]
     assert len(sig) == 20 and sig[-1] < 1e-9 * sig[0]
-    figures = {p.name for p in tmp_path.glob("fundamentals/*/figures/*.png")}
-    expected = {"activations.png", "vanishing_gradient.png", "zero_initialisation.png"}
-    assert expected | {"checks.png"} <= figures
+    (figures,) = tmp_path.glob("fundamentals/*/figures")
+    check_figure(figures / "activations.png", min_size=(700, 280), panels=(1, 2))
+    check_figure(figures / "vanishing_gradient.png", min_size=(700, 280), panels=(1, 2))
+    # weights after training, then the zeros and the Xavier decision functions (+ colorbar)
+    check_figure(figures / "zero_initialisation.png", min_size=(850, 280), panels=(1, 3))
+    check_figure(figures / "checks.png", min_size=(500, 270))  # a table

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from figcheck import check_figure
 from nnlab import hpo
 from nnlab.cli import main
 from nnlab.experiments.hparam_search import Config, verdict
@@ -58,8 +59,10 @@ def test_smoke_equal_budgets_and_same_seed_identical_summary(tmp_path):
     assert grid["batch_size"] == [128]
     best_grid = results["grid"]["best_params"]
     assert all(best_grid[k] in grid[k] for k in ("lr", "width", "dropout", "batch_size"))
-    figures = {p.name for p in tmp_path.glob("a/hparam-search/*/figures/*.png")}
-    assert {"learning_curves.png", "explored_points.png", "search_table.png"} <= figures
+    (figures,) = tmp_path.glob("a/hparam-search/*/figures")
+    check_figure(figures / "learning_curves.png", min_size=(520, 320), panels=1)
+    check_figure(figures / "explored_points.png", min_size=(930, 290), panels=(1, 3))  # samplers
+    check_figure(figures / "search_table.png", min_size=(600, 160))
 
 
 def test_two_worker_processes_share_one_sqlite_study(tmp_path):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data import CIFAR10_CLASSES, DATASETS, load_dataset
 from nnlab.data.cifar10 import FOLDER, TEST_FILE, TRAIN_FILES, parse_cifar_binary
@@ -49,8 +50,8 @@ def test_smoke_trains_both_networks_on_digits(tmp_path):
             lines[-1]
         )
         assert lines[-1][f"{name}_train_loss"] < 0.5 * lines[0][f"{name}_train_loss"]
-    for name in ("learning_curves", "networks"):
-        assert (run / "figures" / f"{name}.png").stat().st_size > 5000
+    check_figure(run / "figures" / "learning_curves.png", min_size=(600, 230), panels=(1, 2))
+    check_figure(run / "figures" / "networks.png", min_size=(650, 210))  # a table
 
 
 @pytest.mark.parametrize(

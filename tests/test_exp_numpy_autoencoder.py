@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data.chars36 import load_chars36
 from nnlab.experiments.numpy_autoencoder import (
@@ -100,8 +101,11 @@ def test_smoke_summary_and_figures(smoke_run):
     assert set(lines[0]) == {"step", "train_loss", "val_loss", "train_psnr", "val_psnr", "lr"}
     assert lines[-1]["val_psnr"] == pytest.approx(s["val_psnr"])
     assert lines[-1]["val_loss"] < lines[0]["val_loss"]
-    figures = {p.stem for p in (smoke_run / "figures").glob("*.png")}
-    assert {"learning_curves", "reconstructions"} <= figures
+    figures = smoke_run / "figures"
+    # loss, PSNR and learning rate per epoch
+    check_figure(figures / "learning_curves.png", min_size=(900, 260), panels=(1, 3))
+    check_figure(figures / "reconstructions.png", min_size=(850, 200))  # image tiles, axes off
+    check_figure(figures / "psnr_table.png", min_size=(350, 90))
 
 
 def test_short_training_beats_untrained_and_mean_image():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments.optimizers import (
     DEFAULT_LRS,
@@ -58,8 +59,11 @@ def test_smoke_accuracies_and_default_learning_rates(smoke):
     for name in by:
         losses = [x[f"{name}_train_loss"] for x in lines if f"{name}_train_loss" in x]
         assert len(losses) == 4 and losses[-1] < losses[0], name
-    figures = {p.name for p in (smoke["dir"] / "figures").glob("*.png")}
-    assert {"learning_curves.png", "accuracy_table.png"} <= figures
+    # loss per iteration, loss per epoch, test accuracy per epoch
+    check_figure(
+        smoke["dir"] / "figures" / "learning_curves.png", min_size=(1150, 280), panels=(1, 3)
+    )
+    check_figure(smoke["dir"] / "figures" / "accuracy_table.png", min_size=(430, 120))
 
 
 def test_learning_rates_override_and_validation(tmp_path, capsys):

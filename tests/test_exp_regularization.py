@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments.regularization import Config, conclusion, penalty
 from nnlab.models import MLP
@@ -45,9 +46,16 @@ def test_baseline_overfits_and_regularization_shrinks_the_gap(smoke):
     assert by["l2"]["weight_l2_norm"] < none["weight_l2_norm"]
     assert by["l1"]["weights_below_1e-3"] > 2 * none["weights_below_1e-3"]
     assert "wins" in s["verdict"]
-    figures = {p.name for p in (smoke["dir"] / "figures").glob("*.png")}
-    assert {"learning_curves.png", "gaps.png", "gap_table.png", "decision_boundaries.png"} <= (
-        figures
+    figures = smoke["dir"] / "figures"
+    # loss (top) and accuracy (bottom), one column per method
+    check_figure(figures / "learning_curves.png", min_size=(1350, 440), panels=(2, 5))
+    check_figure(figures / "gaps.png", min_size=(700, 280), panels=1)
+    check_figure(figures / "gap_table.png", min_size=(530, 170))
+    check_figure(
+        figures / "decision_boundaries.png",
+        min_size=(1350, 280),
+        panels=(1, 5),
+        caption="decision boundary",
     )
     # validation curves are logged per method
     lines = [json.loads(x) for x in (smoke["dir"] / "metrics.jsonl").read_text().splitlines()]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments.xor import (
     X_XOR,
@@ -65,5 +66,13 @@ def test_smoke_run_summary(tmp_path):
     assert s["trained_network_accuracy"] == 1.0
     assert s["robustness_success_rate"] == 1.0
     assert s["toy_test_accuracy"] > 0.85
-    figures = {p.name for p in tmp_path.glob("xor/*/figures/*.png")}
-    assert {"decision_boundaries.png", "loss_curves.png", "truth_tables.png"} <= figures
+    (figures,) = tmp_path.glob("xor/*/figures")
+    # (a) hand-set, (b) logistic regression, (c) trained network, noisy toy set; + colorbar
+    check_figure(
+        figures / "decision_boundaries.png",
+        min_size=(1200, 300),
+        panels=(1, 4),
+        caption="decision boundary",
+    )
+    check_figure(figures / "loss_curves.png", min_size=(650, 250), panels=(1, 2))
+    check_figure(figures / "truth_tables.png", min_size=(350, 130))  # a table

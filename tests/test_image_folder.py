@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from figcheck import check_figure
 from nnlab.augment import augment
 from nnlab.cli import main
 from nnlab.imagefolder import load_images, make_shapes_folder, scan, stratified_split
@@ -88,8 +89,15 @@ def test_smoke_demo_draws_shapes_and_learns_them(tmp_path):
     assert cm.sum() == 36 and np.trace(cm) / 36 == pytest.approx(summary["val_accuracy"])
     for i, name in enumerate(summary["class_names"]):
         assert summary["per_class_accuracy"][name] == pytest.approx(cm[i, i] / cm[i].sum())
-    for name in ("learning_curves", "confusion_matrix", "training_samples"):
-        assert (run / "figures" / f"{name}.png").stat().st_size > 5000, name
+    figures = run / "figures"
+    check_figure(figures / "learning_curves.png", min_size=(600, 230), panels=(1, 2))
+    check_figure(
+        figures / "confusion_matrix.png",
+        min_size=(600, 270),
+        panels=(1, 2),
+        caption="confusion matrix",
+    )
+    check_figure(figures / "training_samples.png", min_size=(850, 240))  # tiles, axes off
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 10
 
 

@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.imagefolder import load_images, make_shapes_folder, scan
 from nnlab.models import CNN
@@ -75,8 +76,8 @@ def run_eval(tmp_path: Path, *sets: str) -> dict:
     args = [a for s in sets for a in ("--set", s)]
     assert main(["run", "pretrained-eval", "--quiet", *args, "--out", str(out)]) == 0
     run = single_run(out)
-    for name in ("frequent_predictions", "sample_predictions"):
-        assert (run / "figures" / f"{name}.png").stat().st_size > 3000, name
+    check_figure(run / "figures" / "frequent_predictions.png", min_size=(450, 100), panels=1)
+    check_figure(run / "figures" / "sample_predictions.png", min_size=(850, 140))  # tiles
     return json.loads((run / "summary.json").read_text())
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from figcheck import check_figure
 from nnlab.config import ExperimentConfig
 from nnlab.errors import UserError
 from nnlab.experiments import Experiment, Reference, registry
@@ -124,8 +125,11 @@ def test_render_run_html(rendered):
         assert key in html
     assert "[64, 32]" in html and "abc1234" in html and "1 min 23 s" in html
     assert "completed" in html and "smoke" in html
-    # the curves figure was saved beside the experiment's figures, for the Markdown report
-    assert (run / "figures" / "learning_curves.png").is_file()
+    # the curves figure was saved beside the experiment's figures, for the Markdown report:
+    # loss and accuracy; its caption is the report's, not in captions.json
+    check_figure(
+        run / "figures" / "learning_curves.png", min_size=(600, 230), panels=(1, 2), caption=False
+    )
 
 
 def test_render_run_markdown_links_existing_files(rendered):
