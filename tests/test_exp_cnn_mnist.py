@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data import DATASETS, write_idx
 from nnlab.models import CNN
@@ -56,18 +57,33 @@ def test_smoke_on_digits_learns_and_reports_filters_and_confusions(tmp_path):
         worst["count"] == cm[i, j] == max(cm[a, b] for a in range(10) for b in range(10) if a != b)
     )
     assert summary["problem_4_1"] == {"a": [49, 49], "b": [9, 9], "c": [23, 23], "d": [49, 49]}
-    for name in [
-        "learning_curves",
-        "confusion_matrix",
-        "first_layer_filters",
-        "misclassified",
-        "architecture",
-        "conv_arithmetic",
-    ]:
-        assert (run / "figures" / f"{name}.png").stat().st_size > 5000, name
+    figures = run / "figures"
+    check_figure(figures / "learning_curves.png", min_size=(600, 230), panels=(1, 2))
+    check_figure(figures / "confusion_matrix.png", min_size=(600, 230), panels=(1, 2))
+    check_figure(
+        figures / "first_layer_filters.png", min_size=(400, 150), caption="convolution kernels"
+    )
+    for name in ["misclassified", "architecture", "conv_arithmetic"]:
+        check_figure(figures / f"{name}.png")
     timings = json.loads((run / "status.json").read_text())["timings"]
     assert timings["train_seconds_per_epoch"] > 0
     assert "train_seconds_per_epoch" not in summary
+
+
+def test_shift_augmentation_moves_each_image_and_pads_with_the_background():
+    import torch
+
+    from nnlab.augment import augment
+
+    x = torch.zeros(64, 1, 8, 8) - 0.5  # standardised background
+    x[:, :, 3:5, 3:5] = 2.0
+    out = augment(x, torch.Generator().manual_seed(0), flip=False, pad=2, fill=-0.5)
+    assert out.shape == x.shape
+    ink = (out == 2.0).flatten(1).sum(1)
+    assert (ink == 4).all()  # a 2x2 blob two pixels from the edge never leaves the image
+    assert set(out.unique().tolist()) == {-0.5, 2.0}  # the padding is background, not 0
+    rows = (out[:, 0] == 2.0).any(2).float().argmax(1)
+    assert len(set(rows.tolist())) == 5  # offsets -2..2, all drawn
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
