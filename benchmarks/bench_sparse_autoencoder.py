@@ -1,30 +1,47 @@
-"""Sparse autoencoder cost and gradient: hand-written NumPy vs PyTorch autograd, float64.
+"""Sparse autoencoder: time per cost-and-gradient evaluation against its FLOP lower bound,
+and the wall time of the whole `nnlab run sparse-autoencoder --preset quick` command.
 
 The UFLDL configuration: 10,000 normalised 8x8 patches of the embedded natural images,
-64-25-64, λ = 1e-4, β = 3, ρ = 0.01, at UFLDL's random initial parameters. Both run in this
-one process on the same data, in alternating rounds so that machine noise hits both; the
-script prints the median time per cost-and-gradient evaluation of each, their ratio, the
-agreement of the two gradients, and the time of the full 400-iteration L-BFGS training.
+64-25-64, λ = 1e-4, β = 3, ρ = 0.01, float64, at UFLDL's random initial parameters.
 
     .venv/bin/python benchmarks/bench_sparse_autoencoder.py [--evals 40] [--rounds 5]
-        [--threads 1,2] [--no-train]
+        [--threads 1,2] [--runs 3] [--no-torch] [--no-train] [--no-command]
 
-For each thread count N both get N threads: NumPy splits the examples over N threads with
-single-threaded BLAS (``SparseAutoencoderCost(threads=N)``), PyTorch uses
-``torch.set_num_threads(N)``. Other processes loading the CPU slow both (PyTorch's spinning
-OpenMP threads much more so); run it a few times, on an idle machine if you can.
+1. **Lower bound.** One evaluation is five matrix products over the m examples (the hidden
+   layer, the output layer, δ3ᵀ a2, δ3 W2 and δ2ᵀ x): 10·m·visible·hidden FLOP, 160 MFLOP.
+   The script times float64 matmuls of exactly these shapes in this process (single-
+   threaded BLAS, whole arrays and in the cost's blocks of examples, the faster of the
+   two), and prints bound = their summed time / N for N threads (perfect scaling), beside
+   the measured median time per evaluation of ``SparseAutoencoderCost(threads=N)``. The
+   element-wise work (two sigmoids through tanh, 10,000 x 89 values, and a dozen cheap
+   passes) is printed too: it is the rest of the gap.
+2. **PyTorch.** The same cost with autograd, for comparison (``--no-torch`` skips it).
+3. **Training.** The 400-iteration L-BFGS run alone (``--no-train`` skips it).
+4. **The command.** ``nnlab run sparse-autoencoder --preset quick --quiet`` as a subprocess,
+   ``--runs`` times: minimum and median wall time, with the load average before each run
+   and the phases the run recorded in status.json (``--no-command`` skips it).
+
+The machine's other load slows everything: the load average is printed; trust numbers
+taken below ~1.2 on this 2-core machine, and compare minima.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
-import torch
+from threadpoolctl import threadpool_limits
 
 from nnlab.data.natural_images import load_natural_images, normalize_patches, sample_patches
 from nnlab.scratch.sparse_autoencoder import (
+    BLOCK,
     SparseAutoencoderCost,
     initialize_parameters,
     relative_difference,
@@ -34,8 +51,64 @@ from nnlab.scratch.sparse_autoencoder import (
 VISIBLE, HIDDEN, LAM, BETA, RHO = 64, 25, 1e-4, 3.0, 0.01
 
 
-def torch_cost(x: torch.Tensor):
+def best(fn, n: int = 20, repeat: int = 5) -> float:
+    """Seconds per call: the fastest of ``repeat`` medians of ``n`` calls."""
+    fn()
+    medians = []
+    for _ in range(repeat):
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        medians.append(float(np.median(times)))
+    return min(medians)
+
+
+def median_time(fn, theta: np.ndarray, n: int) -> float:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn(theta)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def matmul_products(m: int, rng: np.random.Generator) -> list[tuple[str, float, float]]:
+    """(product, FLOP, seconds) of the cost's five float64 products on m examples, 1 thread,
+    each timed on whole arrays and in blocks of BLOCK examples; the faster counts."""
+    v, h = VISIBLE, HIDDEN
+    x, d3, h2 = rng.random((m, v)), rng.random((m, v)), rng.random((m, h))
+    w_vh, w_hv = rng.random((v, h)), rng.random((h, v))
+    out_h, out_v = np.empty((m, h)), np.empty((m, v))
+    edges = list(range(0, m, BLOCK)) + [m]
+    blocks = list(zip(edges[:-1], edges[1:], strict=True))
+    products = {
+        "x W1ᵀ  (m,v)(v,h)": lambda a, b: np.matmul(x[a:b], w_vh, out=out_h[a:b]),
+        "a2 W2ᵀ (m,h)(h,v)": lambda a, b: np.matmul(h2[a:b], w_hv, out=out_v[a:b]),
+        "δ3ᵀ a2 (v,m)(m,h)": lambda a, b: np.matmul(d3[a:b].T, h2[a:b]),
+        "δ3 W2  (m,v)(v,h)": lambda a, b: np.matmul(d3[a:b], w_vh, out=out_h[a:b]),
+        "δ2ᵀ x  (h,m)(m,v)": lambda a, b: np.matmul(h2[a:b].T, x[a:b]),
+    }
+    results = []
+    with threadpool_limits(1, "blas"):
+        for name, product in products.items():
+            whole = best(lambda p=product: p(0, m))
+            blocked = best(lambda p=product: [p(a, b) for a, b in blocks])
+            results.append((name, 2.0 * m * v * h, min(whole, blocked)))
+    return results
+
+
+def elementwise_floor(m: int, rng: np.random.Generator) -> float:
+    """Seconds of the two tanh passes over (m, hidden) and (m, visible), 1 thread."""
+    a, b = rng.normal(size=(m, HIDDEN)), rng.normal(size=(m, VISIBLE))
+    return best(lambda: np.tanh(a, out=a)) + best(lambda: np.tanh(b, out=b))
+
+
+def torch_cost(x):
     """The same cost written in PyTorch; its gradient comes from autograd."""
+    import torch
+
     m = x.shape[0]
     hv = HIDDEN * VISIBLE
 
@@ -60,13 +133,39 @@ def torch_cost(x: torch.Tensor):
     return cost_and_grad
 
 
-def per_eval(fn, theta: np.ndarray, n: int) -> float:
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn(theta)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def time_command(runs: int) -> None:
+    """Wall time of the whole quick run as a subprocess, ``runs`` times."""
+    walls, phases = [], []
+    with tempfile.TemporaryDirectory() as out:
+        argv = [sys.executable, "-m", "nnlab", "run", "sparse-autoencoder"]
+        argv += ["--preset", "quick", "--quiet", "--out", out]
+        for i in range(runs):
+            before = load()
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+            walls.append(time.perf_counter() - start)
+            run_dir = sorted(Path(out, "sparse-autoencoder").iterdir())[-1]
+            phases.append(json.loads((run_dir / "status.json").read_text()))
+            print(f"  run {i + 1}: {walls[-1]:.2f} s wall ({before})")
+    fastest = int(np.argmin(walls))
+    status = phases[fastest]
+    timings = status["timings"]
+    print(
+        f"`nnlab run sparse-autoencoder --preset quick`: min {min(walls):.2f} s, median "
+        f"{float(np.median(walls)):.2f} s wall over {runs} runs; {load()}"
+    )
+    inside = status["elapsed_seconds"]
+    print(
+        f"  fastest run: {inside:.2f} s inside the experiment runner "
+        f"(gradient check {timings.get('gradcheck_seconds', 0):.2f} s, L-BFGS "
+        f"{timings['train_seconds']:.2f} s at a median "
+        f"{timings['seconds_per_evaluation_median'] * 1e3:.2f} ms per evaluation; the rest "
+        f"data, figures, summary), {walls[fastest] - inside:.2f} s start-up, report and exit"
+    )
 
 
 def main() -> None:
@@ -76,54 +175,91 @@ def main() -> None:
     parser.add_argument(
         "--threads", default="1,2", help="thread counts to compare, comma-separated (default 1,2)"
     )
+    parser.add_argument("--runs", type=int, default=3, help="runs of the whole command")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     parser.add_argument("--no-train", action="store_true", help="skip the L-BFGS timing")
+    parser.add_argument("--no-command", action="store_true", help="skip the command's timing")
     args = parser.parse_args()
     thread_counts = [int(t) for t in args.threads.split(",")]
+    print(load())
 
     patches = sample_patches(load_natural_images(), 8, 10000, np.random.default_rng([0, 0]))
     data = normalize_patches(patches)
+    m = len(data)
     theta = initialize_parameters(VISIBLE, HIDDEN, np.random.default_rng([0, 1]))
-    theirs = torch_cost(torch.from_numpy(data))
+    print(f"data: {m} patches x {VISIBLE} pixels, {VISIBLE}-{HIDDEN}-{VISIBLE}, float64")
+
+    rng = np.random.default_rng(0)
+    products = matmul_products(m, rng)
+    flop = sum(f for _, f, _ in products)
+    matmul_seconds = sum(s for _, _, s in products)
     print(
-        f"data: {data.shape[0]} patches x {VISIBLE} pixels, {VISIBLE}-{HIDDEN}-{VISIBLE}, float64"
+        f"one evaluation: 5 matrix products, {flop / 1e6:.0f} MFLOP; float64 matmul of these "
+        f"shapes, 1 thread, this run:"
+    )
+    for name, f, s in products:
+        print(f"  {name}: {s * 1e3:.3f} ms = {f / s / 1e9:.1f} GFLOP/s")
+    print(
+        f"  together {matmul_seconds * 1e3:.2f} ms = {flop / matmul_seconds / 1e9:.1f} GFLOP/s"
+    )
+    square = np.random.default_rng(1).random((1000, 1000))
+    with threadpool_limits(1, "blas"):
+        peak = 2e9 / best(lambda: square @ square, n=3, repeat=3)
+    tanh_seconds = elementwise_floor(m, rng)
+    print(
+        f"  (a 1000x1000 matmul, 1 thread: {peak / 1e9:.1f} GFLOP/s; the two tanh passes "
+        f"of the sigmoids: {tanh_seconds * 1e3:.2f} ms)"
     )
 
-    j_np, g_np = SparseAutoencoderCost(data, HIDDEN, LAM, BETA, RHO, threads=1)(theta)
-    j_t, g_t = theirs(theta)
-    print(f"cost: numpy {j_np:.15f}  torch {j_t:.15f}  |difference| {abs(j_np - j_t):.1e}")
-    agreement = relative_difference(g_t, g_np)
-    print(f"gradients: ||torch - numpy|| / ||torch + numpy|| = {agreement:.1e}")
+    ours1 = SparseAutoencoderCost(data, HIDDEN, LAM, BETA, RHO, threads=1)
+    j_np, g_np = ours1(theta)
+    ours1.close()
+    if not args.no_torch:
+        import torch
+
+        theirs = torch_cost(torch.from_numpy(data))
+        j_t, g_t = theirs(theta)
+        print(
+            f"cost: numpy {j_np:.15f}  torch {j_t:.15f}  |difference| {abs(j_np - j_t):.1e}; "
+            f"gradients ||torch - numpy|| / ||torch + numpy|| = "
+            f"{relative_difference(g_t, g_np):.1e}"
+        )
 
     for threads in thread_counts:
-        torch.set_num_threads(threads)
         ours = SparseAutoencoderCost(data, HIDDEN, LAM, BETA, RHO, threads=threads)
-        ours(theta)  # warm up both
-        theirs(theta)
+        ours(theta)  # warm up
+        if not args.no_torch:
+            torch.set_num_threads(threads)
+            theirs(theta)
         numpy_times, torch_times = [], []
         for _ in range(args.rounds):
-            numpy_times.append(per_eval(ours, theta, args.evals))
-            torch_times.append(per_eval(theirs, theta, args.evals))
-        t_np, t_t = float(np.median(numpy_times)), float(np.median(torch_times))
+            numpy_times.append(median_time(ours, theta, args.evals))
+            if not args.no_torch:
+                torch_times.append(median_time(theirs, theta, args.evals))
+        t_np = float(np.median(numpy_times))
+        bound = matmul_seconds / threads
         print(
-            f"{threads} thread(s), time per cost+gradient (median of {args.rounds} rounds x "
-            f"{args.evals}): numpy {t_np * 1e3:.2f} ms, torch autograd {t_t * 1e3:.2f} ms; "
-            f"torch / numpy = {t_t / t_np:.2f}"
+            f"{threads} thread(s): {t_np * 1e3:.2f} ms per cost+gradient (median of "
+            f"{args.rounds} rounds x {args.evals}; fastest round {min(numpy_times) * 1e3:.2f}) "
+            f"vs lower bound {bound * 1e3:.2f} ms (matmul only; {t_np / bound:.1f}x), "
+            f"{(matmul_seconds + tanh_seconds) / threads * 1e3:.2f} ms with the tanh passes"
         )
-        print(
-            "  per round, ms: numpy "
-            + " ".join(f"{t * 1e3:.2f}" for t in numpy_times)
-            + " | torch "
-            + " ".join(f"{t * 1e3:.2f}" for t in torch_times)
-        )
+        if not args.no_torch:
+            t_t = float(np.median(torch_times))
+            print(f"  torch autograd {t_t * 1e3:.2f} ms; torch / numpy = {t_t / t_np:.2f}")
         if not args.no_train:
             start = time.perf_counter()
             result = train(ours, theta, maxiter=400)
             seconds = time.perf_counter() - start
             print(
-                f"  L-BFGS with the numpy cost: {result.nit} iterations, {result.nfev} "
-                f"evaluations in {seconds:.2f} s, cost {result.fun:.6f}"
+                f"  L-BFGS: {result.nit} iterations, {result.nfev} evaluations in "
+                f"{seconds:.2f} s ({seconds / result.nfev * 1e3:.2f} ms each, with the "
+                f"optimiser's own work), cost {result.fun:.6f}"
             )
         ours.close()
+
+    if not args.no_command:
+        time_command(args.runs)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,9 @@ from nnlab.scratch.gradcheck import numerical_gradient
 
 Array = np.ndarray
 
+#: Examples per block of the cost's work (see "Speed").
+BLOCK = 512
+
 
 # --------------------------------------------------------------------------- parameters
 
@@ -110,66 +113,54 @@ class CostParts:
         return self.reconstruction + self.weight_decay + self.sparsity
 
 
-class _Chunk:
-    """A contiguous block of examples with its own work buffers (one per thread)."""
+class _Block:
+    """Examples a:b of the data and the hidden layer's output on them (kept between the two
+    passes of an evaluation), one example per row.
+
+    ``s`` = 2x − 1, (n, visible): the inputs mapped to the range of tanh.
+    ``h2`` = [tanh(z2/2), 1], (n, hidden + 1): a column of ones makes the output layer's
+    bias a row of its weight matrix."""
 
     def __init__(self, x: Array, hidden: int) -> None:
-        m, v = x.shape
-        self.x = x
-        self.ones = np.ones(m)
-        self.a2 = np.empty((m, hidden))  # hidden activations
-        self.t2 = np.empty((m, hidden))  # a2 (1 - a2)
-        self.d2 = np.empty((m, hidden))  # δ2
-        self.a3 = np.empty((m, v))  # reconstruction
-        self.diff = np.empty((m, v))  # a3 - x
-        self.d3 = np.empty((m, v))  # δ3
+        self.n = len(x)
+        self.s = 2.0 * x - 1.0
+        self.h2 = np.empty((self.n, hidden + 1))
+        self.h2[:, hidden] = 1.0
+        self.ones = np.ones(self.n)
 
-    def forward(
-        self, W1: Array, W2: Array, b1: Array, b2: Array, delta: bool = True
-    ) -> tuple[float, Array, Array | None, Array | None]:
-        """Forward pass and δ3: (Σ‖a3 − x‖², Σ a2, δ3ᵀ a2, Σ δ3) over this block
-        (the last two None without ``delta``)."""
-        x, a2, a3, diff, d3 = self.x, self.a2, self.a3, self.diff, self.d3
-        np.dot(x, W1.T, out=a2)
-        a2 += b1
-        sigmoid_(a2)
-        np.dot(a2, W2.T, out=a3)
-        a3 += b2
-        sigmoid_(a3)
-        np.subtract(a3, x, out=diff)
-        flat = diff.reshape(-1)
-        squared_error = float(np.dot(flat, flat))
-        if not delta:
-            return squared_error, np.dot(self.ones, a2), None, None
-        np.subtract(1.0, a3, out=d3)
-        d3 *= a3
-        d3 *= diff  # δ3 = (a3 - x) a3 (1 - a3)
-        return squared_error, np.dot(self.ones, a2), np.dot(d3.T, a2), np.dot(self.ones, d3)
 
-    def backward(self, W2: Array, sparsity_delta: Array) -> tuple[Array, Array]:
-        """δ2 and (δ2ᵀ x, Σ δ2) over this block (after ``forward``)."""
-        a2, t2, d2 = self.a2, self.t2, self.d2
-        np.dot(self.d3, W2, out=d2)
-        d2 += sparsity_delta
-        np.subtract(1.0, a2, out=t2)
-        t2 *= a2
-        d2 *= t2  # δ2
-        return np.dot(d2.T, self.x), np.dot(self.ones, d2)
+class _Work:
+    """One worker's scratch buffers, sized for its largest block (flat, so that a smaller
+    block's views stay contiguous)."""
+
+    def __init__(self, visible: int, hidden: int, n: int) -> None:
+        self.visible, self.hidden = visible, hidden
+        self._v = (np.empty(visible * n), np.empty(visible * n))
+        self._h = (np.empty(hidden * n), np.empty(hidden * n))
+
+    def buffers(self, n: int) -> tuple[Array, Array, Array, Array]:
+        """Two (n, visible) and two (n, hidden) arrays."""
+        v, h = self.visible, self.hidden
+        return (
+            *(b[: n * v].reshape(n, v) for b in self._v),
+            *(b[: n * h].reshape(n, h) for b in self._h),
+        )
 
 
 class SparseAutoencoderCost:
     """The sparse-autoencoder objective on a fixed data set: ``cost(θ) -> (J, ∂J/∂θ)``.
 
     ``data`` has one example per row, (m, visible), values in (0, 1) (the sigmoid output must
-    be able to reach them). Buffers for the (m, hidden) and (m, visible) intermediates are
-    allocated once and reused by every call; the gradient is a new array each call (L-BFGS
-    keeps it). After a call, ``parts`` holds the three terms of J and ``rho_hat`` the mean
-    hidden activations, and ``evaluations`` counts the calls.
+    be able to reach them). The examples are kept in blocks of about ``block`` (see
+    "Speed" above); after a call, ``parts`` holds the three terms of J and ``rho_hat`` the
+    mean hidden activations, and ``evaluations`` counts the calls. The gradient is a new
+    array each call (L-BFGS keeps it).
 
-    ``threads``: the examples are split into this many contiguous blocks, evaluated in
-    parallel threads (NumPy releases the GIL), each with single-threaded BLAS; the partial
-    sums are added in a fixed order, so results do not depend on timing. ``None``: one
-    block, BLAS left at its own threading (best for one-off calls on small data).
+    ``threads``: the blocks are shared out among this many threads (NumPy releases the
+    GIL), each with single-threaded BLAS. Every block's partial sums are kept and added in
+    block order, so the result does not depend on ``threads`` (nor on timing), only on
+    ``block``. ``None``: the calling thread alone, BLAS left at its own threading (the
+    cheapest for one-off calls and for the many small calls of a gradient check).
     """
 
     def __init__(
@@ -180,24 +171,39 @@ class SparseAutoencoderCost:
         beta: float = 3.0,
         rho: float = 0.01,
         threads: int | None = 1,
+        block: int = BLOCK,
     ) -> None:
-        data = np.ascontiguousarray(data, dtype=np.float64)
+        data = np.asarray(data, dtype=np.float64)
         if data.ndim != 2 or len(data) == 0:
             raise ValueError(f"data must be (examples, visible), got shape {data.shape}")
         if not 0.0 < rho < 1.0:
             raise ValueError(f"the sparsity target rho must be in (0, 1), got {rho}")
         if lam < 0 or beta < 0:
             raise ValueError(f"lam and beta must be >= 0, got lam={lam}, beta={beta}")
-        self.data = data
+        if block < 1:
+            raise ValueError(f"block must be >= 1 example, got {block}")
         self.m, self.visible = data.shape
         self.hidden = hidden
         self.lam, self.beta, self.rho = float(lam), float(beta), float(rho)
         self.threads = threads
-        n_blocks = 1 if threads is None else max(1, min(int(threads), self.m))
+        n_blocks = max(1, round(self.m / block))
         edges = np.linspace(0, self.m, n_blocks + 1).round().astype(int)
-        self._chunks = [
-            _Chunk(data[a:b], hidden) for a, b in zip(edges[:-1], edges[1:], strict=True)
+        self._blocks = [
+            _Block(data[a:b], hidden) for a, b in zip(edges[:-1], edges[1:], strict=True)
         ]
+        n_workers = 1 if threads is None else max(1, min(int(threads), n_blocks))
+        split = np.linspace(0, n_blocks, n_workers + 1).round().astype(int)
+        self._groups = [range(a, b) for a, b in zip(split[:-1], split[1:], strict=True)]
+        self._work = [
+            _Work(self.visible, hidden, max(self._blocks[i].n for i in group))
+            for group in self._groups
+        ]
+        # each block's partial sums: Σ [H2, 1], Σ (H3 − S)², D3ᵀ [H2, 1], D2ᵀ S, D2ᵀ 1
+        self._h2_sums = np.empty((n_blocks, hidden + 1))
+        self._squares = np.empty(n_blocks)
+        self._p = np.empty((n_blocks, self.visible, hidden + 1))
+        self._q = np.empty((n_blocks, hidden, self.visible))
+        self._q1 = np.empty((n_blocks, hidden))
         self._pool: Any = None
         self._limiter: Any = None
         self.parts: CostParts | None = None
@@ -237,30 +243,77 @@ class SparseAutoencoderCost:
         with self._limiter.limit(limits=1, user_api="blas"):
             return self._evaluate(theta, gradient)
 
-    def _map(self, method: str, *args: Any) -> list[Any]:
-        """``chunk.method(*args)`` for every chunk: the first here, the others in threads."""
-        if len(self._chunks) == 1:
-            return [getattr(self._chunks[0], method)(*args)]
+    def _map(self, work: Callable[..., None], *args: Any) -> None:
+        """``work(group, *args)`` for every group of blocks: the first here, the others in
+        worker threads."""
+        if len(self._groups) == 1:
+            work(0, *args)
+            return
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(len(self._chunks) - 1, "sparse-ae")
-        futures = [self._pool.submit(getattr(c, method), *args) for c in self._chunks[1:]]
-        first = getattr(self._chunks[0], method)(*args)
-        return [first, *(f.result() for f in futures)]
+            self._pool = ThreadPoolExecutor(len(self._groups) - 1, "sparse-ae")
+        futures = [self._pool.submit(work, k, *args) for k in range(1, len(self._groups))]
+        work(0, *args)
+        for f in futures:
+            f.result()
+
+    def _hidden_layer(self, k: int, w1t: Array, c1: Array) -> None:
+        """H2 = tanh(z2/2) = tanh(S W1ᵀ/4 + c1) of the group's blocks, and its column sums."""
+        h = self.hidden
+        for i in self._groups[k]:
+            b = self._blocks[i]
+            z = self._work[k].buffers(b.n)[2]
+            np.matmul(b.s, w1t, out=z)
+            z += c1
+            np.tanh(z, out=b.h2[:, :h])
+            np.dot(b.ones, b.h2, out=self._h2_sums[i])
+
+    def _output_layer(self, k: int, a2: Array, w2: Array, s8: Array, gradient: bool) -> None:
+        """H3, Σ (H3 − S)² and (with ``gradient``) the gradient products of each block."""
+        h = self.hidden
+        work = self._work[k]
+        for i in self._groups[k]:
+            b = self._blocks[i]
+            h3, r, e, t = work.buffers(b.n)
+            np.matmul(b.h2, a2, out=h3)
+            np.tanh(h3, out=h3)  # H3 = tanh(z3/2) = 2 a3 − 1
+            np.subtract(h3, b.s, out=r)  # H3 − S = 2 (a3 − x)
+            flat = r.reshape(-1)
+            self._squares[i] = np.dot(flat, flat)
+            if not gradient:
+                continue
+            np.multiply(h3, h3, out=h3)
+            np.subtract(1.0, h3, out=h3)  # 1 − H3² = 4 a3 (1 − a3)
+            r *= h3  # D3 = 8 δ3
+            np.matmul(r.T, b.h2, out=self._p[i])
+            np.matmul(r, w2, out=e)  # D3 W2
+            e += s8  # + 8 × the sparsity term
+            h2 = b.h2[:, :h]
+            np.multiply(h2, h2, out=t)
+            np.subtract(1.0, t, out=t)  # 1 − H2² = 4 a2 (1 − a2)
+            e *= t  # D2 = 32 δ2
+            np.matmul(e.T, b.s, out=self._q[i])
+            np.dot(b.ones, e, out=self._q1[i])
 
     def _evaluate(self, theta: Array, gradient: bool = True) -> tuple[float, Array | None]:
         theta = np.asarray(theta, dtype=np.float64)
         v, h, m = self.visible, self.hidden, self.m
         W1, W2, b1, b2 = unpack(theta, v, h)
+        # σ(z) = (1 + tanh(z/2))/2, so with S = 2x − 1 and H2 = 2 a2 − 1:
+        # z2/2 = S W1ᵀ/4 + c1 and z3/2 = [H2, 1] A2, c1 and A2's last row the biases' share
+        w1t = np.ascontiguousarray(W1.T) * 0.25
+        c1 = 0.25 * W1.sum(axis=1) + 0.5 * b1
+        a2 = np.empty((h + 1, v))
+        np.multiply(W2.T, 0.25, out=a2[:h])
+        a2[h] = 0.25 * W2.sum(axis=1) + 0.5 * b2
 
-        forward = self._map("forward", W1, W2, b1, b2, gradient)
-        squared_error = sum(f[0] for f in forward)
-        activation_sum = forward[0][1].copy()
-        for f in forward[1:]:
-            activation_sum += f[1]
-        rho, rho_hat = self.rho, activation_sum / m
-        reconstruction = 0.5 * squared_error / m
+        self._map(self._hidden_layer, w1t, c1)
+        rho, rho_hat = self.rho, 0.5 + 0.5 / m * self._h2_sums[:, :h].sum(axis=0)
+        sparsity_delta = self.beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+        self._map(self._output_layer, a2, W2, 8.0 * sparsity_delta, gradient)
+
+        reconstruction = 0.125 / m * float(self._squares.sum())  # Σ‖a3 − x‖² / 2m
         w1, w2 = W1.reshape(-1), W2.reshape(-1)
         weight_decay = 0.5 * self.lam * float(np.dot(w1, w1) + np.dot(w2, w2))
         sparsity = self.beta * float(np.sum(kl_divergence(rho, rho_hat)))
@@ -268,22 +321,20 @@ class SparseAutoencoderCost:
         if not gradient:
             return cost, None
 
+        # the blocks' partial sums, added in block order
+        p, q, q1 = self._p.sum(axis=0), self._q.sum(axis=0), self._q1.sum(axis=0)
         grad = np.empty_like(theta)
         gW1, gW2, gb1, gb2 = unpack(grad, v, h)
-        gW2[...], gb2[...] = forward[0][2], forward[0][3]
-        for f in forward[1:]:
-            gW2 += f[2]
-            gb2 += f[3]
-        sparsity_delta = self.beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
-
-        backward = self._map("backward", W2, sparsity_delta)
-        gW1[...], gb1[...] = backward[0]
-        for g, gb in backward[1:]:
-            gW1 += g
-            gb1 += gb
-        grad *= 1.0 / m
-        gW1 += self.lam * W1
+        # Σ δ3 a2ᵀ = D3ᵀ (1 + H2) / 16, Σ δ3 = D3ᵀ 1 / 8,
+        # Σ δ2 xᵀ = D2ᵀ (1 + S) / 64, Σ δ2 = D2ᵀ 1 / 32
+        np.add(p[:, :h], p[:, h:], out=gW2)
+        gW2 *= 1.0 / (16 * m)
         gW2 += self.lam * W2
+        np.multiply(p[:, h], 1.0 / (8 * m), out=gb2)
+        np.add(q, q1[:, None], out=gW1)
+        gW1 *= 1.0 / (64 * m)
+        gW1 += self.lam * W1
+        np.multiply(q1, 1.0 / (32 * m), out=gb1)
 
         self.parts = CostParts(reconstruction, weight_decay, sparsity)
         self.rho_hat = rho_hat
@@ -334,6 +385,32 @@ def filters(theta: Array, visible: int, hidden: int) -> Array:
 def relative_difference(numeric: Array, analytic: Array) -> float:
     """‖numeric − analytic‖ / ‖numeric + analytic‖, UFLDL's gradient-check measure."""
     return float(np.linalg.norm(numeric - analytic) / np.linalg.norm(numeric + analytic))
+
+
+def gradcheck_indices(
+    visible: int, hidden: int, n: int, rng: int | np.random.Generator = 0
+) -> Array:
+    """About ``n`` flat positions in θ for a gradient check, sorted: ``n`` / 4 from each of
+    W1, W2, b1 and b2 (all of a group that is smaller; the weights take up what is left),
+    drawn at random without replacement. A check of a few hundred such entries catches the
+    same mistakes as one of every parameter: each group's formula is exercised."""
+    rng = np.random.default_rng(rng)
+    hv = hidden * visible
+    groups = [
+        (0, hv),
+        (hv, 2 * hv),
+        (2 * hv, 2 * hv + hidden),
+        (2 * hv + hidden, n_params(visible, hidden)),
+    ]
+    sizes = [b - a for a, b in groups]
+    take = [0, 0, min(sizes[2], n // 4), min(sizes[3], n // 4)]
+    rest = n - take[2] - take[3]
+    take[0] = min(sizes[0], rest // 2)
+    take[1] = min(sizes[1], rest - take[0])
+    picked = [
+        a + rng.choice(b - a, k, replace=False) for (a, b), k in zip(groups, take, strict=True)
+    ]
+    return np.sort(np.concatenate(picked))
 
 
 def check_gradient(
