@@ -167,7 +167,7 @@ def test_mnist_code_path_on_generated_idx_files(tmp_path, monkeypatch):
     )
 
     out = tmp_path / "runs"
-    overrides = {"epochs": 2, "channels": "40,8", "hidden": 32, "batch_size": 32}
+    overrides = {"epochs": 2, "channels": "40,8", "kernels": "5,3", "hidden": 32, "batch_size": 32}
     sets = [arg for k, v in overrides.items() for arg in ("--set", f"{k}={v}")]
     # the default dataset of the quick preset is mnist
     assert main(["run", "cnn-mnist", "--quiet", *sets, "--out", str(out)]) == 0

@@ -4,8 +4,10 @@ Trains for 5 epochs on MNIST (or Fashion-MNIST, KMNIST, 8x8 digits), then shows 
 first-layer filters, the test confusion matrix and the most-confused pairs, and answers
 Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with `nnlab.convshape`.
 
-Training images are shifted at random by up to `shift` pixels (the classic MNIST augmentation):
-on MNIST that took the same 5 epochs from 99.39% to 99.5% test accuracy.
+Training images are shifted at random by up to `shift` pixels (the classic MNIST augmentation)
+and a third convolution block (40-64-128 filters) follows the seed's two. Measured on MNIST, 5
+epochs, seed 0: two blocks without shifts 99.39% test accuracy; with shifts 99.44%; three
+blocks with shifts 99.53% (the quick preset; pytorch/examples' CNN: ~99.2% after 14 epochs).
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ MISCLASSIFIED_SHOWN = 24
 class Config(ExperimentConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "mnist"
     channels: tuple[int, ...] = param(
-        (40, 64),
+        (40, 64, 128),
         low=1,
         high=1_024,
         help="filters of each convolution (the seed's first layer has 40)",
     )
-    kernels: tuple[int, ...] = param((5, 3), low=1, high=31, help="kernel size of each convolution")
+    kernels: tuple[int, ...] = param(
+        (5, 3, 3), low=1, high=31, help="kernel size of each convolution"
+    )
     hidden: tuple[int, ...] = param(
         (128,), low=1, high=8_192, help="fully-connected widths after the convs"
     )
@@ -63,7 +67,14 @@ class Config(ExperimentConfig):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"dataset": "digits", "channels": (40, 16), "hidden": (64,), "epochs": 4, "shift": 1},
+    "smoke": {
+        "dataset": "digits",
+        "channels": (40, 16),
+        "kernels": (5, 3),
+        "hidden": (64,),
+        "epochs": 4,
+        "shift": 1,
+    },
     "quick": {},
     "full": {"channels": (40, 64), "kernels": (5, 5), "hidden": (256,), "epochs": 15},
 }
