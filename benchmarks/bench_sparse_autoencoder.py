@@ -2,21 +2,23 @@
 and the wall time of the whole `nnlab run sparse-autoencoder --preset quick` command.
 
 The UFLDL configuration: 10,000 normalised 8x8 patches of the embedded natural images,
-64-25-64, λ = 1e-4, β = 3, ρ = 0.01, float64, at UFLDL's random initial parameters.
+64-25-64, λ = 1e-4, β = 3, ρ = 0.01, at UFLDL's random initial parameters; the cost's work in
+float64 and in float32 (what the experiment trains with).
 
     .venv/bin/python benchmarks/bench_sparse_autoencoder.py [--evals 40] [--rounds 5]
         [--threads 1,2] [--runs 3] [--no-torch] [--no-train] [--no-command]
 
 1. **Lower bound.** One evaluation is five matrix products over the m examples (the hidden
    layer, the output layer, δ3ᵀ a2, δ3 W2 and δ2ᵀ x): 10·m·visible·hidden FLOP, 160 MFLOP.
-   The script times float64 matmuls of exactly these shapes in this process (single-
-   threaded BLAS, whole arrays and in the cost's blocks of examples, the faster of the
-   two), and prints bound = their summed time / N for N threads (perfect scaling), beside
-   the measured median time per evaluation of ``SparseAutoencoderCost(threads=N)``. The
-   element-wise work (two sigmoids through tanh, 10,000 x 89 values, and a dozen cheap
-   passes) is printed too: it is the rest of the gap.
+   For each precision the script times matmuls of exactly these shapes in this process
+   (single-threaded BLAS, whole arrays and in the cost's blocks of examples, the faster of
+   the two), and prints bound = their summed time / N for N threads (perfect scaling),
+   beside the measured median time per evaluation of ``SparseAutoencoderCost(threads=N)``.
+   The element-wise work (two sigmoids through tanh, 10,000 x 89 values, and a dozen cheap
+   passes) is printed too: it is most of the rest of the gap.
 2. **PyTorch.** The same cost with autograd, for comparison (``--no-torch`` skips it).
-3. **Training.** The 400-iteration L-BFGS run alone (``--no-train`` skips it).
+3. **Training.** The 400-iteration L-BFGS run alone, per precision, with the most threads
+   (``--no-train`` skips it).
 4. **The command.** ``nnlab run sparse-autoencoder --preset quick --quiet`` as a subprocess,
    ``--runs`` times: minimum and median wall time, with the load average before each run
    and the phases the run recorded in status.json (``--no-command`` skips it).
@@ -74,14 +76,17 @@ def median_time(fn, theta: np.ndarray, n: int) -> float:
     return float(np.median(times))
 
 
-def matmul_products(m: int, rng: np.random.Generator) -> list[tuple[str, float, float]]:
-    """(product, FLOP, seconds) of the cost's five float64 products on m examples, 1 thread,
-    each timed on whole arrays and in blocks of BLOCK examples; the faster counts."""
+def matmul_products(
+    m: int, dtype: type, rng: np.random.Generator
+) -> list[tuple[str, float, float]]:
+    """(product, FLOP, seconds) of the cost's five products on m examples in ``dtype``, 1
+    thread, each timed on whole arrays and in the cost's blocks of examples; the faster
+    counts."""
     v, h = VISIBLE, HIDDEN
-    x, d3, h2 = rng.random((m, v)), rng.random((m, v)), rng.random((m, h))
-    w_vh, w_hv = rng.random((v, h)), rng.random((h, v))
-    out_h, out_v = np.empty((m, h)), np.empty((m, v))
-    edges = list(range(0, m, BLOCK)) + [m]
+    x, d3, h2 = (rng.random(shape).astype(dtype) for shape in ((m, v), (m, v), (m, h)))
+    w_vh, w_hv = rng.random((v, h)).astype(dtype), rng.random((h, v)).astype(dtype)
+    out_h, out_v = np.empty((m, h), dtype), np.empty((m, v), dtype)
+    edges = list(range(0, m, BLOCK[np.dtype(dtype).name])) + [m]
     blocks = list(zip(edges[:-1], edges[1:], strict=True))
     products = {
         "x W1ᵀ  (m,v)(v,h)": lambda a, b: np.matmul(x[a:b], w_vh, out=out_h[a:b]),
@@ -99,9 +104,10 @@ def matmul_products(m: int, rng: np.random.Generator) -> list[tuple[str, float, 
     return results
 
 
-def elementwise_floor(m: int, rng: np.random.Generator) -> float:
+def elementwise_floor(m: int, dtype: type, rng: np.random.Generator) -> float:
     """Seconds of the two tanh passes over (m, hidden) and (m, visible), 1 thread."""
-    a, b = rng.normal(size=(m, HIDDEN)), rng.normal(size=(m, VISIBLE))
+    a = rng.normal(size=(m, HIDDEN)).astype(dtype)
+    b = rng.normal(size=(m, VISIBLE)).astype(dtype)
     return best(lambda: np.tanh(a, out=a)) + best(lambda: np.tanh(b, out=b))
 
 
@@ -187,76 +193,75 @@ def main() -> None:
     data = normalize_patches(patches)
     m = len(data)
     theta = initialize_parameters(VISIBLE, HIDDEN, np.random.default_rng([0, 1]))
-    print(f"data: {m} patches x {VISIBLE} pixels, {VISIBLE}-{HIDDEN}-{VISIBLE}, float64")
+    print(f"data: {m} patches x {VISIBLE} pixels, {VISIBLE}-{HIDDEN}-{VISIBLE}")
 
-    rng = np.random.default_rng(0)
-    products = matmul_products(m, rng)
-    flop = sum(f for _, f, _ in products)
-    matmul_seconds = sum(s for _, _, s in products)
-    print(
-        f"one evaluation: 5 matrix products, {flop / 1e6:.0f} MFLOP; float64 matmul of these "
-        f"shapes, 1 thread, this run:"
-    )
-    for name, f, s in products:
-        print(f"  {name}: {s * 1e3:.3f} ms = {f / s / 1e9:.1f} GFLOP/s")
-    print(
-        f"  together {matmul_seconds * 1e3:.2f} ms = {flop / matmul_seconds / 1e9:.1f} GFLOP/s"
-    )
     square = np.random.default_rng(1).random((1000, 1000))
     with threadpool_limits(1, "blas"):
         peak = 2e9 / best(lambda: square @ square, n=3, repeat=3)
-    tanh_seconds = elementwise_floor(m, rng)
-    print(
-        f"  (a 1000x1000 matmul, 1 thread: {peak / 1e9:.1f} GFLOP/s; the two tanh passes "
-        f"of the sigmoids: {tanh_seconds * 1e3:.2f} ms)"
-    )
+    print(f"a 1000x1000 float64 matmul, 1 thread: {peak / 1e9:.1f} GFLOP/s")
 
-    ours1 = SparseAutoencoderCost(data, HIDDEN, LAM, BETA, RHO, threads=1)
-    j_np, g_np = ours1(theta)
-    ours1.close()
-    if not args.no_torch:
+    rng = np.random.default_rng(0)
+    float64_times = {}
+    for dtype in (np.float64, np.float32):
+        name = np.dtype(dtype).name
+        products = matmul_products(m, dtype, rng)
+        flop = sum(f for _, f, _ in products)
+        matmul_seconds = sum(t for _, _, t in products)
+        tanh_seconds = elementwise_floor(m, dtype, rng)
+        print(
+            f"\n{name}: one evaluation is 5 matrix products, {flop / 1e6:.0f} MFLOP; "
+            f"{name} matmuls of these shapes, 1 thread, this run:"
+        )
+        for product, f, t in products:
+            print(f"  {product}: {t * 1e3:.3f} ms = {f / t / 1e9:.1f} GFLOP/s")
+        print(
+            f"  together {matmul_seconds * 1e3:.2f} ms = {flop / matmul_seconds / 1e9:.1f} "
+            f"GFLOP/s; the two tanh passes of the sigmoids: {tanh_seconds * 1e3:.2f} ms"
+        )
+        for threads in thread_counts:
+            ours = SparseAutoencoderCost(data, HIDDEN, LAM, BETA, RHO, threads, dtype=dtype)
+            ours(theta)  # warm up
+            rounds = [median_time(ours, theta, args.evals) for _ in range(args.rounds)]
+            t_np, bound = float(np.median(rounds)), matmul_seconds / threads
+            print(
+                f"  {threads} thread(s): {t_np * 1e3:.2f} ms per cost+gradient (median of "
+                f"{args.rounds} rounds x {args.evals}; fastest round {min(rounds) * 1e3:.2f}) "
+                f"vs lower bound {bound * 1e3:.2f} ms from the products ({t_np / bound:.1f}x), "
+                f"{(matmul_seconds + tanh_seconds) / threads * 1e3:.2f} ms with the tanh passes"
+            )
+            if dtype is np.float64:
+                float64_times[threads] = t_np
+            if not args.no_train and threads == max(thread_counts):
+                start = time.perf_counter()
+                result = train(ours, theta, maxiter=400)
+                seconds = time.perf_counter() - start
+                print(
+                    f"    L-BFGS: {result.nit} iterations, {result.nfev} evaluations in "
+                    f"{seconds:.2f} s ({seconds / result.nfev * 1e3:.2f} ms each, with the "
+                    f"optimiser's own work), cost {result.fun:.6f}"
+                )
+            ours.close()
+
+    if not args.no_torch:  # last: PyTorch's idle OpenMP threads would slow what follows
         import torch
 
         theirs = torch_cost(torch.from_numpy(data))
+        j_np, g_np = SparseAutoencoderCost(data, HIDDEN, LAM, BETA, RHO)(theta)
         j_t, g_t = theirs(theta)
         print(
-            f"cost: numpy {j_np:.15f}  torch {j_t:.15f}  |difference| {abs(j_np - j_t):.1e}; "
-            f"gradients ||torch - numpy|| / ||torch + numpy|| = "
+            f"\nPyTorch autograd, float64: cost {j_t:.15f} (numpy {j_np:.15f}, |difference| "
+            f"{abs(j_np - j_t):.1e}); ||torch - numpy|| / ||torch + numpy|| of the gradients "
             f"{relative_difference(g_t, g_np):.1e}"
         )
-
-    for threads in thread_counts:
-        ours = SparseAutoencoderCost(data, HIDDEN, LAM, BETA, RHO, threads=threads)
-        ours(theta)  # warm up
-        if not args.no_torch:
+        for threads in thread_counts:
             torch.set_num_threads(threads)
             theirs(theta)
-        numpy_times, torch_times = [], []
-        for _ in range(args.rounds):
-            numpy_times.append(median_time(ours, theta, args.evals))
-            if not args.no_torch:
-                torch_times.append(median_time(theirs, theta, args.evals))
-        t_np = float(np.median(numpy_times))
-        bound = matmul_seconds / threads
-        print(
-            f"{threads} thread(s): {t_np * 1e3:.2f} ms per cost+gradient (median of "
-            f"{args.rounds} rounds x {args.evals}; fastest round {min(numpy_times) * 1e3:.2f}) "
-            f"vs lower bound {bound * 1e3:.2f} ms (matmul only; {t_np / bound:.1f}x), "
-            f"{(matmul_seconds + tanh_seconds) / threads * 1e3:.2f} ms with the tanh passes"
-        )
-        if not args.no_torch:
-            t_t = float(np.median(torch_times))
-            print(f"  torch autograd {t_t * 1e3:.2f} ms; torch / numpy = {t_t / t_np:.2f}")
-        if not args.no_train:
-            start = time.perf_counter()
-            result = train(ours, theta, maxiter=400)
-            seconds = time.perf_counter() - start
+            t_t = float(np.median([median_time(theirs, theta, args.evals) for _ in range(3)]))
             print(
-                f"  L-BFGS: {result.nit} iterations, {result.nfev} evaluations in "
-                f"{seconds:.2f} s ({seconds / result.nfev * 1e3:.2f} ms each, with the "
-                f"optimiser's own work), cost {result.fun:.6f}"
+                f"  {threads} thread(s): {t_t * 1e3:.2f} ms per cost+gradient; torch / numpy "
+                f"float64 = {t_t / float64_times[threads]:.2f}"
             )
-        ours.close()
+    print()
 
     if not args.no_command:
         time_command(args.runs)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -23,7 +25,7 @@ from nnlab.scratch import (
     sparse_autoencoder_cost,
     unpack,
 )
-from nnlab.scratch.sparse_autoencoder import encode, reconstruct
+from nnlab.scratch.sparse_autoencoder import encode, gradcheck_indices, reconstruct
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +69,40 @@ def test_cost_and_gradient_match_torch_autograd(patches, hidden, lam, beta, rho,
     assert np.linalg.norm(grad - ref_grad) / np.linalg.norm(ref_grad) < 1e-12
 
 
-def test_threads_and_plain_function_agree(patches):
+def test_threads_and_plain_function_agree_exactly(patches):
+    """The blocks' partial sums are added in block order: any number of threads gives the
+    same bits; another block size differs by rounding only."""
     theta = initialize_parameters(64, 25, 3)
     c1, g1 = sparse_autoencoder_cost(theta, patches, 25)
-    fn = SparseAutoencoderCost(patches, 25, threads=2)
-    c2, g2 = fn(theta)
+    for threads in (2, 3, None):
+        fn = SparseAutoencoderCost(patches, 25, threads=threads)  # 4 blocks of 500
+        c2, g2 = fn(theta)
+        fn.close()
+        assert c2 == c1 and np.array_equal(g2, g1), threads
+        assert fn.parts.total == c2 and fn.evaluations == 1
+        assert fn.value(theta) == c2  # the forward-only path gives the same number
+    for block in (1, 7, 2000, 10**6):
+        c3, g3 = SparseAutoencoderCost(patches, 25, block=block)(theta)
+        assert c3 == pytest.approx(c1, rel=1e-14)
+        np.testing.assert_allclose(g3, g1, rtol=0, atol=1e-14 * np.abs(g1).max())
+
+
+def test_float32_cost_agrees_with_float64_to_single_precision(patches):
+    rng = np.random.default_rng(8)
+    theta = initialize_parameters(64, 25, rng)
+    theta[2 * 64 * 25 :] = rng.normal(0, 0.3, 25 + 64)
+    c64, g64 = SparseAutoencoderCost(patches, 25)(theta)
+    fn = SparseAutoencoderCost(patches, 25, threads=2, dtype="float32")
+    c32, g32 = fn(theta)
     fn.close()
-    assert c2 == pytest.approx(c1, rel=1e-14)
-    np.testing.assert_allclose(g2, g1, rtol=0, atol=1e-14 * np.abs(g1).max())
-    assert fn.parts.total == c2 and fn.evaluations == 1
-    assert fn.value(theta) == c2  # the forward-only path gives the same number
+    assert g32.dtype == np.float64 and isinstance(c32, float)
+    assert c32 == pytest.approx(c64, rel=1e-7)
+    assert np.linalg.norm(g32 - g64) / np.linalg.norm(g64) < 1e-6
+    c1, g1 = SparseAutoencoderCost(patches, 25, threads=1, dtype=np.float32)(theta)
+    assert c1 == c32 and np.array_equal(g1, g32)  # threads change nothing in float32 either
+    assert fn.value(theta) == c32
+    with pytest.raises(ValueError, match="float32 or float64"):
+        SparseAutoencoderCost(patches, 25, dtype=np.float16)
 
 
 def test_kl_term_is_zero_when_mean_activation_equals_rho(patches):
@@ -115,6 +141,26 @@ def test_gradient_check_on_the_default_configuration(patches):
     assert check_gradient(buggy, theta, eps=1e-4)[0] > 1e-3
 
 
+def test_gradient_check_on_a_subset_covers_every_parameter_group(patches):
+    indices = gradcheck_indices(64, 25, 400, rng=0)
+    assert len(indices) == len(set(indices)) == 400 and np.all(np.diff(indices) > 0)
+    counts = np.histogram(indices, [0, 1600, 3200, 3225, 3289])[0]
+    assert counts.tolist() == [155, 156, 25, 64]  # W1, W2, b1, b2: all of the biases
+    assert (
+        np.histogram(gradcheck_indices(784, 196, 400), [0, 153664, 307328, 307524, 308308])[
+            0
+        ].tolist()
+        == [100] * 4
+    )
+    assert len(gradcheck_indices(64, 25, 10**6)) == 3289  # every parameter
+    # the subset catches the same bug as the full check: no sparsity term in δ2
+    fn = SparseAutoencoderCost(patches[:10], 25, 1e-4, 3.0, 0.01)
+    wrong = SparseAutoencoderCost(patches[:10], 25, 1e-4, 0.0, 0.01)
+    theta = initialize_parameters(64, 25, 0)
+    assert check_gradient(fn, theta, 1e-4, indices, fn.value)[0] < 1e-8
+    assert check_gradient(lambda t: (fn(t)[0], wrong(t)[1]), theta, 1e-4, indices)[0] > 1e-3
+
+
 def test_encode_and_reconstruct_agree_with_the_cost(patches):
     theta = initialize_parameters(64, 25, 5)
     fn = SparseAutoencoderCost(patches, 25)
@@ -146,7 +192,7 @@ def test_orientation_coherence_separates_edges_from_noise():
         ("rho=-0.01", "must be strictly between 0 and 1; got -0.01"),
         ("lam=-1e-4", "'lam' must be in [0, inf]"),
         ("beta=-3", "'beta' must be in [0, inf]"),
-        ("hidden=0", "'hidden' must be in [1, inf]"),
+        ("hidden=0", "'hidden' must be in [1, 8192]"),
     ],
 )
 def test_bad_config_is_a_one_line_error(setting, fragment, tmp_path, capsys):
@@ -172,7 +218,7 @@ def test_smoke_run_learns_oriented_filters(tmp_path):
     (run_dir,) = tmp_path.glob("sparse-autoencoder/*")
     s = json.loads((run_dir / "summary.json").read_text())
     assert s["gradcheck_relative_difference"] < 1e-8
-    assert s["gradcheck_parameters"] == 3289
+    assert s["gradcheck_parameters"] == 400  # a quarter each from W1, W2; all 89 biases
     assert s["cost_final"] < s["cost_initial"] / 20
     assert s["cost_initial"] == pytest.approx(49.3, abs=1.0)  # ρ̂ ≈ 0.5: 25·3·KL(0.01‖0.5)
     assert abs(s["mean_activation"] - 0.01) < 0.005
@@ -209,3 +255,67 @@ def test_fashion_mnist_variant(tmp_path, shared_data, monkeypatch):
     assert s["gradcheck_relative_difference"] < 1e-8 and s["gradcheck_parameters"] == 300
     assert s["cost_final"] < s["cost_initial"] / 2
     assert s["reconstruction_r2"] > 0.3
+
+
+def test_mnist_variant_uses_ufldl_settings_and_learns_strokes(tmp_path, shared_data, monkeypatch):
+    """UFLDL's follow-up exercise on real MNIST (a 500-image subset, 60 iterations): 784-196-784,
+    λ = 3e-3, β = 3, ρ = 0.1 without being asked; the filters already orient."""
+    monkeypatch.setenv("NNLAB_DATA", str(shared_data))
+    argv = ["run", "sparse-autoencoder", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
+    settings = ["dataset=mnist", "n_patches=500", "iterations=60", "gradcheck_examples=3"]
+    assert main([*argv, *(a for kv in settings for a in ("--set", kv))]) == 0
+    (run_dir,) = tmp_path.glob("sparse-autoencoder/*")
+    s = json.loads((run_dir / "summary.json").read_text())
+    assert (s["visible"], s["hidden"], s["lam"], s["beta"], s["rho"]) == (784, 196, 3e-3, 3.0, 0.1)
+    assert s["examples"] == 500 and s["data"].startswith("the first 500 mnist training images")
+    assert s["gradcheck_relative_difference"] < 1e-8 and s["gradcheck_parameters"] == 400
+    assert s["cost_final"] < s["cost_initial"] / 15
+    assert abs(s["mean_activation"] - 0.1) < 0.02
+    # the stroke measure: random 28x28 weights have no orientation, trained filters some
+    assert s["coherence_median_random"] < 0.1
+    assert s["coherence_median_trained"] > s["coherence_median_random"] + 0.2
+    assert s["edge_fraction_trained"] > 0.05 and s["edge_fraction_random"] == 0.0
+    captions = json.loads((run_dir / "figures" / "captions.json").read_text())
+    assert "pen strokes" in captions["filters.png"]
+    assert f"{s['edge_fraction_trained']:.0%} of the trained" in captions["filters.png"]
+
+
+def _tiny(tmp_path, *extra: str) -> list[str]:
+    settings = ["n_patches=400", "iterations=15", *extra]
+    argv = ["run", "sparse-autoencoder", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
+    return [*argv, *(a for kv in settings for a in ("--set", kv))]
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    """L-BFGS starts over on resume; the metrics the first attempt logged are dropped."""
+    from nnlab.runs.run import Run
+
+    assert main(_tiny(tmp_path / "whole")) == 0
+    (whole,) = (tmp_path / "whole").glob("sparse-autoencoder/*")
+    original_log, calls = Run.log, []
+
+    def log(self, step, **metrics):
+        original_log(self, step, **metrics)
+        calls.append(step)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Run, "log", log)
+    assert main(_tiny(tmp_path / "cut")) == 130
+    monkeypatch.setattr(Run, "log", original_log)
+    (cut,) = (tmp_path / "cut").glob("sparse-autoencoder/*")
+    assert len((cut / "metrics.jsonl").read_text().splitlines()) == 6
+    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
+    for name in ("summary.json", "metrics.jsonl"):
+        assert (cut / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def test_a_run_never_imports_torch(tmp_path):
+    """A NumPy experiment: PyTorch would add a second of start-up."""
+    code = (
+        "import sys\n"
+        "from nnlab.cli import main\n"
+        f"assert main({_tiny(tmp_path)!r}) == 0\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,12 +9,20 @@ The exercise of Andrew Ng's UFLDL tutorial (seed 000 Problem 3A; seed 003's extr
    [0.1, 0.9] for the sigmoid outputs.
 2. **Model.** 64 → 25 → 64 sigmoid units; cost = mean squared error / 2 + (λ/2)‖W‖² +
    β Σ_j KL(ρ ‖ ρ̂_j), λ = 1e-4, β = 3, ρ = 0.01 (``nnlab.scratch.sparse_autoencoder``:
-   NumPy float64, one vectorised function returns the cost and its gradient).
-3. **Gradient check** before training: central differences, ε = 1e-4, on the first
-   ``gradcheck_examples`` patches at the initial parameters; the relative difference
-   ‖num − ana‖ / ‖num + ana‖ is reported (UFLDL expects ~1e-9; a bug gives > 1e-3).
+   NumPy, one vectorised function returns the cost and its gradient).
+3. **Gradient check** before training, in float64: central differences, ε = 1e-4, on the
+   first ``gradcheck_examples`` (10) patches at the initial parameters, for
+   ``gradcheck_params`` (400) entries of θ, a quarter each from W1, W2, b1 and b2 (all 89
+   biases here): every formula of the gradient is exercised, and a wrong one shows as
+   clearly as in a check of all 3,289. The relative difference ‖num − ana‖ / ‖num + ana‖ is
+   reported (UFLDL expects ~1e-9; a bug gives > 1e-3).
 4. **Training**: ``scipy.optimize.minimize(method="L-BFGS-B")``, at most 400 iterations, the
-   cost and its three terms logged each iteration.
+   cost and its three terms logged each iteration. The cost's work on the examples runs in
+   float32 (``dtype``; ``--set dtype=float64`` for the exact arithmetic): twice as fast, and
+   over seeds 0-6 of the quick preset the filters are as edge-like (mean edge fraction 0.95
+   against 0.94 in float64, mean median coherence 0.84 both) and the final cost the same
+   (mean 0.4032 both; at most 0.4% apart for a seed, while seeds differ by up to 0.6%).
+   The summary's costs are float64 evaluations at the initial and final θ.
 5. **Is it an edge detector? — a number.** For each filter (a row of W1 as an 8×8 image),
    the *orientation coherence* of its structure tensor J = Σ ∇w ∇wᵀ (summed over the filter):
    c = (λ1 − λ2) / (λ1 + λ2) ∈ [0, 1]: 1 when every gradient of the filter points the same
@@ -28,7 +36,7 @@ The exercise of Andrew Ng's UFLDL tutorial (seed 000 Problem 3A; seed 003's extr
 ρ = 0.1, β = 3 — pen-stroke filters. (On those datasets ``hidden``, ``lam`` and ``rho`` left at
 the patch defaults 25, 1e-4, 0.01 take these digit values; other values are kept. The
 resolved values are what config.json records.) Such a run does 5 products of 10000×784 by
-784×196 per evaluation: minutes, not seconds.
+784×196 per evaluation, 15 GFLOP: about a minute on two cores.
 
 Timings (the median time of one cost-and-gradient evaluation, the training time) are kept
 out of summary.json, which is deterministic: they go to status.json (``run.record_time``)
@@ -83,15 +91,20 @@ class Config(ExperimentConfig):
         2,
         low=1,
         high=64,
-        help="threads sharing each cost evaluation (examples split; results "
-        "differ only by rounding)",
+        help="threads sharing each cost evaluation (blocks of examples split; the result "
+        "is the same for any number)",
+    )
+    dtype: Literal["float32", "float64"] = param(
+        "float32",
+        help="precision of the training cost's work on the examples: float32 is ~2x faster "
+        "and learns the same filters; the gradient check and the summary's costs are float64",
     )
     gradcheck_examples: int = param(
         10, low=0, high=100_000, help="examples in the gradient check before training (0: skip it)"
     )
     gradcheck_params: int = param(
         400,
-        low=4,
+        low=1,
         high=1_000_000,
         help="check about this many parameters: a seeded random subset, a quarter each from "
         "W1, W2, b1, b2 (all of a smaller group)",
@@ -204,9 +217,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     # gradient check at the initial parameters, on a few examples
     gradcheck: dict[str, Any] = {}
     if cfg.gradcheck_examples:
-        # threads=None: thousands of tiny evaluations, none worth limiting BLAS threads for
         small = SparseAutoencoderCost(
-            data[: cfg.gradcheck_examples], cfg.hidden, cfg.lam, cfg.beta, cfg.rho, threads=None
+            data[: cfg.gradcheck_examples], cfg.hidden, cfg.lam, cfg.beta, cfg.rho, threads=1
         )
         rng = np.random.default_rng([run.seed, 2])
         indices = gradcheck_indices(visible, cfg.hidden, cfg.gradcheck_params, rng)
@@ -220,8 +232,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             "gradcheck_eps": GRADCHECK_EPS,
         }
 
-    # training
-    cost = SparseAutoencoderCost(data, cfg.hidden, cfg.lam, cfg.beta, cfg.rho, cfg.threads)
+    # training, in cfg.dtype
+    hyper = (cfg.hidden, cfg.lam, cfg.beta, cfg.rho, cfg.threads)
+    cost = SparseAutoencoderCost(data, *hyper, dtype=cfg.dtype)
     seconds: list[float] = []
 
     def timed(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -230,11 +243,11 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         seconds.append(time.perf_counter() - started)
         return out
 
-    cost_initial, _ = timed(theta0)
-    parts0, rho_hat_initial = cost.parts, cost.rho_hat.copy()
+    timed(theta0)
+    parts0 = cost.parts
     run.log(
         0,
-        cost=cost_initial,
+        cost=parts0.total,
         reconstruction=parts0.reconstruction,
         weight_decay=parts0.weight_decay,
         sparsity=parts0.sparsity,
@@ -265,9 +278,14 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     train_seconds = time.perf_counter() - started
     bar.close()
     theta = result.x
-    cost_final, _ = cost(theta)
-    parts, rho_hat = cost.parts, cost.rho_hat.copy()
     cost.close()
+    # the costs of the summary: float64 evaluations
+    exact = SparseAutoencoderCost(data, *hyper) if cfg.dtype != "float64" else cost
+    cost_initial, _ = exact(theta0)
+    rho_hat_initial = exact.rho_hat.copy()
+    cost_final, _ = exact(theta)
+    parts, rho_hat = exact.parts, exact.rho_hat.copy()
+    exact.close()
     per_eval = float(np.median(seconds))
     run.record_time("train_seconds", train_seconds)
     run.record_time("seconds_per_evaluation_median", per_eval)
@@ -284,6 +302,14 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     hidden_act = encode(theta, data[:1000], cfg.hidden)
 
     arch = f"{visible}-{cfg.hidden}-{visible}"
+    digits = cfg.dataset in DIGIT_DATASETS
+    kind = "pen strokes" if digits else "edge detectors"
+    expected = (
+        "UFLDL's follow-up exercise finds pen strokes: a stroke has one dominant direction, "
+        "so it scores a high coherence; loops and whole-digit templates score lower."
+        if digits
+        else "UFLDL's exercise finds oriented edges (Gabor-like): localised, one direction."
+    )
     n_shown = min(m, 25 if side <= 12 else 16)  # reconstructed examples shown
     run.figure(
         "filters",
@@ -297,9 +323,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         ),
         f"Left: the {cfg.hidden} learned features of the {arch} autoencoder, each row of W1 "
         f"shown as a {side}x{side} image divided by its largest |weight| (grey = 0). Right: "
-        f"the random initial weights, shown the same way. {frac_trained:.0%} of the trained "
-        f"and {frac_random:.0%} of the random filters have orientation coherence "
-        f"c >= {EDGE_THRESHOLD}.",
+        f"the random initial weights, shown the same way. {expected} {frac_trained:.0%} of "
+        f"the trained and {frac_random:.0%} of the random filters are oriented "
+        f"(orientation coherence c >= {EDGE_THRESHOLD}; median c {np.median(c_trained):.2f} "
+        f"trained, {np.median(c_random):.2f} random).",
     )
     run.figure(
         "filters_coherence",
@@ -311,7 +338,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
                 ),
             ],
             np.linspace(0.0, 1.0, 21),
-            title="Are the filters oriented edge detectors?",
+            title=f"Are the filters oriented {kind}?",
             xlabel="orientation coherence c = (λ1 − λ2)/(λ1 + λ2) of the filter's structure tensor",
             ylabel="filters",
             marker=(EDGE_THRESHOLD, f"threshold {EDGE_THRESHOLD}"),
@@ -319,7 +346,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             legend_loc="upper center",
         ),
         "Orientation coherence of each filter's structure tensor J = Σ ∇w ∇wᵀ: 1 when all "
-        "of a filter's gradients are parallel (an oriented edge), near 0 without a dominant "
+        f"of a filter's gradients are parallel (an oriented {'stroke' if digits else 'edge'}), "
+        "near 0 without a dominant "
         f"orientation. Threshold {EDGE_THRESHOLD}: the dominant direction holds >= 3x the "
         "gradient energy of the orthogonal one.",
     )
@@ -378,6 +406,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         [
             ("data", f"{m} examples x {visible} pixels"),
             ("model", f"{arch} sigmoid, λ={cfg.lam:g}, β={cfg.beta:g}, ρ={cfg.rho:g}"),
+            ("precision", f"{cfg.dtype} training; float64 check and costs below"),
             (
                 "gradient check |num-ana|/|num+ana|",
                 _fmt(gradcheck.get("gradcheck_relative_difference")),
@@ -417,6 +446,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "lam": cfg.lam,
         "beta": cfg.beta,
         "rho": cfg.rho,
+        "dtype": cfg.dtype,
         **gradcheck,
         "cost_initial": cost_initial,
         "cost_final": cost_final,
