@@ -209,7 +209,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         whitened_images_figure,
     )
 
-    _start_over(run)
+    run.load_checkpoint()  # L-BFGS-B cannot be checkpointed: a resume starts over from here
     data, side, what, images = training_data(cfg, run)
     m, visible = data.shape
     theta0 = initialize_parameters(visible, cfg.hidden, rng=np.random.default_rng([run.seed, 1]))
@@ -466,16 +466,6 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "coherence_median_trained": float(np.median(c_trained)),
         "coherence_median_random": float(np.median(c_random)),
     }
-
-
-def _start_over(run: Run) -> None:
-    """L-BFGS-B's state cannot be checkpointed, so a resumed run starts over: forget the
-    metrics an interrupted attempt logged. (``run.load_checkpoint()`` does this too when
-    there is no checkpoint, but it imports PyTorch: a second of start-up.)"""
-    from nnlab.io import atomic_write_bytes
-
-    if run.history():
-        atomic_write_bytes(run.dir / "metrics.jsonl", b"")
 
 
 def _fmt(value: float | None) -> str:

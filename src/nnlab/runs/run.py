@@ -109,12 +109,12 @@ class Run:
 
     def load_checkpoint(self) -> dict[str, Any] | None:
         """The last checkpoint (RNG states restored, metrics rewound to it), or None."""
-        import torch
-
         path = self.dir / CHECKPOINT
         if not path.exists():
             self._rewind_metrics(0)
             return None
+        import torch  # only now: runs of NumPy experiments without checkpoints never load it
+
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
