@@ -90,3 +90,19 @@ def test_generation_with_the_cache_matches_recomputing_past_the_block_size():
     first = model.generate(prompt, 20, temperature=0.8, top_k=5, generator=g)
     g = torch.Generator().manual_seed(5)
     assert torch.equal(first, model.generate(prompt, 20, temperature=0.8, top_k=5, generator=g))
+
+
+def test_count_params_prints_both_conventions_and_rejects_bad_shapes(capsys):
+    from nnlab.cli import main
+
+    assert main(["count-params"]) == 0
+    rows = {line[:26].strip(): line[26:].split() for line in capsys.readouterr().out.splitlines()}
+    assert rows["total"] == ["10,745,088", "10,788,929"]
+    assert rows["without position embedding"] == ["10,646,784", "10,690,625"]
+    assert rows["output head"] == ["0", "25,025"]  # tied in nanoGPT's convention
+    assert main(["count-params", "--embd", "100"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "nnlab: error: n_embd (100) must be divisible by n_head (6): "
+        "each head gets n_embd / n_head dimensions"
+    ]

@@ -185,6 +185,44 @@ def cmd_conv_shape(args: argparse.Namespace) -> None:
     print(conv_shape_main(args.input, args.layers))
 
 
+def cmd_count_params(args: argparse.Namespace) -> None:
+    from nnlab.models.gpt import GPT, GPTConfig
+
+    size = {
+        "vocab_size": args.vocab,
+        "block_size": args.block,
+        "n_layer": args.layers,
+        "n_head": args.heads,
+        "n_embd": args.embd,
+    }
+    styles = {
+        "nanoGPT (bias off, tied head, fused QKV)": {},
+        "lecture (biases, untied head, per-head QKV)": {
+            "bias": True,
+            "tied": False,
+            "fused_qkv": False,
+        },
+    }
+    try:
+        models = {name: GPT(GPTConfig(**size, **style)) for name, style in styles.items()}
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    tables = {name: dict(m.parameter_table()) for name, m in models.items()}
+    rows = [
+        (module, *(f"{t[module]:,}" for t in tables.values()))
+        for module in next(iter(tables.values()))
+    ]
+    rows.append(("total", *(f"{m.num_parameters():,}" for m in models.values())))
+    rows.append(
+        (
+            "without position embedding",
+            *(f"{m.num_parameters(position=False):,}" for m in models.values()),
+        )
+    )
+    print(", ".join(f"{k} {v}" for k, v in size.items()))
+    print("\n".join(text_table(["module", *styles], rows)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlab",
@@ -247,6 +285,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="HxW or CxHxW, e.g. 50x50 or 1x28x28")
     p.add_argument("layers", nargs="+", metavar="LAYER", help="conv:..., pool:..., fc:n=...")
     p.set_defaults(func=cmd_conv_shape)
+
+    p = sub.add_parser(
+        "count-params",
+        help="parameters of a GPT configuration, under nanoGPT's and the lecture's conventions",
+        description="Defaults: the seed's character GPT (65 characters, block 256, 6 layers, "
+        "6 heads, 384 wide).",
+    )
+    for flag, default in [
+        ("vocab", 65),
+        ("block", 256),
+        ("layers", 6),
+        ("heads", 6),
+        ("embd", 384),
+    ]:
+        p.add_argument(f"--{flag}", type=int, default=default, metavar="N")
+    p.set_defaults(func=cmd_count_params)
 
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")

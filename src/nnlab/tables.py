@@ -26,7 +26,7 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[st
 
 def _looks_numeric(s: str) -> bool:
     try:
-        float(s.replace("−", "-"))
+        float(s.replace("−", "-").replace(",", "_"))  # 10,745,088 reads as a number
     except ValueError:
         return False
     return True

@@ -146,6 +146,22 @@ class GPT(nn.Module):
         total = sum(p.numel() for p in self.parameters())
         return total if position else total - self.wpe.weight.numel()
 
+    def parameter_table(self) -> list[tuple[str, int]]:
+        """(module, parameters) for the embeddings, each kind of block layer summed over the
+        blocks, the final LayerNorm and the head (0 when tied: it is the token embedding)."""
+        rows = [("token embedding", self.wte.weight.numel())]
+        rows.append(("position embedding", self.wpe.weight.numel()))
+        kinds = {"ln_1": "LayerNorm 1", "attn": "attention", "ln_2": "LayerNorm 2", "mlp": "MLP"}
+        for child, label in kinds.items():
+            n = sum(p.numel() for b in self.blocks for p in getattr(b, child).parameters())
+            rows.append((f"{label} (x{len(self.blocks)} blocks)", n))
+        rows.append(("final LayerNorm", sum(p.numel() for p in self.ln_f.parameters())))
+        head = 0 if self.cfg.tied else self.lm_head.weight.numel()
+        if self.lm_head.bias is not None:
+            head += self.lm_head.bias.numel()
+        rows.append(("output head", head))
+        return rows
+
     def forward(
         self,
         idx: torch.Tensor,
