@@ -1,0 +1,99 @@
+"""Character-level text data: a corpus (Tiny Shakespeare or any UTF-8 file), its tokenizer and
+the 90/10 train/validation split of nanoGPT's `shakespeare_char`.
+
+    text = load_corpus()                      # Tiny Shakespeare, from the registry
+    tok = CharTokenizer.from_text(text)       # 65 characters, sorted
+    train, val = split_ids(tok.encode(text))  # 1,003,854 and 111,540 ids
+    tok.save(run_dir / "tokenizer.json"); CharTokenizer.load(...)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnlab.errors import DataError
+
+
+@dataclass(frozen=True)
+class CharTokenizer:
+    """Each distinct character of the training text is one token, in sorted order."""
+
+    chars: str
+
+    @classmethod
+    def from_text(cls, text: str) -> CharTokenizer:
+        return cls("".join(sorted(set(text))))
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Token ids (int64). A character outside the vocabulary is a DataError naming it."""
+        index = {c: i for i, c in enumerate(self.chars)}
+        unknown = sorted(set(text) - index.keys())
+        if unknown:
+            shown = ", ".join(repr(c) for c in unknown[:10])
+            raise DataError(
+                f"{len(unknown)} character(s) not in the model's vocabulary of "
+                f"{self.vocab_size}: {shown}; use only characters of its training text"
+            )
+        return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+    def save(self, path: str | Path) -> None:
+        from nnlab.io import atomic_write_text
+
+        atomic_write_text(path, json.dumps({"chars": self.chars}, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> CharTokenizer:
+        try:
+            chars = json.loads(Path(path).read_text(encoding="utf-8"))["chars"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"cannot read the tokenizer {path} ({exc}); is it a run's?") from None
+        if not isinstance(chars, str) or len(set(chars)) != len(chars):
+            raise DataError(f"{path} is not a character tokenizer (distinct characters)")
+        return cls(chars)
+
+
+def load_corpus(path: str | Path | None = None, *, min_chars: int = 1000) -> str:
+    """Tiny Shakespeare (`path=None`, found and verified by the registry) or the UTF-8 text
+    file at `path`. DataError for a missing, empty, binary or too-short file."""
+    if path is None:
+        from nnlab.data.datasets import load_text
+
+        return load_text("tinyshakespeare")
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read text file {path}: {exc.strerror}") from None
+    if b"\x00" in raw:
+        raise DataError(f"{path} looks binary (it holds NUL bytes); pass a UTF-8 text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r}); "
+            "convert it, e.g. with iconv -t utf-8"
+        ) from None
+    if not text.strip():
+        raise DataError(f"{path} is empty; pass a file with some text in it")
+    if len(text) < min_chars:
+        raise DataError(
+            f"{path} has {len(text)} characters; a language model needs at least {min_chars}"
+        )
+    return text
+
+
+def split_ids(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """The first 90% (by default) for training, the rest for validation, as nanoGPT."""
+    n = int(len(ids) * (1 - val_fraction))
+    return ids[:n], ids[n:]
