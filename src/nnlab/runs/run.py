@@ -107,6 +107,21 @@ class Run:
         torch.save(full, buf)
         atomic_write_bytes(self.dir / CHECKPOINT, buf.getvalue())
 
+    def save_model(self, name: str, state: dict[str, Any]) -> Path:
+        """Save `state` (weights and plain values) as checkpoints/<name>.pt, for later use
+        outside the run (e.g. `nnlab generate`); loadable with `weights_only=True`."""
+        import io
+
+        import torch
+
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        return atomic_write_bytes(self.dir / "checkpoints" / f"{name}.pt", buf.getvalue())
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Write a text file (e.g. a tokenizer) at the top of the run directory."""
+        return atomic_write_bytes(self.dir / name, text.encode("utf-8"))
+
     def load_checkpoint(self) -> dict[str, Any] | None:
         """The last checkpoint (RNG states restored, metrics rewound to it), or None."""
         path = self.dir / CHECKPOINT
