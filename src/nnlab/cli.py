@@ -223,6 +223,33 @@ def cmd_count_params(args: argparse.Namespace) -> None:
     print("\n".join(text_table(["module", *styles], rows)))
 
 
+def cmd_generate(args: argparse.Namespace) -> None:
+    from nnlab.lm import load_language_model
+
+    if args.tokens < 0:
+        raise UserError(f"--tokens must be >= 0, got {args.tokens}")
+    if args.temperature <= 0:
+        raise UserError(f"--temperature must be > 0, got {args.temperature}")
+    if args.top_k < 0:
+        raise UserError(f"--top-k must be >= 0 (0: all characters), got {args.top_k}")
+    import torch
+
+    from nnlab.runs.run import resolve_device
+
+    device = resolve_device(args.device)
+    model, tok = load_language_model(Path(args.run_dir), device)
+    prompt = args.prompt
+    if not prompt:
+        prompt = "\n" if "\n" in tok.chars else tok.chars[0]
+    idx = torch.from_numpy(tok.encode(prompt))[None].to(device)
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    sys.stdout.write(prompt)
+    for token in model.stream(idx, args.tokens, args.temperature, args.top_k or None, generator):
+        sys.stdout.write(tok.chars[int(token)])
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlab",
@@ -301,6 +328,20 @@ def build_parser() -> argparse.ArgumentParser:
     ]:
         p.add_argument(f"--{flag}", type=int, default=default, metavar="N")
     p.set_defaults(func=cmd_count_params)
+
+    p = sub.add_parser(
+        "generate",
+        help="sample text from a trained char-gpt run, streamed as it is drawn",
+        description="e.g. nnlab generate runs/char-gpt/RUN --prompt ROMEO: --tokens 500",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a char-gpt run directory")
+    p.add_argument("--prompt", default="", help="text to continue (default: a newline)")
+    p.add_argument("--tokens", type=int, default=500, help="characters to sample (500)")
+    p.add_argument("--temperature", type=float, default=0.8, help="below 1: safer (0.8)")
+    p.add_argument("--top-k", type=int, default=200, help="sample among the k likeliest (200)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same text")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")

@@ -2,6 +2,7 @@
 the 90/10 train/validation split of nanoGPT's `shakespeare_char`.
 
     text = load_corpus()                      # Tiny Shakespeare, from the registry
+    text = toy_play()                         # embedded: a generated play, for smoke runs
     tok = CharTokenizer.from_text(text)       # 65 characters, sorted
     train, val = split_ids(tok.encode(text))  # 1,003,854 and 111,540 ids
     tok.save(run_dir / "tokenizer.json"); CharTokenizer.load(...)
@@ -47,10 +48,13 @@ class CharTokenizer:
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)
 
+    def to_json(self) -> str:
+        return json.dumps({"chars": self.chars}, ensure_ascii=False) + "\n"
+
     def save(self, path: str | Path) -> None:
         from nnlab.io import atomic_write_text
 
-        atomic_write_text(path, json.dumps({"chars": self.chars}, ensure_ascii=False) + "\n")
+        atomic_write_text(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> CharTokenizer:
@@ -63,13 +67,15 @@ class CharTokenizer:
         return cls(chars)
 
 
-def load_corpus(path: str | Path | None = None, *, min_chars: int = 1000) -> str:
+def load_corpus(
+    path: str | Path | None = None, *, min_chars: int = 1000, download: bool = False
+) -> str:
     """Tiny Shakespeare (`path=None`, found and verified by the registry) or the UTF-8 text
     file at `path`. DataError for a missing, empty, binary or too-short file."""
     if path is None:
         from nnlab.data.datasets import load_text
 
-        return load_text("tinyshakespeare")
+        return load_text("tinyshakespeare", download=download)
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -97,3 +103,89 @@ def split_ids(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, n
     """The first 90% (by default) for training, the rest for validation, as nanoGPT."""
     n = int(len(ids) * (1 - val_fraction))
     return ids[:n], ids[n:]
+
+
+def corpus_splits(corpus: str, path: str = "", *, download: bool = False):
+    """(tokenizer, train ids, val ids) as int64 tensors for a language model: the file at
+    `path` if given, else `corpus` ("tinyshakespeare" or "toy-play"). The tokenizer holds every
+    character of the text, so validation never meets an unknown one. The ids' digest is noted
+    for the run's config.json."""
+    import torch
+
+    from nnlab.data.digest import note_dataset
+
+    if path:
+        text, name = load_corpus(path), f"text:{Path(path).name}"
+    elif corpus == "toy-play":
+        text, name = toy_play(), "toy-play"
+    else:
+        text, name = load_corpus(download=download), corpus
+    tok = CharTokenizer.from_text(text)
+    train, val = split_ids(tok.encode(text))
+    note_dataset(name, {"train": train, "val": val})
+    return tok, torch.from_numpy(train), torch.from_numpy(val)
+
+
+_SPEAKERS = ("ALDO", "BRIANNE", "CASSIO", "DORA", "EDMUND", "FENNA", "GUARD", "HERALD")
+_SUBJECTS = (
+    "the king",
+    "my lord",
+    "the queen",
+    "our army",
+    "this night",
+    "thy sister",
+    "the fool",
+    "a stranger",
+    "the moon",
+    "my heart",
+    "the river",
+    "your father",
+)
+_VERBS = (
+    "loves",
+    "fears",
+    "commands",
+    "betrays",
+    "remembers",
+    "forgives",
+    "seeks",
+    "follows",
+    "praises",
+    "mocks",
+    "defends",
+    "awaits",
+)
+_OBJECTS = (
+    "the crown",
+    "his brother",
+    "the north",
+    "a letter",
+    "the sea",
+    "my honour",
+    "thy name",
+    "the old wall",
+    "her ring",
+    "the morning",
+    "this house",
+    "all of us",
+)
+_ENDINGS = (".", ".", ".", "!", "?", ", and so do I.", ", I swear it.", " no more.")
+
+
+def toy_play(n_chars: int = 150_000, seed: int = 0) -> str:
+    """A generated play (speakers and lines from a small grammar), so that language models
+    run without any download; the same text on every machine for a given seed."""
+    rng = np.random.default_rng(seed)
+    parts: list[str] = []
+    size = 0
+    while size < n_chars:
+        lines = []
+        for _ in range(int(rng.integers(1, 4))):
+            line = " ".join(
+                str(rng.choice(words)) for words in (_SUBJECTS, _VERBS, _OBJECTS)
+            ) + str(rng.choice(_ENDINGS))
+            lines.append(line[0].upper() + line[1:])
+        speech = f"{rng.choice(_SPEAKERS)}:\n" + "\n".join(lines) + "\n\n"
+        parts.append(speech)
+        size += len(speech)
+    return "".join(parts)[:n_chars]

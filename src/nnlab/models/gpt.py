@@ -17,6 +17,7 @@ size (65 characters, block 256, 6 layers, 6 heads, 384 wide) they have 10,745,08
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -186,10 +187,23 @@ class GPT(nn.Module):
         logits = self.lm_head(self.ln_f(x))
         if targets is None:
             return logits, None
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
         return logits, loss
 
     @torch.no_grad()
+    def attention_weights(self, idx: torch.Tensor, layer: int) -> torch.Tensor:
+        """The causal attention probabilities (B, heads, T, T) of block `layer` on `idx`,
+        computed explicitly (the training path never forms them)."""
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device))
+        for block in self.blocks[:layer]:
+            x, _ = block(x)
+        attn = self.blocks[layer].attn
+        q, k, _ = attn._qkv(self.blocks[layer].ln_1(x))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(attn.head_dim)
+        t = idx.shape[1]
+        future = torch.ones(t, t, dtype=torch.bool, device=idx.device).triu(1)
+        return scores.masked_fill(future, float("-inf")).softmax(dim=-1)
+
     def generate(
         self,
         idx: torch.Tensor,
@@ -198,9 +212,23 @@ class GPT(nn.Module):
         top_k: int | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """Append `max_new_tokens` sampled tokens to `idx` (B, T). Within the block size each
-        new token costs one cached step; past it, the window of the last `block_size` tokens is
-        re-encoded (absolute positions shift), so every token costs at most one window."""
+        """`idx` (B, T) with `max_new_tokens` sampled tokens appended."""
+        new = list(self.stream(idx, max_new_tokens, temperature, top_k, generator))
+        return torch.cat([idx, *new], dim=1)
+
+    @torch.no_grad()
+    def stream(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Iterator[torch.Tensor]:
+        """Sample `max_new_tokens` tokens after `idx` (B, T), yielding each (B, 1) as soon as
+        it is drawn. Within the block size each new token costs one cached step; past it, the
+        window of the last `block_size` tokens is re-encoded (absolute positions shift), so a
+        token costs at most one window."""
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
         was_training = self.training
@@ -208,17 +236,20 @@ class GPT(nn.Module):
         block = self.cfg.block_size
         cache: KVCache = []
         logits, _ = self(idx[:, -block:], cache=cache)
-        for _ in range(max_new_tokens):
-            step = logits[:, -1, :] / temperature
-            if top_k is not None:
-                kth = torch.topk(step, min(top_k, step.size(-1))).values[:, [-1]]
-                step = step.masked_fill(step < kth, float("-inf"))
-            token = torch.multinomial(F.softmax(step, dim=-1), 1, generator=generator)
-            idx = torch.cat([idx, token], dim=1)
-            if cache[0][0].shape[2] < block:
-                logits, _ = self(token, cache=cache)
-            else:  # the window is full: re-encode the last block_size tokens
-                cache = []
-                logits, _ = self(idx[:, -block:], cache=cache)
-        self.train(was_training)
-        return idx
+        window = idx[:, -block:]
+        try:
+            for _ in range(max_new_tokens):
+                step = logits[:, -1, :] / temperature
+                if top_k is not None:
+                    kth = torch.topk(step, min(top_k, step.size(-1))).values[:, [-1]]
+                    step = step.masked_fill(step < kth, float("-inf"))
+                token = torch.multinomial(F.softmax(step, dim=-1), 1, generator=generator)
+                yield token
+                window = torch.cat([window, token], dim=1)[:, -block:]
+                if cache and cache[0][0].shape[2] < block:
+                    logits, _ = self(token, cache=cache)
+                else:  # the window is full: re-encode the last block_size tokens
+                    cache = []
+                    logits, _ = self(window)
+        finally:
+            self.train(was_training)

@@ -4,6 +4,9 @@ decision boundaries, bars, searches."""
 from nnlab.viz.activations import (
     activations_figure,
 )
+from nnlab.viz.attention import (
+    attention_map,
+)
 from nnlab.viz.bars import (
     accuracy_bars,
     count_bars,
@@ -64,6 +67,7 @@ from nnlab.viz.text import (
 )
 
 __all__ = [
+    "attention_map",
     "BoundaryPanel",
     "CurveRow",
     "Grid",

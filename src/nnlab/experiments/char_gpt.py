@@ -1,0 +1,219 @@
+"""char-gpt: nanoGPT's character-level GPT on Tiny Shakespeare (seed 000 Problem 3B).
+
+The model is `nnlab.models.gpt` (nanoGPT's conventions by default: no biases, tied head);
+training is `nnlab.lm`: AdamW with decay on matrices only, warm-up then cosine decay, gradient
+clipping, evaluation every `eval_interval` iterations, the best validation weights kept as
+`checkpoints/best.pt` for `nnlab generate RUN_DIR`. `--set text=PATH` trains on any UTF-8 file.
+
+Presets: `quick` is nanoGPT's CPU recipe (block 64, 4 layers, 4 heads, 128 wide, 2000
+iterations, no dropout); `full` is the seed's (block 256, 6 layers, 6 heads, 384 wide, dropout
+0.2, 5000 iterations: 10.65M parameters, a GPU job); `smoke` is a tiny model on a generated play.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from nnlab.config import ExperimentConfig, param
+from nnlab.errors import ConfigError
+from nnlab.experiments import Experiment, Reference
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
+
+ATTENTION_PROMPT_CHARS = 40
+
+
+@dataclass
+class Config(ExperimentConfig):
+    corpus: Literal["tinyshakespeare", "toy-play"] = param(
+        "tinyshakespeare", help="training text (toy-play: a generated play, no download)"
+    )
+    text: str = param("", help="path of a UTF-8 text file to train on instead of the corpus")
+    n_layer: int = param(4, low=1, high=96, help="transformer blocks")
+    n_head: int = param(4, low=1, high=128, help="attention heads per block")
+    n_embd: int = param(128, low=1, high=16_384, help="embedding width (divisible by n_head)")
+    block_size: int = param(64, low=2, high=8_192, help="context length in characters")
+    dropout: float = param(0.0, low=0.0, high=0.9)
+    bias: bool = param(False, help="biases in linear layers and LayerNorms (nanoGPT: false)")
+    tied: bool = param(True, help="output head shares the token embedding's weights")
+    batch_size: int = param(12, low=1, high=65_536)
+    max_iters: int = param(2000, low=1, high=10_000_000)
+    lr: float = param(1e-3, low=0.0, low_open=True, help="peak learning rate")
+    min_lr: float = param(1e-4, low=0.0, help="learning rate at the end of the cosine decay")
+    warmup_iters: int = param(100, low=0, high=10_000_000)
+    decay_iters: int = param(0, low=0, high=10_000_000, help="cosine decay length (0: max_iters)")
+    weight_decay: float = param(0.1, low=0.0)
+    beta2: float = param(0.99, low=0.0, high=0.9999)
+    grad_clip: float = param(1.0, low=0.0, help="clip the gradient norm (0: off)")
+    eval_interval: int = param(250, low=1, high=10_000_000)
+    eval_iters: int = param(20, low=1, high=100_000, help="batches per loss estimate")
+    compile: bool = param(False, help="train through torch.compile")
+    sample_tokens: int = param(500, low=0, high=100_000, help="characters sampled at the end")
+    temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
+    top_k: int = param(200, low=0, high=1_000_000, help="sample among the k likeliest (0: all)")
+
+    def check(self) -> None:
+        if self.n_embd % self.n_head:
+            raise ConfigError(
+                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): each head "
+                f"gets n_embd / n_head dimensions, e.g. n_embd={self.n_head * 32}"
+            )
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "corpus": "toy-play",
+        "n_layer": 2,
+        "n_head": 2,
+        "n_embd": 32,
+        "block_size": 32,
+        "batch_size": 8,
+        "max_iters": 60,
+        "warmup_iters": 10,
+        "eval_interval": 20,
+        "eval_iters": 4,
+        "sample_tokens": 120,
+    },
+    "quick": {},
+    "full": {
+        "n_layer": 6,
+        "n_head": 6,
+        "n_embd": 384,
+        "block_size": 256,
+        "dropout": 0.2,
+        "batch_size": 64,
+        "max_iters": 5000,
+        "eval_iters": 200,
+    },
+}
+
+
+def training_settings(cfg: Config):
+    from nnlab.lm import LMTraining
+
+    return LMTraining(
+        batch_size=cfg.batch_size,
+        block_size=cfg.block_size,
+        max_iters=cfg.max_iters,
+        lr=cfg.lr,
+        min_lr=cfg.min_lr,
+        warmup_iters=cfg.warmup_iters,
+        decay_iters=cfg.decay_iters,
+        weight_decay=cfg.weight_decay,
+        beta2=cfg.beta2,
+        grad_clip=cfg.grad_clip,
+        eval_interval=cfg.eval_interval,
+        eval_iters=cfg.eval_iters,
+        compile=cfg.compile,
+    )
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import torch
+
+    from nnlab.data.text import corpus_splits
+    from nnlab.lm import train_language_model
+    from nnlab.models.gpt import GPT, GPTConfig
+    from nnlab.viz import attention_map, learning_curves, text_figure
+
+    tok, train_ids, val_ids = corpus_splits(cfg.corpus, cfg.text, download=run.allow_download)
+    run.write_text("tokenizer.json", tok.to_json())
+    gpt_cfg = GPTConfig(
+        vocab_size=tok.vocab_size,
+        block_size=cfg.block_size,
+        n_layer=cfg.n_layer,
+        n_head=cfg.n_head,
+        n_embd=cfg.n_embd,
+        dropout=cfg.dropout,
+        bias=cfg.bias,
+        tied=cfg.tied,
+    )
+    model = GPT(gpt_cfg).to(run.device)
+
+    def weights() -> dict[str, Any]:
+        return {"model": model.state_dict(), "gpt_config": asdict(gpt_cfg), "chars": tok.chars}
+
+    result = train_language_model(
+        run, model, train_ids, val_ids, training_settings(cfg), save_best=weights, desc="char-gpt"
+    )
+
+    best = torch.load(
+        run.dir / "checkpoints" / "best.pt", map_location=run.device, weights_only=True
+    )
+    model.load_state_dict(best["model"])
+    start = "\n" if "\n" in tok.chars else tok.chars[0]
+    sampler = torch.Generator(device=run.device).manual_seed(run.seed)
+    out = model.generate(
+        torch.from_numpy(tok.encode(start))[None].to(run.device),
+        cfg.sample_tokens,
+        temperature=cfg.temperature,
+        top_k=cfg.top_k or None,
+        generator=sampler,
+    )
+    sample = tok.decode(out[0, 1:].tolist())
+    run.write_text("sample.txt", sample)
+
+    history = run.history()
+    title = f"char-gpt {cfg.n_layer}x{cfg.n_head}x{cfg.n_embd}, block {cfg.block_size}"
+    run.figure(
+        "learning_curves",
+        learning_curves(history, title=title, xlabel="iteration"),
+        f"Train and validation cross-entropy (nats per character; mean over {cfg.eval_iters} "
+        f"batches) and the learning rate, every {cfg.eval_interval} iterations.",
+    )
+    run.figure(
+        "sample",
+        text_figure(
+            [line[:110] for line in sample.splitlines()] or [""],
+            f"{len(sample)} characters sampled from the best weights "
+            f"(temperature {cfg.temperature}, top-k {cfg.top_k or 'all'})",
+        ),
+        "Text generated character by character from a newline, by the weights with the best "
+        "validation loss. `nnlab generate RUN_DIR --prompt ...` samples more.",
+    )
+    prompt_ids = val_ids[: min(ATTENTION_PROMPT_CHARS, cfg.block_size)]
+    layer, head = gpt_cfg.n_layer - 1, 0
+    probs = model.attention_weights(prompt_ids[None].to(run.device), layer)[0, head]
+    run.figure(
+        "attention_map",
+        attention_map(
+            probs.cpu().numpy(),
+            list(tok.decode(prompt_ids.tolist())),
+            title=f"Attention of block {layer + 1}, head {head + 1}, on the first validation text",
+        ),
+        "Row i: how the character at position i spreads its attention over positions <= i "
+        "(causal). Bright off-diagonal cells are earlier characters the head looks back at.",
+    )
+    return {
+        "corpus": cfg.text or cfg.corpus,
+        "vocab_size": tok.vocab_size,
+        "train_characters": len(train_ids),
+        "val_characters": len(val_ids),
+        "parameters": model.num_parameters(),
+        "parameters_without_position": model.num_parameters(position=False),
+        "best_val_loss": result["best_val_loss"],
+        "best_iter": result["best_iter"],
+        "final_val_loss": result["final_val_loss"],
+        "final_train_loss": result["final_train_loss"],
+        "iters": result["iters"],
+        "tokens_per_iter": cfg.batch_size * cfg.block_size,
+        "sample": sample,
+    }
+
+
+EXPERIMENT = Experiment(
+    name="char-gpt",
+    description="character-level GPT (nanoGPT) on Tiny Shakespeare: curves, sample, attention",
+    reproduces="seed 000 Problem 3B; nanoGPT shakespeare_char (Karpathy 2022)",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="best_val_loss",
+    mode="min",
+    tour={"corpus": "toy-play", "max_iters": 300, "eval_interval": 100},
+    tour_mnist={"max_iters": 500},
+    reference=Reference(1.4697, "nanoGPT shakespeare_char, best val loss (A100, ~3 min)"),
+    key_figure="sample",
+)

@@ -1,0 +1,237 @@
+"""Training a language model on token ids: random windows, nanoGPT's learning-rate schedule,
+AdamW with weight decay on matrices only, periodic evaluation, best-validation weights, resume.
+
+Any model with `model(x, targets) -> (logits, loss)` trains here (the GPT and the LSTM):
+
+    result = train_language_model(run, model, train_ids, val_ids, LMTraining(max_iters=2000))
+
+Runs on any number of processes (`nnlab.distributed`): every rank draws the same global batch
+and trains on its slice, so the result matches one process with the same batch size.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from nnlab.distributed import world
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from torch import nn
+
+    from nnlab.runs.run import Run
+
+
+@dataclass(frozen=True)
+class LMTraining:
+    """How to train: nanoGPT's `train_shakespeare_char` names and meanings."""
+
+    batch_size: int = 12
+    block_size: int = 64
+    max_iters: int = 2000
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_iters: int = 100
+    decay_iters: int = 0  # 0: max_iters
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0  # 0: no clipping
+    eval_interval: int = 250
+    eval_iters: int = 20
+    time_budget: float = 0.0  # seconds of training after which to stop (0: none)
+    compile: bool = False
+
+
+def sample_batch(
+    ids: torch.Tensor, batch_size: int, block_size: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`batch_size` random windows of `ids` (inputs) and the same shifted by one (targets)."""
+    starts = torch.randint(len(ids) - block_size, (batch_size,), generator=generator)
+    window = starts[:, None] + torch.arange(block_size + 1)
+    chunk = ids[window]
+    return chunk[:, :-1], chunk[:, 1:]
+
+
+def learning_rate(it: int, cfg: LMTraining) -> float:
+    """Linear warm-up to `lr`, cosine decay to `min_lr` at `decay_iters`, then `min_lr`."""
+    decay = cfg.decay_iters or cfg.max_iters
+    if it < cfg.warmup_iters:
+        return cfg.lr * (it + 1) / (cfg.warmup_iters + 1)
+    if it >= decay:
+        return cfg.min_lr
+    progress = (it - cfg.warmup_iters) / max(1, decay - cfg.warmup_iters)
+    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.lr - cfg.min_lr)
+
+
+def adamw(model: nn.Module, cfg: LMTraining) -> torch.optim.AdamW:
+    """AdamW decaying only matrices (weights, embeddings), not biases or LayerNorm gains;
+    the fused kernel where the device has one."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    betas = (cfg.beta1, cfg.beta2)
+    try:
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=betas, fused=True)
+    except RuntimeError:  # no fused kernel for this device or torch version
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=betas)
+
+
+@torch.no_grad()
+def estimate_loss(
+    model: nn.Module,
+    splits: dict[str, torch.Tensor],
+    cfg: LMTraining,
+    generator: torch.Generator,
+    device: torch.device,
+) -> dict[str, float]:
+    """Mean loss over `eval_iters` random batches of each split (averaged over ranks)."""
+    w = world()
+    was_training = model.training
+    model.eval()
+    out = {}
+    for name, ids in splits.items():
+        total = 0.0
+        for _ in range(cfg.eval_iters):
+            x, y = sample_batch(ids, cfg.batch_size, cfg.block_size, generator)
+            _, loss = model(w.shard(x).to(device), w.shard(y).to(device))
+            total += float(loss)
+        out[name] = w.mean(total / cfg.eval_iters)
+    model.train(was_training)
+    return out
+
+
+def train_language_model(
+    run: Run,
+    model: nn.Module,
+    train_ids: torch.Tensor,
+    val_ids: torch.Tensor,
+    cfg: LMTraining,
+    *,
+    save_best: Callable[[], dict[str, Any]] | None = None,
+    desc: str = "training",
+) -> dict[str, Any]:
+    """Train `model` for `cfg.max_iters` iterations (or until `cfg.time_budget` seconds),
+    logging `train_loss`/`val_loss` every `eval_interval` iterations and at the end.
+
+    Each evaluation checkpoints everything (resume continues from the last one); the best
+    validation loss so far also calls `save_best()` and keeps what it returns as
+    `checkpoints/best.pt`. Returns the best and final losses, the iterations done, the
+    training seconds (evaluations excluded) and tokens per second; the times also go to
+    `run.record_time`.
+    """
+    w = world()
+    device = run.device
+    optimizer = adamw(model, cfg)
+    step_model = w.wrap(torch.compile(model) if cfg.compile else model)
+    batches = torch.Generator().manual_seed(run.seed)
+    it, best_val, best_iter, losses = 0, math.inf, -1, None
+    train_seconds, eval_seconds = 0.0, 0.0
+    state = run.load_checkpoint()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        batches.set_state(state["batches"])
+        it, best_val, best_iter, losses = (
+            state[k] for k in ("iter", "best_val", "best_iter", "losses")
+        )
+        train_seconds, eval_seconds = state["train_seconds"], state["eval_seconds"]
+
+    def evaluate_and_checkpoint() -> None:
+        nonlocal best_val, best_iter, eval_seconds, losses, evaluated_at
+        evaluated_at = it
+        began = time.perf_counter()
+        # the same batches at a given iteration, whether or not the run was resumed
+        evaluation = torch.Generator().manual_seed(run.seed * 1_000_003 + it)
+        losses = estimate_loss(model, {"train": train_ids, "val": val_ids}, cfg, evaluation, device)
+        run.log(it, train_loss=losses["train"], val_loss=losses["val"], lr=learning_rate(it, cfg))
+        if losses["val"] < best_val:
+            best_val, best_iter = losses["val"], it
+            if save_best is not None:
+                run.save_model("best", {**save_best(), "iter": it, "val_loss": best_val})
+        eval_seconds += time.perf_counter() - began
+        run.save_checkpoint(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "batches": batches.get_state(),
+                "iter": it,
+                "best_val": best_val,
+                "best_iter": best_iter,
+                "losses": losses,
+                "train_seconds": train_seconds,
+                "eval_seconds": eval_seconds,
+            }
+        )
+
+    model.train()
+    bar = run.bar(total=cfg.max_iters, initial=it, desc=desc, unit="it")
+    evaluated_at = it if state is not None else -1  # a checkpoint follows an evaluation
+    segment = time.perf_counter()  # training time is measured between evaluations
+    while it < cfg.max_iters:
+        if it % cfg.eval_interval == 0 and it != evaluated_at:
+            train_seconds += time.perf_counter() - segment  # float(loss) has synchronised
+            evaluate_and_checkpoint()
+            bar.set_postfix(train=f"{losses['train']:.4f}", val=f"{losses['val']:.4f}")
+            segment = time.perf_counter()
+        if cfg.time_budget and train_seconds + time.perf_counter() - segment >= cfg.time_budget:
+            break
+        lr = learning_rate(it, cfg)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = sample_batch(train_ids, cfg.batch_size, cfg.block_size, batches)
+        _, loss = step_model(w.shard(x).to(device), w.shard(y).to(device))
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        it += 1
+        bar.update(1)
+    bar.close()
+    if it != evaluated_at:  # the final evaluation (unless the run was killed just after it)
+        train_seconds += time.perf_counter() - segment
+        evaluate_and_checkpoint()
+    run.record_time("train_seconds", train_seconds)
+    run.record_time("eval_seconds", eval_seconds)
+    if train_seconds > 0:
+        run.record_time("tokens_per_second", it * cfg.batch_size * cfg.block_size / train_seconds)
+    return {
+        "iters": it,
+        "final_train_loss": losses["train"],
+        "final_val_loss": losses["val"],
+        "best_val_loss": best_val,
+        "best_iter": best_iter,
+        "train_seconds": train_seconds,
+        "eval_seconds": eval_seconds,
+    }
+
+
+def load_language_model(run_dir: Path, device: torch.device):
+    """(GPT in eval mode, tokenizer) from a char-gpt run's `checkpoints/best.pt`."""
+    from nnlab.data.text import CharTokenizer
+    from nnlab.errors import UserError
+    from nnlab.models.gpt import GPT, GPTConfig
+
+    path = Path(run_dir) / "checkpoints" / "best.pt"
+    if not path.is_file():
+        raise UserError(
+            f"{run_dir} has no checkpoints/best.pt; pass a char-gpt run directory "
+            "(one that has evaluated at least once)"
+        )
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+        model = GPT(GPTConfig(**state["gpt_config"]))
+        model.load_state_dict(state["model"])
+    except Exception as exc:  # a damaged or foreign file: any error means the same to the user
+        raise UserError(f"{path} cannot be loaded as a GPT ({type(exc).__name__}: {exc})") from None
+    return model.to(device).eval(), CharTokenizer(state["chars"])
