@@ -118,6 +118,8 @@ def train_language_model(
     cfg: LMTraining,
     *,
     save_best: Callable[[], dict[str, Any]] | None = None,
+    name: str = "",
+    resumable: bool = True,
     desc: str = "training",
 ) -> dict[str, Any]:
     """Train `model` for `cfg.max_iters` iterations (or until `cfg.time_budget` seconds),
@@ -128,6 +130,10 @@ def train_language_model(
     `checkpoints/best.pt`. Returns the best and final losses, the iterations done, the
     training seconds (evaluations excluded) and tokens per second; the times also go to
     `run.record_time`.
+
+    Several models can train in one run: `name` prefixes the metrics (`gpt/val_loss`) and
+    timings; `resumable=False` skips the checkpoints (a run under a wall-clock budget cannot
+    be continued exactly anyway). Each log line also holds `seconds`, the training time so far.
     """
     w = world()
     device = run.device
@@ -136,7 +142,8 @@ def train_language_model(
     batches = torch.Generator().manual_seed(run.seed)
     it, best_val, best_iter, losses = 0, math.inf, -1, None
     train_seconds, eval_seconds = 0.0, 0.0
-    state = run.load_checkpoint()
+    state = run.load_checkpoint() if resumable else None
+    key = f"{name}/" if name else ""
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -153,12 +160,22 @@ def train_language_model(
         # the same batches at a given iteration, whether or not the run was resumed
         evaluation = torch.Generator().manual_seed(run.seed * 1_000_003 + it)
         losses = estimate_loss(model, {"train": train_ids, "val": val_ids}, cfg, evaluation, device)
-        run.log(it, train_loss=losses["train"], val_loss=losses["val"], lr=learning_rate(it, cfg))
+        run.log(
+            it,
+            **{
+                f"{key}train_loss": losses["train"],
+                f"{key}val_loss": losses["val"],
+                f"{key}lr": learning_rate(it, cfg),
+                f"{key}seconds": train_seconds,
+            },
+        )
         if losses["val"] < best_val:
             best_val, best_iter = losses["val"], it
             if save_best is not None:
                 run.save_model("best", {**save_best(), "iter": it, "val_loss": best_val})
         eval_seconds += time.perf_counter() - began
+        if not resumable:
+            return
         run.save_checkpoint(
             {
                 "model": model.state_dict(),
@@ -201,10 +218,11 @@ def train_language_model(
     if it != evaluated_at:  # the final evaluation (unless the run was killed just after it)
         train_seconds += time.perf_counter() - segment
         evaluate_and_checkpoint()
-    run.record_time("train_seconds", train_seconds)
-    run.record_time("eval_seconds", eval_seconds)
+    run.record_time(f"{key}train_seconds", train_seconds)
+    run.record_time(f"{key}eval_seconds", eval_seconds)
     if train_seconds > 0:
-        run.record_time("tokens_per_second", it * cfg.batch_size * cfg.block_size / train_seconds)
+        tokens_per_second = it * cfg.batch_size * cfg.block_size / train_seconds
+        run.record_time(f"{key}tokens_per_second", tokens_per_second)
     return {
         "iters": it,
         "final_train_loss": losses["train"],

@@ -159,7 +159,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     title = f"char-gpt {cfg.n_layer}x{cfg.n_head}x{cfg.n_embd}, block {cfg.block_size}"
     run.figure(
         "learning_curves",
-        learning_curves(history, title=title, xlabel="iteration"),
+        learning_curves(
+            history,
+            {"loss": ["train_loss", "val_loss"], "learning rate": ["lr"]},
+            title=title,
+            xlabel="iteration",
+        ),
         f"Train and validation cross-entropy (nats per character; mean over {cfg.eval_iters} "
         f"batches) and the learning rate, every {cfg.eval_interval} iterations.",
     )
