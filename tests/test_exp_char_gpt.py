@@ -1,0 +1,168 @@
+"""char-gpt: training, best weights, resume, generation from a run, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from figcheck import check_figure
+from nnlab.cli import main
+from nnlab.lm import LMTraining, learning_rate, sample_batch
+
+SMOKE = ["run", "char-gpt", "--preset", "smoke", "--quiet"]
+
+
+def single_run(out: Path) -> Path:
+    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("char-gpt")
+    assert main([*SMOKE, "--out", str(out)]) == 0
+    return single_run(out)
+
+
+def test_smoke_learns_the_generated_play_and_reports(smoke_run):
+    summary = json.loads((smoke_run / "summary.json").read_text())
+    lines = [json.loads(x) for x in (smoke_run / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [0, 50, 100, 150]
+    # ln(48) = 3.87 nats at the start; the play's grammar is learnt quickly
+    assert lines[0]["val_loss"] == pytest.approx(3.87, abs=0.1)
+    assert summary["best_val_loss"] < 2.6
+    assert summary["best_val_loss"] == min(x["val_loss"] for x in lines)
+    assert summary["vocab_size"] == 48
+    assert summary["train_characters"] + summary["val_characters"] == 150_000
+    assert len(summary["sample"]) == 120
+    assert (smoke_run / "sample.txt").read_text() == summary["sample"]
+    assert json.loads((smoke_run / "tokenizer.json").read_text())["chars"][0] == "\n"
+    best = torch.load(smoke_run / "checkpoints" / "best.pt", weights_only=True)
+    assert best["iter"] == summary["best_iter"]
+    assert best["gpt_config"]["n_embd"] == 32
+    check_figure(smoke_run / "figures" / "learning_curves.png", panels=2)
+    check_figure(smoke_run / "figures" / "attention_map.png", panels=1)
+    check_figure(smoke_run / "figures" / "sample.png")
+    config = json.loads((smoke_run / "config.json").read_text())
+    assert config["data"][0]["name"] == "toy-play"
+
+
+def test_generate_streams_the_same_text_for_the_same_seed(smoke_run, capsys):
+    args = ["generate", str(smoke_run), "--prompt", "ALDO:", "--tokens", "60"]
+    assert main([*args, "--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    assert main([*args, "--seed", "3"]) == 0
+    assert capsys.readouterr().out == first
+    assert first.startswith("ALDO:") and len(first) == len("ALDO:") + 60 + 1
+    assert main([*args, "--seed", "4"]) == 0
+    assert capsys.readouterr().out != first
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--prompt", "JULIET~"], "not in the model's vocabulary"),
+        (["--temperature", "0"], "--temperature must be > 0"),
+        (["--tokens", "-1"], "--tokens must be >= 0"),
+    ],
+)
+def test_generate_bad_input_is_one_line(smoke_run, capsys, extra, message):
+    assert main(["generate", str(smoke_run), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_generate_needs_a_run_with_weights(tmp_path, capsys):
+    assert main(["generate", str(tmp_path)]) == 2
+    assert "no checkpoints/best.pt" in capsys.readouterr().err
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "best.pt").write_bytes(b"not a checkpoint")
+    assert main(["generate", str(tmp_path)]) == 2
+    assert "cannot be loaded as a GPT" in capsys.readouterr().err
+
+
+def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
+    args = [*SMOKE, "--set", "max_iters=90", "--set", "eval_interval=30"]
+    assert main([*args, "--out", str(tmp_path / "ref")]) == 0
+    from nnlab.runs.run import Run
+
+    original = Run.save_checkpoint
+    saved = []
+
+    def save_then_stop(self, state):
+        original(self, state)
+        saved.append(state["iter"])
+        if len(saved) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    monkeypatch.setattr(Run, "save_checkpoint", original)
+    assert saved == [0, 30]
+    cut, ref = single_run(tmp_path / "cut"), single_run(tmp_path / "ref")
+    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
+    assert (cut / "summary.json").read_bytes() == (ref / "summary.json").read_bytes()
+
+    def losses(run: Path) -> list:
+        rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+        return [(r["step"], r["train_loss"], r["val_loss"]) for r in rows]  # not the seconds
+
+    assert losses(cut) == losses(ref)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["n_embd=30", "n_head=4"], "must be divisible by n_head"),
+        (["corpus=war-and-peace"], "corpus"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(tmp_path, capsys, overrides, message):
+    sets = [a for o in overrides for a in ("--set", o)]
+    assert main([*SMOKE, *sets, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "is empty"), (b"\x00\x01\x02" * 500, "looks binary"), (b"to be\n" * 10, "at least")],
+)
+def test_bad_text_files_are_one_line_errors(tmp_path, capsys, content, message):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(content)
+    out = tmp_path / "runs"
+    assert main([*SMOKE, "--set", f"text={path}", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_a_users_text_file_trains(tmp_path):
+    path = tmp_path / "poem.txt"
+    path.write_text("the cat sat on the mat; the dog sat on the log.\n" * 60, encoding="utf-8")
+    assert main([*SMOKE, "--set", f"text={path}", "--out", str(tmp_path / "r")]) == 0
+    summary = json.loads((single_run(tmp_path / "r") / "summary.json").read_text())
+    assert summary["corpus"] == str(path)
+    assert summary["vocab_size"] == len(set(path.read_text()))
+
+
+def test_learning_rate_warms_up_then_decays_to_the_minimum():
+    cfg = LMTraining(lr=1e-3, min_lr=1e-4, warmup_iters=100, max_iters=2000)
+    assert learning_rate(0, cfg) == pytest.approx(1e-3 / 101)
+    assert learning_rate(99, cfg) == pytest.approx(1e-3 * 100 / 101)
+    assert learning_rate(100, cfg) == pytest.approx(1e-3)
+    assert learning_rate(1050, cfg) == pytest.approx(5.5e-4)  # half-way down the cosine
+    assert learning_rate(2000, cfg) == learning_rate(5000, cfg) == 1e-4
+
+
+def test_batches_are_windows_and_their_shift_by_one():
+    ids = torch.arange(1000)
+    x, y = sample_batch(ids, 16, 8, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (16, 8)
+    assert torch.equal(y, x + 1)
+    assert torch.equal(x[:, 1:], x[:, :-1] + 1)
