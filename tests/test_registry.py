@@ -37,7 +37,8 @@ def test_every_preset_and_the_tour_build_and_describe(name, capsys):
         assert set(exp.presets[preset]) <= set(names)
     exp.make_config("quick", exp.tour)
     if exp.tour_mnist is not None:
-        assert exp.make_config("quick", exp.tour_mnist).to_dict().get("dataset") == "mnist"
+        settings = exp.make_config("quick", exp.tour_mnist).to_dict()  # shared data, not embedded
+        assert settings.get("dataset", settings.get("corpus")) in ("mnist", "tinyshakespeare")
     assert exp.headline and exp.description and exp.reproduces
     assert main(["describe", name]) == 0
     out = capsys.readouterr().out
@@ -71,3 +72,15 @@ def test_tour_runs_each_experiment_on_its_tour_settings_and_indexes(tmp_path, mo
         assert f"== {name} (smoke" in out
         assert len(list(tmp_path.glob(f"{name}/*/summary.json"))) == 1
     assert (tmp_path / "index.html").is_file() and str(tmp_path / "index.html") in out
+
+
+def test_tour_takes_shared_data_only_where_it_is_present(tmp_path, shared_data, monkeypatch):
+    from nnlab.cli import _data_present
+
+    lstm, cnn = EXPERIMENTS["char-lstm"], EXPERIMENTS["cnn-mnist"]
+    shared = [exp.make_config("quick", exp.tour_mnist) for exp in (lstm, cnn)]
+    monkeypatch.setenv("NNLAB_DATA", str(tmp_path))  # an empty folder (and an empty cache)
+    assert not any(_data_present(cfg) for cfg in shared)
+    monkeypatch.setenv("NNLAB_DATA", str(shared_data))
+    assert all(_data_present(cfg) for cfg in shared)  # Tiny Shakespeare, MNIST
+    assert not _data_present(lstm.make_config("quick", lstm.tour))  # toy-play is generated

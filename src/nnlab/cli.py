@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from nnlab.errors import UserError
 from nnlab.tables import text_table
@@ -110,6 +111,16 @@ def cmd_run(args: argparse.Namespace) -> None:
     _print_result(run_dir)
 
 
+def _data_present(cfg: Any) -> bool:
+    """Whether the registered dataset a config trains on (its `dataset` or `corpus`: MNIST,
+    Tiny Shakespeare, ...) is present; False for embedded or generated data."""
+    from nnlab.data.registry import DATASETS, status
+
+    settings = cfg.to_dict()
+    name = settings.get("dataset", settings.get("corpus"))
+    return name in DATASETS and status(name)[0].present
+
+
 def cmd_tour(args: argparse.Namespace) -> None:
     from nnlab.data.registry import status
     from nnlab.experiments import registry
@@ -122,7 +133,11 @@ def cmd_tour(args: argparse.Namespace) -> None:
     else:
         print("tour on embedded data (MNIST not found; set NNLAB_DATA to use it)")
     for exp in registry().values():
-        overrides = exp.tour_mnist if mnist.present and exp.tour_mnist is not None else exp.tour
+        overrides = exp.tour
+        if exp.tour_mnist is not None and _data_present(
+            exp.make_config(args.preset, exp.tour_mnist)
+        ):
+            overrides = exp.tour_mnist
         cfg = exp.make_config(args.preset, overrides)
         print(f"== {exp.name} ({args.preset}, {overrides or 'defaults'})", flush=True)
         run_dir = execute(

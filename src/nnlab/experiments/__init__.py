@@ -52,7 +52,8 @@ class Experiment:
     uses_torch: bool = True
     """False for experiments on the NumPy engine alone: their runs never import PyTorch."""
     tour_mnist: dict[str, Any] | None = None
-    """Overrides for `nnlab tour` when MNIST is present (None: `tour` is used either way)."""
+    """Overrides for `nnlab tour` when the shared data they train on is present: MNIST, or
+    Tiny Shakespeare for the character models (None: `tour` is used either way)."""
     reference: Reference | None = None
     """The number the headline reproduces, shown beside it in reports and the atlas."""
     key_figure: str | None = None
