@@ -182,10 +182,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             desc=f"char-lstm {name}",
         )
     # the end of the budget: both models on the same validation windows
+    scoring = training_settings(cfg, cfg.lr)  # its batch_size, block_size and eval_iters
     windows = {}
     for name, model in models.items():
         same = torch.Generator().manual_seed(run.seed + 1)
-        scoring = training_settings(cfg, cfg.lr)  # its batch_size, block_size, eval_iters
         windows[name] = estimate_loss(model, {"val": val_ids}, scoring, same, run.device)
     gap = windows["lstm"]["val"] - windows["gpt"]["val"]
     leader, behind = ("gpt", "lstm") if gap > 0 else ("lstm", "gpt")
