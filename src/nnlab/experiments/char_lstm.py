@@ -241,7 +241,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     lines = []
     for name in models:
-        lines += [f"== {label[name]} ==", *(s[:110] for s in samples[name].splitlines()), ""]
+        text = samples[name].rstrip("\n").splitlines()
+        lines += [f"== {label[name]} ==", *(line[:110] for line in text), ""]
     run.figure(
         "samples",
         text_figure(
