@@ -33,7 +33,13 @@ CHECKPOINT = "checkpoints/last.pt"
 
 
 class Run:
-    """A run directory open for writing: metrics, figures, checkpoints, progress bars."""
+    """A run directory open for writing: metrics, figures, checkpoints, progress bars.
+
+    Of the processes of a torchrun job only rank 0 is the `writer`. On the other ranks the
+    same calls write nothing (figures, checkpoints and files return the path rank 0 writes;
+    `log` keeps the line in memory and still stops on a non-finite loss) and show no progress
+    bar; `load_checkpoint` reads the shared run directory on every rank.
+    """
 
     def __init__(
         self,
@@ -43,25 +49,32 @@ class Run:
         device: torch.device | None,
         quiet: bool = False,
         allow_download: bool = False,
+        writer: bool = True,
     ) -> None:
         self.dir = Path(directory)
         self.seed = seed
         self.device = device
         self.quiet = quiet
         self.allow_download = allow_download
-        (self.dir / "figures").mkdir(parents=True, exist_ok=True)
-        (self.dir / "checkpoints").mkdir(exist_ok=True)
+        self.writer = writer
         self._metrics_path = self.dir / "metrics.jsonl"
-        self._metrics_path.touch()
+        self._lines: list[dict[str, Any]] = []  # what a non-writer logged (after a resume)
+        if writer:
+            (self.dir / "figures").mkdir(parents=True, exist_ok=True)
+            (self.dir / "checkpoints").mkdir(exist_ok=True)
+            self._metrics_path.touch()
         self.timings: dict[str, float] = {}
 
     # -- metrics -------------------------------------------------------------------------
     def log(self, step: int, **metrics: float) -> None:
         """Append one line to metrics.jsonl (flushed). A non-finite loss stops the run."""
         record = {"step": int(step), **{k: _plain(v) for k, v in metrics.items()}}
-        with open(self._metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
+        if self.writer:
+            with open(self._metrics_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+                f.flush()
+        else:
+            self._lines.append(json.loads(json.dumps(record)))  # as rank 0 will read it back
         for key, value in record.items():
             if "loss" in key and isinstance(value, float) and not math.isfinite(value):
                 raise UserError(
@@ -70,9 +83,14 @@ class Run:
                 )
 
     def history(self) -> list[dict[str, Any]]:
-        """Every metrics line logged so far (including before a resume)."""
-        text = self._metrics_path.read_text(encoding="utf-8")
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        """Every metrics line logged so far (including before a resume).
+
+        On a non-writer rank: the lines up to the checkpoint it resumed from, read from rank
+        0's file, then the lines it logged itself; the same as rank 0's when every rank logs
+        the same values (losses averaged with `world().mean`)."""
+        if not self.writer:
+            return list(self._lines)
+        return _read_lines(self._metrics_path)
 
     def record_time(self, name: str, seconds: float) -> None:
         """Keep a measured duration; timings go to status.json (summary.json stays
@@ -84,6 +102,8 @@ class Run:
         """Save a matplotlib Figure as figures/<name>.png with its caption."""
         import io
 
+        if not self.writer:
+            return self.dir / "figures" / f"{name}.png"
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         path = atomic_write_bytes(self.dir / "figures" / f"{name}.png", buf.getvalue())
@@ -97,6 +117,9 @@ class Run:
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         """Save `state` (tensors, numbers, strings, lists, dicts) with every RNG state."""
         import io
+
+        if not self.writer:
+            return
 
         import torch
 
@@ -112,6 +135,9 @@ class Run:
         outside the run (e.g. `nnlab generate`); loadable with `weights_only=True`."""
         import io
 
+        if not self.writer:
+            return self.dir / "checkpoints" / f"{name}.pt"
+
         import torch
 
         buf = io.BytesIO()
@@ -120,6 +146,8 @@ class Run:
 
     def write_text(self, name: str, text: str) -> Path:
         """Write a text file (e.g. a tokenizer) at the top of the run directory."""
+        if not self.writer:
+            return self.dir / name
         return atomic_write_bytes(self.dir / name, text.encode("utf-8"))
 
     def load_checkpoint(self) -> dict[str, Any] | None:
@@ -142,6 +170,9 @@ class Run:
         return state
 
     def _rewind_metrics(self, n_lines: int) -> None:
+        if not self.writer:  # rank 0 truncates the file; its first lines stay as they are
+            self._lines = _read_lines(self._metrics_path)[:n_lines] if n_lines else []
+            return
         lines = self._metrics_path.read_text(encoding="utf-8").splitlines(keepends=True)
         if len(lines) != n_lines:
             atomic_write_bytes(self._metrics_path, "".join(lines[:n_lines]).encode("utf-8"))
@@ -161,7 +192,7 @@ class Run:
         Wrap an iterable (`for x in run.bar(xs)`) or drive it by hand (`.update(n)`,
         `.set_postfix(...)`, `.close()`).
         """
-        disable = self.quiet or not sys.stderr.isatty()
+        disable = self.quiet or not self.writer or not sys.stderr.isatty()
         return tqdm(
             iterable,
             total=total,
@@ -172,6 +203,11 @@ class Run:
             leave=False,
             dynamic_ncols=True,
         )
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _plain(value: Any) -> Any:
