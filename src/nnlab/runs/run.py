@@ -20,6 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import nnlab
+from nnlab import distributed
 from nnlab.data.digest import recording
 from nnlab.errors import UserError
 from nnlab.io import atomic_write_bytes, atomic_write_json
@@ -379,16 +380,51 @@ def execute(
 
     On a UserError in a fresh run that logged nothing, the run directory is removed, so
     bad input leaves nothing behind; otherwise status.json records the failure.
+
+    Under torchrun every process calls this: rank 0 creates the directory and writes every
+    file in it, the others train with it (see nnlab/DISTRIBUTED.md).
     """
     # NumPy experiments never load PyTorch (it costs a second or more of start-up)
     torch_device = resolve_device(device) if experiment.uses_torch else None
-    resuming = resume_dir is not None
-    if resuming:
+    processes = distributed.from_environment().size
+    if processes > 1 and not experiment.data_parallel:
+        raise UserError(
+            f"{experiment.name} does not train data-parallel: each of the {processes} "
+            f"processes would run all of it; run it without torchrun (nnlab run ...)"
+        )
+    with distributed.launched(torch_device) as torch_device:
+        return _execute(
+            experiment,
+            cfg,
+            preset=preset,
+            seed=seed,
+            device=torch_device,
+            out=out,
+            quiet=quiet,
+            allow_download=allow_download,
+            resume_dir=resume_dir,
+        )
+
+
+def _start(
+    experiment: Any,
+    cfg: Any,
+    *,
+    preset: str,
+    seed: int,
+    device: torch.device | None,
+    out: Path,
+    resume_dir: Path | None,
+) -> tuple[Path, dict[str, Any], list[Path]]:
+    """Create (or reopen) the run directory and write config.json and status.json; return the
+    directory, the status and the folders made for it (removed again if the run fails
+    before logging anything)."""
+    if resume_dir is not None:
         directory = Path(resume_dir)
         status = json.loads((directory / "status.json").read_text())
         status["resumes"] = status.get("resumes", 0) + 1
+        created = []
     else:
-        # folders this run creates, removed again if it fails before logging anything
         created = [p for p in (Path(out) / experiment.name, Path(out)) if not p.exists()]
         directory = new_run_dir(out, experiment.name, preset)
         status = {
@@ -399,6 +435,7 @@ def execute(
             "resumes": 0,
             "error": None,
         }
+        w = distributed.world()
         try:
             atomic_write_json(
                 directory / "config.json",
@@ -408,7 +445,9 @@ def execute(
                     "reproduces": getattr(experiment, "reproduces", None),
                     "preset": preset,
                     "seed": seed,
-                    "device": str(torch_device or "cpu"),
+                    "device": str(device or "cpu"),
+                    "world_size": w.size,
+                    "backend": w.backend,
                     "config": cfg.to_dict(),
                     "headline": {"metric": experiment.headline, "mode": experiment.mode},
                     "reference": _reference(experiment),
@@ -424,9 +463,46 @@ def execute(
     status["state"] = "running"
     status["error"] = None
     atomic_write_json(directory / "status.json", status)
+    return directory, status, created
 
-    seed_everything(seed, torch_too=experiment.uses_torch)
-    run = Run(directory, seed=seed, device=torch_device, quiet=quiet, allow_download=allow_download)
+
+def _execute(
+    experiment: Any,
+    cfg: Any,
+    *,
+    preset: str,
+    seed: int,
+    device: torch.device | None,
+    out: Path,
+    quiet: bool,
+    allow_download: bool,
+    resume_dir: Path | None,
+) -> Path:
+    w = distributed.world()
+    status: dict[str, Any] = {}
+    created: list[Path] = []
+    with distributed.fail_together():
+        if w.is_main:  # rank 0 names the directory (a timestamp) and tells the others
+            directory, status, created = _start(
+                experiment,
+                cfg,
+                preset=preset,
+                seed=seed,
+                device=device,
+                out=out,
+                resume_dir=resume_dir,
+            )
+        directory = Path(w.share(str(directory) if w.is_main else None))
+
+    seed_everything(seed, torch_too=experiment.uses_torch)  # the same seed on every rank
+    run = Run(
+        directory,
+        seed=seed,
+        device=device,
+        quiet=quiet,
+        allow_download=allow_download,
+        writer=w.is_main,
+    )
     started = time.perf_counter()
     previous = float(status.get("elapsed_seconds") or 0.0)
 
@@ -440,23 +516,30 @@ def execute(
         )
         atomic_write_json(directory / "status.json", status)
 
+    listening = (  # the data every rank loads, recorded in config.json by rank 0
+        recording(lambda entry: _record_dataset(directory, entry))
+        if w.is_main
+        else contextlib.nullcontext()
+    )
     try:
-        with recording(lambda entry: _record_dataset(directory, entry)):
+        with distributed.fail_together(), listening:
             summary = experiment.run(cfg, run)
     except UserError as exc:
-        if not resuming and not run.history():
-            _discard(directory, created)
-        else:
+        if w.is_main and resume_dir is None and not run.history():
+            _discard(directory, created)  # bad input leaves nothing behind
+        elif w.is_main:
             close("failed", str(exc))
         raise
     except BaseException as exc:
-        close("failed", f"{type(exc).__name__}: {exc}")
+        if w.is_main:
+            close("failed", f"{type(exc).__name__}: {exc}")
         raise
-    atomic_write_json(directory / "summary.json", {k: _plain(v) for k, v in summary.items()})
-    close("completed")
-    from nnlab.report import render_run
+    if w.is_main:
+        atomic_write_json(directory / "summary.json", {k: _plain(v) for k, v in summary.items()})
+        close("completed")
+        from nnlab.report import render_run
 
-    render_run(directory)
+        render_run(directory)
     return directory
 
 
