@@ -70,6 +70,7 @@ def _read_config_file(path: str | None) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> None:
     from nnlab.config import parse_overrides
+    from nnlab.distributed import from_environment
     from nnlab.experiments import get
     from nnlab.runs.run import execute, read_run_dir
 
@@ -108,7 +109,8 @@ def cmd_run(args: argparse.Namespace) -> None:
             quiet=args.quiet,
             allow_download=True,
         )
-    _print_result(run_dir)
+    if from_environment().is_main:  # under torchrun, rank 0 speaks for the run
+        _print_result(run_dir)
 
 
 def _data_present(cfg: Any) -> bool:

@@ -59,6 +59,10 @@ class Experiment:
     key_figure: str | None = None
     """Name of the figure (as passed to `run.figure`) that stands for the experiment in the
     atlas; None: its first figure in file-name order (the first one its report shows)."""
+    data_parallel: bool = False
+    """True when `run` trains through `nnlab.distributed.world()` (shards each global batch,
+    wraps its model, averages its metrics), so it can run on several processes under torchrun;
+    others refuse to, rather than repeat the whole run in every process."""
 
     def __post_init__(self) -> None:
         if self.reference is not None and not isinstance(self.reference, Reference):
@@ -70,6 +74,8 @@ class Experiment:
                 f"experiment {self.name}: key_figure must be a figure name as given to "
                 "run.figure, such as 'confusion_matrix'"
             )
+        if self.data_parallel and not self.uses_torch:
+            raise TypeError(f"experiment {self.name}: data_parallel training needs uses_torch")
         missing = set(PRESET_NAMES) - set(self.presets)
         if missing:
             raise TypeError(f"experiment {self.name} lacks presets {sorted(missing)}")

@@ -20,6 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import nnlab
+from nnlab import distributed
 from nnlab.data.digest import recording
 from nnlab.errors import UserError
 from nnlab.io import atomic_write_bytes, atomic_write_json
@@ -33,7 +34,13 @@ CHECKPOINT = "checkpoints/last.pt"
 
 
 class Run:
-    """A run directory open for writing: metrics, figures, checkpoints, progress bars."""
+    """A run directory open for writing: metrics, figures, checkpoints, progress bars.
+
+    Of the processes of a torchrun job only rank 0 is the `writer`. On the other ranks the
+    same calls write nothing (figures, checkpoints and files return the path rank 0 writes;
+    `log` keeps the line in memory and still stops on a non-finite loss) and show no progress
+    bar; `load_checkpoint` reads the shared run directory on every rank.
+    """
 
     def __init__(
         self,
@@ -43,25 +50,32 @@ class Run:
         device: torch.device | None,
         quiet: bool = False,
         allow_download: bool = False,
+        writer: bool = True,
     ) -> None:
         self.dir = Path(directory)
         self.seed = seed
         self.device = device
         self.quiet = quiet
         self.allow_download = allow_download
-        (self.dir / "figures").mkdir(parents=True, exist_ok=True)
-        (self.dir / "checkpoints").mkdir(exist_ok=True)
+        self.writer = writer
         self._metrics_path = self.dir / "metrics.jsonl"
-        self._metrics_path.touch()
+        self._lines: list[dict[str, Any]] = []  # what a non-writer logged (after a resume)
+        if writer:
+            (self.dir / "figures").mkdir(parents=True, exist_ok=True)
+            (self.dir / "checkpoints").mkdir(exist_ok=True)
+            self._metrics_path.touch()
         self.timings: dict[str, float] = {}
 
     # -- metrics -------------------------------------------------------------------------
     def log(self, step: int, **metrics: float) -> None:
         """Append one line to metrics.jsonl (flushed). A non-finite loss stops the run."""
         record = {"step": int(step), **{k: _plain(v) for k, v in metrics.items()}}
-        with open(self._metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
+        if self.writer:
+            with open(self._metrics_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+                f.flush()
+        else:
+            self._lines.append(json.loads(json.dumps(record)))  # as rank 0 will read it back
         for key, value in record.items():
             if "loss" in key and isinstance(value, float) and not math.isfinite(value):
                 raise UserError(
@@ -70,9 +84,14 @@ class Run:
                 )
 
     def history(self) -> list[dict[str, Any]]:
-        """Every metrics line logged so far (including before a resume)."""
-        text = self._metrics_path.read_text(encoding="utf-8")
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        """Every metrics line logged so far (including before a resume).
+
+        On a non-writer rank: the lines up to the checkpoint it resumed from, read from rank
+        0's file, then the lines it logged itself; the same as rank 0's when every rank logs
+        the same values (losses averaged with `world().mean`)."""
+        if not self.writer:
+            return list(self._lines)
+        return _read_lines(self._metrics_path)
 
     def record_time(self, name: str, seconds: float) -> None:
         """Keep a measured duration; timings go to status.json (summary.json stays
@@ -84,6 +103,8 @@ class Run:
         """Save a matplotlib Figure as figures/<name>.png with its caption."""
         import io
 
+        if not self.writer:
+            return self.dir / "figures" / f"{name}.png"
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         path = atomic_write_bytes(self.dir / "figures" / f"{name}.png", buf.getvalue())
@@ -97,6 +118,9 @@ class Run:
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         """Save `state` (tensors, numbers, strings, lists, dicts) with every RNG state."""
         import io
+
+        if not self.writer:
+            return
 
         import torch
 
@@ -112,6 +136,9 @@ class Run:
         outside the run (e.g. `nnlab generate`); loadable with `weights_only=True`."""
         import io
 
+        if not self.writer:
+            return self.dir / "checkpoints" / f"{name}.pt"
+
         import torch
 
         buf = io.BytesIO()
@@ -120,6 +147,8 @@ class Run:
 
     def write_text(self, name: str, text: str) -> Path:
         """Write a text file (e.g. a tokenizer) at the top of the run directory."""
+        if not self.writer:
+            return self.dir / name
         return atomic_write_bytes(self.dir / name, text.encode("utf-8"))
 
     def load_checkpoint(self) -> dict[str, Any] | None:
@@ -142,6 +171,9 @@ class Run:
         return state
 
     def _rewind_metrics(self, n_lines: int) -> None:
+        if not self.writer:  # rank 0 truncates the file; its first lines stay as they are
+            self._lines = _read_lines(self._metrics_path)[:n_lines] if n_lines else []
+            return
         lines = self._metrics_path.read_text(encoding="utf-8").splitlines(keepends=True)
         if len(lines) != n_lines:
             atomic_write_bytes(self._metrics_path, "".join(lines[:n_lines]).encode("utf-8"))
@@ -161,7 +193,7 @@ class Run:
         Wrap an iterable (`for x in run.bar(xs)`) or drive it by hand (`.update(n)`,
         `.set_postfix(...)`, `.close()`).
         """
-        disable = self.quiet or not sys.stderr.isatty()
+        disable = self.quiet or not self.writer or not sys.stderr.isatty()
         return tqdm(
             iterable,
             total=total,
@@ -172,6 +204,11 @@ class Run:
             leave=False,
             dynamic_ncols=True,
         )
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _plain(value: Any) -> Any:
@@ -343,16 +380,51 @@ def execute(
 
     On a UserError in a fresh run that logged nothing, the run directory is removed, so
     bad input leaves nothing behind; otherwise status.json records the failure.
+
+    Under torchrun every process calls this: rank 0 creates the directory and writes every
+    file in it, the others train with it (see nnlab/DISTRIBUTED.md).
     """
     # NumPy experiments never load PyTorch (it costs a second or more of start-up)
     torch_device = resolve_device(device) if experiment.uses_torch else None
-    resuming = resume_dir is not None
-    if resuming:
+    processes = distributed.from_environment().size
+    if processes > 1 and not experiment.data_parallel:
+        raise UserError(
+            f"{experiment.name} does not train data-parallel: each of the {processes} "
+            f"processes would run all of it; run it without torchrun (nnlab run ...)"
+        )
+    with distributed.launched(torch_device) as torch_device:
+        return _execute(
+            experiment,
+            cfg,
+            preset=preset,
+            seed=seed,
+            device=torch_device,
+            out=out,
+            quiet=quiet,
+            allow_download=allow_download,
+            resume_dir=resume_dir,
+        )
+
+
+def _start(
+    experiment: Any,
+    cfg: Any,
+    *,
+    preset: str,
+    seed: int,
+    device: torch.device | None,
+    out: Path,
+    resume_dir: Path | None,
+) -> tuple[Path, dict[str, Any], list[Path]]:
+    """Create (or reopen) the run directory and write config.json and status.json; return the
+    directory, the status and the folders made for it (removed again if the run fails
+    before logging anything)."""
+    if resume_dir is not None:
         directory = Path(resume_dir)
         status = json.loads((directory / "status.json").read_text())
         status["resumes"] = status.get("resumes", 0) + 1
+        created = []
     else:
-        # folders this run creates, removed again if it fails before logging anything
         created = [p for p in (Path(out) / experiment.name, Path(out)) if not p.exists()]
         directory = new_run_dir(out, experiment.name, preset)
         status = {
@@ -363,6 +435,7 @@ def execute(
             "resumes": 0,
             "error": None,
         }
+        w = distributed.world()
         try:
             atomic_write_json(
                 directory / "config.json",
@@ -372,7 +445,9 @@ def execute(
                     "reproduces": getattr(experiment, "reproduces", None),
                     "preset": preset,
                     "seed": seed,
-                    "device": str(torch_device or "cpu"),
+                    "device": str(device or "cpu"),
+                    "world_size": w.size,
+                    "backend": w.backend,
                     "config": cfg.to_dict(),
                     "headline": {"metric": experiment.headline, "mode": experiment.mode},
                     "reference": _reference(experiment),
@@ -388,9 +463,46 @@ def execute(
     status["state"] = "running"
     status["error"] = None
     atomic_write_json(directory / "status.json", status)
+    return directory, status, created
 
-    seed_everything(seed, torch_too=experiment.uses_torch)
-    run = Run(directory, seed=seed, device=torch_device, quiet=quiet, allow_download=allow_download)
+
+def _execute(
+    experiment: Any,
+    cfg: Any,
+    *,
+    preset: str,
+    seed: int,
+    device: torch.device | None,
+    out: Path,
+    quiet: bool,
+    allow_download: bool,
+    resume_dir: Path | None,
+) -> Path:
+    w = distributed.world()
+    status: dict[str, Any] = {}
+    created: list[Path] = []
+    with distributed.fail_together():
+        if w.is_main:  # rank 0 names the directory (a timestamp) and tells the others
+            directory, status, created = _start(
+                experiment,
+                cfg,
+                preset=preset,
+                seed=seed,
+                device=device,
+                out=out,
+                resume_dir=resume_dir,
+            )
+        directory = Path(w.share(str(directory) if w.is_main else None))
+
+    seed_everything(seed, torch_too=experiment.uses_torch)  # the same seed on every rank
+    run = Run(
+        directory,
+        seed=seed,
+        device=device,
+        quiet=quiet,
+        allow_download=allow_download,
+        writer=w.is_main,
+    )
     started = time.perf_counter()
     previous = float(status.get("elapsed_seconds") or 0.0)
 
@@ -404,23 +516,30 @@ def execute(
         )
         atomic_write_json(directory / "status.json", status)
 
+    listening = (  # the data every rank loads, recorded in config.json by rank 0
+        recording(lambda entry: _record_dataset(directory, entry))
+        if w.is_main
+        else contextlib.nullcontext()
+    )
     try:
-        with recording(lambda entry: _record_dataset(directory, entry)):
+        with distributed.fail_together(), listening:
             summary = experiment.run(cfg, run)
     except UserError as exc:
-        if not resuming and not run.history():
-            _discard(directory, created)
-        else:
+        if w.is_main and resume_dir is None and not run.history():
+            _discard(directory, created)  # bad input leaves nothing behind
+        elif w.is_main:
             close("failed", str(exc))
         raise
     except BaseException as exc:
-        close("failed", f"{type(exc).__name__}: {exc}")
+        if w.is_main:
+            close("failed", f"{type(exc).__name__}: {exc}")
         raise
-    atomic_write_json(directory / "summary.json", {k: _plain(v) for k, v in summary.items()})
-    close("completed")
-    from nnlab.report import render_run
+    if w.is_main:
+        atomic_write_json(directory / "summary.json", {k: _plain(v) for k, v in summary.items()})
+        close("completed")
+        from nnlab.report import render_run
 
-    render_run(directory)
+        render_run(directory)
     return directory
 
 
