@@ -200,8 +200,10 @@ def train_language_model(
             evaluate_and_checkpoint()
             bar.set_postfix(train=f"{losses['train']:.4f}", val=f"{losses['val']:.4f}")
             segment = time.perf_counter()
-        if cfg.time_budget and train_seconds + time.perf_counter() - segment >= cfg.time_budget:
-            break
+        if cfg.time_budget:  # rank 0's clock decides, so that every rank stops at one step
+            spent = train_seconds + time.perf_counter() - segment
+            if w.share(spent >= cfg.time_budget):
+                break
         lr = learning_rate(it, cfg)
         for group in optimizer.param_groups:
             group["lr"] = lr

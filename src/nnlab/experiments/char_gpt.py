@@ -38,17 +38,17 @@ class Config(ExperimentConfig):
     dropout: float = param(0.0, low=0.0, high=0.9)
     bias: bool = param(False, help="biases in linear layers and LayerNorms (nanoGPT: false)")
     tied: bool = param(True, help="output head shares the token embedding's weights")
-    batch_size: int = param(12, low=1, high=65_536)
-    max_iters: int = param(2000, low=1, high=10_000_000)
-    lr: float = param(1e-3, low=0.0, low_open=True, help="peak learning rate")
-    min_lr: float = param(1e-4, low=0.0, help="learning rate at the end of the cosine decay")
+    batch_size: int = param(16, low=1, high=65_536)
+    max_iters: int = param(1800, low=1, high=10_000_000)
+    lr: float = param(2e-3, low=0.0, low_open=True, help="peak learning rate")
+    min_lr: float = param(2e-4, low=0.0, help="learning rate at the end of the cosine decay")
     warmup_iters: int = param(100, low=0, high=10_000_000)
     decay_iters: int = param(0, low=0, high=10_000_000, help="cosine decay length (0: max_iters)")
     weight_decay: float = param(0.1, low=0.0)
     beta2: float = param(0.99, low=0.0, high=0.9999)
     grad_clip: float = param(1.0, low=0.0, help="clip the gradient norm (0: off)")
     eval_interval: int = param(250, low=1, high=10_000_000)
-    eval_iters: int = param(20, low=1, high=100_000, help="batches per loss estimate")
+    eval_iters: int = param(40, low=1, high=100_000, help="batches per loss estimate")
     compile: bool = param(False, help="train through torch.compile")
     sample_tokens: int = param(500, low=0, high=100_000, help="characters sampled at the end")
     temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
@@ -77,6 +77,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "eval_iters": 4,
         "sample_tokens": 120,
     },
+    # nanoGPT's CPU recipe with a batch of 16 (more tokens/s on 2 cores), twice the learning
+    # rate and 40 evaluation batches: val 1.773 after 1,800 iterations, 1.815 after 85 s of
+    # training on a slow day (nanoGPT's own recipe: 1.927 here, 1.886 in its README's run)
     "quick": {},
     "full": {
         "n_layer": 6,
@@ -86,6 +89,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dropout": 0.2,
         "batch_size": 64,
         "max_iters": 5000,
+        "lr": 1e-3,
+        "min_lr": 1e-4,
         "eval_iters": 200,
     },
 }
@@ -115,6 +120,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.data.text import corpus_splits
+    from nnlab.distributed import world
     from nnlab.lm import train_language_model
     from nnlab.models.gpt import GPT, GPTConfig
     from nnlab.viz import attention_map, learning_curves, text_figure
@@ -140,6 +146,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         run, model, train_ids, val_ids, training_settings(cfg), save_best=weights, desc="char-gpt"
     )
 
+    if not world().is_main:  # the sample and the figures are rank 0's to make
+        return result
     best = torch.load(
         run.dir / "checkpoints" / "best.pt", map_location=run.device, weights_only=True
     )
@@ -222,4 +230,5 @@ EXPERIMENT = Experiment(
     tour_mnist={"max_iters": 500},
     reference=Reference(1.4697, "nanoGPT shakespeare_char, best val loss (A100, ~3 min)"),
     key_figure="sample",
+    data_parallel=True,
 )
