@@ -160,6 +160,14 @@ def test_learning_rate_warms_up_then_decays_to_the_minimum():
     assert learning_rate(2000, cfg) == learning_rate(5000, cfg) == 1e-4
 
 
+def test_under_a_time_budget_the_cosine_follows_the_seconds_spent():
+    cfg = LMTraining(lr=2e-3, min_lr=2e-4, warmup_iters=10, time_budget=60.0)
+    assert learning_rate(5, cfg, 30.0) == pytest.approx(2e-3 * 6 / 11)  # warm-up by iterations
+    assert learning_rate(10, cfg, 0.0) == pytest.approx(2e-3)
+    assert learning_rate(10**6, cfg, 30.0) == pytest.approx(1.1e-3)  # half the budget
+    assert learning_rate(50, cfg, 60.0) == learning_rate(50, cfg, 99.0) == pytest.approx(2e-4)
+
+
 def test_batches_are_windows_and_their_shift_by_one():
     ids = torch.arange(1000)
     x, y = sample_batch(ids, 16, 8, torch.Generator().manual_seed(0))

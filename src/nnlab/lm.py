@@ -60,14 +60,17 @@ def sample_batch(
     return chunk[:, :-1], chunk[:, 1:]
 
 
-def learning_rate(it: int, cfg: LMTraining) -> float:
-    """Linear warm-up to `lr`, cosine decay to `min_lr` at `decay_iters`, then `min_lr`."""
-    decay = cfg.decay_iters or cfg.max_iters
+def learning_rate(it: int, cfg: LMTraining, spent: float = 0.0) -> float:
+    """Linear warm-up to `lr`, cosine decay to `min_lr` at `decay_iters`, then `min_lr`.
+    Under a time budget the decay follows the training seconds `spent` instead: it reaches
+    `min_lr` as the budget runs out, whatever the speed of the machine."""
     if it < cfg.warmup_iters:
         return cfg.lr * (it + 1) / (cfg.warmup_iters + 1)
-    if it >= decay:
-        return cfg.min_lr
-    progress = (it - cfg.warmup_iters) / max(1, decay - cfg.warmup_iters)
+    if cfg.time_budget:
+        progress = min(1.0, spent / cfg.time_budget)
+    else:
+        decay = cfg.decay_iters or cfg.max_iters
+        progress = min(1.0, (it - cfg.warmup_iters) / max(1, decay - cfg.warmup_iters))
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.lr - cfg.min_lr)
 
 
@@ -165,7 +168,7 @@ def train_language_model(
             **{
                 f"{key}train_loss": losses["train"],
                 f"{key}val_loss": losses["val"],
-                f"{key}lr": learning_rate(it, cfg),
+                f"{key}lr": learning_rate(it, cfg, train_seconds),
                 f"{key}seconds": train_seconds,
             },
         )
@@ -200,11 +203,12 @@ def train_language_model(
             evaluate_and_checkpoint()
             bar.set_postfix(train=f"{losses['train']:.4f}", val=f"{losses['val']:.4f}")
             segment = time.perf_counter()
+        spent = 0.0
         if cfg.time_budget:  # rank 0's clock decides, so that every rank stops at one step
-            spent = train_seconds + time.perf_counter() - segment
-            if w.share(spent >= cfg.time_budget):
+            spent = w.share(train_seconds + time.perf_counter() - segment)
+            if spent >= cfg.time_budget:
                 break
-        lr = learning_rate(it, cfg)
+        lr = learning_rate(it, cfg, spent)
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = sample_batch(train_ids, cfg.batch_size, cfg.block_size, batches)
