@@ -170,6 +170,9 @@ def launched(device: torch.device | None) -> Iterator[torch.device | None]:
         raise
     else:
         signal.signal(signal.SIGTERM, handler)
+        # every rank leaves together: a rank tearing down gloo while another still talks to
+        # it aborted now and then ("terminate called without an active exception")
+        dist.barrier()
     finally:
         _store = None
         dist.destroy_process_group()
