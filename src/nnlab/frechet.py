@@ -45,9 +45,10 @@ Against the 10,000 test images:
     the same with Gaussian noise sigma 0.1 / 0.25 / 0.5 (clamped)   9.4 / 33 / 152
     uniform noise in [-1, 1], n = 1,000              1262 (mean max probability 1.000)
 
-Two disjoint halves of the test set (5,000 each) are at 3.3. The mean max probability alone
-says little: the classifier is certain about uniform noise (all of it one class); the class
-fractions show it.
+Two disjoint halves of the test set (5,000 each) are at 3.3. Fashion-MNIST's extractor (the
+same recipe): 97 s, 91.00% test accuracy; floor 2.9 at n = 1,000 and 0.75 at n = 10,000.
+The mean max probability alone says little: the MNIST classifier is certain about uniform
+noise (all of it one class); the class fractions show it.
 """
 
 from __future__ import annotations
