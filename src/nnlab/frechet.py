@@ -14,8 +14,9 @@ dataset, and warn that the number then compares only with numbers from the same 
   also the fastest on shared cores). It is trained on first use and cached as
   `<nnlab cache>/extractors/<dataset>-cnn-v<version>.pt`; `extractor_info(dataset)` gives the
   recipe version, the SHA-256 of that file and the extractor's test accuracy. Training is
-  deterministic (the same bytes on every run here), but another torch build or CPU may round
-  differently: quote the digest with every number, as two numbers compare only under one.
+  seeded and single-threaded, so it repeats byte for byte on one machine (tested on digits,
+  whatever the thread setting), but another torch build or CPU may round differently: quote
+  the digest with every number, as two numbers compare only under one.
 * **Images** are float (N, 1, H, W) in [-1, 1], the diffusion convention. The extractor was
   trained on dataset images converted the same way (`to_signed`: x in [0, 1] -> 2x - 1), so
   real and generated images go through one conversion.
