@@ -83,3 +83,8 @@ class CNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.features(x)))
+
+    def penultimate(self, x: torch.Tensor) -> torch.Tensor:
+        """The activations the last Linear layer reads: (N, hidden[-1]), after the activation
+        (and dropout, in train mode); the flattened conv features when `hidden` is empty."""
+        return self.head.net[:-1](self.dropout(self.features(x)))
