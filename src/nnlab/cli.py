@@ -267,6 +267,22 @@ def cmd_generate(args: argparse.Namespace) -> None:
     sys.stdout.write("\n")
 
 
+def cmd_sample(args: argparse.Namespace) -> None:
+    from nnlab.experiments.ddpm import sample_from_run
+
+    path = sample_from_run(
+        Path(args.run_dir),
+        sampler=args.sampler,
+        steps=args.steps,
+        n=args.n,
+        label=args.label,
+        guidance=args.guidance,
+        seed=args.seed,
+        device=args.device,
+    )
+    print(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlab",
@@ -359,6 +375,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same text")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "sample",
+        help="draw images from a trained ddpm run and save them as a PNG grid",
+        description="e.g. nnlab sample runs/ddpm/RUN --sampler ddim --steps 50 --n 64",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a ddpm run directory")
+    p.add_argument("--sampler", default="ddim", help="ddpm (all T steps) or ddim (default)")
+    p.add_argument("--steps", type=int, default=50, help="DDIM steps, 1..T (default 50)")
+    p.add_argument("--n", type=int, default=64, help="images (default 64)")
+    p.add_argument("--label", type=int, help="class to draw (class-conditional runs)")
+    p.add_argument("--guidance", type=float, default=2.0, help="guidance weight with --label")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same images")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
+    p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")

@@ -1,0 +1,433 @@
+"""ddpm: a denoising diffusion model on MNIST, sampled by DDPM and DDIM (seed 000 Problem 3C).
+
+A small U-Net (`nnlab.models.unet`) learns to predict the noise ε of x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε
+with the simple loss of Ho et al. 2020 (T = 1000, β linear from 1e-4 to 0.02); an exponential
+moving average of its weights samples. The noise schedule and both samplers are
+`nnlab.diffusion`, apart from the network, so DDPM's 1000 ancestral steps and DDIM's 10-100
+steps (Song et al. 2021) draw from one trained model.
+
+Sample quality is measured under a fixed protocol (`nnlab.frechet`): the Fréchet distance of
+the samples' features under nnlab's own MNIST classifier against the test set, beside the
+same distance for real training images (the floor), with the classifier's mean confidence and
+the class histogram of the samples.
+
+Images are in [-1, 1]. Training shuffles once per epoch with the run's generator, so a resumed
+run (checkpoint every epoch) repeats the same batches; training runs under `torchrun` too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from nnlab.config import ExperimentConfig, param
+from nnlab.errors import ConfigError
+from nnlab.experiments import Experiment, Reference
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
+
+SEED_EPOCH_LOSSES = (0.0795, 0.0372)  # the seed's loss after its first and second epoch
+NOISING_FRACTIONS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # of T - 1, for the strip
+GRID = 64  # samples in each 8x8 grid
+
+
+@dataclass
+class Config(ExperimentConfig):
+    dataset: Literal["digits", "mnist", "fashion-mnist"] = "mnist"
+    channels: tuple[int, ...] = param(
+        (32, 64, 128), low=1, high=4096, help="U-Net width at each resolution"
+    )
+    blocks: int = param(1, low=1, high=8, help="residual blocks per resolution")
+    attention: bool = param(False, help="self-attention at the lowest resolution")
+    conditional: bool = param(False, help="class-conditional, with classifier-free guidance")
+    label_dropout: float = param(0.1, low=0.0, high=1.0, help="labels dropped in training")
+    guidance: float = param(2.0, low=0.0, high=50.0, help="guidance weight of labelled grids")
+    schedule: Literal["linear", "cosine"] = "linear"
+    T: int = param(1000, low=2, high=100_000, help="diffusion steps")
+    epochs: int = param(5, low=1, high=10_000)
+    batch_size: int = param(128, low=1, high=1_000_000)
+    lr: float = param(2e-3, low=0.0, low_open=True, help="AdamW learning rate (cosine decay)")
+    weight_decay: float = param(0.0, low=0.0)
+    ema: float = param(0.995, low=0.0, high=1.0, help="EMA decay of the sampling weights")
+    train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
+    quality_samples: int = param(
+        1000, low=0, high=1_000_000, help="samples per sampler for the quality numbers (0: none)"
+    )
+    ddpm_quality: bool = param(True, help="also measure DDPM's full T steps (slow)")
+    ddim_steps: tuple[int, ...] = param(
+        (10, 20, 50, 100), low=1, high=100_000, help="DDIM step counts compared"
+    )
+    sample_batch: int = param(500, low=1, high=1_000_000, help="images per sampling batch")
+    channels_last: bool = param(True, help="NHWC memory layout (faster convolutions on CPU)")
+
+    def check(self) -> None:
+        too_many = [s for s in self.ddim_steps if s > self.T]
+        if too_many:
+            raise ConfigError(
+                f"ddim_steps {too_many} exceed T = {self.T}; DDIM takes from 1 to T steps"
+            )
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "dataset": "digits",
+        "channels": (16, 32),
+        "T": 100,
+        "epochs": 3,
+        "batch_size": 64,
+        "quality_samples": 100,
+        "ddim_steps": (5, 10),
+        "sample_batch": 100,
+    },
+    "quick": {},
+    "full": {"epochs": 20, "attention": True, "quality_samples": 10_000, "lr": 1e-3},
+}
+
+
+def unet_config(cfg: Config):
+    import math
+
+    from nnlab.models.unet import UNetConfig
+
+    groups = math.gcd(8, *cfg.channels)  # GroupNorm groups must divide every width
+    return UNetConfig(
+        in_channels=1,
+        channels=tuple(cfg.channels),
+        blocks=cfg.blocks,
+        groups=groups,
+        attention=cfg.attention,
+        num_classes=10 if cfg.conditional else 0,
+    )
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import math
+
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from nnlab.data import load_dataset
+    from nnlab.diffusion import NoiseSchedule, Trajectory, sample_ddim, sample_ddpm
+    from nnlab.distributed import world
+    from nnlab.frechet import real_floor, sample_quality, to_signed
+    from nnlab.models.unet import UNet
+    from nnlab.viz import image_grid, learning_curves
+
+    w = world()
+    device = run.device
+    layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
+    x_all = data.x_train[: cfg.train_subset or None]
+    x_train = to_signed(torch.as_tensor(x_all, dtype=torch.float32)).unsqueeze(1)
+    y_train = torch.as_tensor(data.y_train[: cfg.train_subset or None], dtype=torch.long)
+    size = x_train.shape[-1]
+    try:
+        model = UNet(unet_config(cfg)).to(device, memory_format=layout)
+        model(torch.zeros(1, 1, size, size, device=device), torch.zeros(1, dtype=torch.long))
+    except ValueError as exc:
+        raise ConfigError(f"U-Net: {exc}") from None
+    ema = UNet(unet_config(cfg)).to(device, memory_format=layout)
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    schedule = (
+        NoiseSchedule.linear(cfg.T) if cfg.schedule == "linear" else NoiseSchedule.cosine(cfg.T)
+    ).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps)))
+    )
+    draws = torch.Generator().manual_seed(run.seed)  # batches, timesteps, noise, label drops
+    start_epoch, train_seconds = 0, 0.0
+    state = run.load_checkpoint()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        draws.set_state(state["draws"])
+        start_epoch, train_seconds = state["epoch"], state["train_seconds"]
+    trainer = w.wrap(model)
+    ema_params, params = list(ema.parameters()), list(model.parameters())
+
+    bar = run.bar(total=total_steps, initial=start_epoch * steps_per_epoch, desc="ddpm")
+    for epoch in range(start_epoch, cfg.epochs):
+        began = time.perf_counter()
+        order = torch.randperm(len(x_train), generator=draws)
+        losses = []
+        for i in range(steps_per_epoch):
+            idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
+            x0 = x_train[idx]
+            t = torch.randint(cfg.T, (len(idx),), generator=draws)
+            noise = torch.randn(x0.shape, generator=draws)
+            labels = None
+            if cfg.conditional:
+                labels = model.drop_labels(y_train[idx], cfg.label_dropout, draws)
+            x_t = schedule.add_noise(x0.to(device), t.to(device), noise.to(device))
+
+            def shard(z):
+                return None if z is None else w.shard(z).to(device)
+
+            x_t = w.shard(x_t).contiguous(memory_format=layout)
+            eps = trainer(x_t, shard(t), shard(labels))
+            loss = F.mse_loss(eps, shard(noise))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            with torch.no_grad():
+                torch._foreach_lerp_(ema_params, params, 1.0 - cfg.ema)
+            losses.append(float(loss.detach()))
+            step = epoch * steps_per_epoch + i + 1
+            run.log(step, train_loss=w.mean(losses[-1]), lr=scheduler.get_last_lr()[0])
+            bar.update(1)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.4f}")
+        train_seconds += time.perf_counter() - began
+        run.log((epoch + 1) * steps_per_epoch, epoch=epoch + 1, epoch_loss=w.mean(np.mean(losses)))
+        run.save_checkpoint(
+            {
+                "model": model.state_dict(),
+                "ema": ema.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "draws": draws.get_state(),
+                "epoch": epoch + 1,
+                "train_seconds": train_seconds,
+            }
+        )
+    bar.close()
+    run.record_time("train_seconds", train_seconds)
+    run.record_time("train_images_per_second", cfg.epochs * len(x_train) / max(train_seconds, 1e-9))
+    if not w.is_main:  # sampling, quality and figures are rank 0's
+        return {}
+    run.save_model(
+        "ema",
+        {
+            "model": ema.state_dict(),
+            "unet": asdict(unet_config(cfg)),
+            "T": cfg.T,
+            "schedule": cfg.schedule,
+            "dataset": cfg.dataset,
+        },
+    )
+    ema.eval()
+
+    def eps_model(x, t):
+        return ema(x.contiguous(memory_format=layout), t)
+
+    def sampler_batches(sample, n: int, seed: int) -> tuple[torch.Tensor, float]:
+        """`n` samples drawn `cfg.sample_batch` at a time, and the seconds they took."""
+        generator = torch.Generator(device=device).manual_seed(seed)
+        began, out = time.perf_counter(), []
+        for start in range(0, n, cfg.sample_batch):
+            shape = (min(cfg.sample_batch, n - start), 1, size, size)
+            out.append(sample(shape, generator).clamp(-1, 1).cpu())
+        return torch.cat(out), time.perf_counter() - began
+
+    samplers = {"ddpm": lambda shape, g: sample_ddpm(eps_model, schedule, shape, g, device)}
+    for steps in cfg.ddim_steps:
+        samplers[f"ddim{steps}"] = lambda shape, g, s=steps: sample_ddim(
+            eps_model, schedule, shape, s, 0.0, g, device
+        )
+
+    def show(images: torch.Tensor) -> np.ndarray:
+        return ((images[:, 0].numpy() + 1) / 2).clip(0, 1)
+
+    quality, seconds = {}, {}
+    for name, sample in samplers.items():
+        grid, grid_seconds = sampler_batches(sample, GRID, run.seed + 1)
+        seconds[name] = grid_seconds
+        label = "DDPM, T steps" if name == "ddpm" else f"DDIM, {name[4:]} steps"
+        run.figure(
+            f"samples_{name}",
+            image_grid(show(grid), ncols=8, title=f"{label} (EMA weights)", normalize=None),
+            f"{GRID} samples from the same starting noise, {label}, in {grid_seconds:.1f} s.",
+        )
+        if cfg.quality_samples and (name != "ddpm" or cfg.ddpm_quality):
+            n = cfg.quality_samples
+            images, sample_seconds = sampler_batches(sample, n, run.seed + 2)
+            run.record_time(f"{name}_sample_seconds_{n}", sample_seconds)
+            q = sample_quality(images, cfg.dataset, download=run.allow_download)
+            quality[name] = {
+                "frechet_distance": q["frechet_distance"],
+                "mean_max_probability": q["mean_max_probability"],
+                "class_fractions": q["class_fractions"],
+            }
+    for name, s in seconds.items():
+        run.record_time(f"{name}_grid_seconds", s)
+
+    floor = None
+    if cfg.quality_samples:
+        f = real_floor(cfg.dataset, cfg.quality_samples, download=run.allow_download)
+        floor = f["frechet_distance"]
+
+    # the forward process on real images, and the reverse process of DDPM
+    x0 = x_train[:8]
+    noising_steps = [round(f * (cfg.T - 1)) for f in NOISING_FRACTIONS]
+    noisy = torch.stack(
+        [
+            schedule.add_noise(
+                x0, torch.full((8,), int(s)), torch.randn(x0.shape, generator=draws)
+            ).cpu()
+            for s in noising_steps
+        ],
+        dim=1,
+    ).reshape(-1, 1, size, size)
+    run.figure(
+        "forward_noising",
+        image_grid(
+            show(noisy.clamp(-1, 1)),
+            ncols=len(noising_steps),
+            titles=[f"t={s}" for _ in range(8) for s in noising_steps],
+            title="The forward process q(x_t | x_0) on training images",
+            normalize=None,
+        ),
+        "Each row: one training image noised to x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε at the t above it.",
+    )
+    strip = Trajectory(every=cfg.T // 10 or 1)
+    sample_ddpm(
+        eps_model,
+        schedule,
+        (8, 1, size, size),
+        torch.Generator(device=device).manual_seed(3),
+        device,
+        record=strip,
+    )
+    states = strip.stack().clamp(-1, 1)  # (K, 8, 1, H, W)
+    k = states.shape[0]
+    run.figure(
+        "reverse_trajectory",
+        image_grid(
+            show(states.transpose(0, 1).reshape(-1, 1, size, size)),
+            ncols=k,
+            titles=[f"t={s}" for _ in range(8) for s in strip.timesteps],
+            title="DDPM's reverse process, from noise (left) to a sample (right)",
+            normalize=None,
+        ),
+        f"Each row: one sample's x_t every {strip.every} steps of ancestral sampling.",
+    )
+    history = run.history()
+    run.figure(
+        "loss",
+        learning_curves(
+            history,
+            {"loss": ["train_loss", "epoch_loss"]},
+            title="ε-prediction loss",
+            xlabel="step",
+        ),
+        "Mean squared error of the predicted noise per step and its mean per epoch; the seed "
+        f"reported {SEED_EPOCH_LOSSES[0]} and {SEED_EPOCH_LOSSES[1]} after epochs 1 and 2.",
+    )
+
+    epoch_losses = [r["epoch_loss"] for r in history if "epoch_loss" in r]
+    summary: dict[str, Any] = {
+        "dataset": cfg.dataset,
+        "parameters": model.num_parameters(),
+        "epoch_losses": epoch_losses,
+        "final_epoch_loss": epoch_losses[-1],
+        "quality_samples": cfg.quality_samples,
+        "real_floor_frechet": floor,
+    }
+    for name, q in quality.items():
+        summary[f"{name}_frechet"] = q["frechet_distance"]
+        summary[f"{name}_max_probability"] = q["mean_max_probability"]
+        summary[f"{name}_class_fractions"] = q["class_fractions"]
+    ddims = sorted((int(k[4:]), k) for k in quality if k.startswith("ddim"))
+    headline = "ddim50" if "ddim50" in quality else (ddims[-1][1] if ddims else None)
+    headline = headline or ("ddpm" if "ddpm" in quality else None)
+    summary["headline_sampler"] = headline
+    summary["frechet"] = quality[headline]["frechet_distance"] if headline else None
+    return summary
+
+
+EXPERIMENT = Experiment(
+    name="ddpm",
+    description="denoising diffusion on MNIST: DDPM vs DDIM samples, Fréchet distance",
+    reproduces="seed 000 Problem 3C; Ho et al. 2020 (DDPM); Song et al. 2021 (DDIM)",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="final_epoch_loss",
+    mode="min",
+    tour={"dataset": "digits", "epochs": 2, "quality_samples": 200},
+    tour_mnist={"epochs": 1, "train_subset": 10_000, "quality_samples": 200, "ddpm_quality": False},
+    reference=Reference(0.0372, "the seed's loss after two epochs (batch 128, MNIST)"),
+    key_figure="samples_ddim50",
+    data_parallel=True,
+)
+
+
+def sample_from_run(
+    run_dir,
+    *,
+    sampler: str = "ddim",
+    steps: int = 50,
+    n: int = 64,
+    label: int | None = None,
+    guidance: float = 2.0,
+    seed: int = 0,
+    device: str = "cpu",
+):
+    """Draw `n` samples from a ddpm run's EMA weights and save them as a PNG grid in the run
+    directory (`samples/<sampler>-<steps>-n<n>-seed<seed>[-label<k>].png`); return its path."""
+    from pathlib import Path
+
+    import torch
+
+    from nnlab.diffusion import NoiseSchedule, sample_ddim, sample_ddpm
+    from nnlab.io import atomic_write_bytes
+    from nnlab.models.unet import UNet, UNetConfig
+    from nnlab.runs.run import resolve_device
+    from nnlab.viz import figure_to_png, image_grid
+
+    path = Path(run_dir) / "checkpoints" / "ema.pt"
+    if not path.is_file():
+        raise ConfigError(
+            f"{run_dir} has no checkpoints/ema.pt; pass the directory of a finished ddpm run"
+        )
+    if sampler not in ("ddpm", "ddim"):
+        raise ConfigError(f"unknown sampler '{sampler}'; choose ddpm or ddim")
+    if not 1 <= n <= 4096:
+        raise ConfigError(f"--n must be between 1 and 4096, got {n}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model = UNet(UNetConfig(**state["unet"]))
+        model.load_state_dict(state["model"])
+    except Exception as exc:  # any damaged or foreign file means the same to the user
+        raise ConfigError(f"{path} is not a ddpm model ({type(exc).__name__})") from None
+    T = state["T"]
+    if not 1 <= steps <= T:
+        raise ConfigError(f"--steps must be between 1 and T = {T}, got {steps}")
+    classes = model.cfg.num_classes
+    if label is not None and not classes:
+        raise ConfigError("--label needs a class-conditional run (--set conditional=true)")
+    if label is not None and not 0 <= label < classes:
+        raise ConfigError(f"--label must be between 0 and {classes - 1}, got {label}")
+    torch_device = resolve_device(device)
+    model = model.to(torch_device).eval()
+    schedule = NoiseSchedule.linear(T) if state["schedule"] == "linear" else NoiseSchedule.cosine(T)
+
+    def eps_model(x, t):
+        if label is None:
+            return model(x, t)
+        return model.guided(x, t, torch.full_like(t, label), guidance)
+
+    generator = torch.Generator(device=torch_device).manual_seed(seed)
+    size = 28 if state["dataset"] != "digits" else 8
+    shape = (n, 1, size, size)
+    if sampler == "ddpm":
+        x = sample_ddpm(eps_model, schedule, shape, generator, torch_device)
+        steps = T
+    else:
+        x = sample_ddim(eps_model, schedule, shape, steps, 0.0, generator, torch_device)
+    images = ((x.clamp(-1, 1)[:, 0].cpu().numpy() + 1) / 2).clip(0, 1)
+    what = f"{sampler.upper()}, {steps} steps" + ("" if label is None else f", label {label}")
+    fig = image_grid(images, ncols=min(8, n), title=what, normalize=None)
+    name = f"{sampler}-{steps}-n{n}-seed{seed}" + ("" if label is None else f"-label{label}")
+    folder = Path(run_dir) / "samples"
+    folder.mkdir(exist_ok=True)
+    return atomic_write_bytes(folder / f"{name}.png", figure_to_png(fig))

@@ -1,0 +1,119 @@
+"""ddpm: training, samplers, quality numbers, resume, `nnlab sample` and bad input (digits)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from figcheck import check_figure
+from nnlab.cli import main
+
+SMOKE = ["run", "ddpm", "--preset", "smoke", "--quiet"]
+
+
+def single_run(out: Path) -> Path:
+    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ddpm")
+    assert main([*SMOKE, "--out", str(out)]) == 0
+    return single_run(out)
+
+
+def test_smoke_trains_samples_and_measures_quality(smoke_run):
+    summary = json.loads((smoke_run / "summary.json").read_text())
+    losses = summary["epoch_losses"]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert summary["final_epoch_loss"] < 0.6  # predicting eps = 0 scores 1.0
+    for name in ("ddpm", "ddim5", "ddim10"):
+        assert summary[f"{name}_frechet"] > summary["real_floor_frechet"] > 0
+        fractions = summary[f"{name}_class_fractions"]
+        assert sum(fractions.values()) == pytest.approx(1.0)
+        assert 0.1 <= summary[f"{name}_max_probability"] <= 1.0
+        check_figure(smoke_run / "figures" / f"samples_{name}.png")
+    assert summary["headline_sampler"] == "ddim10"  # the most DDIM steps, short of 50
+    for name in ("forward_noising", "reverse_trajectory"):
+        check_figure(smoke_run / "figures" / f"{name}.png")
+    check_figure(smoke_run / "figures" / "loss.png", panels=1)
+    status = json.loads((smoke_run / "status.json").read_text())
+    assert (
+        status["timings"]["ddpm_sample_seconds_100"] > status["timings"]["ddim5_sample_seconds_100"]
+    )
+
+
+def test_sample_writes_a_grid_the_same_for_the_same_seed(smoke_run, capsys):
+    args = ["sample", str(smoke_run), "--steps", "5", "--n", "9"]
+    assert main([*args, "--seed", "1"]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path.parent == smoke_run / "samples" and path.suffix == ".png"
+    first = path.read_bytes()
+    path.unlink()
+    assert main([*args, "--seed", "1"]) == 0
+    assert Path(capsys.readouterr().out.strip()).read_bytes() == first
+    check_figure(path, caption=False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--sampler", "euler"], "unknown sampler 'euler'"),
+        (["--steps", "0"], "between 1 and T = 100"),
+        (["--steps", "101"], "between 1 and T = 100"),
+        (["--label", "3"], "needs a class-conditional run"),
+        (["--n", "0"], "--n must be between 1"),
+    ],
+)
+def test_sample_bad_input_is_one_line(smoke_run, capsys, extra, message):
+    assert main(["sample", str(smoke_run), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_sample_needs_a_diffusion_run(tmp_path, capsys):
+    assert main(["sample", str(tmp_path)]) == 2
+    assert "no checkpoints/ema.pt" in capsys.readouterr().err
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "ema.pt").write_bytes(b"not torch")
+    assert main(["sample", str(tmp_path)]) == 2
+    assert "is not a ddpm model" in capsys.readouterr().err
+
+
+def test_conditional_run_samples_a_chosen_label(tmp_path, capsys):
+    fast = ["--set", "conditional=true", "--set", "quality_samples=0", "--set", "epochs=1"]
+    assert main([*SMOKE, *fast, "--out", str(tmp_path)]) == 0
+    run = single_run(tmp_path)
+    assert main(["sample", str(run), "--label", "3", "--guidance", "2", "--n", "4"]) == 0
+    assert "label3" in capsys.readouterr().out
+    assert main(["sample", str(run), "--label", "10"]) == 2
+    assert "between 0 and 9" in capsys.readouterr().err
+
+
+def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
+    args = [*SMOKE, "--set", "quality_samples=50", "--set", "ddim_steps=5"]
+    assert main([*args, "--out", str(tmp_path / "ref")]) == 0
+    from nnlab.runs.run import Run
+
+    original = Run.save_checkpoint
+
+    def save_then_stop(self, state):
+        original(self, state)
+        if state["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    monkeypatch.setattr(Run, "save_checkpoint", original)
+    cut, ref = single_run(tmp_path / "cut"), single_run(tmp_path / "ref")
+    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
+    assert (cut / "summary.json").read_bytes() == (ref / "summary.json").read_bytes()
+
+
+def test_ddim_steps_beyond_T_is_a_one_line_error(tmp_path, capsys):
+    assert main([*SMOKE, "--set", "ddim_steps=5,200", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "exceed T = 100" in err and "\n" not in err
