@@ -59,6 +59,9 @@ class Config(ExperimentConfig):
     ddim_steps: tuple[int, ...] = param(
         (10, 20, 50, 100), low=1, high=100_000, help="DDIM step counts compared"
     )
+    clip_x0: bool = param(
+        True, help="clip each step's predicted x0 to [-1, 1] while sampling (as diffusers does)"
+    )
     sample_batch: int = param(500, low=1, high=1_000_000, help="images per sampling batch")
     channels_last: bool = param(True, help="NHWC memory layout (faster convolutions on CPU)")
 
@@ -213,6 +216,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             "unet": asdict(unet_config(cfg)),
             "T": cfg.T,
             "schedule": cfg.schedule,
+            "clip_x0": cfg.clip_x0,
             "dataset": cfg.dataset,
         },
     )
@@ -230,10 +234,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             out.append(sample(shape, generator).clamp(-1, 1).cpu())
         return torch.cat(out), time.perf_counter() - began
 
-    samplers = {"ddpm": lambda shape, g: sample_ddpm(eps_model, schedule, shape, g, device)}
+    clip = cfg.clip_x0
+    samplers = {
+        "ddpm": lambda shape, g: sample_ddpm(eps_model, schedule, shape, g, device, clip_x0=clip)
+    }
     for steps in cfg.ddim_steps:
         samplers[f"ddim{steps}"] = lambda shape, g, s=steps: sample_ddim(
-            eps_model, schedule, shape, s, 0.0, g, device
+            eps_model, schedule, shape, s, 0.0, g, device, clip_x0=clip
         )
 
     def show(images: torch.Tensor) -> np.ndarray:
@@ -427,11 +434,14 @@ def sample_from_run(
     generator = torch.Generator(device=torch_device).manual_seed(seed)
     size = 28 if state["dataset"] != "digits" else 8
     shape = (n, 1, size, size)
+    clip = state.get("clip_x0", True)
     if sampler == "ddpm":
-        x = sample_ddpm(eps_model, schedule, shape, generator, torch_device)
+        x = sample_ddpm(eps_model, schedule, shape, generator, torch_device, clip_x0=clip)
         steps = T
     else:
-        x = sample_ddim(eps_model, schedule, shape, steps, 0.0, generator, torch_device)
+        x = sample_ddim(
+            eps_model, schedule, shape, steps, 0.0, generator, torch_device, clip_x0=clip
+        )
     images = ((x.clamp(-1, 1)[:, 0].cpu().numpy() + 1) / 2).clip(0, 1)
     what = f"{sampler.upper()}, {steps} steps" + ("" if label is None else f", label {label}")
     fig = image_grid(images, ncols=min(8, n), title=what, normalize=None)
