@@ -141,7 +141,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         NoiseSchedule.linear(cfg.T) if cfg.schedule == "linear" else NoiseSchedule.cosine(cfg.T)
     ).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
+    # whole batches only (the last partial one is dropped), so N processes split each evenly
+    steps_per_epoch = max(1, len(x_train) // cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps)))
@@ -206,7 +207,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         )
     bar.close()
     run.record_time("train_seconds", train_seconds)
-    run.record_time("train_images_per_second", cfg.epochs * len(x_train) / max(train_seconds, 1e-9))
+    trained = cfg.epochs * steps_per_epoch * min(cfg.batch_size, len(x_train))
+    run.record_time("train_images_per_second", trained / max(train_seconds, 1e-9))
     if not w.is_main:  # sampling, quality and figures are rank 0's
         return {}
     run.save_model(
