@@ -84,9 +84,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ddim_steps": (5, 10),
         "sample_batch": 100,
     },
-    # sized for 15 CPU minutes: the (16, 32, 64) U-Net trains at ~430 images/s here, the
-    # (32, 64, 128) one at ~160; DDPM's 1000 steps of 256 samples take ~4 minutes
-    "quick": {"channels": (16, 32, 64), "epochs": 3, "quality_samples": 256, "sample_batch": 256},
+    # sized for 15 CPU minutes: the (16, 32, 64) U-Net trains at ~560 images/s here, the
+    # (32, 64, 128) one at ~160; DDPM's 1000 steps of 256 samples take ~2.6 minutes. Measured:
+    # 13.2 min in all, DDPM-1000 Fréchet 56.9 (real floor 30.1 at n = 256), DDIM-50 98.5
+    "quick": {"channels": (16, 32, 64), "epochs": 5, "quality_samples": 256, "sample_batch": 256},
     "full": {"epochs": 20, "attention": True, "quality_samples": 10_000, "lr": 1e-3},
 }
 
@@ -293,7 +294,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         image_grid(
             show(noisy.clamp(-1, 1)),
             ncols=len(noising_steps),
-            titles=[f"t={s}" for _ in range(8) for s in noising_steps],
+            titles=[f"t={s}" if row == 0 else "" for row in range(8) for s in noising_steps],
             title="The forward process q(x_t | x_0) on training images",
             normalize=None,
         ),
@@ -315,7 +316,11 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         image_grid(
             show(states.transpose(0, 1).reshape(-1, 1, size, size)),
             ncols=k,
-            titles=[f"t={s}" for _ in range(8) for s in strip.timesteps],
+            titles=[
+                ("sample" if s < 0 else f"t={s}") if row == 0 else ""
+                for row in range(8)
+                for s in strip.timesteps
+            ],
             title="DDPM's reverse process, from noise (left) to a sample (right)",
             normalize=None,
         ),
