@@ -87,6 +87,7 @@ def test_conditional_run_samples_a_chosen_label(tmp_path, capsys):
     fast = ["--set", "conditional=true", "--set", "quality_samples=0", "--set", "epochs=1"]
     assert main([*SMOKE, *fast, "--out", str(tmp_path)]) == 0
     run = single_run(tmp_path)
+    check_figure(run / "figures" / "samples_by_label.png", min_size=(300, 300))
     assert main(["sample", str(run), "--label", "3", "--guidance", "2", "--n", "4"]) == 0
     assert "label3" in capsys.readouterr().out
     assert main(["sample", str(run), "--label", "10"]) == 2

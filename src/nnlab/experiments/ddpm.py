@@ -271,6 +271,28 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             }
     for name, s in seconds.items():
         run.record_time(f"{name}_grid_seconds", s)
+    if cfg.conditional:  # each class on a row, steered by classifier-free guidance
+        labels = torch.arange(10, device=device).repeat_interleave(8)
+
+        def guided(x, t):
+            return ema.guided(x.contiguous(memory_format=layout), t, labels, cfg.guidance)
+
+        steps = min(50, cfg.T)
+        generator = torch.Generator(device=device).manual_seed(run.seed + 3)
+        rows = sample_ddim(
+            guided, schedule, (80, 1, size, size), steps, 0.0, generator, device, clip_x0=clip
+        )
+        run.figure(
+            "samples_by_label",
+            image_grid(
+                show(rows.clamp(-1, 1).cpu()),
+                ncols=8,
+                title=f"One class per row, guidance {cfg.guidance:g}, DDIM {steps} steps",
+                normalize=None,
+            ),
+            "Row k: eight samples asked for class k with classifier-free guidance "
+            f"(ε_uncond + {cfg.guidance:g}·(ε_cond − ε_uncond); Ho & Salimans 2022).",
+        )
 
     floor = None
     if cfg.quality_samples:
