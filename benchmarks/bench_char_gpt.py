@@ -26,26 +26,12 @@ from unittest import mock
 import torch
 import torch.nn.functional as F
 
+from matmul import matmul_peak
 from nnlab.experiments.char_gpt import PRESETS, Config, training_settings
 from nnlab.lm import adamw, sample_batch
 from nnlab.models.gpt import GPT, GPTConfig
 
 NANOGPT_TOKENS_PER_SECOND = (17_400, 18_950)
-
-
-def matmul_peak(sizes=(256, 512, 1024, 1536, 2048), seconds: float = 1.0) -> float:
-    """Best float32 GFLOP/s of an n x n product over `sizes`, each timed for ~`seconds`."""
-    best = 0.0
-    for n in sizes:
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        for _ in range(3):
-            a @ b
-        reps, began = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - began) < seconds:
-            a @ b
-            reps += 1
-        best = max(best, 2 * n**3 * reps / elapsed / 1e9)
-    return best
 
 
 def naive_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **_):

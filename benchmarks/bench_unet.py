@@ -20,25 +20,11 @@ import time
 
 import torch
 
+from matmul import matmul_peak
 from nnlab.models.unet import UNet, UNetConfig
 
 REFERENCE_IMAGES_PER_SECOND = (160, 186)
 BATCH = 128
-
-
-def matmul_peak(sizes=(256, 512, 1024), seconds: float = 0.5) -> float:
-    """Best float32 GFLOP/s of an n x n product over `sizes`, each timed for ~`seconds`."""
-    best = 0.0
-    for n in sizes:
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        for _ in range(3):
-            a @ b
-        reps, began = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - began) < seconds:
-            a @ b
-            reps += 1
-        best = max(best, 2 * n**3 * reps / elapsed / 1e9)
-    return best
 
 
 def conv_macs(model: UNet, size: int = 28) -> int:
@@ -91,7 +77,7 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=3, help="timed training steps per case")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, 28x28")
-    peak = matmul_peak()
+    peak = matmul_peak((256, 512, 1024), 0.5)
     print(f"float32 matmul peak: {peak:.1f} GFLOP/s")
     lo, hi = REFERENCE_IMAGES_PER_SECOND
     print(

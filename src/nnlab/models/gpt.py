@@ -52,6 +52,21 @@ class GPTConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
+def next_token(
+    logits: torch.Tensor,
+    temperature: float,
+    top_k: int | None,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """A token (B, 1) drawn from the last position's logits (B, T, vocab), softened by
+    `temperature` and limited to the `top_k` likeliest (None: all)."""
+    last = logits[:, -1, :] / temperature
+    if top_k is not None:
+        kth = torch.topk(last, min(top_k, last.size(-1))).values[:, [-1]]
+        last = last.masked_fill(last < kth, float("-inf"))
+    return torch.multinomial(F.softmax(last, dim=-1), 1, generator=generator)
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
@@ -239,11 +254,7 @@ class GPT(nn.Module):
         window = idx[:, -block:]
         try:
             for _ in range(max_new_tokens):
-                step = logits[:, -1, :] / temperature
-                if top_k is not None:
-                    kth = torch.topk(step, min(top_k, step.size(-1))).values[:, [-1]]
-                    step = step.masked_fill(step < kth, float("-inf"))
-                token = torch.multinomial(F.softmax(step, dim=-1), 1, generator=generator)
+                token = next_token(logits, temperature, top_k, generator)
                 yield token
                 window = torch.cat([window, token], dim=1)[:, -block:]
                 if cache and cache[0][0].shape[2] < block:

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnlab.models.gpt import next_token
+
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, B, hidden)
 
 
@@ -152,11 +154,7 @@ class CharLSTM(nn.Module):
         try:
             logits, state = self.step(idx)
             for _ in range(max_new_tokens):
-                last = logits[:, -1, :] / temperature
-                if top_k is not None:
-                    kth = torch.topk(last, min(top_k, last.size(-1))).values[:, [-1]]
-                    last = last.masked_fill(last < kth, float("-inf"))
-                token = torch.multinomial(F.softmax(last, dim=-1), 1, generator=generator)
+                token = next_token(logits, temperature, top_k, generator)
                 yield token
                 logits, state = self.step(token, state)
         finally:
