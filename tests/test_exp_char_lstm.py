@@ -65,7 +65,8 @@ def test_smoke_trains_both_for_the_budget_and_names_the_leader(tmp_path):
         iters = summary[f"{name}_iters"]
         assert iters >= 50
         tokens = iters * cfg.batch_size * cfg.block_size
-        assert summary[f"{name}_tokens_per_second"] == round(tokens / seconds)
+        # status.json keeps the seconds to 6 decimals: the rate can differ by one in rounding
+        assert abs(summary[f"{name}_tokens_per_second"] - tokens / seconds) <= 1.0
         logged = [r for r in history if f"{name}/val_loss" in r]
         assert logged[0]["step"] == 0 and logged[-1]["step"] == iters
         assert [r[f"{name}/seconds"] for r in logged] == sorted(

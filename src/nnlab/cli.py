@@ -414,7 +414,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.func(args)
     except UserError as exc:
-        print(f"nnlab: error: {exc}", file=sys.stderr)
+        # one write per line: the ranks of a torchrun job share stderr, and print() writes the
+        # message and its newline separately, so two ranks could interleave them
+        sys.stderr.write(f"nnlab: error: {exc}\n")
+        sys.stderr.flush()
         return 2
     except KeyboardInterrupt:
         print("nnlab: interrupted", file=sys.stderr)
