@@ -66,6 +66,7 @@ def test_sample_writes_a_grid_the_same_for_the_same_seed(smoke_run, capsys):
         (["--steps", "101"], "between 1 and T = 100"),
         (["--label", "3"], "needs a class-conditional run"),
         (["--n", "0"], "--n must be between 1"),
+        (["--guidance", "-1"], "--guidance must be between 0 and 50"),
     ],
 )
 def test_sample_bad_input_is_one_line(smoke_run, capsys, extra, message):

@@ -439,6 +439,10 @@ def sample_from_run(
         )
     if sampler not in ("ddpm", "ddim"):
         raise ConfigError(f"unknown sampler '{sampler}'; choose ddpm or ddim")
+    if not 0.0 <= guidance <= 50.0:
+        raise ConfigError(
+            f"--guidance must be between 0 and 50 (1: plain conditional), got {guidance}"
+        )
     if not 1 <= n <= 4096:
         raise ConfigError(f"--n must be between 1 and 4096, got {n}")
     try:
@@ -476,7 +480,8 @@ def sample_from_run(
             eps_model, schedule, shape, steps, 0.0, generator, torch_device, clip_x0=clip
         )
     images = ((x.clamp(-1, 1)[:, 0].cpu().numpy() + 1) / 2).clip(0, 1)
-    what = f"{sampler.upper()}, {steps} steps" + ("" if label is None else f", label {label}")
+    what = f"{sampler.upper()}, {steps} steps"
+    what += "" if label is None else f", label {label}, guidance {guidance:g}"
     fig = image_grid(images, ncols=min(8, n), title=what, normalize=None)
     name = f"{sampler}-{steps}-n{n}-seed{seed}" + ("" if label is None else f"-label{label}")
     folder = Path(run_dir) / "samples"
