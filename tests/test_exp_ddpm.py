@@ -56,6 +56,9 @@ def test_sample_writes_a_grid_the_same_for_the_same_seed(smoke_run, capsys):
     assert main([*args, "--seed", "1"]) == 0
     assert Path(capsys.readouterr().out.strip()).read_bytes() == first
     check_figure(path, caption=False)
+    assert main([*args, "--seed", "1", "--eta", "1"]) == 0
+    noisy = Path(capsys.readouterr().out.strip())
+    assert noisy.name == "ddim-5-eta1-n9-seed1.png" and noisy.read_bytes() != first
 
 
 @pytest.mark.parametrize(
@@ -67,6 +70,7 @@ def test_sample_writes_a_grid_the_same_for_the_same_seed(smoke_run, capsys):
         (["--label", "3"], "needs a class-conditional run"),
         (["--n", "0"], "--n must be between 1"),
         (["--guidance", "-1"], "--guidance must be between 0 and 50"),
+        (["--eta", "1.5"], "--eta must be between 0"),
     ],
 )
 def test_sample_bad_input_is_one_line(smoke_run, capsys, extra, message):

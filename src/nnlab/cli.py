@@ -274,6 +274,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
         Path(args.run_dir),
         sampler=args.sampler,
         steps=args.steps,
+        eta=args.eta,
         n=args.n,
         label=args.label,
         guidance=args.guidance,
@@ -384,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a ddpm run directory")
     p.add_argument("--sampler", default="ddim", help="ddpm (all T steps) or ddim (default)")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps, 1..T (default 50)")
+    p.add_argument("--eta", type=float, default=0.0, help="DDIM noise, 0 (default) to 1")
     p.add_argument("--n", type=int, default=64, help="images (default 64)")
     p.add_argument("--label", type=int, help="class to draw (class-conditional runs)")
     p.add_argument("--guidance", type=float, default=2.0, help="guidance weight with --label")

@@ -59,6 +59,9 @@ class Config(ExperimentConfig):
     ddim_steps: tuple[int, ...] = param(
         (10, 20, 50, 100), low=1, high=100_000, help="DDIM step counts compared"
     )
+    ddim_eta: float = param(
+        0.0, low=0.0, high=1.0, help="DDIM's noise: 0 deterministic, 1 DDPM-like (Song et al.)"
+    )
     clip_x0: bool = param(
         True, help="clip each step's predicted x0 to [-1, 1] while sampling (as diffusers does)"
     )
@@ -245,7 +248,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
     for steps in cfg.ddim_steps:
         samplers[f"ddim{steps}"] = lambda shape, g, s=steps: sample_ddim(
-            eps_model, schedule, shape, s, 0.0, g, device, clip_x0=clip
+            eps_model, schedule, shape, s, cfg.ddim_eta, g, device, clip_x0=clip
         )
 
     def show(images: torch.Tensor) -> np.ndarray:
@@ -259,7 +262,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         images, sample_seconds = sampler_batches(sample, n, run.seed + 1)
         run.record_time(f"{name}_sample_seconds_{n}", sample_seconds)
         run.record_time(f"{name}_images_per_second", n / max(sample_seconds, 1e-9))
-        label = "DDPM, T steps" if name == "ddpm" else f"DDIM, {name[4:]} steps"
+        label = (
+            "DDPM, T steps" if name == "ddpm" else f"DDIM, {name[4:]} steps, η = {cfg.ddim_eta:g}"
+        )
         run.figure(
             f"samples_{name}",
             image_grid(
@@ -414,6 +419,7 @@ def sample_from_run(
     *,
     sampler: str = "ddim",
     steps: int = 50,
+    eta: float = 0.0,
     n: int = 64,
     label: int | None = None,
     guidance: float = 2.0,
@@ -443,6 +449,8 @@ def sample_from_run(
         raise ConfigError(
             f"--guidance must be between 0 and 50 (1: plain conditional), got {guidance}"
         )
+    if not 0.0 <= eta <= 1.0:
+        raise ConfigError(f"--eta must be between 0 (deterministic) and 1, got {eta}")
     if not 1 <= n <= 4096:
         raise ConfigError(f"--n must be between 1 and 4096, got {n}")
     try:
@@ -477,13 +485,14 @@ def sample_from_run(
         steps = T
     else:
         x = sample_ddim(
-            eps_model, schedule, shape, steps, 0.0, generator, torch_device, clip_x0=clip
+            eps_model, schedule, shape, steps, eta, generator, torch_device, clip_x0=clip
         )
     images = ((x.clamp(-1, 1)[:, 0].cpu().numpy() + 1) / 2).clip(0, 1)
-    what = f"{sampler.upper()}, {steps} steps"
+    what = f"{sampler.upper()}, {steps} steps" + (f", η = {eta:g}" if sampler == "ddim" else "")
     what += "" if label is None else f", label {label}, guidance {guidance:g}"
     fig = image_grid(images, ncols=min(8, n), title=what, normalize=None)
-    name = f"{sampler}-{steps}-n{n}-seed{seed}" + ("" if label is None else f"-label{label}")
+    name = f"{sampler}-{steps}" + (f"-eta{eta:g}" if sampler == "ddim" and eta else "")
+    name += f"-n{n}-seed{seed}" + ("" if label is None else f"-label{label}")
     folder = Path(run_dir) / "samples"
     folder.mkdir(exist_ok=True)
     return atomic_write_bytes(folder / f"{name}.png", figure_to_png(fig))
