@@ -706,3 +706,41 @@ def fit_autoencoder(
         if on_epoch is not None:
             on_epoch(epoch, record)
     return history
+
+
+def evaluate_autoencoder(
+    model: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    *,
+    seed: int,
+    noise_std: float = 0.0,
+    k: int = 5,
+    silhouette_sample: int = 2000,
+) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+    """How well an autoencoder reconstructs and what its code keeps, on (images, labels).
+
+    The test images are corrupted as `fit_autoencoder` corrupts them (the same draw for the
+    same ``seed`` and ``noise_std``). Metrics: ``test_mse`` (reconstruction of the corrupted
+    input against the clean image, per pixel), ``test_mse_vs_input`` (against the input the
+    model saw; the same as ``test_mse`` without noise), ``knn_accuracy`` of the test codes
+    among the clean training images' codes (k nearest, `nnlab.metrics.knn_accuracy`) and
+    their ``silhouette`` by class. Also returns the test ``inputs``, ``reconstructions``
+    and ``codes`` (CPU tensors)."""
+    from nnlab.metrics import knn_accuracy, silhouette
+
+    x_train, y_train = train
+    x_test, y_test = test
+    inputs = corrupt(x_test, noise_std, torch.Generator().manual_seed(seed + 2))
+    recon = reconstruct(model, inputs)
+    codes = encode(model, inputs).cpu()
+    train_codes = encode(model, x_train).cpu().numpy()
+    labels = y_test.cpu().numpy()
+    metrics = {
+        "test_mse": float(image_errors(recon, x_test).mean()),
+        "test_mse_vs_input": float(image_errors(recon, inputs).mean()),
+        "knn_accuracy": knn_accuracy(train_codes, y_train.cpu().numpy(), codes.numpy(), labels, k),
+        "silhouette": silhouette(codes.numpy(), labels, silhouette_sample, seed),
+    }
+    tensors = {"inputs": inputs.cpu(), "reconstructions": recon.cpu(), "codes": codes}
+    return metrics, tensors

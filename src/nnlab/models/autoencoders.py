@@ -49,6 +49,11 @@ class MLPAutoencoder(nn.Module):
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"autoencoder sizes must be >= 2 positive widths, got {sizes}")
         self.sizes = tuple(sizes)
+        self.activation, self.output_name, self.code_activation = (
+            activation,
+            output,
+            code_activation,
+        )
         self.encoder = self._stack(sizes, activation)
         if code_activation:
             self.encoder.append(make_activation(code_activation))
@@ -131,3 +136,33 @@ class ConvAutoencoder(nn.Module):
         z, p1, p2 = self._features(x)
         out = self.decode(z, (p1, p2) if self.skip else None)
         return out.reshape(x.shape)
+
+
+def autoencoder_state(model: MLPAutoencoder | ConvAutoencoder) -> dict:
+    """The model's architecture and weights as plain values and tensors, a file
+    ``torch.load(path, weights_only=True)`` reads back; rebuild it with `autoencoder_from_state`."""
+    if isinstance(model, ConvAutoencoder):
+        arch = {
+            "kind": "conv",
+            "image_size": model.image_size,
+            "latent": model.latent,
+            "skip": model.skip,
+        }
+    else:
+        arch = {
+            "kind": "mlp",
+            "sizes": list(model.sizes),
+            "activation": model.activation,
+            "output": model.output_name,
+            "code_activation": model.code_activation,
+        }
+    return {"architecture": arch, "state_dict": model.state_dict()}
+
+
+def autoencoder_from_state(state: dict) -> MLPAutoencoder | ConvAutoencoder:
+    """The model saved by `autoencoder_state`, with its weights, in eval mode."""
+    arch = dict(state["architecture"])
+    kind = arch.pop("kind")
+    model = ConvAutoencoder(**arch) if kind == "conv" else MLPAutoencoder(**arch)
+    model.load_state_dict(state["state_dict"])
+    return model.eval()
