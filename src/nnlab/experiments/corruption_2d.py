@@ -58,7 +58,7 @@ class Config(ExperimentConfig):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"n": 800, "epochs": 40},
+    "smoke": {"n": 1000, "batch_size": 32, "epochs": 60, "lr": 1e-2},
     "quick": {},
     "full": {"n": 10_000, "epochs": 500, "batch_size": 128},
 }
