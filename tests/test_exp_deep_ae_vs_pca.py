@@ -58,6 +58,8 @@ def test_pca30_on_mnist_reproduces_the_papers_13_87(tmp_path, shared_data, monke
     assert 0.3 < summary["pca2_knn_accuracy"] < 0.6  # the two top components mix the digits
 
 
-def test_repeated_code_sizes_exit_2(tmp_path, capsys):
-    assert main([*SMOKE, "--set", "codes=2,2", "--out", str(tmp_path)]) == 2
-    assert "codes" in capsys.readouterr().err
+@pytest.mark.parametrize("codes", ["2,2", "0,2", "2,65"])
+def test_bad_code_sizes_exit_2_with_one_line(tmp_path, capsys, codes):
+    assert main([*SMOKE, "--set", f"codes={codes}", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "codes" in err and len(err.splitlines()) == 1 and "Traceback" not in err

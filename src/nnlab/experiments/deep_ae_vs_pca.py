@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ class Config(ExperimentConfig):
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
 
     def check(self) -> None:
-        from nnlab.errors import ConfigError
-
         if len(set(self.codes)) != len(self.codes):
             raise ConfigError(f"setting 'codes' must list different sizes; got {self.codes}")
 
@@ -85,6 +84,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     x_test = torch.as_tensor(data.x_test, dtype=torch.float32).to(run.device)
     y_test = torch.as_tensor(data.y_test)
     pixels = x_train[0].numel()
+    if max(cfg.codes) > pixels:
+        raise ConfigError(
+            f"setting 'codes' must not exceed the {pixels} pixels of {cfg.dataset}; got {cfg.codes}"
+        )
     names = [f"ae{k}" for k in cfg.codes]
 
     def fit(name: str, bar: Any) -> dict:
@@ -179,7 +182,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
                 f"{large}-d autoencoder: {ae_l['squared_error_per_image']:.2f} per image",
                 f"PCA-{large}: {pca_l['squared_error_per_image']:.2f} per image",
             ],
-            f"Reconstructions through {large} numbers (paper: {PAPER_AE30} vs {PAPER_PCA30})",
+            f"Reconstructions through {large} numbers "
+            f"(paper: {PAPER_AE30:.2f} vs {PAPER_PCA30:.2f})",
             background=1.0,
         ),
         f"The first {SHOWN} test images and their reconstructions by the {large}-d "
