@@ -1,5 +1,6 @@
 """Metrics on NumPy arrays: image quality (PSNR), the linear separability of a data set, the
-most confused class pairs of a confusion matrix.
+most confused class pairs of a confusion matrix, how well codes (embeddings) keep classes
+apart (k-nearest-neighbour accuracy, silhouette).
 
 PSNR (peak signal-to-noise ratio) of images with values in [0, 1], so the peak is 1::
 
@@ -7,6 +8,8 @@ PSNR (peak signal-to-noise ratio) of images with values in [0, 1], so the peak i
     mean_psnr(reconstructions, originals)  # the mean of those, the usual single number
     max_linear_accuracy(X, y)              # the best any linear classifier does: XOR 0.75
     confused_pairs_unordered(cm, names, 5)  # look-alike classes of a confusion matrix
+    knn_accuracy(train_codes, y_train, test_codes, y_test, k=5)  # classes kept by a code
+    silhouette(codes, labels, sample=2000, seed=0)  # -1..1: class clusters apart and tight
 """
 
 from __future__ import annotations
@@ -85,3 +88,34 @@ def confused_pairs_unordered(cm: np.ndarray, names: Sequence[str], k: int) -> li
         }
         for count, i, j in cells[:k]
     ]
+
+
+def knn_accuracy(
+    train_codes: np.ndarray,
+    train_labels: np.ndarray,
+    test_codes: np.ndarray,
+    test_labels: np.ndarray,
+    k: int = 5,
+) -> float:
+    """Accuracy on the test codes of a k-nearest-neighbour vote (Euclidean, uniform weights)
+    among the training codes: how much class information a code keeps, and how locally."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=k, algorithm="auto")
+    knn.fit(np.asarray(train_codes, np.float64), np.asarray(train_labels))
+    predicted = knn.predict(np.asarray(test_codes, np.float64))
+    return float(np.mean(predicted == np.asarray(test_labels)))
+
+
+def silhouette(codes: np.ndarray, labels: np.ndarray, sample: int = 2000, seed: int = 0) -> float:
+    """Mean silhouette (b - a) / max(a, b) of the codes grouped by label (Euclidean): near 1
+    when each class is a tight cluster far from the others, near 0 when they overlap. It
+    costs O(n²), so it is measured on ``sample`` codes drawn at random (seeded)."""
+    from sklearn.metrics import silhouette_score
+
+    codes = np.asarray(codes, np.float64)
+    labels = np.asarray(labels)
+    if len(codes) > sample:
+        idx = np.random.default_rng(seed).choice(len(codes), size=sample, replace=False)
+        codes, labels = codes[idx], labels[idx]
+    return float(silhouette_score(codes, labels))

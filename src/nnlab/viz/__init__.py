@@ -1,5 +1,5 @@
 """Figures for experiments and reports: learning curves, confusion matrices, image grids,
-decision boundaries, bars, searches."""
+decision boundaries, bars, searches, 2-D codes and denoising fields."""
 
 from nnlab.viz.activations import (
     activations_figure,
@@ -49,6 +49,11 @@ from nnlab.viz.images import (
     reconstruction_rows,
     whitened_images_figure,
 )
+from nnlab.viz.latent import (
+    LatentPanel,
+    denoising_field,
+    latent_scatter,
+)
 from nnlab.viz.network import (
     backprop_step_figure,
 )
@@ -72,6 +77,7 @@ __all__ = [
     "CurveRow",
     "Grid",
     "Histogram",
+    "LatentPanel",
     "Line",
     "LinePanel",
     "ScatterGroup",
@@ -84,6 +90,7 @@ __all__ = [
     "count_bars",
     "curves_per_variant",
     "decision_boundaries",
+    "denoising_field",
     "draw_decision_boundary",
     "explored_points",
     "figure_to_png",
@@ -91,6 +98,7 @@ __all__ = [
     "grid_points",
     "history_series",
     "image_grid",
+    "latent_scatter",
     "learning_curves",
     "line_panels",
     "metric_groups",

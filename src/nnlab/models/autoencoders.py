@@ -1,0 +1,168 @@
+"""Autoencoders: a fully-connected one of any widths, and the course's convolutional one.
+
+Both map images in [0, 1] to a code and back (``encode``, ``decode``, ``forward``), inputs of
+shape (N, H, W), (N, 1, H, W) or (N, H*W); ``forward`` returns the input's shape.
+
+    MLPAutoencoder((784, 256, 128, 64, 2))            # seed 001 Problem 5.4
+    MLPAutoencoder((784, 10), activation=None, output=None)  # linear: spans PCA's subspace
+    ConvAutoencoder(28, skip=True)                    # seed 001 Problem 6.2
+
+``MLPAutoencoder``: Linear layers with ``activation`` between them, none into or out of the
+code (unless ``code_activation`` is given: a sparse autoencoder's sigmoid hidden layer); the
+decoder mirrors the encoder's widths; ``output="sigmoid"`` squashes the reconstruction into
+(0, 1).
+
+``ConvAutoencoder`` is the architecture of Problem 6: encoder conv 1→4 (k3 s1 p1), ReLU,
+max-pool 2, conv 4→8 (k3 s1 p1), ReLU, max-pool 2, linear 8·(H/4)² → 20, ReLU, linear
+20 → latent; decoder linear latent → 20, ReLU, linear 20 → 8·(H/4)², ReLU, reshape to
+8×(H/4)×(H/4), nearest upsampling ×2, conv 8→4 (k3 p1), ReLU, upsampling ×2, conv 4→1 (k3 p1),
+sigmoid. On 28×28 MNIST the flattened size is 392 and the model has 16,859 parameters.
+``skip=True`` adds each pooling stage's output to the decoder's tensor of the same shape just
+before the matching upsampling (8×7×7 before the first, 4×14×14 before the second): the same
+parameters, but a path around the 2-D code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from nnlab.models.mlp import activation as make_activation
+
+
+def _flat(x: torch.Tensor, features: int) -> torch.Tensor:
+    return x.reshape(len(x), features)
+
+
+class MLPAutoencoder(nn.Module):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str | None = "relu",
+        output: str | None = "sigmoid",
+        code_activation: str | None = None,
+    ) -> None:
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"autoencoder sizes must be >= 2 positive widths, got {sizes}")
+        self.sizes = tuple(sizes)
+        self.activation, self.output_name, self.code_activation = (
+            activation,
+            output,
+            code_activation,
+        )
+        self.encoder = self._stack(sizes, activation)
+        if code_activation:
+            self.encoder.append(make_activation(code_activation))
+        self.decoder = self._stack(sizes[::-1], activation)
+        self.output = make_activation(output) if output else nn.Identity()
+
+    @staticmethod
+    def _stack(sizes: Sequence[int], activation: str | None) -> nn.Sequential:
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            layers.append(nn.Linear(a, b))
+            if activation and i < len(sizes) - 2:
+                layers.append(make_activation(activation))
+        return nn.Sequential(*layers)
+
+    @property
+    def latent(self) -> int:
+        return self.sizes[-1]
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(_flat(x, self.sizes[0]))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.output(self.decoder(z))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x)).reshape(x.shape)
+
+
+class ConvAutoencoder(nn.Module):
+    def __init__(self, image_size: int = 28, latent: int = 2, skip: bool = False) -> None:
+        super().__init__()
+        if image_size < 4 or image_size % 4:
+            raise ValueError(
+                f"the convolutional autoencoder pools twice by 2: image side must be a multiple "
+                f"of 4, got {image_size}"
+            )
+        if latent < 1:
+            raise ValueError(f"latent size must be >= 1, got {latent}")
+        self.image_size, self.latent, self.skip = image_size, latent, skip
+        self.grid = image_size // 4
+        self.flat = 8 * self.grid * self.grid  # 392 on 28x28
+        self.conv1 = nn.Conv2d(1, 4, 3, stride=1, padding=1)
+        self.conv2 = nn.Conv2d(4, 8, 3, stride=1, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.enc_fc = nn.Sequential(nn.Linear(self.flat, 20), nn.ReLU(), nn.Linear(20, latent))
+        self.dec_fc = nn.Sequential(
+            nn.Linear(latent, 20), nn.ReLU(), nn.Linear(20, self.flat), nn.ReLU()
+        )
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.deconv1 = nn.Conv2d(8, 4, 3, padding=1)
+        self.deconv2 = nn.Conv2d(4, 1, 3, padding=1)
+        self.relu = nn.ReLU()
+
+    def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(code, first pooling's output, second pooling's output)."""
+        x = x.reshape(len(x), 1, self.image_size, self.image_size)
+        p1 = self.pool(self.relu(self.conv1(x)))
+        p2 = self.pool(self.relu(self.conv2(p1)))
+        return self.enc_fc(p2.flatten(1)), p1, p2
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self._features(x)[0]
+
+    def decode(
+        self,
+        z: torch.Tensor,
+        skips: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Images (N, 1, H, W) from codes; ``skips`` are the pooling outputs a skip model adds."""
+        h = self.dec_fc(z).reshape(len(z), 8, self.grid, self.grid)
+        if skips is not None:
+            h = h + skips[1]
+        h = self.relu(self.deconv1(self.up(h)))
+        if skips is not None:
+            h = h + skips[0]
+        return torch.sigmoid(self.deconv2(self.up(h)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z, p1, p2 = self._features(x)
+        out = self.decode(z, (p1, p2) if self.skip else None)
+        return out.reshape(x.shape)
+
+
+def autoencoder_state(model: MLPAutoencoder | ConvAutoencoder) -> dict:
+    """The model's architecture and weights as plain values and tensors, a file
+    ``torch.load(path, weights_only=True)`` reads back; rebuild it with `autoencoder_from_state`."""
+    if isinstance(model, ConvAutoencoder):
+        arch = {
+            "kind": "conv",
+            "image_size": model.image_size,
+            "latent": model.latent,
+            "skip": model.skip,
+        }
+    else:
+        arch = {
+            "kind": "mlp",
+            "sizes": list(model.sizes),
+            "activation": model.activation,
+            "output": model.output_name,
+            "code_activation": model.code_activation,
+        }
+    return {"architecture": arch, "state_dict": model.state_dict()}
+
+
+def autoencoder_from_state(state: dict) -> MLPAutoencoder | ConvAutoencoder:
+    """The model saved by `autoencoder_state`, with its weights, in eval mode."""
+    arch = dict(state["architecture"])
+    kind = arch.pop("kind")
+    model = ConvAutoencoder(**arch) if kind == "conv" else MLPAutoencoder(**arch)
+    model.load_state_dict(state["state_dict"])
+    return model.eval()

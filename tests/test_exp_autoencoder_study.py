@@ -1,0 +1,51 @@
+"""autoencoder-study: five autoencoders at equal epochs, the skip trade-off in numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from figcheck import check_figure
+from nnlab.cli import main
+
+SMOKE = ["run", "autoencoder-study", "--preset", "smoke", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_smoke_compares_every_model_and_states_the_finding(tmp_path):
+    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("*/*/summary.json")
+    summary = json.loads(path.read_text())
+    models = summary["models"]
+    assert set(models) == {"plain", "skip", "denoise", "skip-denoise", "mlp"}
+    conv = [models[n]["parameters"] for n in ("plain", "skip", "denoise", "skip-denoise")]
+    assert len(set(conv)) == 1  # skips add no parameters
+    for name, m in models.items():
+        assert 0 < m["test_mse"] < 0.08 and 0.1 < m["knn_accuracy"] <= 1, name
+        assert (m["test_mse_vs_input"] > m["test_mse"]) == ("denoise" in name)
+    # the skip models reconstruct better: the decoder bypasses the 2-D code
+    assert models["skip"]["test_mse"] < models["plain"]["test_mse"]
+    assert f"{models['skip']['test_mse']:.4f}" in summary["finding"]
+    lines = [json.loads(x) for x in (path.parent / "metrics.jsonl").read_text().splitlines()]
+    assert {"train_loss@skip", "test_loss@mlp"} <= {k for line in lines for k in line}
+    figures = path.parent / "figures"
+    check_figure(figures / "codes.png", min_size=(900, 600), panels=5)
+    check_figure(figures / "learning_curves.png", min_size=(900, 250), panels=(1, 5))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"), [("variants=plain,vae", "variants"), ("noise_std=-0.3", "noise_std")]
+)
+def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, setting, message):
+    assert main([*SMOKE, "--set", setting, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err

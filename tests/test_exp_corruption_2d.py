@@ -1,0 +1,64 @@
+"""corruption-2d: the corruption is written out, and the denoiser moves points to the curve."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from figcheck import check_figure
+from nnlab.cli import main
+from nnlab.experiments.corruption_2d import curve_points, distance_to_curve
+
+SMOKE = ["run", "corruption-2d", "--preset", "smoke", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _summary(out):
+    (path,) = out.glob("*/*/summary.json")
+    return path.parent, json.loads(path.read_text())
+
+
+def test_smoke_denoiser_brings_corrupted_points_back_to_the_parabola(tmp_path):
+    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
+    run, summary = _summary(tmp_path)
+    # N(0, 0.1² I) noise: the mean distance to y = x² is about 0.08 (less than E|ε| = 0.125,
+    # as the component along the curve does not count)
+    assert 0.06 < summary["mean_distance_corrupted"] < 0.1
+    assert summary["mean_distance_denoised"] < 0.4 * summary["mean_distance_corrupted"]
+    assert "N(x̃; x, σ²I)" in summary["corruption_formula"]
+    check_figure(run / "figures" / "denoising_field.png", min_size=(900, 350), panels=2)
+
+
+def test_masking_is_an_option_with_its_own_formula(tmp_path):
+    sets = ["--set", "corruption=mask", "--set", "mask=0.3", "--set", "epochs=5"]
+    assert main([*SMOKE, *sets, "--out", str(tmp_path)]) == 0
+    _, summary = _summary(tmp_path)
+    assert summary["mask"] == 0.3 and summary["noise_std"] == 0.0
+    assert "Bernoulli" in summary["corruption_formula"]
+
+
+def test_distance_to_curve_is_exact_for_points_off_the_parabola():
+    dense = curve_points("parabola", np.linspace(-1.5, 1.5, 30001))
+    points = np.array([[0.0, -0.5], [0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(distance_to_curve(points, dense), [0.5, 0.0, 0.0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [("noise_std=-0.1", "noise_std"), ("curve=spiral", "curve"), ("noise_std=0", "> 0")],
+)
+def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, setting, message):
+    assert main([*SMOKE, "--set", setting, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not list(tmp_path.glob("*/*/config.json"))

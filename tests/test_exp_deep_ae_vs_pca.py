@@ -1,0 +1,65 @@
+"""deep-ae-vs-pca: autoencoders against PCA (smoke on digits), the paper's unit, and PCA-30's
+13.87 reproduced on MNIST."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from figcheck import check_figure
+from nnlab.cli import main
+
+SMOKE = ["run", "deep-ae-vs-pca", "--preset", "smoke", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _summary(out):
+    (path,) = out.glob("*/*/summary.json")
+    return path.parent, json.loads(path.read_text())
+
+
+def test_smoke_reports_both_methods_in_the_papers_unit(tmp_path):
+    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
+    run, summary = _summary(tmp_path)
+    methods = summary["methods"]
+    assert set(methods) == {"ae2", "ae10", "pca2", "pca10"}
+    for m in methods.values():  # the paper's error: a sum over the 64 pixels
+        assert m["squared_error_per_image"] == pytest.approx(64 * m["test_mse"])
+        assert 0.1 < m["knn_accuracy"] <= 1.0
+    assert methods["pca10"]["test_mse"] < methods["pca2"]["test_mse"]
+    assert methods["ae10"]["test_mse"] < methods["ae2"]["test_mse"]
+    assert summary["ae_squared_error_per_image"] == methods["ae10"]["squared_error_per_image"]
+    assert "paper_ae30_squared_error_per_image" not in summary  # digits: no paper number
+    assert len(list((run / "checkpoints").glob("digits-deep-ae*.pt"))) == 2
+    check_figure(run / "figures" / "codes.png", min_size=(800, 350), panels=(1, 2))
+
+
+@pytest.mark.slow
+def test_pca30_on_mnist_reproduces_the_papers_13_87(tmp_path, shared_data, monkeypatch):
+    monkeypatch.setenv("NNLAB_DATA", str(shared_data))
+    # PCA from 20,000 training images; the paper's 13.87 is from all 60,000
+    sets = ["dataset=mnist", "hidden=8", "codes=2,30", "epochs=1", "batch_size=1000"]
+    sets.append("train_subset=20000")
+    args = [a for s in sets for a in ("--set", s)]
+    assert main([*SMOKE, *args, "--out", str(tmp_path)]) == 0
+    _, summary = _summary(tmp_path)
+    assert summary["pca30_squared_error_per_image"] == pytest.approx(13.87, rel=0.02)
+    assert summary["paper_pca30_squared_error_per_image"] == 13.87
+    assert summary["paper_ae30_squared_error_per_image"] == 3.00
+    assert 0.3 < summary["pca2_knn_accuracy"] < 0.6  # the two top components mix the digits
+
+
+@pytest.mark.parametrize("codes", ["2,2", "0,2", "2,65"])
+def test_bad_code_sizes_exit_2_with_one_line(tmp_path, capsys, codes):
+    assert main([*SMOKE, "--set", f"codes={codes}", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "codes" in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -1,0 +1,62 @@
+"""sparse-denoising: the penalties make the hidden layer sparse, the denoiser corrupts, the
+maximising input is the normalised weight vector."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from figcheck import check_figure
+from nnlab.cli import main
+
+SMOKE = ["run", "sparse-denoising", "--preset", "smoke", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_smoke_sparsity_penalties_silence_hidden_units(tmp_path):
+    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("*/*/summary.json")
+    summary = json.loads(path.read_text())
+    by = {r["variant"]: r for r in summary["variants"]}
+    assert list(by) == ["plain", "l1", "kl", "denoise"]
+    plain_zeros = by["plain"]["near_zero_fraction"]  # ~0.09
+    assert by["l1"]["near_zero_fraction"] > plain_zeros + 0.04  # ~0.17
+    assert by["kl"]["near_zero_fraction"] > plain_zeros + 0.3  # ~0.59
+    for sparse in ("l1", "kl"):
+        assert by[sparse]["mean_activation"] < by["plain"]["mean_activation"]
+    assert by["kl"]["mean_activation"] < 0.2  # pulled towards ρ = 0.05
+    assert by["plain"]["slide_best_mse"] == 0.0318 and by["l1"]["slide_best_mse"] == 0.0301
+    # the denoiser's logged test loss is on corrupted inputs: worse than on clean ones
+    assert by["denoise"]["best_test_mse"] > by["denoise"]["clean_input_test_mse"]
+    for r in by.values():
+        assert 0 < r["best_test_mse"] < 0.08
+    figures = path.parent / "figures"
+    check_figure(figures / "maximising_inputs.png", min_size=(700, 250))
+    check_figure(figures / "learning_curves.png", min_size=(700, 250), panels=(1, 4))
+
+
+def test_the_normalised_weight_vector_maximises_a_sigmoid_unit():
+    torch.manual_seed(0)
+    w, b = torch.randn(64), torch.tensor(0.3)
+    best = torch.sigmoid(w @ (w / w.norm()) + b)
+    others = torch.nn.functional.normalize(torch.randn(5000, 64), dim=1)
+    assert (torch.sigmoid(others @ w + b) < best).all()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [("variants=plain,dropout", "variants"), ("noise_std=-1", "noise_std"), ("hidden=0", "hidden")],
+)
+def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, setting, message):
+    assert main([*SMOKE, "--set", setting, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
