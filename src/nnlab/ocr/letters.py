@@ -18,9 +18,12 @@ tall letters' height) are linked when they overlap vertically by half the smalle
 are horizontally near; each linked group is a line, so a slight skew (a line's letters drift
 up or down, but neighbours still overlap) and lines of different sizes are handled. A
 straight centre line is fitted through each line's boxes; small boxes join the line whose
-band holds them, and are punctuation if they are at least a tenth of its height (else noise).
+band holds them, and are punctuation if they are at least a tenth of its height (else noise);
+in a line, any box lower than 0.55 line heights is punctuation too (a comma can be tall
+enough to link lines), since capitals and digits all stand the line's full height.
 Pieces of one letter stacked above each other are merged. A component much wider than the
-line's typical letter (over 1.6 times the median width and 1.25 times the line height) is
+line's typical letter (over 1.6 times the median width, capped at 0.85 line heights, and
+over 1.25 times the line height) is
 cut into round(width / typical) letters at the columns of least ink near the even cuts.
 Spaces come from the gaps of each line: a two-class split of the gaps (Otsu on 1-D) when
 the classes are clearly apart (means 0.2 line heights apart or more), else a gap is a space
@@ -44,7 +47,9 @@ TALL = 0.3  # of the page's tall-letter height: lower boxes are "small" (punctua
 SMALL_KEPT = 0.1  # of the line height: smaller boxes are noise
 SPLIT_WIDTH = 1.6  # times the line's median width ...
 SPLIT_ASPECT = 1.25  # ... and times its height: a component wider than both is split
-SPACE_FLOOR = 0.2  # of the line height: the smallest gap that can be a space
+MARK = 0.55  # of the line height: lower boxes in a line are punctuation (capitals are full)
+TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is taken to be
+SPACE_FLOOR = 0.36  # of the line height: the smallest gap that can be a space (wide digits' bearings reach 0.35)
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
 
 
@@ -207,7 +212,7 @@ def _punctuation(box: np.ndarray, centre: float, height: float) -> str:
     mid = (top + bottom) / 2
     if mid < centre - 0.25 * height:
         return "'"
-    if mid < centre + 0.15 * height and w > 1.5 * h:
+    if mid < centre + 0.3 * height and w > 1.5 * h:
         return "-"
     return "," if h > 1.3 * w or bottom > centre + 0.62 * height else "."
 
@@ -242,8 +247,12 @@ def layout(
     if len(small_ix):
         centre = fits[:, 0][None] * cx[small_ix, None] + fits[:, 1][None]
         offset = (cy[small_ix, None] - centre) / heights[None]
-        extent = np.array([[left[tall_ix[group == g]].min(), right[tall_ix[group == g]].max()]
-                           for g in range(n_lines)])
+        extent = np.array(
+            [
+                [left[tall_ix[group == g]].min(), right[tall_ix[group == g]].max()]
+                for g in range(n_lines)
+            ]
+        )
         near = (cx[small_ix, None] > extent[None, :, 0] - 2 * heights[None]) & (
             cx[small_ix, None] < extent[None, :, 1] + 2 * heights[None]
         )
@@ -261,7 +270,7 @@ def layout(
     for g in order:
         ix = np.flatnonzero(line_of == g)
         ix = ix[np.argsort(cx[ix], kind="stable")]
-        lines.append(_make_line(boxes, ix, tall, fits[g], heights[g], labels, split))
+        lines.append(_make_line(boxes, ix, tall, fits[g], heights[g], labels, split, punctuation))
     return lines
 
 
@@ -273,6 +282,7 @@ def _make_line(
     height: float,
     labels: np.ndarray,
     split: bool,
+    punctuation: bool,
 ) -> Line:
     # merge pieces of one letter: boxes overlapping horizontally by 60% of the narrower
     merged: list[list[int]] = []
@@ -289,14 +299,20 @@ def _make_line(
     widths = np.array(
         [boxes[m, 3].max() - boxes[m, 1].min() for m in merged if tall[m].any()], float
     )
-    typical = float(np.median(widths)) if len(widths) else height
-    for m in merged:
-        box = np.array(
-            [boxes[m, 0].min(), boxes[m, 1].min(), boxes[m, 2].max(), boxes[m, 3].max()]
-        )
+    # where most letters touch, their median width is that of pairs: cap it at the width of a
+    # broad capital
+    typical = min(float(np.median(widths)), TYPICAL_MAX * height) if len(widths) else height
+    # capitals and digits are all about the line's height: anything much lower is a mark
+    small = [
+        not tall[m].any() or boxes[m, 2].max() - boxes[m, 0].min() < MARK * height for m in merged
+    ]
+    for m, is_mark in zip(merged, small, strict=True):
+        box = np.array([boxes[m, 0].min(), boxes[m, 1].min(), boxes[m, 2].max(), boxes[m, 3].max()])
         width = box[3] - box[1]
         centre = fit[0] * (box[1] + box[3]) / 2 + fit[1]
-        if not tall[m].any():
+        if is_mark and not punctuation:
+            continue
+        if is_mark:
             out_boxes.append(box)
             kinds.append(_punctuation(box, centre, height))
             members.append(m)

@@ -156,9 +156,7 @@ def render_page(
     cols = boxes[:, [1, 3, 1, 3]] - cx
     turned_c = cols * np.cos(theta) + rows * np.sin(theta) + cx
     turned_r = -cols * np.sin(theta) + rows * np.cos(theta) + cy
-    true = np.stack(
-        [turned_r.min(1), turned_c.min(1), turned_r.max(1), turned_c.max(1)], axis=1
-    )
+    true = np.stack([turned_r.min(1), turned_c.min(1), turned_r.max(1), turned_c.max(1)], axis=1)
     true = np.rint(true).astype(np.int64)
 
     # the photograph: light falling off across the sheet and towards the corners, paper grain
@@ -203,11 +201,16 @@ def generate_pages(
     return pages
 
 
-def pages_digest(pages: list[Page]) -> str:
-    """SHA-256 of the pages' images (as 8-bit), boxes and texts."""
+def page_arrays(pages: list[Page]) -> dict[str, np.ndarray]:
+    """The pages' images (as 8-bit), boxes and texts by name, for a content digest."""
     arrays = {}
     for i, p in enumerate(pages):
         arrays[f"image{i}"] = np.rint(p.image * 255).astype(np.uint8)
         arrays[f"boxes{i}"] = p.boxes
         arrays[f"text{i}"] = np.frombuffer(p.text.encode(), np.uint8)
-    return array_digest(arrays)
+    return arrays
+
+
+def pages_digest(pages: list[Page]) -> str:
+    """SHA-256 of `page_arrays(pages)`."""
+    return array_digest(page_arrays(pages))

@@ -20,6 +20,7 @@ more probable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -105,10 +106,16 @@ def read_page(
     flat = flatten_lighting(to_grey(image))
     boxes, labels = label_letters(image, flat)
     lines = layout(boxes, labels, split=split, punctuation=punctuation)
+    if not lines:  # a blank page
+        return Reading(
+            "", np.zeros((0, 4), np.int64), [], np.zeros(0), np.zeros(0, int), labels > 0
+        )
     probabilities = classifier.probabilities(letter_crops(flat, labels, lines))
     kinds = [k for line in lines for k in line.kind]
     is_letter = np.array([k == "letter" for k in kinds], bool)
-    starts = np.concatenate([line.space_before | (np.arange(len(line.kind)) == 0) for line in lines])
+    starts = np.concatenate(
+        [line.space_before | (np.arange(len(line.kind)) == 0) for line in lines]
+    )
     words = np.cumsum(starts)[is_letter] - 1 if len(kinds) else np.zeros(0, int)
     if context and len(probabilities):
         chosen = _word_kind_choice(probabilities, words)
@@ -136,3 +143,26 @@ def read_page(
         line_ix,
         labels > 0,
     )
+
+
+def read_image_file(path: Path, classifier) -> tuple[Reading, np.ndarray]:
+    """Read the page in an image file (anything Pillow opens: PNG, JPEG, ...; colour or
+    grey; EXIF rotation applied). Returns the reading and the page as an array. DataError
+    (one line) for a missing or unreadable file."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from nnlab.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"image {path} does not exist")
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            page = np.asarray(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(
+            f"{path} is not an image Pillow can read ({type(exc).__name__}); pass a PNG, JPEG, "
+            "TIFF, BMP or another Pillow format"
+        ) from None
+    return read_page(page, classifier), page

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 IOU = 0.5
@@ -61,3 +63,37 @@ def match_boxes(true: np.ndarray, found: np.ndarray, iou: float = IOU) -> np.nda
             used_f.add(f)
             pairs.append((t, f))
     return np.array(sorted(pairs), np.int64).reshape(-1, 2)
+
+
+def score_reading(page: Any, reading: Any) -> dict[str, Any]:
+    """How a `Reading` of a generated `Page` compares with its truth: character accuracy
+    with and without whitespace (and the edit distances and lengths behind them, to pool
+    pages), box recall and precision, the (true, read) characters of matched boxes read
+    wrongly, and of the true punctuation marks how many were found and read right."""
+    pairs = match_boxes(page.boxes, reading.boxes)
+    true_chars = np.array(page.chars, dtype=object)
+    read_chars = np.array(reading.chars, dtype=object)
+    t, f = pairs[:, 0], pairs[:, 1]
+    wrong = true_chars[t] != read_chars[f] if len(pairs) else np.zeros(0, bool)
+    squeezed = "".join(page.text.split()), "".join(reading.text.split())
+    is_mark = np.isin(true_chars, list(".,-'")) if len(true_chars) else np.zeros(0, bool)
+    marks_right = int(np.sum(is_mark[t] & ~wrong)) if len(pairs) else 0
+    return {
+        "characters": len(page.text),
+        "letters": len(page.boxes),
+        "accuracy": character_accuracy(page.text, reading.text),
+        "accuracy_no_whitespace": character_accuracy(page.text, reading.text, whitespace=False),
+        "edits": edit_distance(page.text, reading.text),
+        "edits_no_whitespace": edit_distance(*squeezed),
+        "length_no_whitespace": len(squeezed[0]),
+        "box_recall": len(pairs) / max(len(page.boxes), 1),
+        "box_precision": len(pairs) / max(len(reading.boxes), 1) if len(reading.boxes) else 1.0,
+        "boxes_found": len(reading.boxes),
+        "boxes_matched": len(pairs),
+        "confusions": [
+            (str(a), str(b))
+            for a, b in zip(true_chars[t][wrong], read_chars[f][wrong], strict=True)
+        ],
+        "punctuation_true": int(is_mark.sum()),
+        "punctuation_read": marks_right,
+    }

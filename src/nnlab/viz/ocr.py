@@ -33,8 +33,7 @@ def annotate_page(
     numbers: bool = True,
 ) -> Image.Image:
     """The page (grey or RGB, float in [0, 1] or uint8) in RGB, lightened, with each box in
-    red, its number (from 1, in reading order) above it and the character read beside its top
-    right corner; `true_boxes` (if given) in green underneath."""
+    red, its number (from 1, in reading order) above it and the character read below it; `true_boxes` (if given) in green underneath."""
     a = np.asarray(image)
     a = a.astype(np.float32) / 255 if a.dtype == np.uint8 else a.astype(np.float32)
     if a.ndim == 2:
@@ -52,7 +51,7 @@ def annotate_page(
         zip(np.asarray(boxes).tolist(), chars, strict=True)
     ):
         draw.rectangle((left, top, right - 1, bottom - 1), outline=READ, width=2)
-        draw.text((right, top), char, font=font, fill=READ, anchor="lb")
+        draw.text((left, bottom + 1), char, font=font, fill=READ, anchor="lt")
         if numbers:
             draw.text((left, top - 1), str(i + 1), font=small, fill=(40, 40, 200), anchor="lb")
     return out
