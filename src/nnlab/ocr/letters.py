@@ -49,7 +49,7 @@ SPLIT_WIDTH = 1.6  # times the line's median width ...
 SPLIT_ASPECT = 1.25  # ... and times its height: a component wider than both is split
 MARK = 0.55  # of the line height: lower boxes in a line are punctuation (capitals are full)
 TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is taken to be
-SPACE_FLOOR = 0.36  # of the line height: the smallest gap that can be a space (wide digits' bearings reach 0.35)
+SPACE_FLOOR = 0.36  # of the line height: the least gap that is a space (a "1"'s bearings: 0.35)
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
 
 

@@ -33,7 +33,8 @@ def annotate_page(
     numbers: bool = True,
 ) -> Image.Image:
     """The page (grey or RGB, float in [0, 1] or uint8) in RGB, lightened, with each box in
-    red, its number (from 1, in reading order) above it and the character read below it; `true_boxes` (if given) in green underneath."""
+    red, its number (from 1, in reading order) above it and the character read below it;
+    `true_boxes` (if given) in green underneath."""
     a = np.asarray(image)
     a = a.astype(np.float32) / 255 if a.dtype == np.uint8 else a.astype(np.float32)
     if a.ndim == 2:
