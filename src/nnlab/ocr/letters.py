@@ -198,7 +198,11 @@ def _split_columns(profile: np.ndarray, n: int) -> list[int]:
     cuts = []
     for k in range(1, n):
         ideal = k * w / n
-        lo, hi = int(max(1, ideal - w / (4 * n))), int(min(w - 1, ideal + w / (4 * n) + 1))
+        reach = w / (4 * n)
+        lo, hi = max(1, int(ideal - reach)), min(w - 1, int(ideal + reach) + 1)
+        if hi <= lo:  # a component too narrow to search in: cut evenly
+            cuts.append(int(round(ideal)))
+            continue
         window = profile[lo:hi]
         # among the least-inked columns, the one nearest the even cut
         candidates = np.flatnonzero(window <= window.min() + 0.5) + lo
