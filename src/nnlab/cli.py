@@ -284,6 +284,33 @@ def cmd_sample(args: argparse.Namespace) -> None:
     print(path)
 
 
+def cmd_ocr(args: argparse.Namespace) -> None:
+    import io
+
+    from nnlab.io import atomic_write_bytes
+    from nnlab.ocr import character_classifier, load_run_classifier
+    from nnlab.ocr.read import read_image_file
+    from nnlab.viz.ocr import annotate_page
+
+    image = Path(args.image)
+    if not image.is_file():  # before a classifier is loaded or trained
+        raise UserError(f"image {image} does not exist")
+    if args.model:
+        classifier = load_run_classifier(Path(args.model))
+    else:
+        classifier = character_classifier(progress=sys.stderr.isatty())
+    reading, page = read_image_file(image, classifier)
+    out = Path(args.out) if args.out else image.with_name(f"{image.stem}.ocr.png")
+    buffer = io.BytesIO()
+    annotate_page(page, reading.boxes, reading.chars).save(buffer, format="PNG")
+    atomic_write_bytes(out, buffer.getvalue())
+    if reading.text:
+        print(reading.text)
+    else:
+        print("(no letters found: the page looks blank)", file=sys.stderr)
+    print(f"boxes: {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlab",
@@ -392,6 +419,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same images")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "ocr",
+        help="read the text of a page image (0-9, A-Z and . , -) and draw its boxes",
+        description="e.g. nnlab ocr page.jpg; prints the text, then the path of the image "
+        "with numbered boxes and the characters read (IMAGE.ocr.png beside it by default)",
+    )
+    p.add_argument("image", metavar="IMAGE", help="any image Pillow opens (PNG, JPEG, ...)")
+    p.add_argument("--model", metavar="RUN_DIR", help="an ocr or lenet (chars36) run's classifier")
+    p.add_argument("--out", metavar="FILE.png", help="where to write the annotated image")
+    p.set_defaults(func=cmd_ocr)
 
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")

@@ -1,0 +1,291 @@
+"""The character classifier OCR reads crops with: a chars36 CNN, trained on first use and cached.
+
+`character_classifier()` loads `<nnlab cache>/ocr/<recipe name>.pt`, or trains nnlab's `CNN`
+by the fixed `RECIPES[name]` on the generated chars36 (training fonts only; source "fonts",
+so the same data on every machine) on one CPU thread, and caches it first -- the mechanism of
+`nnlab.frechet`'s extractors. The file is a `torch.save`d dict loadable with
+`weights_only=True` and by `nnlab.models.pretrained.load_model_file` ("state_dict", "cnn",
+"class_names"), plus the input standardisation and the validation/test accuracy on the
+held-out chars36 fonts. `Classifier.sha256` is the digest of that file: quote it with results.
+
+`load_run_classifier(run_dir)` takes a trained model from a run directory instead: an `ocr`
+run's `checkpoints/classifier.pt` (the same file format), or the CNN of a `lenet` run on
+chars36 (its `checkpoints/last.pt`; its standardisation is recomputed from the chars36 it
+trained on).
+
+    clf = character_classifier()              # "chars36-cnn-v1"
+    probabilities = clf.probabilities(crops)  # (N, 32, 32) in [0, 1], dark ink on white
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nnlab.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from torch import nn
+
+FILE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the classifier is trained. `version` is part of the cached file's name: change it
+    whenever another field changes, so old weights are never taken for new ones."""
+
+    version: int
+    channels: tuple[int, ...]
+    kernels: tuple[int, ...]
+    hidden: tuple[int, ...]
+    epochs: int
+    samples_per_glyph: int
+    batch_size: int = 128
+    optimizer: str = "adamw"
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    schedule: str = "onecycle"
+    dropout: float = 0.1
+    seed: int = 0
+
+    def name(self, key: str) -> str:
+        return f"{key}-v{self.version}"
+
+
+RECIPES: dict[str, Recipe] = {
+    # what `nnlab ocr` and the ocr experiment's quick/full presets read with
+    "chars36-cnn": Recipe(
+        version=1, channels=(32, 64), kernels=(5, 3), hidden=(128,), epochs=8, samples_per_glyph=20
+    ),
+    # for smoke tests: trains in seconds, reads clean pages less well
+    "chars36-cnn-small": Recipe(
+        version=1, channels=(8, 16), kernels=(5, 3), hidden=(64,), epochs=4, samples_per_glyph=4
+    ),
+}
+DEFAULT_RECIPE = "chars36-cnn"
+
+
+@dataclass
+class Classifier:
+    """A chars36 classifier: the model, its input standardisation and where it came from."""
+
+    model: nn.Module
+    class_names: list[str]
+    mean: float
+    std: float
+    source: str  # recipe name or run directory
+    sha256: str
+    test_accuracy: float | None
+    path: Path
+
+    def probabilities(self, crops: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """(N, classes) float64 class probabilities of (N, 32, 32) float crops in [0, 1]."""
+        import numpy as np
+        import torch
+
+        if len(crops) == 0:
+            return np.zeros((0, len(self.class_names)))
+        x = torch.as_tensor((np.asarray(crops, np.float32) - self.mean) / self.std)[:, None]
+        self.model.eval()
+        with torch.no_grad():
+            out = [torch.softmax(self.model(b).double(), 1) for b in x.split(batch_size)]
+        return torch.cat(out).numpy()
+
+    def info(self) -> dict[str, Any]:
+        return {"source": self.source, "sha256": self.sha256, "test_accuracy": self.test_accuracy}
+
+
+def recipe(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise DataError(f"no OCR classifier recipe {name!r}; choose one of: {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
+def classifier_path(name: str = DEFAULT_RECIPE) -> Path:
+    from nnlab.data.registry import cache_dir
+
+    return cache_dir() / "ocr" / f"{recipe(name).name(name)}.pt"
+
+
+def _cnn_kwargs(rec: Recipe, n_classes: int) -> dict[str, Any]:
+    return {
+        "input_shape": [1, 32, 32],
+        "n_classes": n_classes,
+        "channels": list(rec.channels),
+        "kernels": list(rec.kernels),
+        "hidden": list(rec.hidden),
+        "dropout": rec.dropout,
+    }
+
+
+def _train(name: str, progress: bool) -> bytes:
+    """Train by the recipe; the serialised file, whose bytes depend only on the recipe, the
+    generated chars36 and the torch build."""
+    import torch
+    from tqdm import tqdm
+
+    from nnlab.data.chars36 import load_chars36
+    from nnlab.models.cnn import CNN
+    from nnlab.training import (
+        batches,
+        evaluate,
+        image_tensors,
+        make_optimizer,
+        make_schedule,
+        steps_per_epoch,
+        torch_threads,
+        train_epoch,
+    )
+
+    rec = recipe(name)
+    data = load_chars36(source="fonts", samples_per_glyph=rec.samples_per_glyph, seed=rec.seed)
+    tensors = image_tensors(data, 0, torch.device("cpu"))
+    (x, y), val, test = tensors["train"], tensors["val"], tensors["test"]
+    mean, std = float(data.x_train.mean()), float(data.x_train.std())
+    steps = steps_per_epoch(len(x), rec.batch_size)
+    bar = tqdm(
+        total=rec.epochs * steps,
+        desc=f"training the OCR classifier {rec.name(name)}",
+        unit="batch",
+        disable=not progress,
+    )
+    kwargs = _cnn_kwargs(rec, len(data.class_names))
+    with torch_threads(1), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(rec.seed)
+        model = CNN(**kwargs)
+        opt = make_optimizer(rec.optimizer, model.parameters(), rec.lr, rec.weight_decay)
+        schedule = make_schedule(rec.schedule, opt, rec.epochs * steps)
+        shuffle = torch.Generator().manual_seed(rec.seed)
+        for _ in range(rec.epochs):
+            order = batches(len(x), rec.batch_size, shuffle)
+            train_epoch(model, opt, schedule, x, y, order, on_step=lambda _: bar.update(1))
+        val_accuracy, test_accuracy = evaluate(model, *val)[1], evaluate(model, *test)[1]
+    bar.close()
+    payload = {
+        "format": FILE_FORMAT,
+        "recipe_name": rec.name(name),
+        "recipe": asdict(rec),
+        "cnn": kwargs,
+        "class_names": list(data.class_names),
+        "mean": mean,
+        "std": std,
+        "val_accuracy": val_accuracy,
+        "test_accuracy": test_accuracy,
+        "state_dict": model.state_dict(),
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return buffer.getvalue()
+
+
+def load_classifier_file(path: Path, source: str | None = None) -> Classifier:
+    """Read a classifier file (weights_only: tensors and plain values, never code)."""
+    import torch
+
+    from nnlab.models.cnn import CNN
+
+    unreadable = DataError(
+        f"classifier file {path} is unreadable; delete it (a cached one is trained again on "
+        "next use) or pass another --model"
+    )
+    try:
+        blob = path.read_bytes()
+        payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+        model = CNN(**payload["cnn"])
+        model.load_state_dict(payload["state_dict"])
+        names, mean, std = list(payload["class_names"]), payload["mean"], payload["std"]
+    except Exception:  # missing, truncated, not a torch file, keys missing, wrong shapes
+        raise unreadable from None
+    model.eval()
+    sha = hashlib.sha256(blob).hexdigest()
+    return Classifier(
+        model,
+        names,
+        float(mean),
+        float(std),
+        source or str(payload.get("recipe_name", path)),
+        sha,
+        payload.get("test_accuracy"),
+        path,
+    )
+
+
+def character_classifier(name: str = DEFAULT_RECIPE, *, progress: bool = False) -> Classifier:
+    """The recipe's classifier: from the cache, or trained first (a few minutes on one busy
+    core for "chars36-cnn", seconds for "chars36-cnn-small")."""
+    from nnlab.io import atomic_write_bytes
+
+    path = classifier_path(name)
+    if not path.is_file():
+        blob = _train(name, progress)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, blob)
+    clf = load_classifier_file(path)
+    if clf.source != recipe(name).name(name):
+        raise DataError(f"cached classifier {path} is not {recipe(name).name(name)}; delete it")
+    return clf
+
+
+def load_run_classifier(run_dir: Path) -> Classifier:
+    """The classifier of an `ocr` run (`checkpoints/classifier.pt`) or the CNN of a `lenet`
+    run on chars36. DataError (one line) for anything else."""
+    import torch
+
+    run_dir = Path(run_dir)
+    saved = run_dir / "checkpoints" / "classifier.pt"
+    if saved.is_file():
+        return load_classifier_file(saved, source=str(run_dir))
+    try:
+        config = json.loads((run_dir / "config.json").read_text())
+        experiment, settings = config["experiment"], config["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise DataError(
+            f"--model {run_dir} is not a run directory (no readable config.json); pass an ocr "
+            "or lenet run directory"
+        ) from None
+    if experiment != "lenet" or settings.get("dataset") != "chars36":
+        raise DataError(
+            f"--model {run_dir} is a {experiment} run on {settings.get('dataset', '?')}; the "
+            "reader needs a lenet run on chars36 or an ocr run"
+        )
+    from nnlab.data import load_dataset
+    from nnlab.models.cnn import CNN
+
+    checkpoint = run_dir / "checkpoints" / "last.pt"
+    try:
+        blob = checkpoint.read_bytes()
+        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+        data = load_dataset("chars36")  # what lenet loaded (its default options)
+        model = CNN(
+            (1, 32, 32),
+            len(data.class_names),
+            settings["channels"],
+            settings["kernels"],
+            settings["cnn_hidden"],
+            dropout=0.0,
+            batchnorm=False,
+            activation_name=settings["activation"],
+        )
+        model.load_state_dict(state["models"]["cnn"])
+    except Exception:
+        raise DataError(
+            f"cannot load the CNN of {run_dir} from {checkpoint}; is the run complete?"
+        ) from None
+    x_train = data.x_train[: settings["train_subset"] or None]  # lenet's standardisation
+    model.eval()
+    return Classifier(
+        model,
+        list(data.class_names),
+        float(x_train.mean()),
+        float(x_train.std()),
+        str(run_dir),
+        hashlib.sha256(blob).hexdigest(),
+        None,
+        checkpoint,
+    )

@@ -1,0 +1,158 @@
+"""nnlab.ocr: letters found, laid out and read on generated pages; `nnlab ocr`'s bad input."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nnlab.cli import main
+from nnlab.ocr import PageStyle, character_classifier, label_letters, layout, page_fonts, read_page
+from nnlab.ocr.pages import render_page
+from nnlab.ocr.score import character_accuracy, edit_distance, match_boxes
+
+CLEAN = PageStyle(rotation=0.0, lighting=0.2, blur=0.6, noise=0.01)
+
+
+@pytest.fixture(scope="module")
+def font():
+    return next(f for f in page_fonts() if f.name == "DejaVu Sans Oblique")
+
+
+@pytest.fixture(scope="session")
+def small_classifier():
+    """The smoke recipe's classifier (trained once per session, in seconds)."""
+    return character_classifier("chars36-cnn-small")
+
+
+def _lines(page):
+    boxes, labels = label_letters(page.image)
+    return boxes, labels, layout(boxes, labels)
+
+
+@pytest.mark.parametrize(
+    "style",
+    [CLEAN, PageStyle(rotation=2.0), PageStyle(font_size=(22, 60), lighting=0.5)],
+    ids=["clean", "skewed 2 degrees", "mixed sizes, uneven light"],
+)
+def test_find_letters_gives_every_box_in_lines_in_order_with_spaces(style, font):
+    text = ["THE 42 QUICK FOXES", "JUMP OVER 7 LAZY", "DOGS AT 1900 HOURS"]
+    page = render_page(text, font, np.random.default_rng(3), style)
+    _, _, lines = _lines(page)
+    assert len(lines) == len(text)
+    for line, truth in zip(lines, text, strict=True):
+        assert len(line.boxes) == len(truth.replace(" ", ""))
+        assert np.all(np.diff(line.boxes[:, 1]) > 0), "boxes must go left to right"
+        words = np.cumsum(line.space_before)  # word index of every box
+        assert words[-1] == truth.count(" ")
+        assert np.array_equal(np.bincount(words), [len(w) for w in truth.split()])
+    found = np.concatenate([line.boxes for line in lines])
+    assert len(match_boxes(page.boxes, found)) == len(page.boxes)  # recall 1 at IoU 0.5
+
+
+def test_touching_letters_are_split_into_as_many_boxes(font):
+    text = ["MANNHEIM", "WANDERUNG"]
+    page = render_page(text, font, np.random.default_rng(0), PageStyle(tracking=-0.12, rotation=0))
+    boxes, labels, lines = _lines(page)
+    letters = sum(len(t) for t in text)
+    assert len(boxes) <= letters - 4, "the page must have touching letters to test"
+    split_boxes = np.concatenate([line.boxes for line in lines])
+    whole = np.concatenate([line.boxes for line in layout(boxes, labels, split=False)])
+    assert len(whole) == len(boxes)
+    assert len(split_boxes) == letters
+    assert len(match_boxes(page.boxes, split_boxes)) >= letters - 2
+    assert len(match_boxes(page.boxes, whole)) <= letters - 4
+
+
+def test_dots_commas_and_hyphens_are_kept_as_punctuation(font):
+    text = ["ONE, TWO. THREE-FOUR", "FIVE SIX."]
+    page = render_page(text, font, np.random.default_rng(1), CLEAN)
+    boxes, labels, lines = _lines(page)
+    kinds = ["".join("x" if k == "letter" else k for k in line.kind) for line in lines]
+    assert kinds == ["xxx,xxx.xxxxx-xxxx", "xxxxxxx."]
+    dropped = layout(boxes, labels, punctuation=False)
+    assert all(k == "letter" for line in dropped for k in line.kind)
+    assert sum(len(line.kind) for line in dropped) == len(page.boxes) - 4
+
+
+def test_reads_a_small_generated_page(small_classifier, font):
+    from nnlab.ocr import generate_pages
+
+    page = generate_pages(1, seed=2, chars_per_page=90, fonts=[font])[0]
+    reading = read_page(page.image, small_classifier)
+    assert character_accuracy(page.text, reading.text, whitespace=False) >= 0.9, reading.text
+    assert character_accuracy(page.text, reading.text) >= 0.9
+    assert reading.text.count("\n") == page.text.count("\n")
+    assert len(match_boxes(page.boxes, reading.boxes)) == len(page.boxes)
+
+
+def test_a_blank_page_reads_nothing(small_classifier):
+    rng = np.random.default_rng(0)
+    paper = np.clip(0.9 + 0.02 * rng.standard_normal((400, 600)), 0, 1)
+    reading = read_page(np.linspace(0.7, 1, 600)[None] * paper, small_classifier)
+    assert reading.text == "" and len(reading.boxes) == 0 and not reading.binary.any()
+
+
+def test_edit_distance_matches_the_textbook_recurrence():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        a, b = ("".join(rng.choice(list("AB C\n"), rng.integers(0, 9))) for _ in range(2))
+        d = np.arange(len(b) + 1)
+        for i, ca in enumerate(a, 1):  # the plain O(n m) table, one row at a time
+            prev, d = d, np.zeros_like(d)
+            d[0] = i
+            for j, cb in enumerate(b, 1):
+                d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (ca != cb))
+        assert edit_distance(a, b) == d[-1], (a, b)
+    assert character_accuracy("AB C", "ABC") == 0.75
+    assert character_accuracy("AB C", "ABC", whitespace=False) == 1.0
+
+
+# ------------------------------------------------------------------------------ nnlab ocr
+
+
+@pytest.fixture
+def model_dir(tmp_path, small_classifier):
+    """A run directory holding a classifier, as an ocr run leaves it."""
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    shutil.copy(small_classifier.path, tmp_path / "run" / "checkpoints" / "classifier.pt")
+    return tmp_path / "run"
+
+
+def _one_line_error(capsys, args, expected):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nnlab: error: ") and expected in err[0], err
+
+
+def test_ocr_command_errors_are_one_line(tmp_path, capsys, model_dir):
+    _one_line_error(capsys, ["ocr", str(tmp_path / "nope.png")], "does not exist")
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image")
+    _one_line_error(capsys, ["ocr", str(fake), "--model", str(model_dir)], "not an image")
+    page = tmp_path / "page.png"
+    Image.new("L", (64, 64), 255).save(page)
+    _one_line_error(capsys, ["ocr", str(page), "--model", str(tmp_path)], "not a run directory")
+    assert not (tmp_path / "fake.ocr.png").exists()
+
+
+def test_ocr_command_reads_a_page_and_notes_a_blank_one(tmp_path, capsys, model_dir, font):
+    page = render_page(["HELLO 2026", "WORLD"], font, np.random.default_rng(0), CLEAN)
+    path = tmp_path / "page.jpg"
+    rgb = np.stack([page.image, page.image * 0.95, page.image * 0.9], -1)
+    Image.fromarray(np.rint(rgb * 255).astype(np.uint8)).save(path, quality=90)
+    assert main(["ocr", str(path), "--model", str(model_dir)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert character_accuracy("HELLO 2026\nWORLD", "\n".join(out[:-1])) >= 0.8, out
+    assert out[-1] == f"boxes: {tmp_path / 'page.ocr.png'}"
+    with Image.open(tmp_path / "page.ocr.png") as im:
+        assert im.size == (page.image.shape[1], page.image.shape[0]) and im.mode == "RGB"
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (500, 300), (245, 245, 240)).save(blank)
+    assert main(["ocr", str(blank), "--model", str(model_dir)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [f"boxes: {tmp_path / 'blank.ocr.png'}"]
+    assert "no letters found" in captured.err
