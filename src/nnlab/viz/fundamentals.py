@@ -123,3 +123,39 @@ def contraction_figure(
     for ax in (ax_r, ax_e):
         ax.grid(True, alpha=0.3)
     return fig
+
+
+def batch_size_figure(
+    histories: dict[str, dict[str, list[float]]],
+    sizes: Sequence[int],
+    variance: Sequence[float],
+    slope: float,
+) -> Figure:
+    """Three panels: loss against examples seen and against training seconds, one line per
+    batch size (``histories[label]`` has "examples", "seconds", "loss"); then the measured
+    gradient variance against B on log-log axes with the 1/B line through B = 1."""
+    fig = Figure(figsize=(15.0, 4.2), layout="constrained")
+    ax_n, ax_t, ax_v = fig.subplots(1, 3)
+    for label, h in histories.items():
+        ax_n.plot(h["examples"], h["loss"], "-", label=label)
+        ax_t.plot(h["seconds"][1:], h["loss"][1:], "-", label=label)  # log x: no t = 0
+    for ax, xlabel, title in (
+        (ax_n, "examples seen", "Training loss vs examples seen"),
+        (ax_t, "training time (s, this machine, log scale)", "Training loss vs wall time"),
+    ):
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("training cross-entropy (nats, log scale)")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+    ax_t.set_xscale("log")
+    sizes_a, var = np.asarray(sizes, dtype=float), np.asarray(variance)
+    ax_v.loglog(sizes_a, var, "o", color="C3", label=f"measured (fitted slope {slope:.3f})")
+    ax_v.loglog(sizes_a, var[0] / sizes_a, "--", color="0.4", label="1/B law (slope −1)")
+    ax_v.set_xlabel("batch size B")
+    ax_v.set_ylabel("E‖g_B − g‖² (log scale)")
+    ax_v.set_title("Variance of the gradient estimate")
+    ax_v.legend(fontsize=8)
+    ax_v.grid(True, which="both", alpha=0.3)
+    return fig
