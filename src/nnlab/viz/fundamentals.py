@@ -159,3 +159,72 @@ def batch_size_figure(
     ax_v.legend(fontsize=8)
     ax_v.grid(True, which="both", alpha=0.3)
     return fig
+
+
+def cross_entropy_figure(
+    curves: Sequence[tuple[float, np.ndarray, np.ndarray, float, float]],
+    near_edge: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+    temperature: tuple[np.ndarray, np.ndarray],
+) -> Figure:
+    """Three panels. (a) ``curves``: (y, a grid, C(a; y), numerical minimiser a*, minimum) per
+    target y, with the minimiser marked and the formula's value as a dotted line. (b)
+    ``near_edge`` = (targets y → 0, correct C, reversed C, a): both forms as y approaches 0.
+    (c) ``temperature`` = (T values, softmax(z / T) rows): each class's probability against T."""
+    fig = Figure(figsize=(15.0, 4.3), layout="constrained")
+    ax_c, ax_r, ax_t = fig.subplots(1, 3)
+    for i, (y, a, cost, a_star, c_star) in enumerate(curves):
+        ax_c.plot(a, cost, color=f"C{i}", label=f"y = {y:g}")
+        ax_c.plot([a_star], [c_star], "o", color=f"C{i}", ms=7, mfc="none")
+        ax_c.axhline(c_star, color=f"C{i}", ls=":", lw=0.8)
+    ax_c.plot([], [], "o", color="0.3", mfc="none", label="numerical minimum (at a = y)")
+    ax_c.set_ylim(0, 2.5)
+    ax_c.set_xlabel("output a = σ(z)")
+    ax_c.set_ylabel("C = −[y ln a + (1 − y) ln(1 − a)] (nats)")
+    ax_c.set_title("(a) Cross-entropy is smallest at a = y")
+    ax_c.legend(fontsize=8)
+    ys, correct, reversed_, a = near_edge
+    ax_r.semilogx(ys, correct, "o-", ms=3, label=f"correct −[y ln a + (1−y) ln(1−a)], a = {a:g}")
+    ax_r.semilogx(ys, reversed_, "s-", ms=3, label=f"reversed −[a ln y + (1−a) ln(1−y)], a = {a:g}")
+    ax_r.set_xlabel("target y (log scale; y → 0)")
+    ax_r.set_ylabel("cost (nats)")
+    ax_r.set_title("(b) The reversed form → ∞ as y → 0 (and 1)")
+    ax_r.legend(fontsize=7)
+    temps, probs = temperature
+    for j in range(probs.shape[1]):
+        ax_t.semilogx(temps, probs[:, j], "o-", ms=3, label=f"class {j}")
+    ax_t.invert_xaxis()
+    ax_t.set_xlabel("temperature T (log scale, decreasing →)")
+    ax_t.set_ylabel("softmax(z / T)_j")
+    ax_t.set_title("(c) softmax(z / T) → one-hot arg-max as T → 0")
+    ax_t.legend(fontsize=8)
+    for ax in (ax_c, ax_r, ax_t):
+        ax.grid(True, which="both", alpha=0.3)
+    return fig
+
+
+def dead_units_figure(
+    fractions: dict[str, list[float]], losses: dict[str, list[float]], layers: Sequence[str]
+) -> Figure:
+    """Left: fraction of dead units (zero output on every training input) per hidden layer, one
+    group of bars per learning rate label. Right: each run's training loss per epoch."""
+    fig = Figure(figsize=(10.5, 3.9), layout="constrained")
+    ax_b, ax_l = fig.subplots(1, 2)
+    width = 0.8 / len(fractions)
+    for i, (label, values) in enumerate(fractions.items()):
+        pos = np.arange(len(layers)) + (i - (len(fractions) - 1) / 2) * width
+        bars = ax_b.bar(pos, values, width, label=label, color=f"C{i}")
+        ax_b.bar_label(bars, labels=[f"{v:.0%}" for v in values], fontsize=8)
+    ax_b.set_xticks(np.arange(len(layers)), list(layers))
+    ax_b.set_ylim(0, 1.12)
+    ax_b.set_ylabel("fraction of dead ReLU units")
+    ax_b.set_title("Dead ReLUs (output 0 on every training input)")
+    ax_b.legend(fontsize=8, loc="upper left")
+    for i, (label, values) in enumerate(losses.items()):
+        ax_l.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, color=f"C{i}", label=label)
+    ax_l.set_yscale("log")
+    ax_l.set_xlabel("epoch")
+    ax_l.set_ylabel("training cross-entropy (nats, log scale)")
+    ax_l.set_title("Training loss")
+    ax_l.legend(fontsize=8)
+    ax_l.grid(True, which="both", alpha=0.3)
+    return fig
