@@ -228,3 +228,34 @@ def dead_units_figure(
     ax_l.legend(fontsize=8)
     ax_l.grid(True, which="both", alpha=0.3)
     return fig
+
+
+def boundary_thumbnails(
+    rows: Sequence[Sequence[object]],
+    row_labels: Sequence[str],
+    *,
+    title: str,
+    colorbar_label: str = "P(y = 1)",
+) -> Figure:
+    """A grid of small decision-boundary panels (``nnlab.viz.BoundaryPanel``), one row per
+    data set (labelled ``row_labels`` on the y axis) and one column per model, one colorbar."""
+    from nnlab.viz.boundaries import draw_decision_boundary
+
+    ncols = max(len(r) for r in rows)
+    fig = Figure(figsize=(2.35 * ncols + 0.8, 2.6 * len(rows) + 0.5), layout="constrained")
+    axes = fig.subplots(len(rows), ncols, squeeze=False)
+    filled = None
+    for r, (row, label) in enumerate(zip(rows, row_labels, strict=True)):
+        for c, panel in enumerate(row):
+            ax = axes[r, c]
+            filled = draw_decision_boundary(ax, panel, point_size=40 if r == 0 else 5)
+            ax.set_title(panel.title, fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel("x1", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"{label}\nx2", fontsize=8)
+        for ax in axes[r, len(row) :]:
+            ax.set_visible(False)
+    fig.colorbar(filled, ax=axes.ravel().tolist(), shrink=0.8, label=colorbar_label)
+    fig.suptitle(title)
+    return fig
