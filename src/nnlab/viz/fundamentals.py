@@ -259,3 +259,52 @@ def boundary_thumbnails(
     fig.colorbar(filled, ax=axes.ravel().tolist(), shrink=0.8, label=colorbar_label)
     fig.suptitle(title)
     return fig
+
+
+def perceptron_figure(
+    mistakes: dict[str, Sequence[int]],
+    path: np.ndarray,
+    lines: dict[str, tuple[np.ndarray, np.ndarray]],
+    X: np.ndarray,
+) -> Figure:
+    """Left: mistakes per epoch per gate. Middle: the weights (w1, w2, b) after every example
+    of one run (``path``, rows). Right: each gate's final line w·x + b = 0 over the points
+    (``lines[gate] = (weights (w1, w2, b), labels)``)."""
+    fig = Figure(figsize=(15.0, 4.2), layout="constrained")
+    ax_m, ax_w, ax_l = fig.subplots(1, 3)
+    for i, (gate, m) in enumerate(mistakes.items()):
+        ax_m.plot(np.arange(1, len(m) + 1), m, "o-", ms=4, color=f"C{i}", label=gate)
+    ax_m.set_xlabel("epoch (one pass over the 4 points)")
+    ax_m.set_ylabel("mistakes in the epoch")
+    ax_m.set_title("Mistakes per epoch")
+    ax_m.set_yticks(range(5))
+    ax_m.legend()
+    for j, name in enumerate(("w1", "w2", "b")):
+        ax_w.plot(np.arange(len(path)), path[:, j], "-", drawstyle="steps-post", label=name)
+    ax_w.set_xlabel("examples seen")
+    ax_w.set_ylabel("weight value")
+    ax_w.set_title("XOR: the weights cycle")
+    ax_w.legend()
+    xs = np.linspace(-0.5, 1.5, 2)
+    for i, (gate, (w, labels)) in enumerate(lines.items()):
+        if abs(w[1]) > 1e-12:
+            ax_l.plot(xs, -(w[0] * xs + w[2]) / w[1], color=f"C{i}", label=f"{gate}: w·x + b = 0")
+        elif abs(w[0]) > 1e-12:
+            ax_l.axvline(-w[2] / w[0], color=f"C{i}", label=f"{gate}: w·x + b = 0")
+        for x, lab in zip(X, labels, strict=True):
+            offset = 0.05 * (i - 1)
+            ax_l.plot(
+                x[0] + offset, x[1] + offset, "o" if lab else "x", color=f"C{i}", ms=7, mfc="none"
+            )
+    ax_l.plot([], [], "o", color="0.3", mfc="none", label="y = 1")
+    ax_l.plot([], [], "x", color="0.3", label="y = 0")
+    ax_l.set_xlim(-0.5, 1.5)
+    ax_l.set_ylim(-0.5, 1.5)
+    ax_l.set_aspect("equal")
+    ax_l.set_xlabel("x1")
+    ax_l.set_ylabel("x2")
+    ax_l.set_title("Final lines (XOR: wherever the cycle stopped)")
+    ax_l.legend(fontsize=7, loc="upper right")
+    for ax in (ax_m, ax_w, ax_l):
+        ax.grid(True, alpha=0.3)
+    return fig
