@@ -308,3 +308,22 @@ def perceptron_figure(
     for ax in (ax_m, ax_w, ax_l):
         ax.grid(True, alpha=0.3)
     return fig
+
+
+def unit_patches_figure(patches: np.ndarray, values: np.ndarray, *, title: str) -> Figure:
+    """Rows of image patches, one row per unit (``patches`` (units, top, h, w)), each patch
+    titled with its activation ``values[unit, k]``; all on one grey scale per row."""
+    units, top = patches.shape[:2]
+    fig = Figure(figsize=(1.05 * top + 0.9, 1.15 * units + 0.6), layout="constrained")
+    axes = fig.subplots(units, top, squeeze=False)
+    for u in range(units):
+        lo, hi = float(patches[u].min()), float(patches[u].max())
+        for k in range(top):
+            ax = axes[u, k]
+            ax.imshow(patches[u, k], cmap="gray", vmin=lo, vmax=hi)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{values[u, k]:.2f}", fontsize=7)
+        axes[u, 0].set_ylabel(f"channel {u}", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return fig
