@@ -1,14 +1,20 @@
-"""fundamentals: identities to rounding, vanishing gradients, zero-init symmetry, 12,013,010."""
+"""fundamentals: identities to rounding, backprop and cross-entropy identities, dead ReLUs,
+vanishing gradients, zero-init symmetry, 12,013,010."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 from figcheck import check_figure
+from nnlab import identities
 from nnlab.cli import main
 from nnlab.experiments.fundamentals import (
+    Config,
+    cross_entropy_checks,
+    dead_relu,
     derivative_errors,
     identity_errors,
     layer_grad_norms,
@@ -31,7 +37,7 @@ def test_identities_hold_to_rounding():
 
 def test_derivatives_match_central_differences():
     errors = derivative_errors(0.1, np.linspace(-20, 20, 4000))
-    assert set(errors) == {"sigmoid", "tanh", "relu", "leaky_relu", "softplus"}
+    assert set(errors) == {"sigmoid", "tanh", "relu", "leaky_relu", "softplus", "gelu"}
     assert errors["sigmoid"] < 1e-10  # sigma' = sigma (1 - sigma)
     assert max(errors.values()) < 1e-9
 
@@ -76,6 +82,42 @@ def test_parameter_count_of_the_lecture_quiz():
     assert per_layer == [10_001_000, 1_001_000, 1_001_000, 10_010]
 
 
+def test_backprop_and_cross_entropy_identities_hold():
+    ce = cross_entropy_checks(np.random.default_rng(3))
+    assert ce["softmax_delta_error"] < 1e-8  # δᴸ = aᴸ − y
+    assert ce["modified_neuron_max_error"] < 1e-6
+    assert ce["linear_backprop_error"] < 1e-12
+    assert ce["reversed_ce_infinite_at_y01"] and ce["correct_ce_finite_at_y01"]
+    assert ce["ce_argmin_error"] < 1e-6 and ce["ce_minimum_error"] < 1e-12
+    distance = ce["softmax_temperature"]["distance_to_onehot"]
+    assert np.all(np.diff(distance) < 0) and distance[-1] < 1e-12  # T = 10 ... 0.01
+
+
+def test_the_gradient_check_catches_a_neuron_whose_derivative_is_left_as_sigmoids():
+    rng = np.random.default_rng(0)
+    model = identities.modified_neuron_network(rng)
+    wrong = identities.one_neuron_modified(identities.silu, lambda z: np.ones_like(z))
+    model.layers[1] = wrong  # f' of the SiLU neuron replaced by 1: backprop is now wrong
+    from nnlab.scratch import gradcheck_model, softmax_cross_entropy
+
+    X, labels = rng.normal(size=(16, 4)), rng.integers(0, 3, 16)
+    assert max(gradcheck_model(model, softmax_cross_entropy, X, labels).values()) > 1e-3
+
+
+def test_reversed_cross_entropy_is_infinite_only_at_the_ends():
+    a = np.array([0.1, 0.5, 0.9])
+    assert np.all(np.isposinf(identities.reversed_cross_entropy(np.array([[0.0], [1.0]]), a)))
+    assert np.all(np.isfinite(identities.reversed_cross_entropy(np.array([[1e-9]]), a)))
+    assert identities.cross_entropy(np.array(0.3), np.array(0.0)) == pytest.approx(-np.log(0.7))
+
+
+def test_a_too_large_learning_rate_kills_most_relus():
+    cfg = Config(relu_epochs=5)
+    good, large = dead_relu(0.1, cfg, 0), dead_relu(1.0, cfg, 0)
+    assert np.mean(good["dead_after"]) < 0.15 and good["train_accuracy"] > 0.9
+    assert np.mean(large["dead_after"]) > 0.5 and large["train_accuracy"] < 0.5
+
+
 def test_smoke_run_summary(tmp_path):
     args = ["run", "fundamentals", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
     assert main(args) == 0
@@ -88,9 +130,22 @@ def test_smoke_run_summary(tmp_path):
     assert s["xavier_min_pairwise_distance"] > 0.0
     sig = s["grad_norm_layer1_sigmoid"]
     assert len(sig) == 20 and sig[-1] < 1e-9 * sig[0]
+    assert s["softmax_delta_error"] < 1e-8 and s["modified_neuron_max_error"] < 1e-6
+    assert s["reversed_ce_infinite_at_y01"] is True and s["correct_ce_finite_at_y01"] is True
+    assert s["ce_minimum_error"] < 1e-12
+    assert s["dead_relu_fraction_large_lr"] > 0.5 > 0.15 > s["dead_relu_fraction_good_lr"]
     (figures,) = tmp_path.glob("fundamentals/*/figures")
+    check_figure(figures / "cross_entropy.png", min_size=(1200, 350), panels=(1, 3))
+    check_figure(figures / "dead_relu.png", min_size=(800, 300), panels=(1, 2))
     check_figure(figures / "activations.png", min_size=(700, 280), panels=(1, 2))
     check_figure(figures / "vanishing_gradient.png", min_size=(700, 280), panels=(1, 2))
     # weights after training, then the zeros and the Xavier decision functions (+ colorbar)
     check_figure(figures / "zero_initialisation.png", min_size=(850, 280), panels=(1, 3))
     check_figure(figures / "checks.png", min_size=(500, 270))  # a table
+
+
+def test_relu_learning_rates_in_the_wrong_order_are_a_one_line_error(tmp_path, capsys):
+    args = ["run", "fundamentals", "--preset", "smoke", "--out", str(tmp_path)]
+    assert main([*args, "--set", "relu_lrs=1.0,0.1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "relu_lrs needs two learning rates, good then too large" in err[0]

@@ -2,7 +2,7 @@
 
 Seed 004 Q1-Q2 and seed 003 ask for these on paper; here each one is a number:
 
-* **Activations** -- sigmoid, tanh, ReLU, leaky ReLU, softplus and their derivatives (figure);
+* **Activations** -- sigmoid, tanh, ReLU, leaky ReLU, softplus, GELU and their derivatives;
   each engine derivative against central differences (f(x + h) - f(x - h)) / 2h, h = 1e-5,
   on a grid that avoids the kinks of ReLU and leaky ReLU at 0. In particular σ' = σ(1 - σ).
 * **Identities** (max absolute error over many random inputs): tanh(x) = 2σ(2x) - 1;
@@ -22,6 +22,20 @@ Seed 004 Q1-Q2 and seed 003 ask for these on paper; here each one is a number:
   the symmetry. Exactly 0.0 holds in floating point too, as long as BLAS treats every column
   alike: the default width 8 is a multiple of every SIMD width; an odd width such as 33 can
   show ~1e-15 from kernel edge cases.
+* **Back-propagation and cross-entropy identities** (seed 001 Problems 2-3, Nielsen ch. 2-3;
+  ``nnlab.identities``): δᴸ = aᴸ − y for softmax with the log-likelihood cost (central
+  differences of −ln a_y against a − y); a network with one SiLU neuron among sigmoids and a
+  layer of linear neurons, engine gradients against finite differences (only f′ changes in
+  δˡ = (Wˡ⁺¹ᵀ δˡ⁺¹) ⊙ f′(zˡ)); with σ(z) = z throughout the rewritten algorithm
+  δˡ = δˡ⁺¹ Wˡ⁺¹ᵀ (no σ′) against the engine; the reversed cross-entropy
+  −[a ln y + (1 − a) ln(1 − y)] is infinite at y ∈ {0, 1} for every a ∈ (0, 1) (a ln 0) while
+  the correct one stays finite; for y ∈ (0, 1) the numerical minimum of the cross-entropy over
+  z is at σ(z) = y with value −[y ln y + (1 − y) ln(1 − y)]; softmax(z / T) tends to the one-hot
+  arg-max as T → 0 and T log Σ exp(z / T) to max z: a *soft* version of max, hence the name.
+* **Dead ReLUs** (seed 003: "fragile during training ... be careful about learning rates"): a
+  64-100-100-10 ReLU network (He init) trained by SGD on the 8x8 digits with a good and with a
+  too-large learning rate; a unit is dead when it outputs 0 on every training input, so no
+  gradient reaches its weights again.
 * **Parameter count** (seed 003 ICE #2): an MLP on 100x100 inputs, three hidden layers of
   1000 units and 10 outputs has 10000·1000 + 1000 + 2·(1000·1000 + 1000) + 1000·10 + 10 =
   12,013,010 parameters -- counted by the engine's ``num_parameters`` and by that formula.
@@ -33,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
@@ -41,13 +56,14 @@ if TYPE_CHECKING:
     from nnlab.runs.run import Run
     from nnlab.scratch import Linear, Sequential
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "gelu")
 LABELS = {
     "sigmoid": "sigmoid σ",
     "tanh": "tanh",
     "relu": "ReLU",
     "leaky_relu": "leaky ReLU",
     "softplus": "softplus",
+    "gelu": "GELU",
 }
 #: (activation, init) pairs of the vanishing-gradient comparison.
 STACKS = (("sigmoid", "xavier"), ("tanh", "xavier"), ("relu", "he"))
@@ -75,10 +91,22 @@ class Config(ExperimentConfig):
         (1000, 1000, 1000), low=1, high=1_000_000_000, help="its hidden widths"
     )
     count_outputs: int = param(10, low=1, high=1_000_000_000)
+    relu_lrs: tuple[float, ...] = param(
+        (0.1, 1.0), low=0.0, low_open=True, help="a good and a too-large SGD step for dead ReLUs"
+    )
+    relu_epochs: int = param(20, low=1, high=100_000, help="epochs of the dead-ReLU networks")
+    relu_width: int = param(100, low=1, high=4_096, help="units per hidden layer (two layers)")
+
+    def check(self) -> None:
+        if len(self.relu_lrs) != 2 or self.relu_lrs[0] >= self.relu_lrs[1]:
+            raise ConfigError(
+                "relu_lrs needs two learning rates, good then too large, e.g. relu_lrs=0.1,1.0; "
+                f"got {','.join(f'{v:g}' for v in self.relu_lrs)}"
+            )
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"samples": 1000, "trials": 2, "epochs": 200},
+    "smoke": {"samples": 1000, "trials": 2, "epochs": 200, "relu_epochs": 5},
     "quick": {},
     "full": {"samples": 100000, "trials": 100, "epochs": 5000},
 }
@@ -88,8 +116,14 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def activation(name: str, alpha: float):
-    """(f, f') of an engine activation, with leaky ReLU's slope bound to ``alpha``."""
+    """(f, f') of an engine activation, with leaky ReLU's slope bound to ``alpha`` (GELU,
+    which the engine lacks, from ``nnlab.identities``)."""
     from nnlab.scratch import get_activation
+
+    if name == "gelu":
+        from nnlab.identities import gelu, gelu_deriv
+
+        return gelu, gelu_deriv
 
     fn, deriv = get_activation(name)
     if name == "leaky_relu":
@@ -268,6 +302,86 @@ def parameter_count(sizes: list[int]) -> tuple[int, int, list[int]]:
     return model.num_parameters(), sum(per_layer), per_layer
 
 
+#: targets of the cross-entropy minimisation, and the logits of the temperature check
+CE_TARGETS = tuple(round(0.05 * k, 2) for k in range(1, 20))
+TEMPERATURE_LOGITS = (1.0, 2.0, 3.5, 3.0)
+TEMPERATURES = (10.0, 3.0, 1.0, 0.3, 0.1, 0.03, 0.01)
+
+
+def cross_entropy_checks(rng: np.random.Generator) -> dict[str, Any]:
+    """The back-propagation and cross-entropy identities, measured (see the module docstring)."""
+    import numpy as np
+
+    from nnlab import identities as ident
+
+    ys = np.array(CE_TARGETS)
+    minimum = ident.cross_entropy_minimum(ys)
+    a_grid = np.linspace(0.01, 0.99, 99)  # a in (0, 1), away from the ends
+    edges = np.array([0.0, 1.0])
+    reversed_at_edges = ident.reversed_cross_entropy(edges[:, None], a_grid[None, :])
+    correct_at_edges = ident.cross_entropy(a_grid[None, :], edges[:, None])
+    temps = np.array(TEMPERATURES)
+    soft = ident.softmax_temperature(np.array(TEMPERATURE_LOGITS), temps)
+    grads = ident.modified_neuron_gradcheck(rng)
+    return {
+        "softmax_delta_error": ident.softmax_delta_error(rng),
+        "modified_neuron_gradcheck": grads,
+        "modified_neuron_max_error": float(max(grads.values())),
+        "linear_backprop_error": ident.linear_backprop_error(rng),
+        "reversed_ce_infinite_at_y01": bool(np.all(np.isposinf(reversed_at_edges))),
+        "correct_ce_finite_at_y01": bool(np.all(np.isfinite(correct_at_edges))),
+        "correct_ce_max_at_y01": float(correct_at_edges.max()),
+        "ce_targets": ys,
+        "ce_argmin_error": float(np.max(np.abs(minimum["a"] - ys))),
+        "ce_minimum_error": float(np.max(np.abs(minimum["minimum"] - minimum["formula"]))),
+        "ce_minimum": minimum,
+        "temperatures": temps,
+        "softmax_temperature": soft,
+    }
+
+
+def dead_relu(lr: float, cfg: Config, seed: int) -> dict[str, Any]:
+    """A 64-W-W-10 ReLU network (He init) trained by SGD (batch 32) on the 8x8 digits:
+    the fraction of dead units per hidden layer before and after, accuracy, losses."""
+    import numpy as np
+
+    from nnlab.data import load_dataset
+    from nnlab.scratch import SGD, accuracy, fit, mlp, softmax_cross_entropy
+
+    data = load_dataset("digits")
+    X = data.x_train.reshape(len(data.x_train), -1).astype(np.float64)
+    y = data.y_train.astype(np.int64)
+    model = mlp([X.shape[1], cfg.relu_width, cfg.relu_width, 10], "relu", init="he", rng=seed)
+
+    def dead() -> list[float]:
+        a, out = X, []
+        for layer in model.layers[:-1]:
+            a = layer.forward(a, training=False)
+            if layer.__class__.__name__ == "Activation":
+                out.append(float(np.mean(np.all(a <= 0, axis=0))))
+        return out
+
+    before = dead()
+    with np.errstate(over="ignore", invalid="ignore"):
+        hist = fit(
+            model,
+            softmax_cross_entropy,
+            SGD(model, lr=lr),
+            X,
+            y,
+            epochs=cfg.relu_epochs,
+            batch_size=32,
+            rng=seed,
+        )
+    return {
+        "lr": lr,
+        "dead_before": before,
+        "dead_after": dead(),
+        "train_accuracy": accuracy(model.predict(X), y),
+        "losses": hist["train_loss"],
+    }
+
+
 # --------------------------------------------------------------------------- the recipe
 
 
@@ -291,8 +405,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
     run.figure(
         "activations",
-        activations_figure(*activation_curves(cfg.leaky_alpha)),
-        "The five activations and their derivatives; circles: central differences of f.",
+        activations_figure(*activation_curves(cfg.leaky_alpha), derivative_ylim=(-0.2, 1.2)),
+        "The six activations and their derivatives (GELU, which the engine lacks, from "
+        "nnlab.identities); circles: central differences of f.",
     )
 
     # vanishing gradients
@@ -356,6 +471,55 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "network is no better than one hidden unit.",
     )
 
+    # back-propagation and cross-entropy identities (seed 001 Problems 2-3)
+    from nnlab.identities import cross_entropy, reversed_cross_entropy
+    from nnlab.viz.fundamentals import cross_entropy_figure, dead_units_figure
+
+    ce = cross_entropy_checks(rng)
+    a_grid = np.linspace(0.001, 0.999, 999)
+    shown = (0.2, 0.5, 0.8)
+    ce_min = ce["ce_minimum"]
+    near = 10.0 ** -np.arange(1, 13)
+    run.figure(
+        "cross_entropy",
+        cross_entropy_figure(
+            [
+                (t, a_grid, cross_entropy(a_grid, t), ce_min["a"][i], ce_min["minimum"][i])
+                for i, t in enumerate(CE_TARGETS)
+                if t in shown
+            ],
+            (near, cross_entropy(0.3, near), reversed_cross_entropy(near, 0.3), 0.3),
+            (ce["temperatures"], ce["softmax_temperature"]["probabilities"]),
+        ),
+        "(a) The cross-entropy of an output a against a target y ∈ (0, 1) is smallest at a = y "
+        "(circles: numerical minima over z, a = σ(z)); dotted: −[y ln y + (1 − y) ln(1 − y)]. "
+        "(b) As the target y → 0 the reversed form grows like −a ln y without bound; the correct "
+        f"one stays finite. (c) softmax(z / T) of z = {list(TEMPERATURE_LOGITS)} becomes the "
+        "one-hot arg-max (class 2) as T → 0, and uniform as T grows.",
+    )
+
+    # dead ReLUs: a good and a too-large learning rate
+    relu = {lr: dead_relu(lr, cfg, run.seed) for lr in cfg.relu_lrs}
+    good_lr, large_lr = cfg.relu_lrs
+    names = {good_lr: f"η = {good_lr:g} (good)", large_lr: f"η = {large_lr:g} (too large)"}
+    fractions = {"at initialisation": relu[good_lr]["dead_before"]}
+    fractions.update({names[lr]: r["dead_after"] for lr, r in relu.items()})
+    run.figure(
+        "dead_relu",
+        dead_units_figure(
+            fractions,
+            {
+                f"{names[lr]}: accuracy {r['train_accuracy']:.0%}": r["losses"]
+                for lr, r in relu.items()
+            },
+            ["hidden layer 1", "hidden layer 2"],
+        ),
+        f"A 64-{cfg.relu_width}-{cfg.relu_width}-10 ReLU network (He init) after "
+        f"{cfg.relu_epochs} epochs of SGD on the 8x8 digits. A unit is dead when it outputs 0 "
+        "for every training input: its gradient is 0, so it never recovers. The too-large step "
+        "kills most units and the network stops learning.",
+    )
+
     # the parameter count of the lecture's MLP
     sizes = [cfg.count_input, *cfg.count_hidden, cfg.count_outputs]
     counted, formula, per_layer = parameter_count(sizes)
@@ -366,8 +530,30 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         [
             *[(k, f"{v:.2e}") for k, v in exact.items()],
             *[(f"{LABELS[k]}' vs central difference", f"{v:.2e}") for k, v in deriv_errors.items()],
+            ("softmax + log-likelihood: δᴸ = aᴸ − y", f"{ce['softmax_delta_error']:.2e}"),
+            (
+                "SiLU neuron + linear neurons: engine vs FD (rel.)",
+                f"{ce['modified_neuron_max_error']:.2e}",
+            ),
+            ("σ(z) = z: δˡ = δˡ⁺¹ Wᵀ vs engine", f"{ce['linear_backprop_error']:.2e}"),
+            ("argmin over σ(z) of C = y", f"{ce['ce_argmin_error']:.2e}"),
+            ("min C = −[y ln y + (1−y) ln(1−y)]", f"{ce['ce_minimum_error']:.2e}"),
         ],
     )
+    lines += [
+        "",
+        "reversed −[a ln y + (1−a) ln(1−y)] at y ∈ {0, 1}, a ∈ (0, 1): "
+        + ("inf everywhere" if ce["reversed_ce_infinite_at_y01"] else "NOT always inf"),
+        "correct −[y ln a + (1−y) ln(1−a)] there: finite, at most "
+        f"{ce['correct_ce_max_at_y01']:.3f}",
+        "softmax(z/T) distance to one-hot, T = "
+        + ", ".join(
+            f"{t:g}: {d:.1e}"
+            for t, d in zip(
+                TEMPERATURES, ce["softmax_temperature"]["distance_to_onehot"], strict=True
+            )
+        ),
+    ]
     lines += [
         "",
         f"softmax of {cfg.samples} random rows: min {ident['softmax_min']:.3g}, "
@@ -392,7 +578,37 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
 
     zeros, xavier = sym["zeros"][1], sym["xavier"][1]
+    soft = ce["softmax_temperature"]
     return {
+        "softmax_delta_error": ce["softmax_delta_error"],
+        "modified_neuron_gradcheck": ce["modified_neuron_gradcheck"],
+        "modified_neuron_max_error": ce["modified_neuron_max_error"],
+        "linear_backprop_error": ce["linear_backprop_error"],
+        "reversed_ce_infinite_at_y01": ce["reversed_ce_infinite_at_y01"],
+        "correct_ce_finite_at_y01": ce["correct_ce_finite_at_y01"],
+        "correct_ce_max_at_y01": ce["correct_ce_max_at_y01"],
+        "ce_targets": list(CE_TARGETS),
+        "ce_argmin": [float(v) for v in ce_min["a"]],
+        "ce_minimum": [float(v) for v in ce_min["minimum"]],
+        "ce_minimum_formula": [float(v) for v in ce_min["formula"]],
+        "ce_argmin_error": ce["ce_argmin_error"],
+        "ce_minimum_error": ce["ce_minimum_error"],
+        "softmax_temperatures": list(TEMPERATURES),
+        "softmax_distance_to_onehot": [float(v) for v in soft["distance_to_onehot"]],
+        "softmax_soft_max_gap": [float(v) for v in soft["soft_max_gap"]],
+        "dead_relu": {
+            names[lr]: {
+                "lr": lr,
+                "dead_fraction_per_layer": r["dead_after"],
+                "dead_fraction": float(np.mean(r["dead_after"])),
+                "train_accuracy": r["train_accuracy"],
+                "final_loss": r["losses"][-1],
+            }
+            for lr, r in relu.items()
+        },
+        "dead_relu_at_init": relu[good_lr]["dead_before"],
+        "dead_relu_fraction_good_lr": float(np.mean(relu[good_lr]["dead_after"])),
+        "dead_relu_fraction_large_lr": float(np.mean(relu[large_lr]["dead_after"])),
         "max_identity_error": float(max(exact.values())),
         "tanh_identity_error": ident["tanh_identity"],
         "softmax_shift_error": ident["softmax_shift"],
@@ -431,9 +647,11 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
 EXPERIMENT = Experiment(
     name="fundamentals",
-    description="Activations and their derivatives, softmax and tanh identities, vanishing "
-    "gradients, zero-init symmetry, parameter counting",
-    reproduces="seed 004 Q1-Q2; seed 003 (activations, ICE #2 parameter count)",
+    description="Activations and their derivatives, softmax and tanh identities, backprop and "
+    "cross-entropy identities, softmax temperature, dead ReLUs, vanishing gradients, zero-init "
+    "symmetry, parameter counting",
+    reproduces="seed 004 Q1-Q2; seed 001 Problems 2-3 and bonus; seed 003 (activations, dead "
+    "ReLUs, ICE #2 parameter count)",
     config=Config,
     presets=PRESETS,
     run=run,
