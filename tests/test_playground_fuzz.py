@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from nnlab.playground.app import SessionStore, create_app
 from nnlab.playground.settings import DATASETS, INPUTS, Settings
 
+ACTIONS = ["play", "pause", "step", "reset", "regenerate", "clear"]
 ACTS = ["relu", "leaky_relu", "tanh", "sigmoid", "linear", "softplus"]
 junk = st.one_of(
     st.none(),
@@ -53,9 +54,7 @@ requests = st.one_of(
         st.just("POST"),
         st.just("control"),
         st.one_of(
-            st.fixed_dictionaries(
-                {"action": st.sampled_from(["play", "pause", "step", "reset", "regenerate", "clear"])}
-            ),
+            st.fixed_dictionaries({"action": st.sampled_from(ACTIONS)}),
             junk,
         ),
     ),

@@ -37,7 +37,7 @@ const LIST_KEYS = ["inputs", "hidden", "activations"];
 let state = structuredClone(DEFAULTS);
 let sessionId = null, source = null, frame = null, points = [];
 let history = [];
-let putVersion = 0, putsInFlight = 0;
+let putVersion = 0, putsInFlight = 0, putPending = false;
 // counters the browser test and the benchmark read
 window.playground = { frames: 0, firstFrameAfterPlay: null, playPressedAt: null, state: () => state };
 
@@ -124,6 +124,7 @@ async function start() {
 
 let putTimer = null;
 function changed({ immediate = false } = {}) {
+  putPending = true;
   writeHash();
   renderControls();
   clearTimeout(putTimer);
@@ -131,6 +132,7 @@ function changed({ immediate = false } = {}) {
 }
 
 async function pushSettings() {
+  putPending = false;
   putsInFlight += 1;
   try {
     const res = await api("PUT", `/${sessionId}/settings`, serverSettings(state));
@@ -163,7 +165,7 @@ function onFrame(f) {
     window.playground.firstFrameAfterPlay = performance.now() - window.playground.playPressedAt;
   }
   // the server changes settings itself after an upload, a click or "regenerate"
-  if (putsInFlight === 0 && f.version >= putVersion) {
+  if (!putPending && putsInFlight === 0 && f.version >= putVersion) {
     const server = f.settings, mine = serverSettings(state);
     if (JSON.stringify(server) !== JSON.stringify(mine)) {
       Object.assign(state, server);
