@@ -394,14 +394,21 @@ function buildNetwork() {
     columns.append(col);
     neuronCanvases.push(cells);
   });
+  // one output node per output unit: one for squared error, one logit per class otherwise
   const outCol = document.createElement("div");
   outCol.className = "column out";
-  const outCell = document.createElement("div");
-  outCell.className = "out-node";
-  outCell.textContent = "output";
-  outCol.append(outCell);
+  const nOut = state.loss === "cross_entropy" ? state.classes : 1;
+  const outCells = [];
+  for (let k = 0; k < nOut; k++) {
+    const cell = document.createElement("div");
+    cell.className = "out-node";
+    cell.textContent = nOut === 1 ? "output" : `class ${k}`;
+    if (nOut > 1) cell.style.background = `rgb(${CLASS_RGB[k].join(",")})`;
+    outCol.append(cell);
+    outCells.push(cell);
+  }
   columns.append(outCol);
-  neuronCanvases.push([outCell]);
+  neuronCanvases.push(outCells);
   $("layer-count").textContent = `${state.hidden.length} hidden layer${state.hidden.length === 1 ? "" : "s"}`;
   buildLinks();
 }
@@ -455,7 +462,6 @@ function drawNetwork() {
   frame.weights.forEach((W, l) => W.forEach((row, i) => row.forEach((w, j) => {
     const p = linkPaths[l] && linkPaths[l][i] && linkPaths[l][i][j];
     if (!p) return;
-    // several outputs (classes) share one output node: show their mean
     const rgb = w < 0 ? NEG : POS;
     p.setAttribute("stroke", `rgb(${rgb.join(",")})`);
     p.setAttribute("stroke-width", Math.min(6, 0.3 + Math.abs(w) * 1.5).toFixed(2));
@@ -518,7 +524,8 @@ function renderControls() {
   if (state.paint >= classes) state.paint = classes - 1;
   $("paint").innerHTML = Array.from({ length: classes }, (_, k) =>
     `<button class="swatch${k === state.paint ? " selected" : ""}" data-k="${k}" ` +
-    `style="background:rgb(${CLASS_RGB[k].join(",")})" title="class ${k}">${k}</button>`).join("");
+    `style="background:rgb(${CLASS_RGB[k].join(",")})" title="class ${k}">${k}</button>`).join("") ||
+    "(classification data only)";
   for (const b of document.querySelectorAll("#paint button")) {
     b.onclick = () => { state.paint = Number(b.dataset.k); writeHash(); renderControls(); };
   }
@@ -590,8 +597,8 @@ function bind() {
       window.playground.firstFrameAfterPlay = null;
     }
     clearTimeout(putTimer);
-    if (putTimer !== null) await pushSettings(); // train what is on the screen
-    putTimer = null;
+    if (putPending) await pushSettings(); // train what is on the screen
+
     control(playing ? "pause" : "play");
   };
   $("step").onclick = () => control("step");
