@@ -564,3 +564,45 @@ def test_minibatches_shuffle_and_options() -> None:
         next(minibatches(X, np.zeros(3), 7))
     with pytest.raises(ValueError, match="batch_size"):
         next(minibatches(X, None, 0))
+
+
+def test_lecun_initialisation_has_variance_one_over_fan_in() -> None:
+    W = Linear(300, 200, init="lecun", rng=0).params["W"]
+    assert abs(W.std() - np.sqrt(1 / 300)) < 0.02 * np.sqrt(1 / 300)
+    assert abs(W.mean()) < 0.02 * np.sqrt(1 / 300)
+
+
+def test_mlp_with_one_activation_per_layer_matches_central_differences() -> None:
+    model = mlp([3, 5, 4, 6, 2], ["leaky_relu", "softplus", "tanh"], rng=0)
+    kinds = [repr(layer) for layer in model.layers if isinstance(layer, Activation)]
+    assert kinds == ["Activation('leaky_relu')", "Activation('softplus')", "Activation('tanh')"]
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(7, 3)), rng.integers(0, 2, size=7)
+    errors = gradcheck_model(model, softmax_cross_entropy, X, y)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_mlp_dropout_per_layer_and_its_gradient_with_a_fixed_mask() -> None:
+    model = mlp([3, 6, 6, 2], "tanh", dropout=[0.0, 0.4], rng=0)
+    drops = [layer for layer in model.layers if isinstance(layer, Dropout)]
+    assert [d.p for d in drops] == [0.4] and isinstance(model.layers[-2], Dropout)
+    (drop,) = drops
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    start = drop.rng.bit_generator.state
+
+    def loss_fn() -> float:
+        drop.rng.bit_generator.state = start
+        return squared_error(model.forward(X, training=True), y)[0]
+
+    drop.rng.bit_generator.state = start
+    grad_X = model.backward(squared_error(model.forward(X, training=True), y)[1])
+    assert 0 < np.count_nonzero(drop.mask) < drop.mask.size
+    arrays = {**dict(model.named_parameters()), "input": X}
+    grads = {**dict(model.named_grads()), "input": grad_X}
+    errors = gradcheck(loss_fn, arrays, grads)
+    assert max(errors.values()) < 1e-7, errors
+    # evaluation ignores dropout: predict is deterministic
+    assert np.array_equal(model.predict(X), model.predict(X))
+    with pytest.raises(ValueError, match="2 values of activation for 3 hidden layers"):
+        mlp([2, 4, 4, 4, 1], ["tanh", "relu"])

@@ -311,6 +311,15 @@ def cmd_ocr(args: argparse.Namespace) -> None:
     print(f"boxes: {out}")
 
 
+def cmd_playground(args: argparse.Namespace) -> None:
+    from nnlab.playground import server
+
+    server.check_web_extra()
+    sock = server.bind(args.host, args.port)
+    print(f"nnlab playground: {server.url_of(sock)} (Ctrl+C stops it)", flush=True)
+    server.run(sock, open_browser=args.open)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlab",
@@ -434,6 +443,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "playground",
+        help="a web page that trains the NumPy engine live (needs the web extra)",
+        description="Serve the playground page; open the printed address in a browser.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (8765; 0 picks a free one)")
+    p.add_argument("--open", action="store_true", help="open the page in the web browser")
+    p.set_defaults(func=cmd_playground)
 
     p = sub.add_parser("data", help="list, fetch and verify datasets")
     data_sub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")

@@ -29,7 +29,7 @@ from nnlab.scratch.activations import ACTIVATIONS, get_activation, softmax, soft
 Array = np.ndarray
 RngLike = np.random.Generator | int | None
 
-INITS = ("xavier", "he", "zeros")
+INITS = ("xavier", "he", "zeros", "lecun")
 
 
 class Layer:
@@ -72,7 +72,9 @@ class Linear(Layer):
     """Fully connected layer ``y = x @ W + b``.
 
     ``init`` chooses W: "xavier" (Glorot uniform, U(-a, a) with a = sqrt(6 / (in + out))),
-    "he" (Kaiming normal, N(0, 2 / in), for ReLU networks) or "zeros". The bias starts at 0.
+    "he" (Kaiming normal, N(0, 2 / in), for ReLU networks), "lecun" (N(0, 1 / in), which keeps
+    the variance of tanh units near 1) or "zeros" (every unit stays identical: symmetry is never
+    broken). The bias starts at 0.
     """
 
     def __init__(
@@ -96,6 +98,8 @@ class Linear(Layer):
             W = rng.uniform(-a, a, size=shape)
         elif init == "he":
             W = rng.normal(0.0, np.sqrt(2.0 / in_features), size=shape)
+        elif init == "lecun":
+            W = rng.normal(0.0, np.sqrt(1.0 / in_features), size=shape)
         elif init == "zeros":
             W = np.zeros(shape)
         else:
@@ -307,22 +311,35 @@ def activation_layer(name: str, **kwargs: float) -> Layer:
 
 def mlp(
     sizes: Sequence[int],
-    activation: str = "relu",
+    activation: str | Sequence[str] = "relu",
     output_activation: str = "linear",
     init: str = "xavier",
     rng: RngLike = None,
     dtype: np.dtype | type = np.float64,
+    dropout: float | Sequence[float] = 0.0,
 ) -> Sequential:
     """A multi-layer perceptron, e.g. ``mlp([784, 64, 10], "sigmoid")``:
-    Linear, activation, ..., Linear, output activation (omitted when "linear")."""
+    Linear, activation, ..., Linear, output activation (omitted when "linear").
+
+    ``activation`` and ``dropout`` are one value for every hidden layer or one per hidden layer,
+    e.g. ``mlp([2, 8, 8, 1], ["relu", "tanh"], dropout=[0.0, 0.2])``; a hidden layer with
+    dropout p > 0 is followed by ``Dropout(p)`` after its activation."""
     if len(sizes) < 2:
         raise ValueError(f"mlp needs at least an input and an output size, got {list(sizes)}")
+    n_hidden = len(sizes) - 2
+    activations = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    dropouts = [float(dropout)] * n_hidden if isinstance(dropout, (int, float)) else list(dropout)
+    for name, values in (("activation", activations), ("dropout", dropouts)):
+        if len(values) != n_hidden:
+            raise ValueError(f"mlp: {len(values)} values of {name} for {n_hidden} hidden layers")
     rng = np.random.default_rng(rng)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
-        last = i == len(sizes) - 2
-        act = output_activation if last else activation
+        last = i == n_hidden
+        act = output_activation if last else activations[i]
         if not (last and act == "linear"):
             layers.append(activation_layer(act))
+        if not last and dropouts[i] > 0:
+            layers.append(Dropout(dropouts[i], rng=rng))
     return Sequential(layers)

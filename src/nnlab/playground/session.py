@@ -1,0 +1,551 @@
+"""One learner's playground: data, a `nnlab.scratch` network, its optimizer and what it has
+learned so far, and the frames the page draws.
+
+A frame is one dict, sent as JSON: the output heat-map and one thumbnail per input and neuron
+(all from a single batched forward pass over a grid covering [-6, 6]^2, quantised to bytes and
+base64-encoded), the weights, the newest loss/accuracy records and the test confusion matrix.
+Nothing here knows about HTTP; `nnlab.playground.app` wraps it.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnlab.playground.datasets import EXTENT, generate, split
+from nnlab.playground.settings import INPUTS, MAX_POINTS, Point, Settings
+from nnlab.scratch import (
+    SGD,
+    Activation,
+    Adam,
+    Dropout,
+    Linear,
+    Momentum,
+    Sequential,
+    minibatches,
+    mlp,
+    softmax,
+    softmax_cross_entropy,
+    squared_error,
+)
+
+GRID = 64  # output heat-map is GRID x GRID; thumbnails take every THUMB_STRIDE-th cell
+THUMB_STRIDE = 2
+PLAY_LIMIT_SECONDS = 600.0  # continuous play pauses after this; pressing play continues
+HISTORY_LIMIT = 4000  # records kept per run (older ones are thinned to every second)
+
+DATA_KEYS = ("dataset", "classes", "n_points", "noise", "train_share", "seed")
+NET_KEYS = ("inputs", "hidden", "activations", "loss", "init", "dropout")
+
+
+class PlaygroundError(ValueError):
+    """A request that is well-formed but cannot apply to this session; ``field`` names why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def features(points: np.ndarray, inputs: list[str]) -> np.ndarray:
+    """The chosen input columns for points of shape (n, 2)."""
+    x1, x2 = points[:, 0], points[:, 1]
+    columns = {
+        "x1": lambda: x1,
+        "x2": lambda: x2,
+        "x1^2": lambda: x1 * x1,
+        "x2^2": lambda: x2 * x2,
+        "x1*x2": lambda: x1 * x2,
+        "sin_x1": lambda: np.sin(x1),
+        "sin_x2": lambda: np.sin(x2),
+    }
+    return np.stack([columns[name]() for name in inputs], axis=1)
+
+
+def _grid_points(n: int) -> np.ndarray:
+    # row 0 is the top of the picture (x2 = +EXTENT), as a canvas draws it
+    axis = np.linspace(-EXTENT, EXTENT, n)
+    x1, x2 = np.meshgrid(axis, axis[::-1])
+    return np.stack([x1.ravel(), x2.ravel()], axis=1)
+
+
+_GRID_POINTS = _grid_points(GRID)
+_THUMB_INDEX = np.arange(GRID * GRID).reshape(GRID, GRID)[::THUMB_STRIDE, ::THUMB_STRIDE].ravel()
+
+
+def _input_pictures() -> dict[str, str]:
+    """Every input feature over the thumbnail grid, each scaled to span [-1, 1]."""
+    if not _INPUT_PICTURES:
+        columns = features(_GRID_POINTS[_THUMB_INDEX], list(INPUTS))
+        columns = columns / np.abs(columns).max(axis=0)
+        _INPUT_PICTURES.update({name: _bytes(columns[:, j]) for j, name in enumerate(INPUTS)})
+    return _INPUT_PICTURES
+
+
+_INPUT_PICTURES: dict[str, str] = {}
+
+
+def _bytes(values: np.ndarray) -> str:
+    """Values in [-1, 1] (clipped; NaN -> 0) as base64 of uint8 0..255."""
+    v = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
+    q = np.round((np.clip(v, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    return base64.b64encode(q.tobytes()).decode("ascii")
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 6) if math.isfinite(x) else None
+
+
+def output_head(settings: Settings) -> tuple[int, str]:
+    """(number of outputs, output activation) of the network for these settings."""
+    if settings.loss == "cross_entropy":
+        return settings.n_classes, "linear"
+    if settings.is_regression:
+        return 1, "linear"
+    return 1, "tanh"  # binary squared error on targets -1 / +1, as TensorFlow Playground
+
+
+def build_network(settings: Settings, rng: np.random.Generator) -> Sequential:
+    n_out, out_act = output_head(settings)
+    sizes = [len(settings.inputs), *settings.hidden, n_out]
+    return mlp(
+        sizes,
+        list(settings.activations),
+        output_activation=out_act,
+        init=settings.init,
+        rng=rng,
+        dropout=settings.dropout,
+    )
+
+
+@dataclass
+class Session:
+    """Training state of one browser tab. Every public method takes ``self.lock``."""
+
+    settings: Settings = field(default_factory=Settings)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.created = self.last_seen = time.monotonic()
+        self.playing = False
+        self.message = ""
+        self.version = 0  # bumped on every change a paused page must be shown
+        self.data_version = 0
+        self.run = 0  # bumped on every reset: the page clears its curves
+        self.thinned = 0  # bumped when old history records are dropped
+        self.streams = 0
+        self._play_started = 0.0
+        self._make_data()
+        self._reset_network()
+
+    # ------------------------------------------------------------------ state changes
+    def _make_data(self) -> None:
+        s = self.settings
+        self.X, self.y = generate(s.dataset, s.n_points, s.noise, s.seed, s.classes)
+        self.train = split(len(self.X), s.train_share, s.seed)
+        self.data_version += 1
+
+    def _reset_network(self) -> None:
+        s = self.settings
+        self.rng = np.random.default_rng(s.seed)
+        self.model = build_network(s, self.rng)
+        self.linears = [layer for layer in self.model.layers if isinstance(layer, Linear)]
+        self._make_optimizer()
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.run += 1
+        self._evaluate()
+
+    def _make_optimizer(self) -> None:
+        s = self.settings
+        kind = {"sgd": SGD, "momentum": Momentum, "adam": Adam}[s.optimizer]
+        self.opt = kind(self.model, lr=s.learning_rate)
+        self._set_hyper()
+
+    def _set_hyper(self) -> None:
+        s = self.settings
+        self.opt.lr = s.learning_rate
+        self.opt.weight_decay = s.reg_rate if s.regularization == "l2" else 0.0
+        self.opt.l1 = s.reg_rate if s.regularization == "l1" else 0.0
+
+    def _touch(self) -> None:
+        self.version += 1
+        self.last_seen = time.monotonic()
+
+    def apply(self, new: Settings) -> None:
+        """Use new settings: new data if a data setting changed, a new network if the data or
+        the architecture changed, otherwise the same network trains on with new knobs."""
+        with self.lock:
+            old = self.settings
+            changed = {k for k in Settings.model_fields if getattr(old, k) != getattr(new, k)}
+            if new.dataset == "custom" and self.n_labels() > new.classes:
+                raise PlaygroundError(
+                    "classes", f"the points have {self.n_labels()} classes; classes must cover them"
+                )
+            if new.dataset == "custom" and new.is_regression != old.is_regression:
+                raise PlaygroundError("dataset", "custom points are classification data")
+            self.settings = new
+            regenerate = changed & set(DATA_KEYS) and new.dataset != "custom"
+            if regenerate:
+                self._make_data()
+            if new.dataset == "custom" and changed & {"train_share", "seed"}:
+                self.train = split(len(self.X), new.train_share, new.seed)
+                self.data_version += 1
+            if regenerate or changed & set(NET_KEYS) or "classes" in changed:
+                self._reset_network()
+            elif "optimizer" in changed:
+                self._make_optimizer()
+            else:
+                self._set_hyper()
+            self._evaluate()
+            self._touch()
+
+    def n_labels(self) -> int:
+        if self.settings.is_regression or len(self.y) == 0:
+            return 0
+        return int(self.y.max()) + 1
+
+    def control(self, action: str) -> None:
+        with self.lock:
+            if action == "play":
+                self.playing, self.message = True, ""
+                self._play_started = time.monotonic()
+            elif action == "pause":
+                self.playing = False
+            elif action == "step":
+                self.playing = False
+                self._train_epoch()
+            elif action == "reset":
+                self.playing, self.message = False, ""
+                self._reset_network()
+            elif action == "regenerate":
+                if self.settings.dataset == "custom":
+                    raise PlaygroundError("action", "custom points cannot be regenerated")
+                self.settings = self.settings.model_copy(update={"seed": self.settings.seed + 1})
+                self._make_data()
+                self._reset_network()
+            elif action == "clear":
+                self._to_custom(np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
+            self._touch()
+
+    def _to_custom(self, X: np.ndarray, y: np.ndarray, train: np.ndarray | None = None) -> None:
+        """Replace the points; the data set becomes "custom" and the network starts again."""
+        s = self.settings
+        classes = max(2, int(y.max()) + 1) if len(y) else max(2, s.classes)
+        loss = "squared_error" if s.is_regression else s.loss
+        if classes > 2:
+            loss = "cross_entropy"
+        self.settings = Settings.model_validate(
+            {**s.model_dump(), "dataset": "custom", "classes": classes, "loss": loss}
+        )
+        self.X, self.y = X, y
+        self.train = split(len(X), s.train_share, s.seed) if train is None else train
+        self.data_version += 1
+        self.playing = False
+        self._reset_network()
+
+    def add_point(self, point: Point) -> None:
+        with self.lock:
+            if len(self.X) >= MAX_POINTS:
+                raise PlaygroundError("x1", f"at most {MAX_POINTS} points; clear some first")
+            s = self.settings
+            if s.is_regression:
+                raise PlaygroundError("dataset", "points can be added to classification data only")
+            if point.label >= s.classes:
+                raise PlaygroundError(
+                    "label", f"label {point.label} but this data set has {s.classes} classes"
+                )
+            X = np.vstack([self.X, [[point.x1, point.x2]]])
+            y = np.append(self.y, point.label).astype(np.int64)
+            train = np.append(self.train, point.train)
+            if s.dataset == "custom":
+                self.X, self.y, self.train = X, y, train
+                self.data_version += 1
+                self._evaluate()
+            else:
+                self._to_custom(X, y, train)
+            self._touch()
+
+    def upload_csv(self, text: str) -> int:
+        """Replace the points with rows ``x1,x2,label`` (a header line is allowed)."""
+        rows = []
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != 3:
+                raise PlaygroundError("csv", f"line {number}: expected x1,x2,label; got {row!r}")
+            try:
+                x1, x2, label = float(row[0]), float(row[1]), float(row[2])
+            except ValueError:
+                if not rows and number == 1:
+                    continue  # a header
+                raise PlaygroundError("csv", f"line {number}: not numbers: {row!r}") from None
+            if not (abs(x1) <= EXTENT and abs(x2) <= EXTENT):
+                raise PlaygroundError("csv", f"line {number}: x1, x2 must lie in [-6, 6]")
+            if label not in (0, 1, 2, 3, 4):
+                raise PlaygroundError("csv", f"line {number}: label must be 0, 1, 2, 3 or 4")
+            rows.append((x1, x2, int(label)))
+            if len(rows) > MAX_POINTS:
+                raise PlaygroundError("csv", f"at most {MAX_POINTS} points")
+        if not rows:
+            raise PlaygroundError("csv", "no points in the file")
+        data = np.array(rows)
+        with self.lock:
+            self._to_custom(data[:, :2].astype(np.float64), data[:, 2].astype(np.int64))
+            self._touch()
+        return len(rows)
+
+    def edit_weight(self, layer: int, source: int, target: int, value: float) -> None:
+        with self.lock:
+            if layer >= len(self.linears):
+                raise PlaygroundError("layer", f"the network has {len(self.linears)} weight layers")
+            W = self.linears[layer].params["W"]
+            if source >= W.shape[0]:
+                raise PlaygroundError("source", f"layer {layer} has {W.shape[0]} inputs")
+            if target >= W.shape[1]:
+                raise PlaygroundError("target", f"layer {layer} has {W.shape[1]} outputs")
+            W[source, target] = value
+            self._evaluate()
+            self._touch()
+
+    # ------------------------------------------------------------------ training
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        s = self.settings
+        if s.loss == "cross_entropy":
+            return y
+        if s.is_regression:
+            return y[:, None].astype(np.float64)
+        return (2.0 * y - 1.0)[:, None]
+
+    def _loss(self, pred: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        target = self._targets(y)
+        if self.settings.loss == "cross_entropy":
+            return softmax_cross_entropy(pred, target)
+        return squared_error(pred, target)
+
+    def _train_epoch(self) -> None:
+        X = features(self.X[self.train], self.settings.inputs)
+        y = self.y[self.train]
+        if len(X):
+            with np.errstate(all="ignore"):  # divergence is reported, not warned about
+                for xb, yb in minibatches(X, y, self.settings.batch_size, rng=self.rng):
+                    _, grad = self._loss(self.model.forward(xb), yb)
+                    self.model.backward(grad, input_grad=False)
+                    self.opt.step()
+        self.epoch += 1
+        self._evaluate()
+
+    def _evaluate(self) -> None:
+        """Loss and accuracy on both splits (evaluation mode) as the newest history record."""
+        s = self.settings
+        record: dict[str, Any] = {"epoch": self.epoch}
+        self.confusion = None
+        for name, mask in (("train", self.train), ("test", ~self.train)):
+            if not mask.any():
+                record[f"{name}_loss"] = record[f"{name}_acc"] = None
+                continue
+            with np.errstate(all="ignore"):
+                pred = self.model.predict(features(self.X[mask], s.inputs))
+                loss = self._loss(pred, self.y[mask])[0]
+            record[f"{name}_loss"] = _finite(loss)
+            if s.is_regression:
+                record[f"{name}_acc"] = None
+                continue
+            guess = self._classes(pred)
+            record[f"{name}_acc"] = round(float(np.mean(guess == self.y[mask])), 6)
+            if name == "test":
+                k = s.n_classes
+                self.confusion = np.bincount(
+                    self.y[mask] * k + np.clip(guess, 0, k - 1), minlength=k * k
+                ).reshape(k, k)
+        if self.history and self.history[-1]["epoch"] == self.epoch:
+            self.history[-1] = record
+        else:
+            self.history.append(record)
+        if len(self.history) > HISTORY_LIMIT:
+            self.history = self.history[:1] + self.history[1:-1:2] + self.history[-1:]
+            self.thinned += 1
+        self.latest = record
+
+    def _classes(self, pred: np.ndarray) -> np.ndarray:
+        if self.settings.loss == "cross_entropy":
+            return np.argmax(pred, axis=1)
+        return (pred[:, 0] > 0).astype(np.int64)
+
+    def advance(self, budget: float) -> None:
+        """While playing: train whole epochs for about ``budget`` seconds (at least one)."""
+        with self.lock:
+            if not self.playing:
+                return
+            start = time.monotonic()
+            while True:
+                self._train_epoch()
+                record, s = self.latest, self.settings
+                if record["train_loss"] is None and len(self.X) and self.train.any():
+                    self.playing, self.message = False, "diverged: lower the learning rate"
+                elif (
+                    s.stop_loss is not None
+                    and record["test_loss"] is not None
+                    and record["test_loss"] < s.stop_loss
+                ):
+                    self.playing = False
+                    self.message = (
+                        f"stopped at epoch {self.epoch}: test loss "
+                        f"{record['test_loss']:.4f} < {s.stop_loss:g}"
+                    )
+                elif time.monotonic() - self._play_started > PLAY_LIMIT_SECONDS:
+                    self.playing = False
+                    self.message = f"paused after {PLAY_LIMIT_SECONDS:.0f} s of play"
+                if not self.playing or time.monotonic() - start >= budget:
+                    break
+            self._touch()
+
+    # ------------------------------------------------------------------ frames
+    def neuron_maps(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The network's output and every hidden layer's activations over the grid, from one
+        batched forward pass in evaluation mode: (output (GRID^2, n_out), [layer (GRID^2, n)])."""
+        x = features(_GRID_POINTS, self.settings.inputs)
+        hidden = []
+        with np.errstate(all="ignore"):
+            for i, layer in enumerate(self.model.layers):
+                x = layer.forward(x, training=False)
+                nxt = self.model.layers[i + 1] if i + 1 < len(self.model.layers) else None
+                if isinstance(layer, Activation) and isinstance(nxt, (Linear, Dropout)):
+                    hidden.append(x)
+        return x, hidden
+
+    def _output_picture(self, out: np.ndarray) -> dict[str, str]:
+        s = self.settings
+        if s.loss == "cross_entropy":
+            probs = softmax(out)
+            if s.n_classes == 2:
+                return {"value": _bytes(2 * probs[:, 1] - 1)}
+            return {
+                "class": base64.b64encode(np.argmax(probs, 1).astype(np.uint8).tobytes()).decode(),
+                "confidence": _bytes(2 * probs.max(axis=1) - 1),
+            }
+        return {"value": _bytes(out[:, 0])}
+
+    def frame(
+        self, since: int = 0, history_key: str = "", data_version: int = -1
+    ) -> dict[str, Any]:
+        """What the page draws. The page has ``since`` history records of ``history_key``
+        (from an earlier frame; otherwise it gets them all, ``history_from`` 0) and the points of
+        ``data_version`` (otherwise they are included)."""
+        with self.lock:
+            key = f"{self.run}.{self.thinned}"
+            start = since if key == history_key and 0 <= since <= len(self.history) else 0
+            out, hidden = self.neuron_maps()
+            s = self.settings
+            inputs = _input_pictures()
+            thumbs = [[_bytes(h[_THUMB_INDEX, j]) for j in range(h.shape[1])] for h in hidden]
+            frame: dict[str, Any] = {
+                "run": self.run,
+                "version": self.version,
+                "epoch": self.epoch,
+                "playing": self.playing,
+                "message": self.message,
+                "settings": s.model_dump(),
+                "grid": GRID,
+                "thumb": GRID // THUMB_STRIDE,
+                "output": self._output_picture(out),
+                "inputs": inputs,
+                "neurons": thumbs,
+                "weights": [
+                    np.round(np.nan_to_num(lin.params["W"]), 4).tolist() for lin in self.linears
+                ],
+                "biases": [
+                    np.round(np.nan_to_num(lin.params["b"]), 4).tolist() for lin in self.linears
+                ],
+                "latest": self.latest,
+                "history": self.history[start:],
+                "history_from": start,
+                "history_len": len(self.history),
+                "history_key": key,
+                "confusion": None if self.confusion is None else self.confusion.tolist(),
+                "data_version": self.data_version,
+            }
+            if data_version != self.data_version:
+                frame["points"] = [
+                    [round(float(a), 4), round(float(b), 4), _label(c), bool(t)]
+                    for (a, b), c, t in zip(self.X, self.y, self.train, strict=True)
+                ]
+            return frame
+
+    # ------------------------------------------------------------------ export
+    def export(self) -> dict[str, Any]:
+        with self.lock:
+            s = self.settings
+            n_out, out_act = output_head(s)
+            return {
+                "format": "nnlab-playground/1",
+                "settings": s.model_dump(),
+                "epoch": self.epoch,
+                "latest": self.latest,
+                "sizes": [len(s.inputs), *s.hidden, n_out],
+                "output_activation": out_act,
+                "state": {k: v.tolist() for k, v in self.model.named_parameters()},
+            }
+
+    def python_snippet(self) -> str:
+        return python_snippet(self.export())
+
+
+def _label(v: Any) -> float | int:
+    return int(v) if isinstance(v, (np.integer, int)) else round(float(v), 4)
+
+
+def python_snippet(exported: dict[str, Any]) -> str:
+    """Python source that rebuilds an exported network with nnlab.scratch and predicts."""
+    s = exported["settings"]
+    loss, regression = s["loss"], s["dataset"] in ("plane", "multigauss")
+    if regression:
+        decide = "out[:, 0]  # the predicted value"
+    elif loss == "cross_entropy":
+        decide = "out.argmax(axis=1)  # the class with the largest logit"
+    else:
+        decide = "(out[:, 0] > 0).astype(int)  # tanh output: class 1 where it is positive"
+    state = json.dumps(exported["state"])
+    return f'''"""A network trained for {exported["epoch"]} epochs in the nnlab playground
+(data: {s["dataset"]}, test loss {exported["latest"]["test_loss"]}), rebuilt with nnlab.scratch."""
+import numpy as np
+
+from nnlab.scratch import mlp
+
+INPUTS = {json.dumps(s["inputs"])}
+model = mlp(
+    {exported["sizes"]},
+    {json.dumps(s["activations"])},
+    output_activation={exported["output_activation"]!r},
+    dropout={s["dropout"]!r},  # only while training; predict() does not drop
+)
+STATE = {state}
+model.load_state_dict({{name: np.array(value) for name, value in STATE.items()}})
+
+
+def features(points):
+    """The network's input columns for points (x1, x2) in [-6, 6]^2."""
+    x1, x2 = points[:, 0], points[:, 1]
+    columns = {{
+        "x1": x1, "x2": x2, "x1^2": x1 * x1, "x2^2": x2 * x2, "x1*x2": x1 * x2,
+        "sin_x1": np.sin(x1), "sin_x2": np.sin(x2),
+    }}
+    return np.stack([columns[name] for name in INPUTS], axis=1)
+
+
+def predict(points):
+    out = model.predict(features(np.asarray(points, dtype=float).reshape(-1, 2)))
+    return {decide}
+
+
+if __name__ == "__main__":
+    print(predict([[0.0, 0.0], [3.0, -2.0]]))
+'''

@@ -1,0 +1,294 @@
+"""nnlab playground: the API (FastAPI TestClient), its validation, the frames and the export."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
+from fastapi.testclient import TestClient
+
+from nnlab.cli import main
+from nnlab.playground.app import SessionStore, create_app
+from nnlab.playground.session import GRID, THUMB_STRIDE, Session, features
+from nnlab.playground.settings import Settings
+
+SPIRAL = {"dataset": "spiral", "hidden": [8, 8], "activations": ["tanh", "tanh"]}
+
+
+@pytest.fixture()
+def client():
+    with TestClient(create_app(SessionStore(limit=4))) as c:
+        yield c
+
+
+def new_session(client: TestClient, **settings) -> str:
+    res = client.post("/api/sessions", json=settings or None)
+    assert res.status_code == 200, res.text
+    return res.json()["id"]
+
+
+def frames(client: TestClient, sid: str, n: int) -> list[dict]:
+    out = []
+    with client.stream("GET", f"/api/sessions/{sid}/stream?max_frames={n}") as res:
+        assert res.headers["content-type"].startswith("text/event-stream")
+        for line in res.iter_lines():
+            if line.startswith("data: "):
+                out.append(json.loads(line[6:]))
+    return out
+
+
+def decode(b64: str) -> np.ndarray:
+    import base64
+
+    return np.frombuffer(base64.b64decode(b64), dtype=np.uint8)
+
+
+def test_page_and_its_files_are_served_with_nothing_from_the_network(client):
+    html = client.get("/").text
+    assert '<canvas id="heatmap"' in html and "/static/app.js" in html
+    remote = re.compile(
+        r"""(src|href)\s*=\s*["']?(https?:)?//|url\(["']?https?:|fetch\(["'`]https?:"""
+    )
+    assert not remote.search(html)
+    for name in ("app.js", "style.css"):
+        res = client.get(f"/static/{name}")
+        assert res.status_code == 200 and len(res.text) > 1000
+        assert not remote.search(res.text), remote.search(res.text)  # no CDN
+
+
+def test_default_frame_has_every_picture_and_the_weights(client):
+    sid = new_session(client)
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    thumb = (GRID // THUMB_STRIDE) ** 2
+    assert decode(f["output"]["value"]).size == GRID * GRID
+    assert [len(layer) for layer in f["neurons"]] == [4, 4]
+    assert all(decode(t).size == thumb for layer in f["neurons"] for t in layer)
+    assert sorted(f["inputs"]) == sorted(["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin_x1", "sin_x2"])
+    shapes = [np.array(w).shape for w in f["weights"]]
+    assert shapes == [(2, 4), (4, 4), (4, 1)]
+    assert len(f["points"]) == 500 and sum(p[3] for p in f["points"]) == 250
+    assert f["epoch"] == 0 and f["history_from"] == 0 and len(f["history"]) == 1
+    assert np.array(f["confusion"]).sum() == 250  # the test half
+    # a page that has this frame's points and history gets neither again
+    again = client.get(
+        f"/api/sessions/{sid}/frame",
+        params={"since": 1, "history_key": f["history_key"], "data_version": f["data_version"]},
+    ).json()
+    assert "points" not in again and again["history"] == [] and again["history_from"] == 1
+
+
+def test_heat_map_is_one_batched_forward_pass_equal_to_the_model():
+    session = Session(Settings(hidden=[5, 3], activations=["relu", "softplus"], seed=3))
+    out, hidden = session.neuron_maps()
+    grid = np.linspace(-6, 6, GRID)
+    idx = [0, 77, GRID * GRID - 1]
+    pts = np.array([[grid[i % GRID], grid[::-1][i // GRID]] for i in idx])
+    x = features(pts, ["x1", "x2"])
+    layers = session.model.layers
+    h1 = layers[1].forward(layers[0].forward(x, training=False))
+    h2 = layers[3].forward(layers[2].forward(h1))
+    np.testing.assert_allclose(hidden[0][idx], h1, rtol=1e-12)
+    np.testing.assert_allclose(hidden[1][idx], h2, rtol=1e-12)
+    np.testing.assert_allclose(out[idx], session.model.predict(x), rtol=1e-12)
+
+
+def test_playing_streams_frames_and_learns_the_circle(client):
+    sid = new_session(client)
+    assert client.post(f"/api/sessions/{sid}/control", json={"action": "play"}).status_code == 200
+    got = frames(client, sid, 6)
+    epochs = [f["epoch"] for f in got]
+    assert epochs == sorted(epochs) and epochs[-1] > epochs[0] >= 1
+    assert got[0]["history_from"] == 0 and all(f["history_from"] > 0 for f in got[1:])
+    history = got[0]["history"] + [r for f in got[1:] for r in f["history"]]
+    assert [r["epoch"] for r in history] == list(range(epochs[-1] + 1))  # none lost, none twice
+    client.post(f"/api/sessions/{sid}/control", json={"action": "pause"})
+    for _ in range(60):
+        client.post(f"/api/sessions/{sid}/control", json={"action": "step"})
+    latest = client.get(f"/api/sessions/{sid}/frame").json()["latest"]
+    assert latest["test_acc"] > 0.9 and latest["test_loss"] < 0.2, latest
+
+
+def test_stop_condition_pauses_below_the_test_loss():
+    session = Session(Settings(dataset="circle", optimizer="adam", stop_loss=0.3))
+    session.control("play")
+    for _ in range(400):
+        session.advance(0.01)
+        if not session.playing:
+            break
+    assert not session.playing and session.message.startswith("stopped at epoch")
+    assert session.latest["test_loss"] < 0.3 <= session.history[-2]["test_loss"]
+
+
+def test_changing_the_learning_rate_keeps_the_network_changing_layers_resets_it(client):
+    sid = new_session(client)
+    for _ in range(3):
+        client.post(f"/api/sessions/{sid}/control", json={"action": "step"})
+    before = client.get(f"/api/sessions/{sid}/frame").json()
+    client.put(f"/api/sessions/{sid}/settings", json={"learning_rate": 0.1})
+    after = client.get(f"/api/sessions/{sid}/frame").json()
+    assert after["epoch"] == 3 and after["weights"] == before["weights"]
+    assert after["run"] == before["run"]
+    client.put(f"/api/sessions/{sid}/settings", json={"learning_rate": 0.1, "hidden": [4, 2]})
+    reset = client.get(f"/api/sessions/{sid}/frame").json()
+    assert reset["epoch"] == 0 and reset["run"] == before["run"] + 1
+    assert (
+        "points"
+        not in client.get(
+            f"/api/sessions/{sid}/frame", params={"data_version": reset["data_version"]}
+        ).json()
+    )
+    client.put(f"/api/sessions/{sid}/settings", json={"hidden": [4, 2], "noise": 30})
+    assert client.get(f"/api/sessions/{sid}/frame").json()["data_version"] > reset["data_version"]
+
+
+def test_clicked_points_and_a_csv_with_three_classes(client):
+    sid = new_session(client)
+    res = client.post(f"/api/sessions/{sid}/points", json={"x1": 1.5, "x2": -2, "label": 1})
+    assert res.json() == {"points": 501}
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    assert f["settings"]["dataset"] == "custom" and f["points"][-1] == [1.5, -2.0, 1, True]
+    rows = ["x1,x2,label"] + [f"{i % 7 - 3},{i % 5 - 2},{i % 3}" for i in range(60)]
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": "\n".join(rows)})
+    assert res.json() == {"points": 60}
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    assert f["settings"]["classes"] == 3 and f["settings"]["loss"] == "cross_entropy"
+    assert np.array(f["weights"][-1]).shape == (4, 3)
+    assert set(f["output"]) == {"class", "confidence"}
+    assert set(decode(f["output"]["class"])) <= {0, 1, 2}
+    assert np.array(f["confusion"]).shape == (3, 3)
+    assert client.post(f"/api/sessions/{sid}/control", json={"action": "clear"}).status_code == 200
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    assert f["points"] == [] and f["latest"]["test_loss"] is None  # nothing to train on
+    client.post(f"/api/sessions/{sid}/control", json={"action": "step"})  # and no error
+
+
+def test_editing_a_weight_changes_the_output(client):
+    sid = new_session(client)
+    before = client.get(f"/api/sessions/{sid}/frame").json()
+    edit = {"layer": 2, "source": 1, "target": 0, "value": 3.5}
+    assert client.post(f"/api/sessions/{sid}/weight", json=edit).status_code == 200
+    after = client.get(f"/api/sessions/{sid}/frame").json()
+    assert after["weights"][2][1][0] == 3.5
+    assert after["output"]["value"] != before["output"]["value"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("settings", {"hidden": [4, 33], "activations": ["tanh", "tanh"]}, ["hidden", 1]),
+        ("settings", {"hidden": [4] * 9, "activations": ["tanh"] * 9}, ["hidden"]),
+        ("settings", {"hidden": [4], "activations": ["tanh", "relu"]}, "activations"),
+        ("settings", {"activations": ["tanh", "swish"]}, ["activations", 1]),
+        ("settings", {"learning_rate": 0}, ["learning_rate"]),
+        ("settings", {"learning_rate": "fast"}, ["learning_rate"]),
+        ("settings", {"dataset": "circle", "classes": 3}, "classes"),
+        ("settings", {"dataset": "spiral", "classes": 4}, "loss"),
+        ("settings", {"dataset": "plane", "loss": "cross_entropy"}, "loss"),
+        ("settings", {"inputs": []}, ["inputs"]),
+        ("settings", {"inputs": ["x1", "x1"]}, ["inputs"]),
+        ("settings", {"colour": "red"}, ["colour"]),
+        ("control", {"action": "explode"}, ["action"]),
+        ("points", {"x1": 7, "x2": 0, "label": 0}, ["x1"]),
+        ("points", {"x1": 0, "x2": 0, "label": 2}, ["label"]),
+        ("weight", {"layer": 5, "source": 0, "target": 0, "value": 1}, ["layer"]),
+        ("weight", {"layer": 0, "source": 3, "target": 0, "value": 1}, ["source"]),
+        ("csv", {"csv": "1,2\n"}, ["csv"]),
+        ("csv", {"csv": "0,0,1\n9,0,1\n"}, ["csv"]),
+        ("csv", {"csv": "0,0,1\n1,1,7\n"}, ["csv"]),
+    ],
+)
+def test_bad_input_is_a_422_that_names_the_field(client, path, body, field):
+    sid = new_session(client)
+    method = client.put if path == "settings" else client.post
+    res = method(f"/api/sessions/{sid}/{path}", json=body)
+    assert res.status_code == 422, res.text
+    details = res.json()["detail"]
+    if isinstance(field, str):  # a rule across fields: its message starts with the field
+        assert any(d["msg"].split("Value error, ")[-1].startswith(field) for d in details), details
+    else:
+        assert any(d["loc"][1:] == field for d in details), details
+
+
+def test_unknown_and_malformed_sessions(client):
+    assert client.get("/api/sessions/abcdefghijkl/frame").status_code == 404
+    assert client.get("/api/sessions/..%2F..%2Fetc/frame").status_code in (404, 422)
+    assert client.get("/api/sessions/x/frame").status_code == 422
+
+
+def test_sessions_are_bounded_and_the_longest_idle_goes_first(client):
+    ids = [new_session(client) for _ in range(4)]
+    client.get(f"/api/sessions/{ids[0]}/frame")  # touch the oldest: the second is now idlest
+    fifth = new_session(client)
+    assert client.get(f"/api/sessions/{ids[1]}/frame").status_code == 404
+    for sid in (ids[0], ids[2], ids[3], fifth):
+        assert client.get(f"/api/sessions/{sid}/frame").status_code == 200
+    assert client.post(f"/api/sessions/{fifth}/close").json() == {"closed": True}
+    assert client.get(f"/api/sessions/{fifth}/frame").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {**SPIRAL, "dropout": 0.2, "inputs": ["x1", "x2", "sin_x1"]},
+        {
+            "dataset": "blobs",
+            "classes": 4,
+            "loss": "cross_entropy",
+            "hidden": [6],
+            "activations": ["leaky_relu"],
+            "init": "he",
+        },
+        {"dataset": "multigauss", "hidden": [8, 8], "activations": ["relu", "softplus"]},
+        {"dataset": "xor", "hidden": [], "activations": [], "inputs": ["x1*x2"]},
+    ],
+    ids=["binary-dropout", "four-classes", "regression", "no-hidden-layer"],
+)
+def test_python_snippet_rebuilds_the_network_and_predicts_the_same(client, settings, tmp_path):
+    sid = new_session(client, optimizer="adam", **settings)
+    for _ in range(5):
+        client.post(f"/api/sessions/{sid}/control", json={"action": "step"})
+    exported = client.get(f"/api/sessions/{sid}/export.json").json()
+    assert exported["format"] == "nnlab-playground/1" and exported["epoch"] == 5
+    code = client.get(f"/api/sessions/{sid}/export.py").text
+    namespace: dict = {"__name__": "snippet"}
+    exec(compile(code, "playground_network.py", "exec"), namespace)
+    session = client.app.state.store.sessions[sid]
+    pts = np.random.default_rng(0).uniform(-6, 6, (200, 2))
+    out = session.model.predict(features(pts, session.settings.inputs))
+    got = namespace["predict"](pts)
+    if settings.get("dataset") == "multigauss":
+        np.testing.assert_allclose(got, out[:, 0], rtol=1e-12)
+    elif out.shape[1] > 1:
+        np.testing.assert_array_equal(got, out.argmax(axis=1))
+    else:
+        np.testing.assert_array_equal(got, (out[:, 0] > 0).astype(int))
+    assert len(set(np.atleast_1d(got).tolist())) > 1 or settings.get("dataset") == "xor"
+    script = tmp_path / "snippet.py"
+    script.write_text(code)  # and it runs as a script
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip().startswith("["), done.stderr
+
+
+def test_cli_without_the_web_extra_is_a_one_line_error(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    assert main(["playground", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "web extra" in err and "uvicorn" in err
+
+
+def test_cli_on_a_busy_port_is_a_one_line_error(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["playground", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"port {port}" in err and "busy" in err

@@ -1,0 +1,131 @@
+"""The playground in Debian's chromium (Playwright): set the spiral, play until the test loss
+shown is below 0.1, and find the same settings after reloading from the URL."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def live_url():
+    import uvicorn
+
+    from nnlab.playground.app import create_app
+    from nnlab.playground.server import bind, url_of
+
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield url_of(sock)
+    server.should_exit = True
+    thread.join(10)
+
+
+def add_neuron(page, layer: int) -> None:
+    page.locator(".column.hidden").nth(layer).locator(".layer-head button").first.click()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_spiral_trains_below_0_1_and_the_link_restores_it(browser, live_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live_url)
+    page.wait_for_function("window.playground.frames > 0")
+    page.click("#datasets button[data-name=spiral]")
+    for layer in (0, 1):
+        for _ in range(4):
+            add_neuron(page, layer)
+    assert page.locator(".column.hidden").nth(0).locator("canvas").count() == 8
+    assert page.locator(".column.hidden").nth(1).locator("canvas").count() == 8
+    assert page.locator(".activation").evaluate_all("els => els.map(e => e.value)") == [
+        "tanh",
+        "tanh",
+    ]
+    wanted = {"dataset": "spiral", "hidden": [8, 8], "inputs": ["x1", "x2"]}
+    state = page.evaluate("window.playground.state()")
+    assert {k: state[k] for k in wanted} == wanted
+
+    page.click("#play")
+    started = time.monotonic()
+    page.wait_for_function(
+        "() => { const t = document.getElementById('test-loss').textContent;"
+        " return t !== '\\u2013' && Number(t) < 0.1; }",
+        timeout=60_000,
+        polling=100,
+    )
+    seconds = time.monotonic() - started
+    first_frame_ms = page.evaluate("window.playground.firstFrameAfterPlay")
+    page.click("#play")  # pause
+    assert 0 < first_frame_ms < 1000, first_frame_ms
+    shown = float(page.locator("#test-loss").inner_text())
+    epoch = int(page.locator("#epoch").inner_text().replace(",", ""))
+    assert shown < 0.1 and epoch > 0
+    # the network picture follows the frames: 16 hidden thumbnails, 2*8 + 8*8 + 8*1 links
+    assert page.locator("#links path").count() == 2 * 8 + 8 * 8 + 8
+    assert page.locator("#confusion td").count() == 4
+    screenshot = tmp_path / "playground-spiral.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 20_000
+    print(f"spiral: test loss {shown} after {seconds:.1f} s, epoch {epoch}; {screenshot}")
+
+    url = page.url
+    assert "dataset=spiral" in url and "hidden=8%2C8" in url
+    fresh = browser.new_page(viewport={"width": 1400, "height": 950})
+    fresh.goto(url)
+    fresh.wait_for_function("window.playground.frames > 0")
+    assert fresh.evaluate("window.playground.state()") == page.evaluate("window.playground.state()")
+    assert fresh.locator("#datasets button.selected").get_attribute("data-name") == "spiral"
+    assert fresh.locator(".column.hidden canvas").count() == 16
+    assert fresh.locator(".count").all_inner_texts() == ["8 neurons", "8 neurons"]
+    # the new tab's own session was built from the link: its frames carry the same settings
+    settings = fresh.evaluate(
+        "fetch('/api/sessions/' + new URL(document.getElementById('export-json').href)"
+        ".pathname.split('/')[3] + '/frame').then(r => r.json()).then(f => f.settings)"
+    )
+    assert settings["dataset"] == "spiral" and settings["hidden"] == [8, 8]
+    # clicking the picture adds a point of the chosen class to the training data
+    points = fresh.evaluate("window.playground.state().paint")
+    fresh.locator("#heatmap").click(position={"x": 30, "y": 30})
+    fresh.wait_for_function("window.playground.state().dataset === 'custom'")
+    assert points == 1
+    assert errors == []
+    fresh.close()
+    page.close()

@@ -1,0 +1,123 @@
+"""Fuzz the playground API with Hypothesis: whatever JSON arrives, the answer is never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nnlab.playground.app import SessionStore, create_app
+from nnlab.playground.settings import DATASETS, INPUTS, Settings
+
+ACTIONS = ["play", "pause", "step", "reset", "regenerate", "clear"]
+ACTS = ["relu", "leaky_relu", "tanh", "sigmoid", "linear", "softplus"]
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.lists(st.integers(-3, 40), max_size=10),
+)
+# mostly plausible values, so the fuzzer also reaches training and frames, not only 422s
+plausible = {
+    "dataset": st.sampled_from([*DATASETS, "custom", "moon"]),
+    "classes": st.integers(0, 6),
+    "n_points": st.integers(0, 2100),
+    "noise": st.floats(-5, 60),
+    "train_share": st.floats(0, 100),
+    "seed": st.integers(-1, 2**31),
+    "inputs": st.lists(st.sampled_from([*INPUTS, "x3"]), max_size=8),
+    "hidden": st.lists(st.integers(0, 33), max_size=9),
+    "activations": st.lists(st.sampled_from([*ACTS, "swish"]), max_size=9),
+    "loss": st.sampled_from(["squared_error", "cross_entropy", "hinge"]),
+    "optimizer": st.sampled_from(["sgd", "momentum", "adam", "lbfgs"]),
+    "learning_rate": st.floats(0, 11),
+    "batch_size": st.integers(0, 2100),
+    "regularization": st.sampled_from(["none", "l1", "l2", "l3"]),
+    "reg_rate": st.floats(-1, 11),
+    "dropout": st.floats(-0.1, 1.0),
+    "init": st.sampled_from(["xavier", "he", "lecun", "zeros", "ones"]),
+    "stop_loss": st.one_of(st.none(), st.floats(-1, 11)),
+}
+settings_bodies = st.one_of(
+    st.fixed_dictionaries({}, optional={k: st.one_of(v, junk) for k, v in plausible.items()}),
+    st.dictionaries(st.text(max_size=6), junk, max_size=4),
+    junk,
+)
+requests = st.one_of(
+    st.tuples(st.just("PUT"), st.just("settings"), settings_bodies),
+    st.tuples(
+        st.just("POST"),
+        st.just("control"),
+        st.one_of(
+            st.fixed_dictionaries({"action": st.sampled_from(ACTIONS)}),
+            junk,
+        ),
+    ),
+    st.tuples(
+        st.just("POST"),
+        st.just("points"),
+        st.one_of(
+            st.fixed_dictionaries(
+                {"x1": st.floats(-7, 7), "x2": st.floats(-7, 7), "label": st.integers(-1, 5)},
+                optional={"train": st.booleans()},
+            ),
+            junk,
+        ),
+    ),
+    st.tuples(
+        st.just("POST"),
+        st.just("weight"),
+        st.one_of(
+            st.fixed_dictionaries(
+                {
+                    "layer": st.integers(-1, 9),
+                    "source": st.integers(-1, 33),
+                    "target": st.integers(-1, 33),
+                    "value": st.floats(allow_nan=True),
+                }
+            ),
+            junk,
+        ),
+    ),
+    st.tuples(
+        st.just("POST"),
+        st.just("csv"),
+        st.one_of(
+            st.fixed_dictionaries({"csv": st.text(alphabet="0123456789.,-e\n x", max_size=60)}),
+            junk,
+        ),
+    ),
+    st.tuples(st.just("GET"), st.sampled_from(["frame", "export.json", "export.py"]), st.none()),
+)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(requests, min_size=1, max_size=6))
+def test_no_request_sequence_gets_a_500(sequence):
+    with TestClient(create_app(SessionStore(limit=2)), raise_server_exceptions=False) as client:
+        sid = client.post("/api/sessions").json()["id"]
+        for method, path, body in sequence:
+            # NaN and Infinity go over the wire too: Python's json (FastAPI's) accepts them
+            res = client.request(
+                method,
+                f"/api/sessions/{sid}/{path}",
+                content=None if method == "GET" else json.dumps(body),
+                headers={"Content-Type": "application/json"},
+            )
+            assert res.status_code in (200, 422), (method, path, body, res.status_code, res.text)
+            if res.status_code == 422 and method != "GET":
+                assert all(d["loc"] for d in res.json()["detail"])
+        frame = client.get(f"/api/sessions/{sid}/frame")
+        assert frame.status_code == 200
+        Settings.model_validate(frame.json()["settings"])  # the state stays valid
