@@ -65,7 +65,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     # for smoke tests: trains in seconds, reads clean pages less well
     "chars36-cnn-small": Recipe(
-        version=1, channels=(8, 16), kernels=(5, 3), hidden=(64,), epochs=4, samples_per_glyph=4
+        version=2, channels=(8, 16), kernels=(5, 3), hidden=(64,), epochs=3, samples_per_glyph=2
     ),
 }
 DEFAULT_RECIPE = "chars36-cnn"

@@ -5,8 +5,9 @@ loosened:
 
 1. grey (`skimage.color`), then the lighting flattened: the paper's brightness is estimated
    as a smooth maximum over blocks and divided out, so a page lit unevenly has one ink level;
-2. a light Gaussian denoise, then ink = darker than Otsu's threshold *and* clearly darker
-   than the paper's noise (a blank page has no ink, where Otsu alone would split noise);
+2. a light Gaussian denoise, then ink by a local threshold (`ink_mask`): darker than the
+   paper around it by a fraction of the nearby ink's contrast and by a few noise sigmas,
+   with hysteresis, so hairline fonts survive and grain specks do not;
 3. connected components (8-neighbourhood, `skimage.measure.label`) not touching the border
    (`skimage.segmentation.clear_border`: page edges and shadows);
 4. no area threshold for the whole page: components are kept by their size relative to the
@@ -48,9 +49,13 @@ SMALL_KEPT = 0.1  # of the line height: smaller boxes are noise
 SPLIT_WIDTH = 1.6  # times the line's median width ...
 SPLIT_ASPECT = 1.25  # ... and times its height: a component wider than both is split
 MARK = 0.55  # of the line height: lower boxes in a line are punctuation (capitals are full)
+COMMA_DROP = 0.58  # of the line height below its centre: a mark reaching lower is a comma
 TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is taken to be
 SPACE_FLOOR = 0.36  # of the line height: the least gap that is a space (a "1"'s bearings: 0.35)
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
+LOW_SIGMAS, HIGH_SIGMAS = 2.0, 5.0  # ink thresholds in paper-noise units (hysteresis)
+INK_FRACTION = 0.3  # of the darkest ink nearby: lighter pixels are paper
+MIN_CONTRAST = 0.05  # a piece of ink is at least this much darker than its paper somewhere
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -85,18 +90,39 @@ def flatten_lighting(grey: np.ndarray) -> np.ndarray:
 
 
 def ink_mask(flat: np.ndarray) -> np.ndarray:
-    """Ink pixels of a flattened page: below Otsu's threshold and at least 6 noise standard
-    deviations (median absolute deviation of the paper) below the paper's level."""
+    """Ink pixels of a flattened page, found against the paper around them.
+
+    The page is lightly denoised (Gaussian, 0.7 px) and its darkness measured against the
+    local paper level (the paper's brightness averaged over ~5 px, ink excluded), which
+    removes the paper's coarse grain. With `sigma` the paper's remaining noise (median
+    absolute deviation), a pixel is ink when it is darker than both `LOW_SIGMAS` sigma and
+    `INK_FRACTION` of the darkest ink near it (a per-region threshold between paper and
+    ink: bold strokes keep their width, hairlines are not lost under a page-wide level), in
+    a connected piece that somewhere reaches `HIGH_SIGMAS` sigma (hysteresis: grain specks
+    rarely do).
+    """
     from scipy import ndimage
-    from skimage.filters import threshold_otsu
 
     smooth = ndimage.gaussian_filter(flat, 0.7)
     level = float(np.median(smooth))
-    sigma = 1.4826 * float(np.median(np.abs(smooth - level)))
-    floor = level - max(6 * sigma, 0.08)
-    if smooth.min() >= floor:  # nothing darker than the paper's noise: a blank page
+    spread = 1.4826 * float(np.median(np.abs(smooth - level)))
+    obvious = smooth < level - max(4 * spread, 0.08)
+    paper = ~ndimage.binary_dilation(obvious, iterations=2)
+    weight = ndimage.gaussian_filter(paper.astype(np.float32), 5)
+    total = ndimage.gaussian_filter(np.where(paper, smooth, 0).astype(np.float32), 5)
+    background = np.where(weight > 0.05, total / np.maximum(weight, 1e-3), level)
+    dark = background - smooth
+    on_paper = dark[paper]
+    sigma = max(1.4826 * float(np.median(np.abs(on_paper - np.median(on_paper)))), 1e-3)
+    if dark.max() < max(HIGH_SIGMAS * sigma, MIN_CONTRAST):  # a blank page
         return np.zeros(flat.shape, bool)
-    return smooth < min(threshold_otsu(smooth), floor)
+    near = ndimage.maximum_filter(dark, max(9, round(min(flat.shape) / 40)))
+    candidate = dark > np.maximum(INK_FRACTION * near, LOW_SIGMAS * sigma)
+    pieces, n = ndimage.label(candidate, np.ones((3, 3), bool))
+    strong = np.zeros(n + 1, bool)
+    strong[pieces[dark > max(HIGH_SIGMAS * sigma, MIN_CONTRAST)]] = True
+    strong[0] = False
+    return strong[pieces]
 
 
 def find_letters(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +176,9 @@ class Line:
     """One line of text in reading order: `boxes` (n, 4); `kind[i]` "letter" or the
     punctuation character ".", ",", "-", "'"; `space_before[i]` a word starts there;
     `members[i]` the component labels inside box i (several when pieces were merged);
-    `cut[i]` the (left, right) columns a split piece keeps of its component."""
+    `cut[i]` the (left, right) columns a split piece keeps of its component; `piece_of[i]`
+    the index into `wholes` of the component a split piece was cut from (-1: not cut), so a
+    reader can keep the whole instead (`merge_pieces`)."""
 
     boxes: np.ndarray
     kind: list[str]
@@ -158,6 +186,37 @@ class Line:
     members: list[list[int]]
     height: float
     cut: list[tuple[int, int] | None] = field(default_factory=list)
+    piece_of: list[int] = field(default_factory=list)
+    wholes: list[np.ndarray] = field(default_factory=list)
+    typical: float = 0.0  # the width of the line's typical letter
+
+    def merge_pieces(self, keep_whole: list[bool]) -> Line:
+        """This line with the pieces of each component `w` with `keep_whole[w]` put back
+        together as one box."""
+        out: dict[str, list] = {k: [] for k in ("boxes", "kind", "space", "members", "cut", "of")}
+        done = set()
+        for i, w in enumerate(self.piece_of):
+            if w >= 0 and keep_whole[w]:
+                if w in done:
+                    continue
+                done.add(w)
+                row = (self.wholes[w], "letter", self.space_before[i], self.members[i], None, -1)
+            else:
+                row = (self.boxes[i], self.kind[i], self.space_before[i], self.members[i])
+                row = (*row, self.cut[i], w)
+            for key, value in zip(out, row, strict=True):
+                out[key].append(value)
+        return Line(
+            np.array(out["boxes"], np.int64).reshape(-1, 4),
+            out["kind"],
+            np.array(out["space"], bool),
+            out["members"],
+            self.height,
+            out["cut"],
+            out["of"],
+            self.wholes,
+            self.typical,
+        )
 
 
 def _line_groups(boxes: np.ndarray) -> np.ndarray:
@@ -218,7 +277,7 @@ def _punctuation(box: np.ndarray, centre: float, height: float) -> str:
         return "'"
     if mid < centre + 0.3 * height and w > 1.5 * h:
         return "-"
-    return "," if h > 1.3 * w or bottom > centre + 0.62 * height else "."
+    return "," if h > 1.3 * w or bottom > centre + COMMA_DROP * height else "."
 
 
 def layout(
@@ -299,7 +358,7 @@ def _make_line(
                 j.append(i)
                 continue
         merged.append([i])
-    out_boxes, kinds, members, cuts = [], [], [], []
+    out_boxes, kinds, members, cuts, piece_of, wholes = [], [], [], [], [], []
     widths = np.array(
         [boxes[m, 3].max() - boxes[m, 1].min() for m in merged if tall[m].any()], float
     )
@@ -321,12 +380,14 @@ def _make_line(
             kinds.append(_punctuation(box, centre, height))
             members.append(m)
             cuts.append(None)
+            piece_of.append(-1)
             continue
         if split and width > SPLIT_WIDTH * typical and width > SPLIT_ASPECT * height:
             n = max(2, round(width / typical))
             region = labels[box[0] : box[2], box[1] : box[3]]
             profile = np.isin(region, np.array(m) + 1).sum(axis=0).astype(float)
             edges = [0, *_split_columns(profile, n), width]
+            wholes.append(box)
             for a, b in zip(edges[:-1], edges[1:], strict=True):
                 rows = np.flatnonzero(profile[a:b] > 0)
                 piece = np.isin(region[:, a:b], np.array(m) + 1).any(axis=1)
@@ -339,14 +400,17 @@ def _make_line(
                 kinds.append("letter")
                 members.append(m)
                 cuts.append((int(box[1] + a), int(box[1] + b)))
+                piece_of.append(len(wholes) - 1)
             continue
         out_boxes.append(box)
         kinds.append("letter")
         members.append(m)
         cuts.append(None)
+        piece_of.append(-1)
     b = np.array(out_boxes, np.int64).reshape(-1, 4)
     gaps = b[1:, 1] - b[:-1, 3]
     space = np.zeros(len(b), bool)
     if len(gaps):
         space[1:] = gaps > _space_threshold(gaps.astype(float), height)
-    return Line(b, kinds, space, [[int(i) + 1 for i in m] for m in members], height, cuts)
+    labels_of = [[int(i) + 1 for i in m] for m in members]
+    return Line(b, kinds, space, labels_of, height, cuts, piece_of, wholes, typical)

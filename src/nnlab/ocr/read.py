@@ -7,6 +7,11 @@ with its lighting flattened, ink stretched to 0 and paper to 1, padded to a squa
 resized so the longer side is 22 of 32 pixels (chars36 draws a glyph's longer side at 22
 pixels, scaled 0.8-1.1), centred.
 
+Touching letters: `layout` cuts a component wide enough to be several letters into pieces;
+the reader keeps the pieces only when the classifier reads them with more confidence than
+the whole component (`keep_whole_components`), since shape alone cannot tell a wide W or M
+from two narrow letters touching.
+
 Context (on by default): chars36 cannot tell O from 0 or I from 1 in many fonts, so each
 word is read as letters or as a number, whichever holds more of the classifier's
 probability over the word; a character whose best class is of the other kind takes the best
@@ -29,6 +34,7 @@ from nnlab.ocr.letters import Line, flatten_lighting, label_letters, layout, to_
 CROP = 32
 GLYPH = 22  # chars36's longer glyph side in a 32x32 image at scale 1
 OTHER_KIND_ODDS = 20.0
+WHOLE_WIDTH = 1.8  # typical letters: a component wider than this is never one letter
 
 
 @dataclass
@@ -49,29 +55,71 @@ class Reading:
 def letter_crops(flat: np.ndarray, labels: np.ndarray, lines: list[Line]) -> np.ndarray:
     """(N, 32, 32) float32 crops, dark ink on white, of the letter boxes of `lines` in order
     (punctuation boxes are skipped)."""
+    items = [
+        (box, members)
+        for line in lines
+        for box, kind, members in zip(line.boxes, line.kind, line.members, strict=True)
+        if kind == "letter"
+    ]
+    return box_crops(flat, labels, items)
+
+
+def box_crops(
+    flat: np.ndarray, labels: np.ndarray, items: list[tuple[np.ndarray, list[int]]]
+) -> np.ndarray:
+    """(N, 32, 32) crops of (box, component labels) pairs: the labels' pixels in the box."""
     from PIL import Image
     from scipy import ndimage
 
     out = []
     grow = np.ones((3, 3), bool)
-    for line in lines:
-        for box, kind, members in zip(line.boxes, line.kind, line.members, strict=True):
-            if kind != "letter":
-                continue
-            top, left, bottom, right = box
-            mask = ndimage.binary_dilation(np.isin(labels[top:bottom, left:right], members), grow)
-            grey = np.where(mask, flat[top:bottom, left:right], 1.0)
-            ink = grey.min()
-            grey = np.clip((grey - ink) / max(1.0 - ink, 1e-3), 0, 1).astype(np.float32)
-            h, w = grey.shape
-            scale = GLYPH / max(h, w)
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            small = np.asarray(Image.fromarray(grey, "F").resize(size, Image.Resampling.LANCZOS))
-            crop = np.ones((CROP, CROP), np.float32)
-            r, c = (CROP - size[1]) // 2, (CROP - size[0]) // 2
-            crop[r : r + size[1], c : c + size[0]] = np.clip(small, 0, 1)
-            out.append(crop)
+    for (top, left, bottom, right), members in items:
+        mask = ndimage.binary_dilation(np.isin(labels[top:bottom, left:right], members), grow)
+        grey = np.where(mask, flat[top:bottom, left:right], 1.0)
+        ink = grey.min()
+        grey = np.clip((grey - ink) / max(1.0 - ink, 1e-3), 0, 1).astype(np.float32)
+        h, w = grey.shape
+        scale = GLYPH / max(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = np.asarray(Image.fromarray(grey, "F").resize(size, Image.Resampling.LANCZOS))
+        crop = np.ones((CROP, CROP), np.float32)
+        r, c = (CROP - size[1]) // 2, (CROP - size[0]) // 2
+        crop[r : r + size[1], c : c + size[0]] = np.clip(small, 0, 1)
+        out.append(crop)
     return np.stack(out) if out else np.zeros((0, CROP, CROP), np.float32)
+
+
+def keep_whole_components(
+    flat: np.ndarray, labels: np.ndarray, lines: list[Line], classifier
+) -> list[Line]:
+    """Lines where each component `layout` cut into pieces is put back together unless the
+    classifier reads the pieces more confidently (geometric mean of their top probabilities)
+    than the whole (and the whole is at most `WHOLE_WIDTH` typical letters wide): a wide W stays
+    one letter, two touching letters become two."""
+    wholes, pieces, group, ratio = [], [], [], []
+    for line in lines:
+        first = len(wholes)
+        for k, box in enumerate(line.wholes):
+            wholes.append((box, line.members[line.piece_of.index(k)]))
+            ratio.append((box[3] - box[1]) / line.typical)
+        for i, g in enumerate(line.piece_of):
+            if g >= 0:
+                pieces.append((line.boxes[i], line.members[i]))
+                group.append(first + g)
+    if not wholes:
+        return lines
+    top = classifier.probabilities(box_crops(flat, labels, wholes + pieces)).max(axis=1)
+    whole_p, piece_p = top[: len(wholes)], top[len(wholes) :]
+    log_mean = np.bincount(group, np.log(piece_p), len(wholes)) / np.maximum(
+        np.bincount(group, minlength=len(wholes)), 1
+    )
+    keep = (whole_p >= np.exp(log_mean)) & (np.array(ratio) <= WHOLE_WIDTH)
+    out, start = [], 0
+    for line in lines:
+        n = len(line.wholes)
+        out.append(line.merge_pieces(keep[start : start + n].tolist()) if n else line)
+        start += n
+    return out
 
 
 def _word_kind_choice(probabilities: np.ndarray, words: np.ndarray) -> np.ndarray:
@@ -106,6 +154,8 @@ def read_page(
     flat = flatten_lighting(to_grey(image))
     boxes, labels = label_letters(image, flat)
     lines = layout(boxes, labels, split=split, punctuation=punctuation)
+    if split:
+        lines = keep_whole_components(flat, labels, lines, classifier)
     if not lines:  # a blank page
         return Reading(
             "", np.zeros((0, 4), np.int64), [], np.zeros(0), np.zeros(0, int), labels > 0
