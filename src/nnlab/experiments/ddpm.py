@@ -67,7 +67,6 @@ class Config(ExperimentConfig):
     )
     sample_batch: int = param(500, low=1, high=1_000_000, help="images per sampling batch")
     channels_last: bool = param(True, help="NHWC memory layout (faster convolutions on CPU)")
-    autocast: bool = param(False, help="train under bfloat16 autocast (faster for wide U-Nets)")
 
     def check(self) -> None:
         too_many = [s for s in self.ddim_steps if s > self.T]
@@ -184,9 +183,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
                 return None if z is None else w.shard(z).to(device)
 
             x_t = w.shard(x_t).contiguous(memory_format=layout)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.autocast):
-                eps = trainer(x_t, shard(t), shard(labels))
-            loss = F.mse_loss(eps.float(), shard(noise))
+            eps = trainer(x_t, shard(t), shard(labels))
+            loss = F.mse_loss(eps, shard(noise))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
