@@ -1,13 +1,19 @@
 """cnn-units: what the units of a trained CNN respond to (seed 003, Zeiler & Fergus 2013).
 
-A two-block CNN (``nnlab.models.CNN``: conv → batch norm → ReLU → 2x2 max-pool, twice) is
-trained on MNIST (``dataset=digits`` for the embedded 8x8 digits), then looked inside:
+The CNN is either trained here (``nnlab.models.CNN``: conv → batch norm → ReLU → 2x2
+max-pool, twice; on MNIST, or ``dataset=digits`` for the embedded 8x8 digits) or, with
+``--set model_run=RUN_DIR``, the final model of a finished ``cnn-mnist`` run, rebuilt from
+that run's config and loaded from its ``checkpoints/last.pt``; its test split is standardised
+as that run's was, so the reported test accuracy is the run's own. The run must be on
+``dataset`` (give ``dataset=digits`` for a digits run) and its model have at least two
+convolutions; the first two are looked inside (deeper blocks still shape the class images):
 
 * **top-activating patches**: for each of the first ``channels_shown`` channels of the first
-  and second convolution, the ``top`` test-image patches where that channel's (post-ReLU)
-  activation is largest. A patch is the unit's receptive field: k1 x k1 pixels in layer 1,
-  2·k2 + k1 − 1 pixels square in layer 2 (10x10 for k1 = 5, k2 = 3, through the 2x2 pooling);
-  the receptive field is cropped from the image padded with its background;
+  and second convolution, the ``top`` test-image patches where that channel's activation (after
+  batch norm and ReLU) is largest. A patch is the unit's receptive field, computed from the
+  model's own kernels, strides, paddings and pools: k1 x k1 pixels in layer 1, 2·k2 + k1 − 1
+  pixels square in layer 2 (10x10 for k1 = 5, k2 = 3, through the 2x2 pooling); it is cropped
+  from the image padded with its background;
 * **activation maximisation**: for each class, the input that maximises that class's logit
   minus ``l2`` ‖x‖², by Adam from a blank (background) image, clamped to the pixel range of
   the data: what the network "thinks" a 3 looks like. The run reports the softmax
@@ -19,13 +25,17 @@ names `nnlab data fetch mnist`; ``--set dataset=digits`` runs on embedded data.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     import numpy as np
     import torch
 
@@ -48,10 +58,17 @@ class Config(ExperimentConfig):
     channels_shown: int = param(8, low=1, high=512, help="channels shown per layer")
     steps: int = param(200, low=1, high=100_000, help="Adam steps of activation maximisation")
     l2: float = param(0.05, low=0.0, help="weight of ‖x‖² in activation maximisation")
+    model_run: str = param(
+        "",
+        help="a finished cnn-mnist run directory whose model to look inside instead of "
+        "training one (channels, kernels and the training settings are then the run's)",
+    )
 
     def check(self) -> None:
         from nnlab.errors import ConfigError
 
+        if self.model_run:  # the loaded model's layers are checked when it is read
+            return
         if len(self.channels) != 2 or len(self.kernels) != 2:
             raise ConfigError(
                 "cnn-units looks at two convolution layers: give two channels and two kernels, "
@@ -81,15 +98,33 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def receptive_field(layer: int, k1: int, k2: int) -> tuple[int, int, int]:
-    """(size, stride, offset) of a unit of conv layer 1 or 2 (after ReLU, before its pool) in
-    input pixels: unit (i, j) sees rows stride·i + offset ... + size − 1 (same for columns)."""
-    p1, p2 = k1 // 2, k2 // 2
-    if layer == 1:
-        return k1, 1, -p1
-    # conv2 unit i reads pooled units i − p2 ... i − p2 + k2 − 1, i.e. layer-1 units
-    # 2(i − p2) ... 2(i − p2 + k2 − 1) + 1, each seeing k1 pixels from its own position − p1
-    return 2 * k2 + k1 - 1, 2, -2 * p2 - p1
+def receptive_field(modules: Iterable[torch.nn.Module]) -> tuple[int, int, int]:
+    """(size, stride, offset) in input pixels of a unit at the output of ``modules`` (a run of
+    convolutions, max-pools and element-wise layers): unit (i, j) sees rows stride·i + offset
+    ... + size − 1 (same for columns)."""
+    import torch
+
+    size, stride, offset = 1, 1, 0
+    for m in modules:
+        if isinstance(m, torch.nn.Conv2d | torch.nn.MaxPool2d):
+            k, s, p, d = (
+                _square(m, name) for name in ("kernel_size", "stride", "padding", "dilation")
+            )
+            # output unit i reads inputs s·i − p ... s·i − p + d(k − 1), each seeing `size`
+            # pixels from its own start
+            offset -= p * stride
+            size += d * (k - 1) * stride
+            stride *= s
+    return size, stride, offset
+
+
+def _square(module: torch.nn.Module, name: str) -> int:
+    value = getattr(module, name)
+    if isinstance(value, int):
+        return value
+    if len(set(value)) != 1:
+        raise ValueError(f"{module}: {name} {value} is not square")
+    return int(value[0])
 
 
 def top_patches(
@@ -140,45 +175,145 @@ def maximise_classes(
     return x.detach(), probs
 
 
+def read_cnn_mnist_run(directory: str, dataset: str) -> dict[str, Any]:
+    """The resolved config of a completed cnn-mnist run on `dataset`, or a ConfigError."""
+    import json
+
+    from nnlab.errors import ConfigError
+
+    path = Path(directory)
+    try:
+        config = json.loads((path / "config.json").read_text())
+        status = json.loads((path / "status.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"model_run={directory} is not a run directory ({type(exc).__name__}: {exc}); "
+            "pass a directory written by `nnlab run cnn-mnist`"
+        ) from None
+    if config.get("experiment") != "cnn-mnist":
+        raise ConfigError(
+            f"model_run={directory} is a run of {config.get('experiment')!r}, not cnn-mnist"
+        )
+    if status.get("state") != "completed" or not (path / "checkpoints" / "last.pt").is_file():
+        raise ConfigError(
+            f"model_run={directory} is not a finished cnn-mnist run (state "
+            f"{status.get('state')!r}); finish it with `nnlab run --resume {directory}`"
+        )
+    trained_on = config["config"]["dataset"]
+    if trained_on != dataset:
+        readable = typing.get_args(typing.get_type_hints(Config)["dataset"])
+        hint = (
+            f"set dataset={trained_on}"
+            if trained_on in readable
+            else f"cnn-units reads {', '.join(readable)}"
+        )
+        raise ConfigError(
+            f"model_run={directory} was trained on {trained_on}, not dataset={dataset}: {hint}"
+        )
+    return config["config"]
+
+
+def load_cnn_mnist_model(
+    directory: str, config: dict[str, Any], input_shape: Sequence[int], n_classes: int
+) -> torch.nn.Module:
+    """The CNN of a cnn-mnist run, rebuilt from its config, with its final weights (eval mode,
+    on the CPU); a ConfigError unless it has at least two convolutions."""
+    import torch
+
+    from nnlab.errors import ConfigError
+    from nnlab.models import CNN
+
+    path = Path(directory) / "checkpoints" / "last.pt"
+    try:
+        model = CNN(
+            input_shape,
+            n_classes,
+            config["channels"],
+            config["kernels"],
+            config["hidden"],
+            config["dropout"],
+            config["batchnorm"],
+        )
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+    except Exception as exc:  # a damaged or foreign file means the same to the user
+        raise ConfigError(
+            f"{path} cannot be loaded as its run's CNN ({type(exc).__name__}: {exc})"
+        ) from None
+    convs = sum(isinstance(m, torch.nn.Conv2d) for m in model.features)
+    if convs < 2:
+        raise ConfigError(
+            f"model_run={directory} has {convs} convolution layer; cnn-units looks at two"
+        )
+    return model.eval()
+
+
+def conv_outputs(features: torch.nn.Sequential) -> list[int]:
+    """For each convolution of `features`, the index just past its block's activation (the
+    layer before the next max-pool): ``features[:end]`` is that convolution's unit output."""
+    import torch
+
+    ends = []
+    for i, m in enumerate(features):
+        if isinstance(m, torch.nn.Conv2d):
+            ends.append(len(features))
+        elif isinstance(m, torch.nn.MaxPool2d) and ends and ends[-1] == len(features):
+            ends[-1] = i
+    return ends
+
+
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
     import torch
 
     from nnlab.data import load_dataset
+    from nnlab.errors import ConfigError
     from nnlab.models import CNN
     from nnlab.training import evaluate, fit_classifier, image_tensors
     from nnlab.viz import image_grid
     from nnlab.viz.fundamentals import unit_patches_figure
 
+    trained = read_cnn_mnist_run(cfg.model_run, cfg.dataset) if cfg.model_run else None
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    tensors = image_tensors(data, cfg.train_subset, run.device)
+    # the run's own subset: the standardisation uses the training images' mean and std
+    subset = trained["train_subset"] if trained else cfg.train_subset
+    tensors = image_tensors(data, subset, run.device)
     (x_train, y_train), (x_test, y_test) = tensors["train"], tensors["test"]
-    model = CNN(x_train.shape[1:], len(data.class_names), cfg.channels, cfg.kernels, (64,)).to(
-        run.device
-    )
-    fit_classifier(
-        run,
-        model,
-        (x_train, y_train),
-        (x_test, y_test),
-        optimizer="adam",
-        lr=cfg.lr,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        desc=f"{cfg.dataset} CNN",
-    )
+    n_classes = len(data.class_names)
+    if trained is None:
+        model = CNN(x_train.shape[1:], n_classes, cfg.channels, cfg.kernels, (64,)).to(run.device)
+        fit_classifier(
+            run,
+            model,
+            (x_train, y_train),
+            (x_test, y_test),
+            optimizer="adam",
+            lr=cfg.lr,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            desc=f"{cfg.dataset} CNN",
+        )
+    else:
+        model = load_cnn_mnist_model(cfg.model_run, trained, x_train.shape[1:], n_classes)
+        model = model.to(run.device)
     test_loss, test_acc, _ = evaluate(model, x_test, y_test)
     model = model.cpu().eval()
+    ends = conv_outputs(model.features)[:2]
+    convs = [m for m in model.features if isinstance(m, torch.nn.Conv2d)][:2]
+    widths = [c.out_channels for c in convs]
+    if cfg.channels_shown > min(widths):
+        raise ConfigError(
+            f"channels_shown={cfg.channels_shown} exceeds the smaller layer's {min(widths)} "
+            "channels"
+        )
     search = x_test[: cfg.search_images].cpu()
     with torch.no_grad():
-        layer1 = model.features[:3](search)  # conv, batch norm, ReLU
-        layer2 = model.features[:7](search)
-    k1, k2 = cfg.kernels
+        unit_acts = [model.features[:end](search) for end in ends]
     images = search[:, 0].numpy()
     background = float(x_train.amin())
     found = {}
-    for layer, acts in ((1, layer1), (2, layer2)):
-        field = receptive_field(layer, k1, k2)
+    for layer, (acts, end) in enumerate(zip(unit_acts, ends, strict=True), start=1):
+        field = receptive_field(model.features[:end])
         patches, values = top_patches(
             acts[:, : cfg.channels_shown], images, field, cfg.top, background
         )
@@ -191,7 +326,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
                 title=f"Layer {layer}: the {cfg.top} test patches ({field[0]}x{field[0]} px "
                 f"receptive field) that excite each of {cfg.channels_shown} channels most",
             ),
-            f"Each row is one channel of convolution {layer} (after batch norm and ReLU); its "
+            f"Each row is one channel of convolution {layer} (after its activation); its "
             f"{cfg.top} strongest responses over {len(search)} test images, the activation over "
             "each patch. Layer 1 units respond to short strokes of one orientation, layer 2 "
             "units to larger stroke combinations.",
@@ -214,6 +349,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     return {
         "dataset": cfg.dataset,
+        "model_run": cfg.model_run,
+        "channels": widths,
+        "kernels": [_square(c, "kernel_size") for c in convs],
         "test_accuracy": test_acc,
         "test_loss": test_loss,
         "receptive_field_layer1": found[1][2][0],
