@@ -198,3 +198,49 @@ def mlp_widths_for_budget(n_in: int, n_out: int, depth: int, budget: int) -> tup
     if close:
         return min(close, key=lambda c: (abs(c[1][-1] - c[1][0]), c[0]))[1]
     return min(candidates)[1]
+
+
+# --------------------------------------------------------------------------- one regressor
+
+
+def train_regressor(
+    *,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_eval: torch.Tensor,
+    hidden: Sequence[int],
+    steps: int,
+    lr: float,
+    seed: int,
+    activation: str = "relu",
+    log_every: int = 10,
+) -> dict:
+    """Fit `MLP(1, hidden, 1)` to (x, y) (column vectors) by full-batch Adam on the mean
+    squared error for `steps` steps, seeded by `seed`. Returns the loss every `log_every`
+    steps (`loss`, with `loss_steps`), the final loss, the predictions at `x_eval`, the
+    parameter count and the final `state`."""
+    from nnlab.models import MLP
+
+    torch.manual_seed(seed)
+    model = MLP(x.shape[1], tuple(hidden), y.shape[1], activation).to(x.dtype)
+    opt = make_optimizer("adam", model.parameters(), lr)
+    losses, at = [], []
+    for step in range(steps):
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % log_every == 0:
+            losses.append(loss.detach())
+            at.append(step)
+    with torch.no_grad():
+        final = float(torch.nn.functional.mse_loss(model(x), y))
+        prediction = model(x_eval).reshape(-1)
+    return {
+        "loss": torch.stack(losses),
+        "loss_steps": at,
+        "final_loss": final,
+        "prediction": prediction,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+    }
