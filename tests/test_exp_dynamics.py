@@ -62,3 +62,26 @@ def test_function_fit_equal_budgets_fit_both_kinds_of_function(tmp_path):
 )
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, name, sets, message):
     one_line_error(tmp_path, capsys, name, sets, message)
+
+
+def test_weight_trajectory_pca_of_all_runs_together(tmp_path):
+    run, s = smoke(tmp_path, "weight-trajectory")
+    assert s["runs"] == 3 and s["snapshot_epochs"] == [0, 3, 6]
+    for key in ("explained_variance_first_layer", "explained_variance_whole_model"):
+        first, second = s[key]
+        assert 1 > first >= second > 0 and first + second <= 1
+    assert len(s["final_test_accuracy"]) == 3 and min(s["final_test_accuracy"]) > 0.5
+    assert len(set(s["final_test_accuracy"])) > 1  # different seeds, different runs
+    check_figure(run / "figures" / "trajectories.png", panels=2, caption="PCA")
+    assert len(list((run / "checkpoints" / "runs").glob("run*.pt"))) == 3
+
+
+def test_grad_norm_logs_every_iteration(tmp_path):
+    run, s = smoke(tmp_path, "grad-norm")
+    assert s["iterations"] == 4 * 22  # 1347 digits training images in batches of 64
+    assert s["mean_loss_last_10pct"] < 0.6 * s["first_loss"]
+    assert s["first_grad_norm"] > 0 and s["max_grad_norm"] >= s["first_grad_norm"]
+    # the seed's "sum of the norms" is larger than the norm (triangle inequality)
+    assert s["sum_of_norms_over_norm_mean"] > 1.05
+    assert len(s["layer_grad_norm_last_10pct"]) == 2 and s["test_accuracy"] > 0.8
+    check_figure(run / "figures" / "grad_norm.png", panels=3)
