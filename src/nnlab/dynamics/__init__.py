@@ -11,11 +11,13 @@ and many trainings through one run. See DYNAMICS.md for the definitions used.
 
 from nnlab.dynamics.curvature import (
     epsilon_sharpness,
+    finite_difference_hessian,
     gradient,
     hessian,
     input_jacobian,
     loss_input_gradients,
     loss_of_parameters,
+    minimise_gradient_norm,
 )
 from nnlab.dynamics.landscape import evaluate_along, loss_surface
 from nnlab.dynamics.multirun import mlp_widths_for_budget, train_classifier, train_runs
@@ -32,6 +34,7 @@ __all__ = [
     "epsilon_sharpness",
     "evaluate_along",
     "filter_normalised_direction",
+    "finite_difference_hessian",
     "flat_parameters",
     "gradient",
     "hessian",
@@ -40,6 +43,7 @@ __all__ = [
     "loss_input_gradients",
     "loss_of_parameters",
     "loss_surface",
+    "minimise_gradient_norm",
     "mlp_widths_for_budget",
     "parameter_sizes",
     "set_flat_parameters",

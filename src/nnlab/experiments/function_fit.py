@@ -52,7 +52,12 @@ class Config(ExperimentConfig):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"functions": ("sin_half_x", "sinc_5pi"), "depths": (1, 2, 4), "steps": 300},
+    "smoke": {
+        "functions": ("sin_half_x", "sinc_5pi"),
+        "depths": (1, 2, 4),
+        "steps": 200,
+        "points": 128,
+    },
     "quick": {},
     "full": {"steps": 20_000},
 }
