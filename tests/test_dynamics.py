@@ -11,6 +11,7 @@ from torch import nn
 
 from nnlab.dynamics import (
     epsilon_sharpness,
+    evaluate_along,
     filter_normalised_direction,
     flat_parameters,
     gradient,
@@ -20,12 +21,14 @@ from nnlab.dynamics import (
     loss_input_gradients,
     loss_of_parameters,
     mlp_widths_for_budget,
+    recompute_batchnorm,
     set_flat_parameters,
     train_classifier,
     train_runs,
     unflatten,
 )
 from nnlab.models import MLP, mlp_parameter_count
+from nnlab.training import evaluate
 
 
 def tiny(dtype=torch.float64) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
@@ -227,3 +230,26 @@ def test_train_classifier_stops_once_every_example_is_fitted():
     r = train_classifier(**{**spec(0, epochs=200), "snapshot_every": 0}, stop_when_fitted=True)
     assert r["train_accuracy"][-1] == 1.0 and r["epochs"] < 200
     assert all(a < 1.0 for a in r["train_accuracy"][:-1])
+
+
+def test_batchnorm_statistics_are_recomputed_at_each_point_and_restored():
+    torch.manual_seed(0)
+    model = MLP(5, (6,), 3, batch_norm=True).double()
+    x, y = torch.randn(300, 5, dtype=torch.float64) * 3 + 1, torch.randint(0, 3, (300,))
+    theta = flat_parameters(model)
+    other = theta + 0.5 * torch.randn_like(theta)
+    recompute_batchnorm(model, x, batch_size=300)  # one batch: the exact statistics
+    bn, pre = model.net[2], model.net[1](x)
+    torch.testing.assert_close(bn.running_mean, pre.mean(0))
+    torch.testing.assert_close(bn.running_var, pre.var(0))  # BatchNorm keeps the unbiased one
+    assert not model.training and bn.momentum == 0.1
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+
+    curve = evaluate_along(model, [theta, other], {"train": (x, y)}, batchnorm_data=x)
+    for k, v in model.state_dict().items():  # parameters and statistics are put back
+        assert torch.equal(v, before[k]), k
+    set_flat_parameters(model, other)
+    stale = evaluate(model, x, y)[0]  # θ₂ with θ₁'s statistics
+    recompute_batchnorm(model, x)
+    assert curve["train_loss"][1] == pytest.approx(evaluate(model, x, y)[0])
+    assert abs(curve["train_loss"][1] - stale) > 1e-3  # recomputing changed the loss

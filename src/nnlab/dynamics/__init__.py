@@ -19,7 +19,7 @@ from nnlab.dynamics.curvature import (
     loss_of_parameters,
     minimise_gradient_norm,
 )
-from nnlab.dynamics.landscape import evaluate_along, loss_surface
+from nnlab.dynamics.landscape import evaluate_along, loss_surface, recompute_batchnorm
 from nnlab.dynamics.multirun import mlp_widths_for_budget, train_classifier, train_runs
 from nnlab.dynamics.params import (
     filter_normalised_direction,
@@ -46,6 +46,7 @@ __all__ = [
     "minimise_gradient_norm",
     "mlp_widths_for_budget",
     "parameter_sizes",
+    "recompute_batchnorm",
     "set_flat_parameters",
     "train_classifier",
     "train_runs",

@@ -123,10 +123,12 @@ def train_classifier(
     seed: int,
     optimizer: str = "adam",
     activation: str = "relu",
+    batch_norm: bool = False,
     snapshot_every: int = 0,
     stop_when_fitted: bool = False,
 ) -> dict:
-    """Train `MLP(features, hidden, classes)` on (x, y) for `epochs` epochs, seeded by `seed`
+    """Train `MLP(features, hidden, classes)` (with BatchNorm after every hidden Linear when
+    `batch_norm`) on (x, y) for `epochs` epochs, seeded by `seed`
     (initialisation and batch order). After every epoch the training and test loss and
     accuracy are measured in eval mode on the whole sets (`train_loss`, ... lists, one value
     per epoch). With `snapshot_every` k > 0 the flat parameters at epoch 0, k, 2k, ... are
@@ -138,7 +140,7 @@ def train_classifier(
 
     torch.manual_seed(seed)
     n_classes = int(max(int(y.max()), int(y_test.max())) + 1)
-    model = MLP(x.shape[1], tuple(hidden), n_classes, activation)
+    model = MLP(x.shape[1], tuple(hidden), n_classes, activation, batch_norm=batch_norm)
     opt = make_optimizer(optimizer, model.parameters(), lr)
     order = torch.Generator().manual_seed(seed)
     history: dict[str, list] = {k: [] for k in ("train_loss", "train_accuracy")}
