@@ -18,12 +18,19 @@ def log_x_panels(
     title: str | None = None,
     xlabel: str,
     panel_size: tuple[float, float] = (4.8, 3.9),
+    ticks: Sequence[float] | None = None,
 ) -> Figure:
-    """`line_panels` with a logarithmic x axis in every panel (parameters, batch size)."""
+    """`line_panels` with a logarithmic x axis in every panel (parameters, batch size);
+    `ticks` (e.g. the batch sizes) labelled as plain numbers instead of powers of ten."""
+    from matplotlib.ticker import NullFormatter
+
     fig = line_panels(panels, title=title, xlabel=xlabel, panel_size=panel_size)
     for ax in fig.axes:
         ax.set_xscale("log")
         ax.grid(True, which="both", alpha=0.3)
+        if ticks is not None:
+            ax.set_xticks(list(ticks), labels=[f"{t:g}" for t in ticks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
     return fig
 
 
@@ -71,23 +78,37 @@ def trajectories_figure(
 
 
 def loss_surface_figure(
-    coords: np.ndarray, losses: np.ndarray, *, title: str, xlabel: str, ylabel: str
+    coords: np.ndarray,
+    surfaces: Sequence[tuple[np.ndarray, str]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    colorbar_label: str = "training cross-entropy (nats, log scale)",
 ) -> Figure:
-    """Filled contours of `losses` (rows: first coordinate, columns: second) on log-spaced
-    levels, the centre marked."""
+    """One panel per `(losses, panel title)`: filled contours of `losses` (rows: first
+    coordinate, columns: second) on the same log-spaced levels in every panel, so equal
+    colours are equal losses; the centre marked."""
     from matplotlib.colors import LogNorm
 
-    fig = Figure(figsize=(6.4, 5.2), layout="constrained")
-    ax = fig.subplots()
-    lo, hi = float(losses.min()), float(losses.max())
-    levels = np.geomspace(max(lo, 1e-6), max(hi, lo * 1.01, 1e-6 * 1.01), 25)
+    fig = Figure(figsize=(5.4 * len(surfaces) + 1.0, 5.0), layout="constrained")
+    axes = fig.subplots(1, len(surfaces), squeeze=False)[0]
+    every = np.concatenate([np.asarray(s).ravel() for s, _ in surfaces])
+    lo, hi = max(float(every.min()), 1e-6), float(every.max())
+    levels = np.geomspace(lo, max(hi, lo * 1.01), 25)
     a, b = np.meshgrid(coords, coords, indexing="ij")
-    filled = ax.contourf(a, b, losses, levels=levels, norm=LogNorm(), cmap="viridis")
-    ax.contour(a, b, losses, levels=levels[::3], colors="white", linewidths=0.5)
-    ax.plot([0], [0], "r*", markersize=12, label="trained minimum")
-    fig.colorbar(filled, ax=ax, label="training cross-entropy (nats, log scale)")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(loc="upper right", fontsize="small")
+    for ax, (losses, name) in zip(axes, surfaces, strict=True):
+        filled = ax.contourf(a, b, np.clip(losses, lo, None), levels=levels, norm=LogNorm(),
+                             cmap="viridis")  # fmt: skip
+        ax.contour(a, b, losses, levels=levels[::3], colors="white", linewidths=0.5)
+        ax.plot([0], [0], "r*", markersize=12, label="trained minimum")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(name)
+        ax.set_aspect("equal")
+        ax.legend(loc="upper right", fontsize="small")
+    bar = fig.colorbar(filled, ax=list(axes), label=colorbar_label)
+    bar.set_ticks(levels[::4], labels=[f"{v:.3g}" for v in levels[::4]])
+    bar.minorticks_off()
+    fig.suptitle(title)
     return fig
