@@ -91,6 +91,12 @@ def test_random_labels_are_memorised_and_test_stays_at_chance(tmp_path):
         ("function-fit", ["functions=tan"], "functions must name some of"),
         ("random-labels", ["workers=0"], "setting 'workers' must be in [1, 64]; got 0"),
         ("minimal-ratio", ["runs=1"], "setting 'runs' must be in [2, 10000]; got 1"),
+        ("params-vs-generalization", ["widths=1,2,4"], "ten or more different widths"),
+        ("params-vs-generalization", ["workers=0"], "setting 'workers' must be in [1, 64]; got 0"),
+        ("flatness-interpolation", ["alpha_min=2"], "the α range is empty"),
+        ("flatness-interpolation", ["alpha_min=1", "alpha_max=-1"], "the α range is empty"),
+        ("sensitivity", ["batch_sizes=64"], "two or more different batch sizes"),
+        ("sensitivity", ["workers=0"], "setting 'workers' must be in [1, 64]; got 0"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, name, sets, message):
@@ -118,3 +124,51 @@ def test_grad_norm_logs_every_iteration(tmp_path):
     assert s["sum_of_norms_over_norm_mean"] > 1.05
     assert len(s["layer_grad_norm_last_10pct"]) == 2 and s["test_accuracy"] > 0.8
     check_figure(run / "figures" / "grad_norm.png", panels=3)
+
+
+def test_params_vs_generalization_more_parameters_fit_better(tmp_path):
+    run, s = smoke(tmp_path, "params-vs-generalization")
+    widths = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+    assert s["widths"] == widths
+    assert s["parameters"] == [64 * w + w + 10 * w + 10 for w in widths]  # 64-w-10 on digits
+    assert s["train_accuracy"][0] < 0.3 and s["largest_train_accuracy"] > 0.99
+    assert s["train_loss"][-1] < 0.05 * s["train_loss"][0]
+    assert s["largest_test_accuracy"] > 0.9 and s["best_test_accuracy"] >= s["test_accuracy"][-1]
+    # the widest model fits its training set better than the test set
+    assert s["generalization_gap"][-1] > 0 and s["train_test_accuracy_gap_largest"] > 0
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["parameters"] for r in lines] == s["parameters"]
+    check_figure(run / "figures" / "params_vs_generalization.png", panels=2)
+
+
+def test_flatness_interpolation_line_and_surfaces(tmp_path):
+    run, s = smoke(tmp_path, "flatness-interpolation")
+    alphas = s["alphas"]
+    assert alphas[0] == -1 and alphas[-1] == 2 and {0.0, 1.0} <= set(alphas) and len(alphas) == 13
+    assert "recomputed" in s["batchnorm_statistics"]
+    for key in ("small", "large"):
+        assert s[f"{key}_batch_test_accuracy"] > 0.85
+        assert s[f"{key}_batch_surface_rim_increase"] > 0.1  # a minimum: the loss rises around it
+    loss, at = s["train_loss"], {a: i for i, a in enumerate(alphas)}
+    # extrapolating far beyond θ₁ destroys the model; the endpoints are the trained models
+    assert loss[0] > 2 * max(loss[at[0.0]], loss[at[1.0]])
+    assert s["train_accuracy"][at[0.0]] > 0.9 and s["train_accuracy"][0] < 0.5
+    assert 0 < s["endpoint_train_loss_change"] < 0.1
+    assert s["train_loss_barrier"] >= 0 and -1 <= s["alpha_of_min_test_loss"] <= 2
+    check_figure(run / "figures" / "interpolation.png", panels=2)
+    check_figure(run / "figures" / "loss_surface.png", panels=2, caption="same colour scale")
+
+
+def test_sensitivity_against_batch_size(tmp_path):
+    run, s = smoke(tmp_path, "sensitivity")
+    assert s["batch_sizes"] == [16, 32, 64, 128, 256]
+    for key in ("loss_gradient_norm", "loss_gradient_of_mean_norm", "jacobian_norm", "sharpness"):
+        assert len(s[key]) == 5 and all(v > 0 for v in s[key]), key
+    assert all(v < 5 for v in s["jacobian_norm"])
+    # same epochs: the largest batch takes 16x fewer steps and generalises worse
+    assert s["test_accuracy"][0] > 0.9 and s["test_accuracy_smallest_minus_largest_batch"] > 0.02
+    assert s["spearman_test_accuracy_vs_batch_size"] < 0
+    for key in ("loss_gradient_norm", "jacobian_norm", "sharpness", "generalization_gap"):
+        assert -1 <= s[f"spearman_{key}_vs_batch_size"] <= 1
+    check_figure(run / "figures" / "generalization.png", panels=2)
+    check_figure(run / "figures" / "sensitivity.png", panels=3, caption="lower bound")
