@@ -33,7 +33,10 @@ def batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
 def recompute_batchnorm(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> None:
     """Replace every BatchNorm layer's running mean and variance by the exact averages over
     the batches of `x` with the current parameters (cumulative averaging, momentum None),
-    as if those parameters had been trained on `x`. Leaves the model in eval mode."""
+    as if those parameters had been trained on `x` (a last batch of one example, which
+    BatchNorm cannot normalise, is left out). Leaves the model in eval mode."""
+    if len(x) < 2:
+        raise ValueError(f"BatchNorm statistics need two or more examples, got {len(x)}")
     layers = batchnorm_layers(model)
     momenta = [m.momentum for m in layers]
     for m in layers:
@@ -42,7 +45,8 @@ def recompute_batchnorm(model: nn.Module, x: torch.Tensor, batch_size: int = 102
     model.train()
     try:
         for idx in batches(len(x), batch_size):
-            model(x[idx])
+            if len(idx) > 1:
+                model(x[idx])
     finally:
         for m, momentum in zip(layers, momenta, strict=True):
             m.momentum = momentum

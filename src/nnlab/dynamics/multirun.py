@@ -156,7 +156,10 @@ def train_classifier(
     if snapshot_every:
         snapshot(0)
     for epoch in range(1, epochs + 1):
-        train_epoch(model, opt, None, x, y, batches(len(x), batch_size, order))
+        order_batches = batches(len(x), batch_size, order)
+        if batch_norm:  # BatchNorm cannot normalise one example: a lone last one sits out
+            order_batches = (b for b in order_batches if len(b) > 1)
+        train_epoch(model, opt, None, x, y, order_batches)
         for split, (xs, ys) in (("train", (x, y)), ("test", (x_test, y_test))):
             loss, acc, _ = evaluate(model, xs, ys)
             history[f"{split}_loss"].append(loss)

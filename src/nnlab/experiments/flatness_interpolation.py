@@ -50,10 +50,12 @@ class Config(ExperimentConfig):
     alpha_points: int = param(31, low=2, high=10_001, help="evenly spaced α, plus 0 and 1")
     surface_points: int = param(17, low=3, high=401, help="grid points per axis")
     surface_radius: float = param(1.0, low=0.0, low_open=True, help="grid half-width")
-    surface_examples: int = param(2_000, low=1, high=10_000_000, help="training images used")
+    surface_examples: int = param(2_000, low=2, high=10_000_000, help="training images used")
     workers: int = param(1, low=1, high=64, help="worker processes (the two trainings)")
 
     def check(self) -> None:
+        if self.batch_norm and self.train_subset == 1:
+            raise ConfigError("BatchNorm needs two or more training images: raise train_subset")
         if not self.alpha_min < self.alpha_max:
             raise ConfigError(
                 f"the α range is empty: alpha_min ({self.alpha_min}) must be below alpha_max "
