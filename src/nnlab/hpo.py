@@ -346,16 +346,19 @@ def worker_main(job: WorkerJob) -> None:
 
 
 def run_workers(
-    jobs: Sequence[WorkerJob],
+    jobs: Sequence[Any],
     poll: Callable[[], None] | None = None,
     interval: float = 0.5,
+    target: Callable[[Any], None] = worker_main,
+    what: str = "hyper-parameter search worker",
 ) -> None:
-    """Run each job in its own spawned process; call `poll()` while they work; raise if a
-    worker fails (the others are stopped)."""
+    """Run `target(job)` for each job in its own spawned process (by default a search's
+    `worker_main`); call `poll()` while they work; raise if a worker fails (the others are
+    stopped). `target` must be importable (a module-level function) and `job` picklable."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=worker_main, args=(job,), daemon=True) for job in jobs]
+    procs = [ctx.Process(target=target, args=(job,), daemon=True) for job in jobs]
     try:
         for p in procs:
             p.start()
@@ -366,20 +369,17 @@ def run_workers(
             failed = [i for i, p in enumerate(procs) if p.exitcode not in (None, 0)]
             if failed:
                 i = failed[0]
-                raise RuntimeError(
-                    f"hyper-parameter search worker {i} exited with code {procs[i].exitcode}"
-                )
+                raise RuntimeError(f"{what} {i} exited with code {procs[i].exitcode}")
         failed = [i for i, p in enumerate(procs) if p.exitcode != 0]
         if failed:
             i = failed[0]
-            raise RuntimeError(
-                f"hyper-parameter search worker {i} exited with code {procs[i].exitcode}"
-            )
+            raise RuntimeError(f"{what} {i} exited with code {procs[i].exitcode}")
     finally:
         for p in procs:
             if p.is_alive():
                 p.terminate()
-            p.join()
+            if p.pid is not None:  # a process that failed to start cannot be joined
+                p.join()
         if poll is not None:
             poll()
 

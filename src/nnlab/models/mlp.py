@@ -1,4 +1,5 @@
-"""A multi-layer perceptron: Linear → activation → dropout, repeated, then a Linear head."""
+"""A multi-layer perceptron: Linear → (BatchNorm) → activation → dropout, repeated, then a
+Linear head."""
 
 from __future__ import annotations
 
@@ -31,12 +32,16 @@ class MLP(nn.Module):
         n_classes: int,
         activation_name: str = "relu",
         dropout: float = 0.0,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
         for h in hidden:
-            layers += [nn.Linear(width, h), activation(activation_name)]
+            layers.append(nn.Linear(width, h))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(h))
+            layers.append(activation(activation_name))
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = h
@@ -48,7 +53,8 @@ class MLP(nn.Module):
 
 
 def mlp_parameter_count(in_features: int, hidden: Sequence[int], n_classes: int) -> int:
-    """Weights and biases of an `MLP(in_features, hidden, n_classes)`."""
+    """Weights and biases of an `MLP(in_features, hidden, n_classes)` (without BatchNorm,
+    which adds 2 parameters per hidden unit)."""
     widths = [in_features, *hidden, n_classes]
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
 

@@ -1,0 +1,117 @@
+"""weight-trajectory: the optimisation path of 8 trainings, projected to 2-D (MLDS HW1 1-2,
+seed 002 "visualize the optimization process").
+
+The same MLP is trained `runs` times from different seeds (initialisation and batch order);
+every `every` epochs (and at the start) its weights are recorded. PCA is fitted once on the
+snapshots of all runs together, separately for the first layer's weights and for the whole
+model, so every run is drawn in the same coordinates. Each point is labelled with the test
+accuracy (%) at that epoch. The seed recorded the same things on a 1-D regression; here it is
+an image classifier, as the homework asks ("train on MNIST").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from nnlab.config import ExperimentConfig, param
+from nnlab.experiments import Experiment
+
+if TYPE_CHECKING:
+    from nnlab.runs.run import Run
+
+
+@dataclass
+class Config(ExperimentConfig):
+    dataset: Literal["digits", "mnist", "fashion-mnist"] = "mnist"
+    runs: int = param(8, low=2, high=256, help="trainings from different seeds")
+    hidden: tuple[int, ...] = param((32, 32), low=1, high=8_192)
+    epochs: int = param(24, low=1, high=10_000)
+    every: int = param(3, low=1, high=10_000, help="record the weights every N epochs")
+    lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate")
+    batch_size: int = param(64, low=1, high=1_000_000)
+    train_subset: int = param(10_000, low=0, high=10_000_000, help="training images (0: all)")
+    workers: int = param(1, low=1, high=64, help="worker processes training the runs")
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {"dataset": "digits", "runs": 3, "hidden": (16,), "epochs": 6, "train_subset": 0},
+    "quick": {},
+    "full": {"epochs": 45, "train_subset": 0},
+}
+
+
+def run(cfg: Config, run: Run) -> dict[str, Any]:
+    import numpy as np
+
+    from nnlab.data import load_dataset
+    from nnlab.dynamics import train_classifier, train_runs
+    from nnlab.training import flat_tensors
+    from nnlab.viz.dynamics import Trajectories, trajectories_figure
+
+    data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
+    x, y, x_test, y_test = flat_tensors(data, cfg.train_subset, run.device)
+    names = [f"run{i}" for i in range(cfg.runs)]
+    common = dict(x=x, y=y, x_test=x_test, y_test=y_test, hidden=cfg.hidden, epochs=cfg.epochs,
+                  batch_size=cfg.batch_size, lr=cfg.lr, snapshot_every=cfg.every)  # fmt: skip
+    tasks = {name: {**common, "seed": run.seed * 1000 + i} for i, name in enumerate(names)}
+    results = train_runs(run, train_classifier, tasks, workers=cfg.workers, desc="trajectories")
+
+    epochs = results[names[0]]["snapshot_epochs"]
+    labels = []
+    for name in names:
+        acc = results[name]["test_accuracy"]
+        labels.append(["init" if e == 0 else f"{100 * acc[e - 1]:.0f}" for e in epochs])
+    panels, explained = [], {}
+    for key, what in (("first_layer", "first layer"), ("snapshots", "whole model")):
+        stacked = np.stack([results[n][key].numpy() for n in names]).astype(np.float64)
+        flat = stacked.reshape(-1, stacked.shape[-1])
+        centred = flat - flat.mean(axis=0)
+        _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+        ratio = sv**2 / (sv**2).sum()
+        explained[key] = [round(float(r), 6) for r in ratio[:2]]
+        points = (centred @ vt[:2].T).reshape(len(names), len(epochs), 2)
+        panels.append(
+            Trajectories(
+                points,
+                labels,
+                f"{what}: {stacked.shape[-1]:,} weights",
+                xlabel=f"PC 1 ({100 * ratio[0]:.0f}% of variance)",
+                ylabel=f"PC 2 ({100 * ratio[1]:.0f}% of variance)",
+            )
+        )
+    hidden = "-".join(str(h) for h in (x.shape[1], *cfg.hidden, len(data.class_names)))
+    run.figure(
+        "trajectories",
+        trajectories_figure(
+            panels,
+            title=f"{cfg.runs} trainings of a {hidden} MLP on {data.name}, weights every "
+            f"{cfg.every} epochs (labels: test accuracy %)",
+            run_names=names,
+        ),
+        "PCA (fitted on all runs' snapshots together) of the first layer's weights (left) and "
+        "of all weights (right); each colour is one run from the start (circle) onwards.",
+    )
+    final = [results[n]["test_accuracy"][-1] for n in names]
+    return {
+        "dataset": cfg.dataset,
+        "runs": cfg.runs,
+        "snapshot_epochs": epochs,
+        "explained_variance_first_layer": explained["first_layer"],
+        "explained_variance_whole_model": explained["snapshots"],
+        "final_test_accuracy": final,
+        "mean_final_test_accuracy": float(np.mean(final)),
+    }
+
+
+EXPERIMENT = Experiment(
+    name="weight-trajectory",
+    description="8 trainings' weights every 3 epochs, PCA of the first layer and the whole model",
+    reproduces="MLDS HW1 1-2 visualize the optimization process; seed 002",
+    config=Config,
+    presets=PRESETS,
+    run=run,
+    headline="mean_final_test_accuracy",
+    tour={"dataset": "digits", "train_subset": 0},
+    tour_mnist={"dataset": "mnist", "epochs": 9},
+)
