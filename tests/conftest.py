@@ -11,6 +11,7 @@ with a reason when it is absent.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,31 @@ def shared_data() -> Path:
     """The shared data folder (full MNIST, Fashion-MNIST, Tiny Shakespeare), from the
     `NNLAB_DATA` the suite was started with; skips with a reason when absent."""
     return _shared_folder("mnist", "fashion-mnist", "tinyshakespeare.txt")
+
+
+# Debian's chromium, driven by Playwright (never `playwright install`: it downloads a browser)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless chromium for the module's tests; they skip with a reason without one."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
