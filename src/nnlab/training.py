@@ -744,3 +744,41 @@ def evaluate_autoencoder(
     }
     tensors = {"inputs": inputs.cpu(), "reconstructions": recon.cpu(), "codes": codes}
     return metrics, tensors
+
+
+def train_one_autoencoder(
+    run,
+    name: str,
+    build: Callable[[], nn.Module],
+    x_train: torch.Tensor,
+    x_test: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    noise_std: float = 0.0,
+):
+    """Train `build()` (seeded with the run's seed) by `fit_autoencoder` as one resumable
+    variant of the run, save it as `name` and return (model, saved path)."""
+    from nnlab.models.autoencoders import autoencoder_from_state, autoencoder_state
+
+    def fit(variant: str, bar: Any) -> dict:
+        torch.manual_seed(run.seed)
+        model = build().to(run.device)
+        fit_autoencoder(
+            model,
+            x_train,
+            x_test,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=run.seed,
+            noise_std=noise_std,
+            on_epoch=lambda epoch, m: run.log(epoch, **m),
+            on_step=lambda loss: bar.update(1),
+        )
+        return autoencoder_state(model)
+
+    steps = epochs * steps_per_epoch(len(x_train), batch_size)
+    (state,), _ = fit_variants(run, [name], fit, steps=steps, desc=name)
+    return autoencoder_from_state(state).to(run.device), run.save_model(name, state)

@@ -71,15 +71,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.models.autoencoders import (
         ConvAutoencoder,
         autoencoder_from_state,
-        autoencoder_state,
     )
     from nnlab.training import (
         evaluate_autoencoder,
-        fit_autoencoder,
-        fit_variants,
         image_errors,
         reconstruct,
-        steps_per_epoch,
+        train_one_autoencoder,
     )
     from nnlab.viz import LatentPanel, latent_scatter, learning_curves, mosaics_figure
 
@@ -92,27 +89,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     side = x_train.shape[-1]
     name = model_file(cfg.dataset, cfg.skip, cfg.noise_std > 0)
 
-    def fit(variant: str, bar: Any) -> dict:
-        torch.manual_seed(run.seed)
-        model = ConvAutoencoder(side, cfg.latent, cfg.skip).to(run.device)
-        fit_autoencoder(
-            model,
-            x_train,
-            x_test,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            seed=run.seed,
-            noise_std=cfg.noise_std,
-            on_epoch=lambda epoch, m: run.log(epoch, **m),
-            on_step=lambda loss: bar.update(1),
-        )
-        return autoencoder_state(model)
-
-    steps = cfg.epochs * steps_per_epoch(n, cfg.batch_size)
-    (state,), _ = fit_variants(run, [name], fit, steps=steps, desc=name)
-    model = autoencoder_from_state(state).to(run.device)
-    path = run.save_model(name, state)
+    model, path = train_one_autoencoder(
+        run,
+        name,
+        lambda: ConvAutoencoder(side, cfg.latent, cfg.skip),
+        x_train,
+        x_test,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        noise_std=cfg.noise_std,
+    )
     metrics, shown = evaluate_autoencoder(
         model, (x_train, y_train), (x_test, y_test), seed=run.seed, noise_std=cfg.noise_std
     )

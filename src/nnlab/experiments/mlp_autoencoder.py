@@ -50,14 +50,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.data import load_dataset
-    from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state, autoencoder_state
+    from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
     from nnlab.training import (
         evaluate_autoencoder,
-        fit_autoencoder,
-        fit_variants,
         image_errors,
         reconstruct,
-        steps_per_epoch,
+        train_one_autoencoder,
     )
     from nnlab.viz import LatentPanel, latent_scatter, learning_curves, mosaics_figure
 
@@ -71,26 +69,16 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     sizes = (pixels, *cfg.hidden, cfg.latent)
     name = f"{cfg.dataset}_ae"
 
-    def fit(variant: str, bar: Any) -> dict:
-        torch.manual_seed(run.seed)
-        model = MLPAutoencoder(sizes).to(run.device)
-        fit_autoencoder(
-            model,
-            x_train,
-            x_test,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            seed=run.seed,
-            on_epoch=lambda epoch, m: run.log(epoch, **m),
-            on_step=lambda loss: bar.update(1),
-        )
-        return autoencoder_state(model)
-
-    steps = cfg.epochs * steps_per_epoch(n, cfg.batch_size)
-    (state,), _ = fit_variants(run, [name], fit, steps=steps, desc=name)
-    model = autoencoder_from_state(state).to(run.device)
-    path = run.save_model(name, state)
+    model, path = train_one_autoencoder(
+        run,
+        name,
+        lambda: MLPAutoencoder(sizes),
+        x_train,
+        x_test,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+    )
     metrics, shown = evaluate_autoencoder(
         model, (x_train, y_train), (x_test, y_test), seed=run.seed
     )
