@@ -43,6 +43,30 @@ def test_smoke_reports_both_methods_in_the_papers_unit(tmp_path):
     check_figure(run / "figures" / "codes.png", min_size=(800, 350), panels=(1, 2))
 
 
+def test_run_cut_inside_the_second_autoencoder_resumes_to_the_same_result(tmp_path, monkeypatch):
+    from nnlab.runs.run import Run
+
+    args = [*SMOKE, "--set", "epochs=4", "--set", "hidden=16"]
+    assert main([*args, "--out", str(tmp_path / "ref")]) == 0
+    original, saved = Run.save_checkpoint, []
+
+    def save_then_stop(self, state):
+        original(self, state)
+        saved.append(state)
+        if len(state["results"]) == 1 and state["current"] is not None:
+            raise KeyboardInterrupt  # epoch 1 of the second autoencoder is checkpointed
+
+    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    monkeypatch.setattr(Run, "save_checkpoint", original)
+    assert [len(s["current"]["history"]) for s in saved if s["current"]] == [1, 2, 3, 1]
+    (cut,) = (tmp_path / "cut").glob("*/*")
+    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
+    (ref,) = (tmp_path / "ref").glob("*/*")
+    for name in ("metrics.jsonl", "summary.json"):
+        assert (cut / name).read_bytes() == (ref / name).read_bytes(), name
+
+
 @pytest.mark.slow
 def test_pca30_on_mnist_reproduces_the_papers_13_87(tmp_path, shared_data, monkeypatch):
     monkeypatch.setenv("NNLAB_DATA", str(shared_data))

@@ -11,8 +11,9 @@ per-step callback). Through a run (resumable, logged, checkpointed, with a progr
 after every epoch and optional early stopping.
 
 Autoencoders: `fit_autoencoder` trains with squared error (denoising with `corrupt`'s noise,
-a penalty on the code for sparsity), one `autoencoder_epoch` at a time; `reconstruct`,
-`encode` and `image_errors` evaluate one.
+a penalty on the code for sparsity), one `autoencoder_epoch` at a time; `fit_autoencoders`
+trains several in turn through a run, resumable at every epoch; `reconstruct`, `encode` and
+`image_errors` evaluate one.
 """
 
 from __future__ import annotations
@@ -664,6 +665,8 @@ def fit_autoencoder(
     penalty: Callable[[torch.Tensor], torch.Tensor] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     on_step: Callable[[torch.Tensor], None] | None = None,
+    resume: dict | None = None,
+    on_checkpoint: Callable[[dict], None] | None = None,
 ) -> list[dict[str, float]]:
     """Train an autoencoder with squared error for ``epochs`` over batches shuffled from
     ``seed`` (``optimizer`` and ``schedule`` by name, see `make_optimizer`, `make_schedule`).
@@ -672,7 +675,11 @@ def fit_autoencoder(
     fresh N(0, noise_std²) noise (and masking, see `corrupt`), and the test images one fixed
     draw (seeded by ``seed``), so ``test_loss`` is the error of reconstructing the clean test
     images from their corrupted copies. After each epoch
-    ``on_epoch(epoch, {"train_loss", "test_loss"})`` is called; the records are returned."""
+    ``on_epoch(epoch, {"train_loss", "test_loss"})`` is called; the records are returned.
+
+    After each epoch but the last, ``on_checkpoint(state)`` gets the training state (model,
+    optimizer, schedule, random generators, epoch, records); passed back as ``resume``, it
+    continues the training where it stopped, with the same result."""
     device = x_train.device
     opt, sched = _optimizer_and_schedule(
         model,
@@ -686,8 +693,15 @@ def fit_autoencoder(
     shuffle = torch.Generator().manual_seed(seed)
     noise = torch.Generator().manual_seed(seed + 1)
     test_inputs = corrupt(x_test, noise_std, torch.Generator().manual_seed(seed + 2), mask)
-    history = []
-    for epoch in range(1, epochs + 1):
+    history: list[dict[str, float]] = []
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        opt.load_state_dict(resume["optimizer"])
+        sched.load_state_dict(resume["schedule"])
+        shuffle.set_state(resume["shuffle"])
+        noise.set_state(resume["noise"])
+        history = list(resume["history"])
+    for epoch in range(len(history) + 1, epochs + 1):
         train_loss = autoencoder_epoch(
             model,
             opt,
@@ -705,6 +719,17 @@ def fit_autoencoder(
         history.append(record)
         if on_epoch is not None:
             on_epoch(epoch, record)
+        if on_checkpoint is not None and epoch < epochs:
+            on_checkpoint(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "schedule": sched.state_dict(),
+                    "shuffle": shuffle.get_state(),
+                    "noise": noise.get_state(),
+                    "history": list(history),
+                }
+            )
     return history
 
 
@@ -746,6 +771,71 @@ def evaluate_autoencoder(
     return metrics, tensors
 
 
+def fit_autoencoders(
+    run,
+    names: Sequence[str],
+    build: Callable[[str], nn.Module],
+    x_train: torch.Tensor,
+    x_test: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    schedule: str = "constant",
+    noise_std: Mapping[str, float] | None = None,
+    penalty: Mapping[str, Callable[[torch.Tensor], torch.Tensor] | None] | None = None,
+    desc: str = "",
+    keyed: bool = True,
+) -> list[dict]:
+    """Train one autoencoder per name in turn through a run by `fit_autoencoder`, each
+    `build(name)` from the run's seed (so every variant starts from the same weights where
+    the architectures agree), with its own ``noise_std[name]`` and ``penalty[name]``. Logs
+    ``<metric>@<name>`` per epoch (plain ``<metric>`` with ``keyed=False``). The run's
+    checkpoint holds the finished variants and the current one's training state after every
+    epoch, so an interrupted run resumes at the epoch it stopped at, with the same result.
+    Returns the `autoencoder_state` of each variant, in the order of `names`."""
+    from nnlab.models.autoencoders import autoencoder_state
+
+    noise_std, penalty = dict(noise_std or {}), dict(penalty or {})
+    per_epoch = steps_per_epoch(len(x_train), batch_size)
+    state = run.load_checkpoint() or {}
+    results, current = state.get("results", []), state.get("current")
+    done = len(results) * epochs + (len(current["history"]) if current else 0)
+    bar = run.bar(
+        total=len(names) * epochs * per_epoch, initial=done * per_epoch, desc=desc, unit="batch"
+    )
+
+    def save(partial: dict | None) -> None:
+        run.save_checkpoint({"results": results, "current": partial})
+
+    for name in names[len(results) :]:
+        torch.manual_seed(run.seed)
+        model = build(name).to(run.device)
+        fit_autoencoder(
+            model,
+            x_train,
+            x_test,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            schedule=schedule,
+            seed=run.seed,
+            noise_std=noise_std.get(name, 0.0),
+            penalty=penalty.get(name),
+            on_epoch=lambda e, m, name=name: run.log(
+                e, **{f"{k}@{name}" if keyed else k: v for k, v in m.items()}
+            ),
+            on_step=lambda loss: bar.update(1),
+            resume=current,
+            on_checkpoint=save,
+        )
+        current = None
+        results.append(autoencoder_state(model))
+        save(None)
+    bar.close()
+    return results
+
+
 def train_one_autoencoder(
     run,
     name: str,
@@ -758,27 +848,21 @@ def train_one_autoencoder(
     lr: float,
     noise_std: float = 0.0,
 ):
-    """Train `build()` (seeded with the run's seed) by `fit_autoencoder` as one resumable
-    variant of the run, save it as `name` and return (model, saved path)."""
-    from nnlab.models.autoencoders import autoencoder_from_state, autoencoder_state
+    """Train `build()` by `fit_autoencoders` as the run's one model, save it as `name` and
+    return (model, saved path)."""
+    from nnlab.models.autoencoders import autoencoder_from_state
 
-    def fit(variant: str, bar: Any) -> dict:
-        torch.manual_seed(run.seed)
-        model = build().to(run.device)
-        fit_autoencoder(
-            model,
-            x_train,
-            x_test,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            seed=run.seed,
-            noise_std=noise_std,
-            on_epoch=lambda epoch, m: run.log(epoch, **m),
-            on_step=lambda loss: bar.update(1),
-        )
-        return autoencoder_state(model)
-
-    steps = epochs * steps_per_epoch(len(x_train), batch_size)
-    (state,), _ = fit_variants(run, [name], fit, steps=steps, desc=name)
+    (state,) = fit_autoencoders(
+        run,
+        [name],
+        lambda _: build(),
+        x_train,
+        x_test,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        noise_std={name: noise_std},
+        desc=name,
+        keyed=False,
+    )
     return autoencoder_from_state(state).to(run.device), run.save_model(name, state)

@@ -81,9 +81,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         ConvAutoencoder,
         MLPAutoencoder,
         autoencoder_from_state,
-        autoencoder_state,
     )
-    from nnlab.training import evaluate_autoencoder, fit_autoencoder, fit_variants, steps_per_epoch
+    from nnlab.training import evaluate_autoencoder, fit_autoencoders
     from nnlab.viz import (
         CurveRow,
         LatentPanel,
@@ -112,25 +111,18 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     def noise(name: str) -> float:
         return cfg.noise_std if "denoise" in name else 0.0
 
-    def fit(name: str, bar: Any) -> dict:
-        torch.manual_seed(run.seed)
-        model = build(name).to(run.device)
-        fit_autoencoder(
-            model,
-            x_train,
-            x_test,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            seed=run.seed,
-            noise_std=noise(name),
-            on_epoch=lambda e, m: run.log(e, **{f"{k}@{name}": v for k, v in m.items()}),
-            on_step=lambda loss: bar.update(1),
-        )
-        return autoencoder_state(model)
-
-    steps = cfg.epochs * steps_per_epoch(n, cfg.batch_size)
-    states, _ = fit_variants(run, names, fit, steps=steps, desc="autoencoder study")
+    states = fit_autoencoders(
+        run,
+        names,
+        build,
+        x_train,
+        x_test,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        noise_std={name: noise(name) for name in names},
+        desc="autoencoder study",
+    )
 
     results: dict[str, dict[str, Any]] = {}
     shown: dict[str, dict] = {}

@@ -72,9 +72,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.metrics import knn_accuracy, silhouette
-    from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state, autoencoder_state
+    from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
     from nnlab.pca import fit_pca
-    from nnlab.training import evaluate_autoencoder, fit_autoencoder, fit_variants, steps_per_epoch
+    from nnlab.training import evaluate_autoencoder, fit_autoencoders
     from nnlab.viz import LatentPanel, latent_scatter, learning_curves, mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
@@ -90,26 +90,18 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         )
     names = [f"ae{k}" for k in cfg.codes]
 
-    def fit(name: str, bar: Any) -> dict:
-        k = cfg.codes[names.index(name)]
-        torch.manual_seed(run.seed)
-        model = MLPAutoencoder((pixels, *cfg.hidden, k)).to(run.device)
-        fit_autoencoder(
-            model,
-            x_train,
-            x_test,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            schedule="cosine",
-            seed=run.seed,
-            on_epoch=lambda e, m: run.log(e, **{f"{key}@{name}": v for key, v in m.items()}),
-            on_step=lambda loss: bar.update(1),
-        )
-        return autoencoder_state(model)
-
-    steps = cfg.epochs * steps_per_epoch(n, cfg.batch_size)
-    states, _ = fit_variants(run, names, fit, steps=steps, desc="deep autoencoders")
+    states = fit_autoencoders(
+        run,
+        names,
+        lambda name: MLPAutoencoder((pixels, *cfg.hidden, cfg.codes[names.index(name)])),
+        x_train,
+        x_test,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        schedule="cosine",
+        desc="deep autoencoders",
+    )
 
     flat_train = data.x_train[:n].reshape(n, -1).astype(np.float64)
     flat_test = data.x_test.reshape(len(data.x_test), -1).astype(np.float64)

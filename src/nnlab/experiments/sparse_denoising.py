@@ -2,7 +2,7 @@
 architecture on MNIST (the lecture's extra slides, seed 003).
 
 Every variant is 784 → ``hidden`` sigmoid units → 784 sigmoid pixels, trained with Adam on
-the mean squared error per pixel plus its own term (``nnlab.training.fit_autoencoder``):
+the mean squared error per pixel plus its own term (``nnlab.training.fit_autoencoders``):
 
 - ``plain``: nothing;
 - ``l1``: λ₁ · mean over the batch of Σ_j |h_j| (the slide's "Sparse Autoencoder (L1 reg)");
@@ -79,15 +79,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.data import load_dataset
-    from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state, autoencoder_state
-    from nnlab.training import (
-        encode,
-        fit_autoencoder,
-        fit_variants,
-        image_errors,
-        reconstruct,
-        steps_per_epoch,
-    )
+    from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
+    from nnlab.training import encode, fit_autoencoders, image_errors, reconstruct
     from nnlab.viz import (
         CurveRow,
         curves_per_variant,
@@ -115,27 +108,20 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     penalties = {"plain": None, "l1": l1, "kl": kl, "denoise": None, "sparse-denoise": l1}
 
-    def fit(name: str, bar: Any) -> dict:
-        torch.manual_seed(run.seed)  # the same initial weights for every variant
-        model = MLPAutoencoder((pixels, cfg.hidden), code_activation="sigmoid").to(run.device)
-        fit_autoencoder(
-            model,
-            x_train,
-            x_test,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            seed=run.seed,
-            noise_std=cfg.noise_std if "denoise" in name else 0.0,
-            penalty=penalties[name],
-            on_epoch=lambda e, m: run.log(e, **{f"{k}@{name}": v for k, v in m.items()}),
-            on_step=lambda loss: bar.update(1),
-        )
-        return autoencoder_state(model)
-
     names = list(cfg.variants)
-    steps = cfg.epochs * steps_per_epoch(len(x_train), cfg.batch_size)
-    states, _ = fit_variants(run, names, fit, steps=steps, desc="sparse / denoising")
+    states = fit_autoencoders(
+        run,
+        names,  # the same initial weights for every variant
+        lambda name: MLPAutoencoder((pixels, cfg.hidden), code_activation="sigmoid"),
+        x_train,
+        x_test,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        noise_std={name: cfg.noise_std for name in names if "denoise" in name},
+        penalty=penalties,
+        desc="sparse / denoising",
+    )
     history = run.history()
 
     results, maximisers, recon = [], [], []
