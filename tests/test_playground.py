@@ -277,6 +277,15 @@ def test_python_snippet_rebuilds_the_network_and_predicts_the_same(client, setti
     assert done.returncode == 0 and done.stdout.strip().startswith("["), done.stderr
 
 
+def test_the_test_client_imports_without_a_deprecation_warning():
+    # Starlette's TestClient deprecates plain httpx; the dev extra installs httpx2 for it
+    import subprocess
+
+    code = "import warnings; warnings.simplefilter('error'); import fastapi.testclient"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+
+
 def test_cli_without_the_web_extra_is_a_one_line_error(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     assert main(["playground", "--port", "0"]) == 2
