@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-import httpx
+import httpx2 as httpx  # the dev extra's client, as Starlette's TestClient
 
 SPIRAL = {"dataset": "spiral", "hidden": [8, 8], "activations": ["tanh", "tanh"]}
 

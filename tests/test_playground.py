@@ -15,8 +15,16 @@ from fastapi.testclient import TestClient
 
 from nnlab.cli import main
 from nnlab.playground.app import SessionStore, create_app
-from nnlab.playground.session import GRID, THUMB_STRIDE, Session, features
-from nnlab.playground.settings import Settings
+from nnlab.playground.session import (
+    GRID,
+    THUMB_STRIDE,
+    WARP_LINES,
+    WARP_SAMPLES,
+    Session,
+    _coordinates,
+    features,
+)
+from nnlab.playground.settings import MAX_POINTS, Settings
 
 SPIRAL = {"dataset": "spiral", "hidden": [8, 8], "activations": ["tanh", "tanh"]}
 
@@ -168,6 +176,123 @@ def test_clicked_points_and_a_csv_with_three_classes(client):
     client.post(f"/api/sessions/{sid}/control", json={"action": "step"})  # and no error
 
 
+def test_a_link_with_custom_points_restores_them_with_their_split_and_classes(client):
+    # the page creates the session from the link's settings, then sends the link's points
+    sid = new_session(client, dataset="custom", classes=3, loss="cross_entropy")
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    assert f["points"] == [] and f["settings"]["dataset"] == "custom"
+    rows = [[1.25, -2.5, 0, True], [-3.0, 4.75, 1, False], [0.0, 0.5, 1, True]]
+    res = client.put(f"/api/sessions/{sid}/points", json={"points": rows})
+    assert res.json() == {"points": 3}
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    assert f["points"] == rows  # the test point stays a test point
+    assert f["settings"]["classes"] == 3 and f["settings"]["loss"] == "cross_entropy"
+    assert np.array(f["confusion"]).shape == (3, 3) and np.array(f["confusion"]).sum() == 1
+    # regression points from a link: values, squared error, no confusion matrix
+    values = [[1.0, 1.0, 0.25, True], [-1.0, 2.0, -0.75, True], [2.0, -2.0, 1.0, False]]
+    res = client.put(f"/api/sessions/{sid}/points", json={"target": "value", "points": values})
+    assert res.status_code == 200, res.text
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    assert f["points"] == values and f["confusion"] is None
+    assert f["settings"]["custom_target"] == "value" and f["settings"]["loss"] == "squared_error"
+    assert f["settings"]["classes"] == 2
+    # the points' kind is theirs: the settings cannot call these values labels
+    res = client.put(f"/api/sessions/{sid}/settings", json={"dataset": "custom"})
+    assert res.status_code == 422 and res.json()["detail"][0]["loc"] == ["body", "custom_target"]
+    client.post(f"/api/sessions/{sid}/control", json={"action": "clear"})  # no points: either
+    for target in ("value", "label"):
+        body = {"dataset": "custom", "custom_target": target}
+        assert client.put(f"/api/sessions/{sid}/settings", json=body).status_code == 200
+
+
+def test_a_regression_csv_trains_on_real_targets(client):
+    sid = new_session(client, dataset="plane")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-5, 5, (200, 2))
+    value = np.tanh(x[:, 0] / 3) * 0.9  # a smooth real target in [-1, 1]
+    rows = ["x1,x2,value"] + [f"{a:.3f},{b:.3f},{v:.4f}" for a, b, v in np.c_[x, value]]
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": "\n".join(rows)})
+    assert res.json() == {"points": 200}
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    s = f["settings"]
+    assert (s["dataset"], s["custom_target"], s["loss"]) == ("custom", "value", "squared_error")
+    assert f["confusion"] is None and set(f["output"]) == {"value"}
+    assert f["points"][0][2] == pytest.approx(value[0], abs=1e-4)
+    assert isinstance(f["points"][0][2], float) and f["latest"]["test_acc"] is None
+    first = f["latest"]["test_loss"]
+    client.put(f"/api/sessions/{sid}/settings", json={**s, "optimizer": "adam"})
+    for _ in range(30):
+        client.post(f"/api/sessions/{sid}/control", json={"action": "step"})
+    latest = client.get(f"/api/sessions/{sid}/frame").json()["latest"]
+    assert latest["test_loss"] < 0.01 < first, (first, latest)
+    assert "out[:, 0]  # the predicted value" in client.get(f"/api/sessions/{sid}/export.py").text
+    # no header: the data in use decides (values here); a header switches back to labels
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": "0,0,0.5\n1,2,-0.25\n"})
+    assert res.status_code == 200, res.text
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": "x1,x2,label\n0,0,1\n1,2,0\n"})
+    f = client.get(f"/api/sessions/{sid}/frame").json()
+    assert f["settings"]["custom_target"] == "label" and f["points"][0][2] == 1
+
+
+@pytest.mark.parametrize(
+    ("csv", "says"),
+    [
+        ("0,0,0.5\n", "line 1: label must be 0, 1, 2, 3 or 4 (real targets need the header"),
+        ("x1,x2,value\n0,0,1\n3,3,1.5\n", "line 3: value must lie in [-1, 1]"),
+        ("x1,x2,value\n0,0,nan\n", "line 2: value must lie in [-1, 1]"),
+        ("a,b,c\n0,0,1\n", "line 1: the header must be x1,x2,label or x1,x2,value"),
+        ("x1,x2,label\n0,0,1,2\n", "line 2: expected 3 columns x1,x2,label; got 4"),
+        ("x1,x2,value\n", "no points in the file"),
+    ],
+)
+def test_a_bad_csv_is_one_line_that_says_what_is_wrong(client, csv, says):
+    sid = new_session(client)
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": csv})
+    assert res.status_code == 422
+    [detail] = res.json()["detail"]
+    assert detail["loc"] == ["body", "csv"] and detail["msg"].startswith(says), detail
+    assert "\n" not in detail["msg"]
+
+
+def test_warp_maps_the_grid_lines_and_the_points_through_a_hidden_layer():
+    session = Session(Settings(hidden=[2, 3], activations=["linear", "tanh"], seed=1))
+    first, second = session.linears[0], session.linears[1]
+    first.params["W"][:] = np.eye(2)
+    first.params["b"][:] = 0.0
+    w = session.warp(0)  # an identity layer leaves the grid and the points where they are
+    lines = np.array(w["lines"])
+    assert lines.shape == (2 * WARP_LINES, WARP_SAMPLES, 2)
+    ticks = np.linspace(-6, 6, WARP_LINES)
+    np.testing.assert_allclose(lines[:WARP_LINES, :, 0], np.repeat(ticks[:, None], 49, 1))
+    np.testing.assert_allclose(lines[WARP_LINES:, :, 1], np.repeat(ticks[:, None], 49, 1))
+    np.testing.assert_allclose(lines[0, :, 1], np.linspace(-6, 6, WARP_SAMPLES))
+    np.testing.assert_allclose(np.array(w["points"]), session.X, atol=5e-4)
+    # the second layer has 3 neurons: the view shows its first two, and says of how many
+    w = session.warp(1)
+    grid = lines.reshape(-1, 2)
+    want = np.tanh(grid @ second.params["W"] + second.params["b"])[:, :2]
+    np.testing.assert_allclose(np.array(w["lines"]).reshape(-1, 2), want, atol=5e-4)
+    assert (w["layer"], w["neurons"], w["activation"]) == (1, 3, "tanh")
+    assert w["data_version"] == session.data_version
+    assert _coordinates(np.array([[np.nan, 1.23456], [np.inf, -2.0]])) == [
+        [None, 1.235],
+        [None, -2.0],
+    ]
+
+
+def test_warp_over_http_and_its_bad_layers(client):
+    sid = new_session(client, hidden=[4, 1], activations=["relu", "tanh"])
+    w = client.get(f"/api/sessions/{sid}/warp", params={"layer": 0}).json()
+    assert len(w["lines"]) == 2 * WARP_LINES and len(w["points"]) == 500 and w["neurons"] == 4
+    assert all(v is not None for line in w["lines"] for p in line for v in p)
+    assert min(v for line in w["lines"] for p in line for v in p) >= 0  # ReLU
+    for layer, says in ((1, "has one neuron"), (2, "has 2 hidden layers"), (8, "less than")):
+        res = client.get(f"/api/sessions/{sid}/warp", params={"layer": layer})
+        assert res.status_code == 422
+        [detail] = res.json()["detail"]
+        assert detail["loc"] == ["query", "layer"] and says in detail["msg"], detail
+
+
 def test_editing_a_weight_changes_the_output(client):
     sid = new_session(client)
     before = client.get(f"/api/sessions/{sid}/frame").json()
@@ -201,12 +326,24 @@ def test_editing_a_weight_changes_the_output(client):
         ("csv", {"csv": "1,2\n"}, ["csv"]),
         ("csv", {"csv": "0,0,1\n9,0,1\n"}, ["csv"]),
         ("csv", {"csv": "0,0,1\n1,1,7\n"}, ["csv"]),
+        ("csv", {"csv": "x1,x2,value\n0,0,2\n"}, ["csv"]),
+        ("settings", {"dataset": "plane", "custom_target": "value"}, "custom_target"),
+        ("settings", {"dataset": "custom", "custom_target": "value", "classes": 3}, "classes"),
+        ("settings", {"custom_target": "price"}, ["custom_target"]),
+        ("PUT points", {"points": [[0, 0, 7, True]]}, ["points"]),
+        ("PUT points", {"points": [[0, 0, 0.5, True]]}, ["points"]),
+        ("PUT points", {"target": "value", "points": [[0, 0, 2, True]]}, ["points"]),
+        ("PUT points", {"points": [[7, 0, 1, True]]}, ["points", 0, 0]),
+        ("PUT points", {"points": [[0, 0, 1]]}, ["points", 0, 3]),
+        ("PUT points", {"points": [[0, 0, 1, True]] * (MAX_POINTS + 1)}, ["points"]),
+        ("PUT points", {"target": "colour", "points": []}, ["target"]),
     ],
 )
 def test_bad_input_is_a_422_that_names_the_field(client, path, body, field):
     sid = new_session(client)
-    method = client.put if path == "settings" else client.post
-    res = method(f"/api/sessions/{sid}/{path}", json=body)
+    method, _, path = path.rpartition(" ")
+    method = method or ("PUT" if path == "settings" else "POST")
+    res = client.request(method, f"/api/sessions/{sid}/{path}", json=body)
     assert res.status_code == 422, res.text
     details = res.json()["detail"]
     if isinstance(field, str):  # a rule across fields: its message starts with the field
@@ -275,6 +412,15 @@ def test_python_snippet_rebuilds_the_network_and_predicts_the_same(client, setti
 
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip().startswith("["), done.stderr
+
+
+def test_the_test_client_imports_without_a_deprecation_warning():
+    # Starlette's TestClient deprecates plain httpx; the dev extra installs httpx2 for it
+    import subprocess
+
+    code = "import warnings; warnings.simplefilter('error'); import fastapi.testclient"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
 
 
 def test_cli_without_the_web_extra_is_a_one_line_error(monkeypatch, capsys):

@@ -104,3 +104,74 @@ def test_spiral_trains_below_0_1_and_the_link_restores_it(browser, live_url, tmp
     assert errors == []
     fresh.close()
     page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_teaching_flags_hide_controls_and_custom_points_survive_a_reload(browser, live_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live_url + "#dataset=xor&hide=noise,optimizer,no_such_control&warp=1")
+    page.wait_for_function("window.playground.frames > 0")
+    # hidden groups are not rendered; an unknown name is ignored and dropped from the link
+    assert not page.locator("#noise").is_visible() and not page.locator("#optimizer").is_visible()
+    assert page.locator("#learning_rate").is_visible() and page.locator("#n_points").is_visible()
+    assert not page.locator("#classes-row").is_visible()  # xor has no choice of classes
+    assert page.evaluate("window.playground.state().hide") == ["noise", "optimizer"]
+    assert "hide=noise%2Coptimizer&" in page.url
+    # the warp view of hidden layer 1 (4 neurons): 26 grid lines and every point, drawn
+    page.wait_for_function("window.playground.warp() !== null")
+    warp = page.evaluate("window.playground.warp()")
+    assert len(warp["lines"]) == 26 and len(warp["points"]) == 500 and warp["neurons"] == 4
+    assert page.locator("#warp-canvas").is_visible()
+    assert "2 of its 4" in page.locator("#warp-caption").inner_text()
+
+    # two clicked points of class 0 and 1 make the data "custom"; the link carries all 502
+    page.locator("#paint button[data-k='0']").click()
+    page.locator("#heatmap").click(position={"x": 40, "y": 60})
+    page.wait_for_function("window.playground.points().length === 501")
+    page.locator("#paint button[data-k='1']").click()
+    page.locator("#heatmap").click(position={"x": 250, "y": 90})
+    page.wait_for_function("window.playground.points().length === 502")
+    before = page.evaluate("window.playground.points()")
+    assert before[-2][2:] == [0, True] and before[-1][2:] == [1, True]
+    assert before[-1][0] == pytest.approx(250 / 300 * 12 - 6, abs=0.05)
+    assert "dataset=custom" in page.url and "&points=" in page.url
+    assert sum(p[3] for p in before) == 252  # 250 of xor's training points and the two clicked
+
+    page.reload()
+    page.wait_for_function("window.playground.frames > 0 && window.playground.points().length")
+    after = page.evaluate("window.playground.points()")
+    assert len(after) == 502
+    for (a1, a2, a_label, a_train), (b1, b2, b_label, b_train) in zip(before, after, strict=True):
+        assert (a_label, a_train) == (b_label, b_train)
+        assert abs(a1 - b1) <= 0.0051 and abs(a2 - b2) <= 0.0051  # two decimals in the link
+    assert page.evaluate("window.playground.state().dataset") == "custom"
+    assert not page.locator("#noise").is_visible()  # the flags survive the reload too
+    settings = page.evaluate(
+        "fetch('/api/sessions/' + new URL(document.getElementById('export-json').href)"
+        ".pathname.split('/')[3] + '/frame').then(r => r.json())"
+        ".then(f => [f.settings.dataset, f.points.length])"
+    )
+    assert settings == ["custom", 502]
+
+    # a regression CSV loads; a bad one is a one-line message on the page
+    csv = "x1,x2,value\n" + "\n".join(
+        f"{i % 9 - 4},{i % 7 - 3},{(i % 9 - 4) / 4}" for i in range(40)
+    )
+    page.set_input_files(
+        "#csv", files=[{"name": "v.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.wait_for_function("document.getElementById('message').textContent === '40 points loaded'")
+    page.wait_for_function("window.playground.state().custom_target === 'value'")
+    page.set_input_files(
+        "#csv",
+        files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"x1,x2,value\n0,0,3\n"}],
+    )
+    page.wait_for_function("document.getElementById('message').textContent.includes('line 2')")
+    assert page.locator("#message").inner_text() == (
+        "csv: line 2: value must lie in [-1, 1] (scale the target)"
+    )
+    assert errors == []
+    page.close()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from nnlab.playground.app import SessionStore, create_app
 from nnlab.playground.settings import DATASETS, INPUTS, Settings
 
+JSON = {"Content-Type": "application/json"}
 ACTIONS = ["play", "pause", "step", "reset", "regenerate", "clear"]
 ACTS = ["relu", "leaky_relu", "tanh", "sigmoid", "linear", "softplus"]
 junk = st.one_of(
@@ -28,6 +29,7 @@ junk = st.one_of(
 plausible = {
     "dataset": st.sampled_from([*DATASETS, "custom", "moon"]),
     "classes": st.integers(0, 6),
+    "custom_target": st.sampled_from(["label", "value", "price"]),
     "n_points": st.integers(0, 2100),
     "noise": st.floats(-5, 60),
     "train_share": st.floats(0, 100),
@@ -87,14 +89,43 @@ requests = st.one_of(
         ),
     ),
     st.tuples(
+        st.just("PUT"),
+        st.just("points"),
+        st.one_of(
+            st.fixed_dictionaries(
+                {
+                    "points": st.lists(
+                        st.tuples(
+                            st.floats(-7, 7),
+                            st.floats(-7, 7),
+                            st.one_of(st.integers(-1, 5), st.floats(allow_nan=True)),
+                            st.booleans(),
+                        ),
+                        max_size=30,
+                    )
+                },
+                optional={"target": st.sampled_from(["label", "value", "size"])},
+            ),
+            junk,
+        ),
+    ),
+    st.tuples(
         st.just("POST"),
         st.just("csv"),
         st.one_of(
-            st.fixed_dictionaries({"csv": st.text(alphabet="0123456789.,-e\n x", max_size=60)}),
+            st.fixed_dictionaries(
+                {
+                    "csv": st.tuples(
+                        st.sampled_from(["", "x1,x2,label\n", "x1,x2,value\n", "a,b\n"]),
+                        st.text(alphabet="0123456789.,-e\n xnaif", max_size=60),
+                    ).map("".join)
+                }
+            ),
             junk,
         ),
     ),
     st.tuples(st.just("GET"), st.sampled_from(["frame", "export.json", "export.py"]), st.none()),
+    st.tuples(st.just("GET"), st.integers(-1, 9).map("warp?layer={}".format), st.none()),
 )
 
 
@@ -103,20 +134,25 @@ requests = st.one_of(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(st.lists(requests, min_size=1, max_size=6))
-def test_no_request_sequence_gets_a_500(sequence):
+@given(st.one_of(st.none(), settings_bodies), st.lists(requests, min_size=1, max_size=6))
+def test_no_request_sequence_gets_a_500(first, sequence):
     with TestClient(create_app(SessionStore(limit=2)), raise_server_exceptions=False) as client:
-        sid = client.post("/api/sessions").json()["id"]
+        # a page opened from a link creates its session with the link's settings
+        res = client.post("/api/sessions", content=json.dumps(first), headers=JSON)
+        assert res.status_code in (200, 422), (first, res.status_code, res.text)
+        if res.status_code == 422:
+            res = client.post("/api/sessions")
+        sid = res.json()["id"]
         for method, path, body in sequence:
             # NaN and Infinity go over the wire too: Python's json (FastAPI's) accepts them
             res = client.request(
                 method,
                 f"/api/sessions/{sid}/{path}",
                 content=None if method == "GET" else json.dumps(body),
-                headers={"Content-Type": "application/json"},
+                headers=JSON,
             )
             assert res.status_code in (200, 422), (method, path, body, res.status_code, res.text)
-            if res.status_code == 422 and method != "GET":
+            if res.status_code == 422:
                 assert all(d["loc"] for d in res.json()["detail"])
         frame = client.get(f"/api/sessions/{sid}/frame")
         assert frame.status_code == 200

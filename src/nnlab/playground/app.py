@@ -3,10 +3,13 @@
     POST /api/sessions                      create a session (optional Settings body) -> {"id"}
     PUT  /api/sessions/{id}/settings        Settings
     POST /api/sessions/{id}/control         {"action": "play" | "pause" | "step" | ...}
-    POST /api/sessions/{id}/points          {"x1", "x2", "label", "train"}
-    POST /api/sessions/{id}/csv             {"csv": "x1,x2,label\\n..."}
+    POST /api/sessions/{id}/points          {"x1", "x2", "label", "train"}: add one point
+    PUT  /api/sessions/{id}/points          {"target": "label" | "value",
+                                             "points": [[x1, x2, label or value, train], ...]}
+    POST /api/sessions/{id}/csv             {"csv": "x1,x2,label\\n..."} or "x1,x2,value\\n..."
     POST /api/sessions/{id}/weight          {"layer", "source", "target", "value"}
     GET  /api/sessions/{id}/frame           one frame (JSON)
+    GET  /api/sessions/{id}/warp?layer=0    hidden layer 0's image of the input grid and points
     GET  /api/sessions/{id}/stream          frames as Server-Sent Events
     GET  /api/sessions/{id}/export.json     the trained network and its settings
     GET  /api/sessions/{id}/export.py       a Python snippet that rebuilds it with nnlab.scratch
@@ -35,7 +38,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from nnlab.playground.session import PlaygroundError, Session
-from nnlab.playground.settings import Control, Point, Settings, WeightEdit
+from nnlab.playground.settings import MAX_LAYERS, Control, Point, PointSet, Settings, WeightEdit
 
 MAX_SESSIONS = 16
 IDLE_SECONDS = 15 * 60
@@ -90,7 +93,7 @@ class SessionStore:
 
 
 def _unprocessable(exc: PlaygroundError) -> JSONResponse:
-    detail = [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
+    detail = [{"loc": [exc.where, exc.field], "msg": str(exc), "type": "value_error"}]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
@@ -126,6 +129,10 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         session.add_point(point)
         return {"points": len(session.X)}
 
+    @app.put("/api/sessions/{sid}/points")
+    def put_points(sid: SessionId, body: PointSet) -> dict[str, int]:
+        return {"points": store.get(sid).set_points(body)}
+
     @app.post("/api/sessions/{sid}/csv")
     def upload(sid: SessionId, body: CsvUpload) -> dict[str, int]:
         return {"points": store.get(sid).upload_csv(body.csv)}
@@ -144,6 +151,12 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         data_version: Annotated[int, Query(ge=-1)] = -1,
     ) -> dict[str, Any]:
         return store.get(sid).frame(since, history_key, data_version)
+
+    @app.get("/api/sessions/{sid}/warp")
+    def warp(
+        sid: SessionId, layer: Annotated[int, Query(ge=0, le=MAX_LAYERS - 1)] = 0
+    ) -> dict[str, Any]:
+        return store.get(sid).warp(layer)
 
     @app.get("/api/sessions/{sid}/stream")
     async def stream(

@@ -4,7 +4,9 @@ learned so far, and the frames the page draws.
 A frame is one dict, sent as JSON: the output heat-map and one thumbnail per input and neuron
 (all from a single batched forward pass over a grid covering [-6, 6]^2, quantised to bytes and
 base64-encoded), the weights, the newest loss/accuracy records and the test confusion matrix.
-Nothing here knows about HTTP; `nnlab.playground.app` wraps it.
+`Session.warp` maps a regular grid of input lines and the data through the network up to one
+hidden layer (again one batched pass): how that layer bends the plane. Nothing here knows about
+HTTP; `nnlab.playground.app` wraps it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from nnlab.playground.datasets import EXTENT, generate, split
-from nnlab.playground.settings import INPUTS, MAX_POINTS, Point, Settings
+from nnlab.playground.settings import INPUTS, MAX_POINTS, MAX_VALUE, Point, PointSet, Settings
 from nnlab.scratch import (
     SGD,
     Activation,
@@ -40,6 +42,8 @@ from nnlab.scratch import (
 
 GRID = 64  # output heat-map is GRID x GRID; thumbnails take every THUMB_STRIDE-th cell
 THUMB_STRIDE = 2
+WARP_LINES = 13  # the warp view's grid: lines x1 = -6, -5, ..., 6 and the same in x2
+WARP_SAMPLES = 49  # points along each line
 PLAY_LIMIT_SECONDS = 600.0  # continuous play pauses after this; pressing play continues
 HISTORY_LIMIT = 4000  # records kept per run (older ones are thinned to every second)
 
@@ -50,9 +54,9 @@ NET_KEYS = ("inputs", "hidden", "activations", "loss", "init", "dropout")
 class PlaygroundError(ValueError):
     """A request that is well-formed but cannot apply to this session; ``field`` names why."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, where: str = "body") -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.where = field, where
 
 
 def features(points: np.ndarray, inputs: list[str]) -> np.ndarray:
@@ -93,6 +97,20 @@ def _input_pictures() -> dict[str, str]:
 _INPUT_PICTURES: dict[str, str] = {}
 
 
+def _warp_lines() -> np.ndarray:
+    """(2 * WARP_LINES, WARP_SAMPLES, 2): first the lines x1 = const (bottom to top), then the
+    lines x2 = const (left to right), each from -EXTENT to EXTENT."""
+    ticks = np.linspace(-EXTENT, EXTENT, WARP_LINES)
+    along = np.linspace(-EXTENT, EXTENT, WARP_SAMPLES)
+    at_x1 = np.stack(np.broadcast_arrays(ticks[:, None], along[None, :]), axis=-1)
+    at_x2 = np.stack(np.broadcast_arrays(along[None, :], ticks[:, None]), axis=-1)
+    return np.concatenate([at_x1, at_x2])
+
+
+_WARP_LINES = _warp_lines()
+CSV_HEADERS = {("x1", "x2", "label"): "label", ("x1", "x2", "value"): "value"}
+
+
 def _bytes(values: np.ndarray) -> str:
     """Values in [-1, 1] (clipped; NaN -> 0) as base64 of uint8 0..255."""
     v = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
@@ -102,6 +120,13 @@ def _bytes(values: np.ndarray) -> str:
 
 def _finite(x: float) -> float | None:
     return round(float(x), 6) if math.isfinite(x) else None
+
+
+def _coordinates(a: np.ndarray) -> list:
+    """Rounded to 3 decimals as nested lists; NaN and infinity become None (JSON null)."""
+    out = np.round(a, 3).astype(object)
+    out[~np.isfinite(a)] = None
+    return out.tolist()
 
 
 def output_head(settings: Settings) -> tuple[int, str]:
@@ -149,9 +174,18 @@ class Session:
     # ------------------------------------------------------------------ state changes
     def _make_data(self) -> None:
         s = self.settings
-        self.X, self.y = generate(s.dataset, s.n_points, s.noise, s.seed, s.classes)
+        if s.dataset == "custom":  # a session made from a link: the page sends the points next
+            self.X = np.zeros((0, 2))
+            self.y = np.zeros(0, dtype=np.float64 if s.is_regression else np.int64)
+        else:
+            self.X, self.y = generate(s.dataset, s.n_points, s.noise, s.seed, s.classes)
         self.train = split(len(self.X), s.train_share, s.seed)
         self.data_version += 1
+
+    @property
+    def has_values(self) -> bool:
+        """Whether the points carry real values (regression) rather than class labels."""
+        return self.y.dtype.kind == "f"
 
     def _reset_network(self) -> None:
         s = self.settings
@@ -190,8 +224,15 @@ class Session:
                 raise PlaygroundError(
                     "classes", f"the points have {self.n_labels()} classes; classes must cover them"
                 )
-            if new.dataset == "custom" and new.is_regression != old.is_regression:
-                raise PlaygroundError("dataset", "custom points are classification data")
+            if new.dataset == "custom" and not len(self.y):  # no points: either kind will do
+                self.y = self.y.astype(np.float64 if new.is_regression else np.int64)
+            if new.dataset == "custom" and new.is_regression != self.has_values:
+                kind = (
+                    "real values: custom_target must be value"
+                    if self.has_values
+                    else "class labels: custom_target must be label"
+                )
+                raise PlaygroundError("custom_target", f"the points carry {kind}")
             self.settings = new
             regenerate = changed & set(DATA_KEYS) and new.dataset != "custom"
             if regenerate:
@@ -209,7 +250,7 @@ class Session:
             self._touch()
 
     def n_labels(self) -> int:
-        if self.settings.is_regression or len(self.y) == 0:
+        if self.has_values or len(self.y) == 0:
             return 0
         return int(self.y.max()) + 1
 
@@ -236,15 +277,34 @@ class Session:
                 self._to_custom(np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
             self._touch()
 
-    def _to_custom(self, X: np.ndarray, y: np.ndarray, train: np.ndarray | None = None) -> None:
-        """Replace the points; the data set becomes "custom" and the network starts again."""
+    def _to_custom(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        train: np.ndarray | None = None,
+        classes: int | None = None,
+    ) -> None:
+        """Replace the points; the data set becomes "custom" and the network starts again.
+        Float ``y`` are real values (regression), integer ``y`` class labels; there are at
+        least ``classes`` classes (default: as many as the labels need)."""
         s = self.settings
-        classes = max(2, int(y.max()) + 1) if len(y) else max(2, s.classes)
-        loss = "squared_error" if s.is_regression else s.loss
-        if classes > 2:
-            loss = "cross_entropy"
+        target = "value" if y.dtype.kind == "f" else "label"
+        if target == "value":
+            classes, loss = 2, "squared_error"
+        else:
+            needed = int(y.max()) + 1 if len(y) else s.classes
+            classes = max(2, needed, classes or 0)
+            loss = (
+                "cross_entropy" if classes > 2 else ("squared_error" if s.is_regression else s.loss)
+            )
         self.settings = Settings.model_validate(
-            {**s.model_dump(), "dataset": "custom", "classes": classes, "loss": loss}
+            {
+                **s.model_dump(),
+                "dataset": "custom",
+                "custom_target": target,
+                "classes": classes,
+                "loss": loss,
+            }
         )
         self.X, self.y = X, y
         self.train = split(len(X), s.train_share, s.seed) if train is None else train
@@ -275,33 +335,68 @@ class Session:
             self._touch()
 
     def upload_csv(self, text: str) -> int:
-        """Replace the points with rows ``x1,x2,label`` (a header line is allowed)."""
-        rows = []
+        """Replace the points with rows ``x1,x2,label`` (classification) or ``x1,x2,value``
+        (regression, values in [-1, 1]). The header line says which; without one the data set
+        in use decides."""
+        target = "value" if self.settings.is_regression else "label"
+        rows: list[tuple[float, float, float]] = []
+        header_allowed = True
         for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
             if not row or all(not cell.strip() for cell in row):
                 continue
+            names = tuple(cell.strip().lower() for cell in row)
+            if header_allowed and names in CSV_HEADERS:
+                target, header_allowed = CSV_HEADERS[names], False
+                continue
             if len(row) != 3:
-                raise PlaygroundError("csv", f"line {number}: expected x1,x2,label; got {row!r}")
+                raise PlaygroundError(
+                    "csv", f"line {number}: expected 3 columns x1,x2,{target}; got {len(row)}"
+                )
             try:
-                x1, x2, label = float(row[0]), float(row[1]), float(row[2])
+                x1, x2, v = float(row[0]), float(row[1]), float(row[2])
             except ValueError:
-                if not rows and number == 1:
-                    continue  # a header
+                if header_allowed:
+                    raise PlaygroundError(
+                        "csv", f"line {number}: the header must be x1,x2,label or x1,x2,value"
+                    ) from None
                 raise PlaygroundError("csv", f"line {number}: not numbers: {row!r}") from None
+            header_allowed = False
             if not (abs(x1) <= EXTENT and abs(x2) <= EXTENT):
                 raise PlaygroundError("csv", f"line {number}: x1, x2 must lie in [-6, 6]")
-            if label not in (0, 1, 2, 3, 4):
-                raise PlaygroundError("csv", f"line {number}: label must be 0, 1, 2, 3 or 4")
-            rows.append((x1, x2, int(label)))
+            if target == "label" and v not in (0, 1, 2, 3, 4):
+                raise PlaygroundError(
+                    "csv",
+                    f"line {number}: label must be 0, 1, 2, 3 or 4 "
+                    "(real targets need the header x1,x2,value)",
+                )
+            if target == "value" and not -MAX_VALUE <= v <= MAX_VALUE:
+                raise PlaygroundError(
+                    "csv", f"line {number}: value must lie in [-1, 1] (scale the target)"
+                )
+            rows.append((x1, x2, v))
             if len(rows) > MAX_POINTS:
                 raise PlaygroundError("csv", f"at most {MAX_POINTS} points")
         if not rows:
             raise PlaygroundError("csv", "no points in the file")
         data = np.array(rows)
+        y = data[:, 2].astype(np.float64 if target == "value" else np.int64)
         with self.lock:
-            self._to_custom(data[:, :2].astype(np.float64), data[:, 2].astype(np.int64))
+            self._to_custom(data[:, :2].astype(np.float64), y)
             self._touch()
         return len(rows)
+
+    def set_points(self, body: PointSet) -> int:
+        """Replace the points with ``body``'s (a shared link restoring its points); their
+        training/test flags are kept, and the classes the settings have so far."""
+        X = np.array([(a, b) for a, b, _, _ in body.points], dtype=np.float64).reshape(-1, 2)
+        kind = np.float64 if body.target == "value" else np.int64
+        y = np.array([v for _, _, v, _ in body.points], dtype=np.float64).astype(kind)
+        train = np.array([t for _, _, _, t in body.points], dtype=bool)
+        with self.lock:
+            keep = self.settings.classes if self.settings.dataset == "custom" else None
+            self._to_custom(X, y, train, classes=keep)
+            self._touch()
+        return len(X)
 
     def edit_weight(self, layer: int, source: int, target: int, value: float) -> None:
         with self.lock:
@@ -412,7 +507,11 @@ class Session:
     def neuron_maps(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """The network's output and every hidden layer's activations over the grid, from one
         batched forward pass in evaluation mode: (output (GRID^2, n_out), [layer (GRID^2, n)])."""
-        x = features(_GRID_POINTS, self.settings.inputs)
+        return self._forward(_GRID_POINTS)
+
+    def _forward(self, points: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(output, [each hidden layer's activations]) at ``points`` (n, 2), evaluation mode."""
+        x = features(points, self.settings.inputs)
         hidden = []
         with np.errstate(all="ignore"):
             for i, layer in enumerate(self.model.layers):
@@ -421,6 +520,36 @@ class Session:
                 if isinstance(layer, Activation) and isinstance(nxt, (Linear, Dropout)):
                     hidden.append(x)
         return x, hidden
+
+    def warp(self, layer: int) -> dict[str, Any]:
+        """How hidden layer ``layer`` (0 = the first) bends the input plane: the images of the
+        grid lines x1 = -6..6 and x2 = -6..6 (``lines``: 2 * WARP_LINES polylines of
+        WARP_SAMPLES (a, b) points, x1 = const first) and of every data point (``points``, in
+        the frame's order), where a and b are the layer's first two neurons. A layer of more
+        than two neurons is shown through those two (a projection; ``neurons`` says of how
+        many). One batched forward pass; non-finite activations are None."""
+        with self.lock:
+            s = self.settings
+            if layer >= len(s.hidden):
+                raise PlaygroundError(
+                    "layer", f"the network has {len(s.hidden)} hidden layers", "query"
+                )
+            if s.hidden[layer] < 2:
+                raise PlaygroundError(
+                    "layer", f"hidden layer {layer + 1} has one neuron; the view needs two", "query"
+                )
+            n_grid = _WARP_LINES.shape[0] * _WARP_LINES.shape[1]
+            _, hidden = self._forward(np.vstack([_WARP_LINES.reshape(-1, 2), self.X]))
+            h = hidden[layer][:, :2]
+            return {
+                "layer": layer,
+                "neurons": s.hidden[layer],
+                "activation": s.activations[layer],
+                "lines": _coordinates(h[:n_grid].reshape(*_WARP_LINES.shape)),
+                "points": _coordinates(h[n_grid:]),
+                "data_version": self.data_version,
+                "version": self.version,
+            }
 
     def _output_picture(self, out: np.ndarray) -> dict[str, str]:
         s = self.settings
@@ -506,7 +635,8 @@ def _label(v: Any) -> float | int:
 def python_snippet(exported: dict[str, Any]) -> str:
     """Python source that rebuilds an exported network with nnlab.scratch and predicts."""
     s = exported["settings"]
-    loss, regression = s["loss"], s["dataset"] in ("plane", "multigauss")
+    loss = s["loss"]
+    regression = s["dataset"] in ("plane", "multigauss") or s.get("custom_target") == "value"
     if regression:
         decide = "out[:, 0]  # the predicted value"
     elif loss == "cross_entropy":

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from nnlab.playground.datasets import MULTICLASS, REGRESSION
+from nnlab.playground.datasets import EXTENT, MULTICLASS, REGRESSION
 
 MAX_LAYERS, MAX_NEURONS, MAX_POINTS = 8, 32, 2000
 INPUTS = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin_x1", "sin_x2")
@@ -26,6 +33,9 @@ class Settings(BaseModel):
 
     dataset: Literal[DATASETS] | Literal["custom"] = "circle"  # type: ignore[valid-type]
     classes: int = Field(2, ge=2, le=5, description="for spiral, blobs and custom points")
+    custom_target: Literal["label", "value"] = Field(
+        "label", description="custom points carry a class label, or a real value (regression)"
+    )
     n_points: int = Field(500, ge=20, le=MAX_POINTS)
     noise: float = Field(0, ge=0, le=50, description="percent")
     train_share: float = Field(50, ge=10, le=90, description="percent")
@@ -62,8 +72,14 @@ class Settings(BaseModel):
             raise ValueError(
                 f"activations: {len(self.activations)} given for {len(self.hidden)} hidden layers"
             )
+        if self.custom_target == "value" and self.dataset != "custom":
+            raise ValueError(
+                "custom_target: value is for dataset custom (plane and multigauss are regression)"
+            )
         if self.classes > 2 and self.dataset not in (*MULTICLASS, "custom"):
             raise ValueError(f"classes: {self.dataset} has two classes; use spiral or blobs")
+        if self.classes > 2 and self.is_regression:
+            raise ValueError("classes: regression data has no classes; use 2")
         if self.is_regression and self.loss != "squared_error":
             raise ValueError("loss: regression data sets take squared_error")
         if self.classes > 2 and self.loss != "cross_entropy":
@@ -72,7 +88,7 @@ class Settings(BaseModel):
 
     @property
     def is_regression(self) -> bool:
-        return self.dataset in REGRESSION
+        return self.dataset in REGRESSION or self.custom_target == "value"
 
     @property
     def n_classes(self) -> int:
@@ -88,6 +104,31 @@ class Point(BaseModel):
     x2: float = Field(ge=-6, le=6)
     label: int = Field(ge=0, le=4)
     train: bool = True
+
+
+Coordinate = Annotated[float, Field(ge=-EXTENT, le=EXTENT)]
+MAX_VALUE = 1.0  # custom regression targets lie in [-1, 1], the picture's colour scale
+
+
+class PointSet(BaseModel):
+    """All custom points at once, as a shared link carries them: rows (x1, x2, label or value,
+    train). They replace the session's points; the data set becomes "custom"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: Literal["label", "value"] = "label"
+    points: list[tuple[Coordinate, Coordinate, float, bool]] = Field(max_length=MAX_POINTS)
+
+    @field_validator("points")
+    @classmethod
+    def _targets(cls, rows: list, info: ValidationInfo) -> list:
+        target = info.data.get("target", "label")
+        for i, (_, _, v, _) in enumerate(rows):
+            if target == "label" and v not in (0, 1, 2, 3, 4):
+                raise ValueError(f"point {i}: label must be 0, 1, 2, 3 or 4, got {v!r}")
+            if target == "value" and not -MAX_VALUE <= v <= MAX_VALUE:
+                raise ValueError(f"point {i}: value must lie in [-1, 1], got {v!r}")
+        return rows
 
 
 class WeightEdit(BaseModel):

@@ -1,6 +1,8 @@
 // nnlab playground page. One state object (`state`) holds every setting; controls read and
 // write only it; it is mirrored into the URL hash and sent whole to the server, which trains
-// nnlab.scratch and streams frames back over Server-Sent Events.
+// nnlab.scratch and streams frames back over Server-Sent Events. The hash also carries the
+// custom points (`points=`) and the teaching flags (`hide=`); see the package docstring
+// (src/nnlab/playground/__init__.py) for every key.
 "use strict";
 
 const DATASETS = [
@@ -18,30 +20,53 @@ const ACTIVATIONS = ["tanh", "relu", "leaky_relu", "sigmoid", "linear", "softplu
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5];
-const MAX_LAYERS = 8, MAX_NEURONS = 32, EXTENT = 6;
+const MAX_LAYERS = 8, MAX_NEURONS = 32, EXTENT = 6, MAX_POINTS = 2000, MAX_CSV_CHARS = 200000;
+// control groups a teaching link can hide: `#...&hide=dataset,noise,optimizer`. A hidden group
+// is not rendered (and cannot be changed on the page); names not listed here are ignored.
+const HIDEABLE = {
+  dataset: "data set buttons", classes: "number of classes", n_points: "number of points",
+  noise: "noise", train_share: "training share", regenerate: "regenerate button",
+  own_points: "your own points (click, CSV, clear)", inputs: "unused input features",
+  layers: "adding and removing layers and neurons", activation: "activation of each layer",
+  loss: "loss", optimizer: "optimizer", learning_rate: "learning rate", batch_size: "batch size",
+  regularization: "regularisation and its rate", dropout: "dropout", init: "initialisation",
+  stop_loss: "stop condition", show_test: "show test data", discretize: "discretize output",
+  curves: "loss and accuracy curves", confusion: "confusion matrix", warp: "hidden-layer warp view",
+  export: "export and copy link", teaching: "this teaching-link box",
+};
 // class colours; for two classes (and values) negative is orange, positive blue
 const CLASS_RGB = [[235, 130, 30], [20, 110, 190], [40, 160, 70], [190, 50, 150], [120, 90, 50]];
 const NEG = CLASS_RGB[0], POS = CLASS_RGB[1], MID = [245, 245, 245];
 
 const DEFAULTS = {
-  dataset: "circle", classes: 2, n_points: 500, noise: 0, train_share: 50, seed: 0,
+  dataset: "circle", classes: 2, custom_target: "label", n_points: 500, noise: 0, train_share: 50,
+  seed: 0,
   inputs: ["x1", "x2"], hidden: [4, 4], activations: ["tanh", "tanh"],
   loss: "squared_error", optimizer: "sgd", learning_rate: 0.03, batch_size: 10,
   regularization: "none", reg_rate: 0, dropout: 0, init: "xavier", stop_loss: null,
   // display only (not sent to the server)
   show_test: false, discretize: false, paint: 1,
+  hide: [], // teaching flags: names from HIDEABLE
+  warp: 0, // the warp view shows hidden layer `warp` (1 = the first); 0 = off
 };
-const DISPLAY_KEYS = ["show_test", "discretize", "paint"];
-const LIST_KEYS = ["inputs", "hidden", "activations"];
+const DISPLAY_KEYS = ["show_test", "discretize", "paint", "hide", "warp"];
+const LIST_KEYS = ["inputs", "hidden", "activations", "hide"];
 
 let state = structuredClone(DEFAULTS);
-let sessionId = null, source = null, frame = null, points = [];
+let sessionId = null, source = null, frame = null, points = [], linkPoints = [];
+let warp = null, warpBusy = false, warpAgain = false;
 let history = [];
 let putVersion = 0, putsInFlight = 0, putPending = false;
 // counters the browser test and the benchmark read
-window.playground = { frames: 0, firstFrameAfterPlay: null, playPressedAt: null, state: () => state };
+window.playground = {
+  frames: 0, firstFrameAfterPlay: null, playPressedAt: null, state: () => state,
+  points: () => points, warp: () => warp,
+};
 
 const $ = (id) => document.getElementById(id);
+const isRegression = (s) => REGRESSION.includes(s.dataset) ||
+  (s.dataset === "custom" && s.custom_target === "value");
+const hides = (group) => state.hide.includes(group);
 
 // ------------------------------------------------------------------ URL hash <-> state
 function encodeHash(s) {
@@ -54,11 +79,49 @@ function encodeHash(s) {
   return "#" + parts.join("&");
 }
 
+// custom points as `x1,x2,label` rows joined by ";" (coordinates to 2 decimals, values to 3); a
+// fourth field 0 marks a test point. No escaping is needed: digits, "-", ".", "," and ";" only.
+const rounded = (v, digits) => String(Number(v.toFixed(digits)));
+function encodePoints(pts, values) {
+  return pts.map(([x1, x2, v, train]) => {
+    const row = [rounded(x1, 2), rounded(x2, 2), values ? rounded(v, 3) : String(v)];
+    if (!train) row.push("0");
+    return row.join(",");
+  }).join(";");
+}
+
+function decodePoints(text) {
+  const out = [];
+  for (const item of text.split(";")) {
+    const f = item.split(",").map(Number);
+    if (f.length < 3 || f.length > 4 || f.some((v) => !Number.isFinite(v))) continue; // malformed
+    out.push([f[0], f[1], f[2], f.length === 3 || f[3] !== 0]);
+    if (out.length >= MAX_POINTS) break;
+  }
+  return out;
+}
+
+let pointsText = "", pointsOf = null, pointsTarget = null;
+function hashOf(s) {
+  let hash = encodeHash(s);
+  if (s.dataset === "custom" && points.length) {
+    if (pointsOf !== points || pointsTarget !== s.custom_target) {
+      pointsText = encodePoints(points, isRegression(s));
+      pointsOf = points;
+      pointsTarget = s.custom_target;
+    }
+    hash += `&points=${pointsText}`;
+  }
+  return hash;
+}
+
 function decodeHash(hash) {
   const s = structuredClone(DEFAULTS);
+  let pts = [];
   for (const part of hash.replace(/^#/, "").split("&")) {
     if (!part.includes("=")) continue;
     const [key, raw] = part.split("=");
+    if (key === "points") pts = decodePoints(decodeURIComponent(raw));
     if (!(key in DEFAULTS)) continue;
     const text = decodeURIComponent(raw);
     const def = DEFAULTS[key];
@@ -69,7 +132,10 @@ function decodeHash(hash) {
     else if (typeof def === "number" || key === "stop_loss") s[key] = Number(text);
     else s[key] = text;
   }
-  return s;
+  // unknown teaching flags are ignored (a link from a newer page still opens)
+  s.hide = [...new Set(s.hide)].filter((name) => name in HIDEABLE);
+  s.warp = Number.isInteger(s.warp) && s.warp >= 0 && s.warp <= MAX_LAYERS ? s.warp : 0;
+  return { state: s, points: s.dataset === "custom" ? pts : [] };
 }
 
 function serverSettings(s) {
@@ -79,7 +145,8 @@ function serverSettings(s) {
 }
 
 function writeHash() {
-  history_replace(encodeHash(state));
+  history_replace(hashOf(state));
+  if ($("teaching").open) updateTeachingLink();
 }
 function history_replace(hash) {
   window.history.replaceState(null, "", hash);
@@ -111,6 +178,14 @@ async function start() {
     created = await api("POST", "", serverSettings(state));
   }
   sessionId = created.id;
+  if (state.dataset === "custom" && linkPoints.length) {
+    try {
+      await api("PUT", `/${sessionId}/points`, { target: state.custom_target, points: linkPoints });
+    } catch (err) {
+      showMessage(`the link's points were rejected (${err.message})`);
+      points = [];
+    }
+  }
   $("export-json").href = `/api/sessions/${sessionId}/export.json`;
   $("export-py").href = `/api/sessions/${sessionId}/export.py`;
   writeHash();
@@ -176,7 +251,10 @@ function onFrame(f) {
   const rebuild = !frame || JSON.stringify(f.weights.map((w) => [w.length, w[0].length])) !==
     JSON.stringify(frame.weights.map((w) => [w.length, w[0].length]));
   frame = f;
-  if (f.points) points = f.points;
+  if (f.points) {
+    points = f.points;
+    if (state.dataset === "custom") writeHash(); // the link carries the points
+  }
   history = f.history_from === 0 ? f.history : history.concat(f.history);
   $("epoch").textContent = f.epoch.toLocaleString("en");
   $("play").innerHTML = f.playing ? "&#x275A;&#x275A;" : "&#x25B6;";
@@ -193,6 +271,7 @@ function onFrame(f) {
   drawHeatmap();
   drawCharts();
   drawConfusion();
+  updateWarp();
 }
 
 function decode(b64) {
@@ -252,7 +331,7 @@ function drawHeatmap() {
   ctx.beginPath();
   ctx.moveTo(w / 2, 0); ctx.lineTo(w / 2, w); ctx.moveTo(0, w / 2); ctx.lineTo(w, w / 2);
   ctx.stroke();
-  const regression = REGRESSION.includes(state.dataset);
+  const regression = isRegression(state);
   for (const [x1, x2, label, train] of points) {
     if (!train && !state.show_test) continue;
     const px = ((x1 + EXTENT) / (2 * EXTENT)) * w, py = ((EXTENT - x2) / (2 * EXTENT)) * w;
@@ -325,6 +404,92 @@ function drawConfusion() {
   table.innerHTML = html;
 }
 
+// ------------------------------------------------------------------ warp view
+// The server maps a grid of input lines x1 = -6..6 and x2 = -6..6 and the data points to a
+// hidden layer's first two neurons; this draws that picture on one scale for both axes.
+async function updateWarp() {
+  const layer = state.warp - 1;
+  if (!state.warp || hides("warp") || !sessionId) return;
+  if (layer >= state.hidden.length || state.hidden[layer] < 2) {
+    warp = null;
+    drawWarp(layer >= state.hidden.length ? `the network has no hidden layer ${state.warp}`
+      : `hidden layer ${state.warp} has one neuron: add one to see the plane it makes`);
+    return;
+  }
+  if (warpBusy) { warpAgain = true; return; }
+  warpBusy = true;
+  let problem = "";
+  try {
+    warp = await api("GET", `/${sessionId}/warp?layer=${layer}`);
+  } catch (err) {
+    warp = null;
+    problem = err.message;
+  } finally {
+    warpBusy = false;
+  }
+  drawWarp(problem);
+  if (warpAgain) { warpAgain = false; updateWarp(); }
+}
+
+function drawWarp(problem = "") {
+  const canvas = $("warp-canvas"), ctx = canvas.getContext("2d"), size = canvas.width;
+  ctx.clearRect(0, 0, size, size);
+  $("warp-view").hidden = !state.warp;
+  if (!warp) { $("warp-caption").textContent = problem; return; }
+  const lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+  const ok = (p) => p[0] !== null && p[1] !== null;
+  const visit = (p) => {
+    if (!ok(p)) return;
+    for (const k of [0, 1]) { lo[k] = Math.min(lo[k], p[k]); hi[k] = Math.max(hi[k], p[k]); }
+  };
+  warp.lines.forEach((line) => line.forEach(visit));
+  warp.points.forEach(visit);
+  if (!Number.isFinite(lo[0])) { $("warp-caption").textContent = "the activations are not finite"; return; }
+  const span = 1.1 * Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-6);
+  const cx = (lo[0] + hi[0]) / 2, cy = (lo[1] + hi[1]) / 2;
+  const pad = 14, inner = size - 2 * pad; // the axis labels sit in the margin
+  const X = (a) => pad + ((a - cx) / span + 0.5) * inner;
+  const Y = (b) => pad + (0.5 - (b - cy) / span) * inner;
+  const half = (warp.lines.length / 2 - 1) / 2; // the index of the line x = 0 in each family
+  warp.lines.forEach((line, i) => {
+    const axis = i % (warp.lines.length / 2) === half;
+    ctx.strokeStyle = axis ? "rgba(30,30,30,0.9)" : "rgba(80,80,80,0.5)";
+    ctx.lineWidth = axis ? 1.5 : 1;
+    ctx.beginPath();
+    let pen = false;
+    for (const p of line) {
+      if (!ok(p)) { pen = false; continue; }
+      if (pen) ctx.lineTo(X(p[0]), Y(p[1])); else ctx.moveTo(X(p[0]), Y(p[1]));
+      pen = true;
+    }
+    ctx.stroke();
+  });
+  if (frame && warp.data_version === frame.data_version && warp.points.length === points.length) {
+    const regression = isRegression(state);
+    warp.points.forEach((p, k) => {
+      const [, , label, train] = points[k];
+      if (!ok(p) || (!train && !state.show_test)) return;
+      const rgb = regression ? valueColour((label + 1) * 127.5, false) : CLASS_RGB[label];
+      ctx.beginPath();
+      ctx.arc(X(p[0]), Y(p[1]), 2.4, 0, 2 * Math.PI);
+      ctx.fillStyle = `rgb(${rgb.map(Math.round).join(",")})`;
+      ctx.fill();
+    });
+  }
+  ctx.fillStyle = "#555";
+  ctx.font = "10px sans-serif";
+  ctx.fillText(`neuron 1: ${lo[0].toPrecision(2)} .. ${hi[0].toPrecision(2)}`, pad, size - 3);
+  ctx.save();
+  ctx.translate(10, size - pad);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText(`neuron 2: ${lo[1].toPrecision(2)} .. ${hi[1].toPrecision(2)}`, 0, 0);
+  ctx.restore();
+  const of = warp.neurons > 2 ? ` (2 of its ${warp.neurons}: a projection, the others not shown)` : "";
+  $("warp-caption").textContent = `The input grid (x\u2081 = \u22126..6 and x\u2082 = \u22126..6 ` +
+    `in steps of 1, darker through 0) and the points mapped to hidden layer ${warp.layer + 1}'s ` +
+    `${warp.activation} neurons 1 (across) and 2 (up)${of}.`;
+}
+
 // ------------------------------------------------------------------ network picture
 let neuronCanvases = []; // [column][neuron] -> canvas; column 0 = inputs in use
 
@@ -346,6 +511,7 @@ function buildNetwork() {
     const on = state.inputs.includes(key);
     const row = document.createElement("div");
     row.className = "feature" + (on ? " on" : "");
+    if (!on) row.dataset.hide = "inputs";
     row.title = on ? "click to remove this input" : "click to use this input";
     const name = document.createElement("span");
     name.textContent = label;
@@ -365,6 +531,7 @@ function buildNetwork() {
     col.className = "column hidden";
     const head = document.createElement("div");
     head.className = "layer-head";
+    head.dataset.hide = "layers";
     head.innerHTML = `<button title="add a neuron">+</button><button title="remove a neuron">&minus;</button>`;
     const [plus, minus] = head.querySelectorAll("button");
     plus.onclick = () => setNeurons(layer, n + 1);
@@ -375,6 +542,7 @@ function buildNetwork() {
     const act = document.createElement("select");
     act.className = "activation";
     act.id = `activation-${layer}`;
+    act.dataset.hide = "activation";
     act.innerHTML = ACTIVATIONS.map((a) => `<option value="${a}">${a.replace("_", " ")}</option>`).join("");
     act.value = state.activations[layer];
     act.onchange = () => {
@@ -410,6 +578,7 @@ function buildNetwork() {
   columns.append(outCol);
   neuronCanvases.push(outCells);
   $("layer-count").textContent = `${state.hidden.length} hidden layer${state.hidden.length === 1 ? "" : "s"}`;
+  applyHide();
   buildLinks();
 }
 
@@ -484,6 +653,7 @@ async function editWeight(layer, source, target) {
 
 // ------------------------------------------------------------------ controls
 function toggleInput(key) {
+  if (hides("inputs")) return;
   const on = state.inputs.includes(key);
   if (on && state.inputs.length === 1) return showMessage("the network needs at least one input");
   state.inputs = on ? state.inputs.filter((k) => k !== key) : INPUTS.map(([k]) => k)
@@ -493,7 +663,7 @@ function toggleInput(key) {
 }
 
 function setNeurons(layer, n) {
-  if (n < 1 || n > MAX_NEURONS) return;
+  if (n < 1 || n > MAX_NEURONS || hides("layers")) return;
   state.hidden[layer] = n;
   changed();
 }
@@ -502,14 +672,30 @@ function fillSelect(id, values, label = (v) => String(v)) {
   $(id).innerHTML = values.map((v) => `<option value="${v}">${label(v)}</option>`).join("");
 }
 
+// a teaching link's hidden groups are not rendered: every element of group G has data-hide="G"
+function applyHide() {
+  for (const el of document.querySelectorAll("[data-hide]")) el.hidden = hides(el.dataset.hide);
+  // and the classes only where the data set has a choice of them
+  $("classes-row").hidden ||= !MULTICLASS.includes(state.dataset) || isRegression(state);
+}
+
+function updateTeachingLink() {
+  const chosen = [...document.querySelectorAll("#hide-boxes input:checked")].map((b) => b.value);
+  const url = new URL(window.location.href);
+  url.hash = hashOf({ ...state, hide: chosen });
+  $("teaching-link").value = url.href;
+}
+
 function renderControls() {
+  applyHide();
+  $("heatmap").title = hides("own_points") ? "" : "click to add a point";
+  $("heatmap").style.cursor = hides("own_points") ? "default" : "";
   for (const key of ["optimizer", "loss", "regularization", "init"]) $(key).value = state[key];
   $("learning_rate").value = String(state.learning_rate);
   $("reg_rate").value = String(state.reg_rate);
   $("dropout").value = String(state.dropout);
   $("batch_size").value = state.batch_size;
   $("classes").value = String(state.classes);
-  $("classes-row").hidden = !MULTICLASS.includes(state.dataset);
   for (const key of ["n_points", "noise", "train_share"]) {
     $(key).value = state[key];
     $(`${key}-out`).textContent = state[key];
@@ -520,7 +706,7 @@ function renderControls() {
   for (const b of document.querySelectorAll("#datasets button")) {
     b.classList.toggle("selected", b.dataset.name === state.dataset);
   }
-  const classes = REGRESSION.includes(state.dataset) ? 0 : state.classes;
+  const classes = isRegression(state) ? 0 : state.classes;
   if (state.paint >= classes) state.paint = classes - 1;
   $("paint").innerHTML = Array.from({ length: classes }, (_, k) =>
     `<button class="swatch${k === state.paint ? " selected" : ""}" data-k="${k}" ` +
@@ -536,6 +722,12 @@ function renderControls() {
     const acts = [...document.querySelectorAll(".activation")].map((s) => s.value).join(",");
     if (shape !== drawn || acts !== state.activations.join(",")) buildNetwork();
   }
+  const layers = ["off", ...state.hidden.map((n, l) => `layer ${l + 1} (${n})`)];
+  if (state.warp > state.hidden.length) layers.push(`layer ${state.warp} (none)`);
+  const options = layers.map((label, l) => `<option value="${l}">${label}</option>`).join("");
+  if ($("warp").innerHTML !== options) $("warp").innerHTML = options;
+  $("warp").value = String(state.warp);
+  $("warp-view").hidden = !state.warp;
 }
 
 function bind() {
@@ -543,9 +735,13 @@ function bind() {
     `<button data-name="${name}" title="${label}">${label}</button>`).join("");
   for (const b of document.querySelectorAll("#datasets button")) {
     b.onclick = () => {
+      const from = state.dataset;
       state.dataset = b.dataset.name;
-      if (!MULTICLASS.includes(state.dataset)) state.classes = 2;
-      if (REGRESSION.includes(state.dataset)) state.loss = "squared_error";
+      // "your points" keeps the points on the screen, values (regression) or labels
+      if (state.dataset !== "custom") state.custom_target = "label";
+      else if (from !== "custom") state.custom_target = REGRESSION.includes(from) ? "value" : "label";
+      if (!MULTICLASS.includes(state.dataset) || isRegression(state)) state.classes = 2;
+      if (isRegression(state)) state.loss = "squared_error";
       if (state.classes > 2) state.loss = "cross_entropy";
       changed({ immediate: true });
     };
@@ -572,7 +768,11 @@ function bind() {
     $(key).oninput = () => { $(`${key}-out`).textContent = $(key).value; };
     $(key).onchange = () => { state[key] = Number($(key).value); changed(); };
   }
-  $("show_test").onchange = () => { state.show_test = $("show_test").checked; writeHash(); if (frame) drawHeatmap(); };
+  $("show_test").onchange = () => {
+    state.show_test = $("show_test").checked;
+    writeHash();
+    if (frame) { drawHeatmap(); drawWarp(); }
+  };
   $("discretize").onchange = () => { state.discretize = $("discretize").checked; writeHash(); if (frame) drawHeatmap(); };
   $("stop_loss").onchange = () => {
     const v = $("stop_loss").value;
@@ -608,6 +808,10 @@ function bind() {
   $("csv").onchange = async () => {
     const file = $("csv").files[0];
     if (!file) return;
+    if (file.size > MAX_CSV_CHARS) {
+      $("csv").value = "";
+      return showMessage(`csv: the file has ${file.size} bytes; at most ${MAX_CSV_CHARS} (${MAX_POINTS} points)`);
+    }
     try {
       const res = await api("POST", `/${sessionId}/csv`, { csv: await file.text() });
       showMessage(`${res.points} points loaded`);
@@ -617,7 +821,8 @@ function bind() {
     $("csv").value = "";
   };
   $("heatmap").onclick = async (ev) => {
-    if (REGRESSION.includes(state.dataset)) return showMessage("points can be added to classification data only");
+    if (hides("own_points")) return;
+    if (isRegression(state)) return showMessage("points can be added to classification data only");
     const r = $("heatmap").getBoundingClientRect();
     const x1 = ((ev.clientX - r.left) / r.width) * 2 * EXTENT - EXTENT;
     const x2 = EXTENT - ((ev.clientY - r.top) / r.height) * 2 * EXTENT;
@@ -631,15 +836,29 @@ function bind() {
     writeHash();
     try {
       await navigator.clipboard.writeText(window.location.href);
-      showMessage("link copied: it restores every setting");
+      showMessage("link copied: it restores every setting and your points");
     } catch {
       showMessage(window.location.href);
     }
   };
+  $("warp").onchange = () => {
+    state.warp = Number($("warp").value);
+    warp = null;
+    writeHash();
+    renderControls();
+    drawWarp();
+    updateWarp();
+  };
+  $("hide-boxes").innerHTML = Object.entries(HIDEABLE).map(([name, label]) =>
+    `<label><input type="checkbox" value="${name}"${hides(name) ? " checked" : ""}> ${label}</label>`,
+  ).join("");
+  $("hide-boxes").onchange = updateTeachingLink;
+  $("teaching").ontoggle = updateTeachingLink;
   window.addEventListener("resize", () => { if (frame) { buildNetwork(); drawNetwork(); } });
 }
 
-state = decodeHash(window.location.hash);
+({ state, points: linkPoints } = decodeHash(window.location.hash));
+points = linkPoints;
 bind();
 renderControls();
 start();
