@@ -100,11 +100,24 @@ def test_mlp_autoencoder_mirrors_and_has_no_nonlinearity_at_the_code():
     assert [type(m).__name__ for m in [*linear.encoder, *linear.decoder]] == ["Linear", "Linear"]
     sparse = MLPAutoencoder((10, 4), activation=None, code_activation="sigmoid")
     assert (sparse.encode(torch.randn(5, 10)) > 0).all()
+    normed = MLPAutoencoder((784, 100, 30), batchnorm=True)
+    kinds = [type(m).__name__ for m in [*normed.encoder, *normed.decoder]]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Linear"] * 2  # none on the code
+
+
+def _trained_batchnorm_autoencoder():
+    model = MLPAutoencoder((64, 16, 3), batchnorm=True)
+    model(torch.rand(32, 64))  # training mode: the running statistics move off their start
+    return model
 
 
 @pytest.mark.parametrize(
     "model",
-    [ConvAutoencoder(8, skip=True), MLPAutoencoder((64, 16, 3), code_activation="sigmoid")],
+    [
+        ConvAutoencoder(8, skip=True),
+        MLPAutoencoder((64, 16, 3), code_activation="sigmoid"),
+        _trained_batchnorm_autoencoder(),
+    ],
 )
 def test_saved_state_reloads_with_weights_only_to_the_same_outputs(model):
     buf = io.BytesIO()

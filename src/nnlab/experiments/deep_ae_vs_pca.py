@@ -3,8 +3,11 @@
 
 Two autoencoders 784-1000-500-250-k (ReLU, a linear code, a sigmoid on the pixels, the
 decoder mirrored): k = 2 for the picture of the codes, k = 30 for the reconstruction error.
-They are trained from a random start with Adam (cosine decay) on the mean squared error; the
-paper pre-trained them layer by layer as RBMs, then fine-tuned with cross-entropy.
+The paper pre-trained them layer by layer as RBMs, then fine-tuned with cross-entropy. Here
+they are trained from a random start on the mean squared error, with BatchNorm before each
+hidden ReLU and Adam under a one-cycle schedule peaking at 3e-3: on one core, 6 epochs of the
+30-d net reach 4.12 per image this way against 10.67 without BatchNorm at Adam 1e-3 with
+cosine decay (`batchnorm=false lr=1e-3 schedule=cosine`, the recipe before).
 
 **The paper's unit.** Its "average squared error per image" is the *sum* over the 784 pixels
 (in [0, 1]) of the squared reconstruction error, averaged over the test images: 3.00 for its
@@ -22,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from nnlab.choices import Schedule
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
@@ -44,7 +48,9 @@ class Config(ExperimentConfig):
     )
     epochs: int = param(7, low=1, high=10_000)
     batch_size: int = param(128, low=1, high=1_000_000)
-    lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate (cosine decay)")
+    lr: float = param(3e-3, low=0.0, low_open=True, help="Adam's peak learning rate")
+    schedule: Schedule = "onecycle"
+    batchnorm: bool = True  # before each hidden ReLU
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
 
     def check(self) -> None:
@@ -61,8 +67,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 32,
         "lr": 3e-3,
     },
-    "quick": {},  # 7 epochs of each: ~4 minutes on one core
-    "full": {"epochs": 100},
+    "quick": {},  # 7 epochs of each
+    "full": {"epochs": 40},  # 20 epochs reach 3.19 per image at 30-d, still falling
 }
 
 
@@ -93,13 +99,15 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     states = fit_autoencoders(
         run,
         names,
-        lambda name: MLPAutoencoder((pixels, *cfg.hidden, cfg.codes[names.index(name)])),
+        lambda name: MLPAutoencoder(
+            (pixels, *cfg.hidden, cfg.codes[names.index(name)]), batchnorm=cfg.batchnorm
+        ),
         x_train,
         x_test,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         lr=cfg.lr,
-        schedule="cosine",
+        schedule=cfg.schedule,
         desc="deep autoencoders",
     )
 

@@ -10,7 +10,8 @@ shape (N, H, W), (N, 1, H, W) or (N, H*W); ``forward`` returns the input's shape
 ``MLPAutoencoder``: Linear layers with ``activation`` between them, none into or out of the
 code (unless ``code_activation`` is given: a sparse autoencoder's sigmoid hidden layer); the
 decoder mirrors the encoder's widths; ``output="sigmoid"`` squashes the reconstruction into
-(0, 1).
+(0, 1); ``batchnorm=True`` puts a BatchNorm1d before each hidden activation (never on the
+code or the output), which lets a deep one train at a larger learning rate.
 
 ``ConvAutoencoder`` is the architecture of Problem 6: encoder conv 1→4 (k3 s1 p1), ReLU,
 max-pool 2, conv 4→8 (k3 s1 p1), ReLU, max-pool 2, linear 8·(H/4)² → 20, ReLU, linear
@@ -43,6 +44,7 @@ class MLPAutoencoder(nn.Module):
         activation: str | None = "relu",
         output: str | None = "sigmoid",
         code_activation: str | None = None,
+        batchnorm: bool = False,
     ) -> None:
         super().__init__()
         sizes = [int(s) for s in sizes]
@@ -54,19 +56,23 @@ class MLPAutoencoder(nn.Module):
             output,
             code_activation,
         )
-        self.encoder = self._stack(sizes, activation)
+        self.batchnorm = batchnorm
+        self.encoder = self._stack(sizes, activation, batchnorm)
         if code_activation:
             self.encoder.append(make_activation(code_activation))
-        self.decoder = self._stack(sizes[::-1], activation)
+        self.decoder = self._stack(sizes[::-1], activation, batchnorm)
         self.output = make_activation(output) if output else nn.Identity()
 
     @staticmethod
-    def _stack(sizes: Sequence[int], activation: str | None) -> nn.Sequential:
+    def _stack(sizes: Sequence[int], activation: str | None, batchnorm: bool) -> nn.Sequential:
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(nn.Linear(a, b))
-            if activation and i < len(sizes) - 2:
-                layers.append(make_activation(activation))
+            if i < len(sizes) - 2:  # a hidden layer: not the code, not the output
+                if batchnorm:
+                    layers.append(nn.BatchNorm1d(b))
+                if activation:
+                    layers.append(make_activation(activation))
         return nn.Sequential(*layers)
 
     @property
@@ -155,6 +161,7 @@ def autoencoder_state(model: MLPAutoencoder | ConvAutoencoder) -> dict:
             "activation": model.activation,
             "output": model.output_name,
             "code_activation": model.code_activation,
+            "batchnorm": model.batchnorm,
         }
     return {"architecture": arch, "state_dict": model.state_dict()}
 
