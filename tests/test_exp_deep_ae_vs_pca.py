@@ -40,6 +40,14 @@ def test_smoke_reports_both_methods_in_the_papers_unit(tmp_path):
     assert summary["ae_squared_error_per_image"] == methods["ae10"]["squared_error_per_image"]
     assert "paper_ae30_squared_error_per_image" not in summary  # digits: no paper number
     assert len(list((run / "checkpoints").glob("digits-deep-ae*.pt"))) == 2
+    from nnlab.data import load_dataset
+    from nnlab.models.autoencoders import autoencoder_from_state
+
+    saved = torch.load(run / "checkpoints" / "digits-deep-ae10.pt", weights_only=True)
+    x = torch.as_tensor(load_dataset("digits").x_test, dtype=torch.float32)
+    with torch.no_grad():
+        error = ((autoencoder_from_state(saved)(x) - x) ** 2).sum(dim=(1, 2)).mean()
+    assert float(error) == pytest.approx(methods["ae10"]["squared_error_per_image"], rel=1e-5)
     check_figure(run / "figures" / "codes.png", min_size=(800, 350), panels=(1, 2))
 
 

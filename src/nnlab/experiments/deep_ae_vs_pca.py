@@ -50,6 +50,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(128, low=1, high=1_000_000)
     lr: float = param(3e-3, low=0.0, low_open=True, help="Adam's peak learning rate")
     schedule: Schedule = "onecycle"
+    weight_decay: float = param(0.0, low=0.0, high=1.0, help="AdamW's decoupled weight decay")
     batchnorm: bool = True  # before each hidden ReLU
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
 
@@ -108,6 +109,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         batch_size=cfg.batch_size,
         lr=cfg.lr,
         schedule=cfg.schedule,
+        optimizer="adamw",
+        weight_decay=cfg.weight_decay,
         desc="deep autoencoders",
     )
 
