@@ -66,6 +66,29 @@ def test_touching_letters_are_split_into_as_many_boxes(font):
     assert len(match_boxes(page.boxes, whole)) <= letters - 4
 
 
+@pytest.mark.parametrize("name", ["Lato Hairline", "Caladea Bold", "cmmi10 Regular"])
+def test_true_boxes_are_the_ink_of_each_glyph_not_its_advance(name):
+    """A page's true box is the glyph's ink where it was drawn: a hairline "I" is 1-2 pixels
+    wide, not the 12 of its advance box (what `getbbox` gives, side bearings included)."""
+    from PIL import ImageDraw, ImageFont
+
+    from nnlab.ocr.pages import _ink_box
+
+    font = next(f for f in page_fonts() if f.name == name)
+    pil = ImageFont.truetype(str(font.path), 41)
+    for char, x in zip("I1AW.", [20.0, 60.3, 100.5, 140.75, 190.2], strict=True):
+        canvas = Image.new("L", (240, 90))
+        ImageDraw.Draw(canvas).text((x, 60.4), char, font=pil, fill=255, anchor="ls")
+        ink = np.asarray(canvas) > 0
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        expected = [rows[0], cols[0], rows[-1] + 1, cols[-1] + 1]
+        assert _ink_box(char, pil, x, 60.4).tolist() == expected, (name, char)
+    if name == "Lato Hairline":
+        _, left, _, right = _ink_box("I", pil, 20.0, 60.4)
+        advance_left, _, advance_right, _ = pil.getbbox("I")
+        assert right - left <= 2 and advance_right - advance_left >= 8
+
+
 def test_dots_commas_and_hyphens_are_kept_as_punctuation(font):
     text = ["ONE, TWO. THREE-FOUR", "FIVE SIX."]
     page = render_page(text, font, np.random.default_rng(1), CLEAN)
