@@ -52,6 +52,31 @@ def test_find_letters_gives_every_box_in_lines_in_order_with_spaces(style, font)
     assert len(match_boxes(page.boxes, found)) == len(page.boxes)  # recall 1 at IoU 0.5
 
 
+def test_a_letter_touching_the_line_below_is_cut_between_the_lines(font):
+    """A descender touching the letter below makes one component of two lines' letters: the
+    lines stay apart and the component is cut into one box per line."""
+    text = ["HELLO WORLD", "THERE 42 AT"]
+    page = render_page(text, font, np.random.default_rng(5), CLEAN)
+    image = page.image.copy()
+    upper = np.flatnonzero(page.line == 0)[2]  # the first L
+    below = np.flatnonzero(page.line == 1)
+    overlap = np.minimum(page.boxes[below, 3], page.boxes[upper, 3]) - np.maximum(
+        page.boxes[below, 1], page.boxes[upper, 1]
+    )
+    lower = below[np.argmax(overlap)]
+    col = (
+        max(page.boxes[upper, 1], page.boxes[lower, 1])
+        + min(page.boxes[upper, 3], page.boxes[lower, 3])
+    ) // 2
+    image[page.boxes[upper, 2] - 3 : page.boxes[lower, 0] + 3, col - 1 : col + 2] = image.min()
+    boxes, labels = label_letters(image)
+    assert len(boxes) == len(page.boxes) - 1, "the bar must join two letters to test"
+    lines = layout(boxes, labels)
+    assert [len(line.boxes) for line in lines] == [len(t.replace(" ", "")) for t in text]
+    found = np.concatenate([line.boxes for line in lines])
+    assert len(match_boxes(page.boxes, found)) == len(page.boxes)
+
+
 def test_touching_letters_are_split_into_as_many_boxes(font):
     text = ["MANNHEIM", "WANDERUNG"]
     page = render_page(text, font, np.random.default_rng(0), PageStyle(tracking=-0.12, rotation=0))

@@ -18,6 +18,8 @@ loosened:
 tall letters' height) are linked when they overlap vertically by half the smaller height and
 are horizontally near; each linked group is a line, so a slight skew (a line's letters drift
 up or down, but neighbours still overlap) and lines of different sizes are handled. A
+component over 1.8 times as tall as the letters of the group it links (a descender touching
+the letter below joins two lines) is first cut between the lines it crosses. A
 straight centre line is fitted through each line's boxes; small boxes join the line whose
 band holds them, and are punctuation if they are at least a tenth of its height (else noise);
 in a line, any box lower than 0.55 line heights is punctuation too (a comma can be tall
@@ -51,6 +53,7 @@ SPLIT_ASPECT = 1.25  # ... and times its height: a component wider than both is 
 MARK = 0.55  # of the line height: lower boxes in a line are punctuation (capitals are full)
 COMMA_DROP = 0.58  # of the line height below its centre: a mark reaching lower is a comma
 TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is taken to be
+SPAN = 1.8  # times its line's median height: a taller box is letters of two lines touching
 SPACE_FLOOR = 0.36  # of the line height: the least gap that is a space (a "1"'s bearings: 0.35)
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
 LOW_SIGMAS, HIGH_SIGMAS = 2.0, 5.0  # ink thresholds in paper-noise units (hysteresis)
@@ -288,6 +291,7 @@ def layout(
     box, `punctuation=False` drops small marks as noise (the seed's behaviour)."""
     if len(boxes) == 0:
         return []
+    boxes, label_of = _cut_across_lines(boxes, labels)
     top, left, bottom, right = boxes.T.astype(np.float64)
     h = bottom - top
     tall = h >= TALL * _tall_height(boxes[:, 2] - boxes[:, 0])
@@ -295,15 +299,7 @@ def layout(
     group = _line_groups(boxes[tall_ix])
     n_lines = group.max() + 1
     cx, cy = (left + right) / 2, (top + bottom) / 2
-    fits = np.zeros((n_lines, 2))  # centre row = a * column + b
-    heights = np.zeros(n_lines)
-    for g in range(n_lines):
-        ix = tall_ix[group == g]
-        heights[g] = np.median(h[ix])
-        if len(ix) >= 3 and np.ptp(cx[ix]) > 0:
-            fits[g] = np.polyfit(cx[ix], cy[ix], 1)
-        else:
-            fits[g] = (0.0, np.mean(cy[ix]))
+    fits, heights = _fit_lines(boxes, tall_ix, group)
     line_of = np.full(len(boxes), -1)
     line_of[tall_ix] = group
     small_ix = np.flatnonzero(~tall)
@@ -333,12 +329,100 @@ def layout(
     for g in order:
         ix = np.flatnonzero(line_of == g)
         ix = ix[np.argsort(cx[ix], kind="stable")]
-        lines.append(_make_line(boxes, ix, tall, fits[g], heights[g], labels, split, punctuation))
+        lines.append(
+            _make_line(boxes, label_of, ix, tall, fits[g], heights[g], labels, split, punctuation)
+        )
     return lines
+
+
+def _fit_lines(
+    boxes: np.ndarray, tall_ix: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per line group of the tall boxes `tall_ix`: its centre line (row = a * column + b,
+    fitted through the box centres when it has 3 or more) and its median box height."""
+    top, left, bottom, right = boxes.T.astype(np.float64)
+    cx, cy, h = (left + right) / 2, (top + bottom) / 2, bottom - top
+    n_lines = int(group.max()) + 1 if len(group) else 0
+    fits, heights = np.zeros((n_lines, 2)), np.zeros(n_lines)
+    for g in range(n_lines):
+        ix = tall_ix[group == g]
+        heights[g] = np.median(h[ix])
+        if len(ix) >= 3 and np.ptp(cx[ix]) > 0:
+            fits[g] = np.polyfit(cx[ix], cy[ix], 1)
+        else:
+            fits[g] = (0.0, np.mean(cy[ix]))
+    return fits, heights
+
+
+def _cut_across_lines(boxes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes with each component that joins letters of two or more lines (a descender
+    touching the line below) cut into one box per line, and the component label of every box
+    (cut pieces share their component's).
+
+    Such a component is much taller than the letters of the line group it links (`SPAN`
+    times their median height); without it the lines are grouped again, and where two or
+    more of their centre lines cross it well inside (a quarter of a line height from its
+    top and bottom), it is cut between each two, at the row of least ink nearest the middle
+    of the gap between their bands."""
+    label_of = np.arange(1, len(boxes) + 1)
+    h = boxes[:, 2] - boxes[:, 0]
+    tall_ix = np.flatnonzero(h >= TALL * _tall_height(h))
+    if len(tall_ix) < 3:
+        return boxes, label_of
+    group = _line_groups(boxes[tall_ix])
+    median = np.array([np.median(h[tall_ix[group == g]]) for g in range(group.max() + 1)])
+    spanning = h[tall_ix] > SPAN * median[group]
+    if not spanning.any() or spanning.all():
+        return boxes, label_of
+    rest = tall_ix[~spanning]
+    rest_group = _line_groups(boxes[rest])
+    fits, heights = _fit_lines(boxes, rest, rest_group)
+    extent = np.array(
+        [
+            [boxes[rest[rest_group == g], 1].min(), boxes[rest[rest_group == g], 3].max()]
+            for g in range(len(fits))
+        ]
+    )
+    pieces, piece_labels, cut = [], [], []
+    for i in tall_ix[spanning]:
+        top, left, bottom, right = boxes[i].tolist()
+        cx = (left + right) / 2
+        centre = fits[:, 0] * cx + fits[:, 1]
+        crossing = np.flatnonzero(
+            (centre > top + 0.25 * heights)
+            & (centre < bottom - 0.25 * heights)
+            & (cx > extent[:, 0] - 2 * heights)
+            & (cx < extent[:, 1] + 2 * heights)
+        )
+        if len(crossing) < 2:
+            continue
+        crossing = crossing[np.argsort(centre[crossing])]
+        ink = labels[top:bottom, left:right] == i + 1
+        profile = ink.sum(axis=1)
+        edges = [0]
+        for a, b in zip(crossing[:-1], crossing[1:], strict=True):
+            lo, hi = int(centre[a] - top), int(np.ceil(centre[b] - top))
+            gap = ((centre[a] + heights[a] / 2) + (centre[b] - heights[b] / 2)) / 2 - top
+            window = profile[lo:hi]
+            rows = np.flatnonzero(window <= window.min() + 0.5) + lo
+            edges.append(int(rows[np.argmin(np.abs(rows - gap))]))
+        edges.append(bottom - top)
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            r, c = np.flatnonzero(ink[a:b].any(axis=1)), np.flatnonzero(ink[a:b].any(axis=0))
+            if len(r):
+                pieces.append((top + a + r[0], left + c[0], top + a + r[-1] + 1, left + c[-1] + 1))
+                piece_labels.append(i + 1)
+        cut.append(i)
+    if not cut:
+        return boxes, label_of
+    keep = np.setdiff1d(np.arange(len(boxes)), cut)
+    boxes = np.concatenate([boxes[keep], np.array(pieces, np.int64).reshape(-1, 4)])
+    return boxes, np.concatenate([label_of[keep], piece_labels]).astype(np.int64)
 
 
 def _make_line(
     boxes: np.ndarray,
+    label_of: np.ndarray,
     ix: np.ndarray,
     tall: np.ndarray,
     fit: np.ndarray,
@@ -385,12 +469,12 @@ def _make_line(
         if split and width > SPLIT_WIDTH * typical and width > SPLIT_ASPECT * height:
             n = max(2, round(width / typical))
             region = labels[box[0] : box[2], box[1] : box[3]]
-            profile = np.isin(region, np.array(m) + 1).sum(axis=0).astype(float)
+            profile = np.isin(region, label_of[m]).sum(axis=0).astype(float)
             edges = [0, *_split_columns(profile, n), width]
             wholes.append(box)
             for a, b in zip(edges[:-1], edges[1:], strict=True):
                 rows = np.flatnonzero(profile[a:b] > 0)
-                piece = np.isin(region[:, a:b], np.array(m) + 1).any(axis=1)
+                piece = np.isin(region[:, a:b], label_of[m]).any(axis=1)
                 r = np.flatnonzero(piece)
                 if len(rows) == 0 or len(r) == 0:
                     continue
@@ -412,5 +496,5 @@ def _make_line(
     space = np.zeros(len(b), bool)
     if len(gaps):
         space[1:] = gaps > _space_threshold(gaps.astype(float), height)
-    labels_of = [[int(i) + 1 for i in m] for m in members]
+    labels_of = [sorted({int(label_of[i]) for i in m}) for m in members]
     return Line(b, kinds, space, labels_of, height, cuts, piece_of, wholes, typical)
