@@ -77,6 +77,44 @@ def test_a_letter_touching_the_line_below_is_cut_between_the_lines(font):
     assert len(match_boxes(page.boxes, found)) == len(page.boxes)
 
 
+def _broken_letters_line(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A line of 36-pixel block letters, several broken as a hairline font's thin strokes
+    break: in two stacked halves, a Y as an arm and a stem side by side (each shorter than
+    a mark), a Z as three small pieces; and one wide letter. Returns the page and its boxes."""
+    from scipy import ndimage
+
+    ink, truth, left, top, bottom = np.zeros((600, 600)), [], 40, 300, 336
+    for kind in ["whole", "halves", "whole", "Y", "wide", "halves", "Z", "whole", "halves"]:
+        right = left + (30 if kind == "wide" else 18)
+        if kind in ("whole", "wide"):
+            ink[top:bottom, left:right] = 0.8
+        elif kind == "halves":
+            ink[top : top + 16, left:right] = ink[bottom - 16 : bottom, left:right] = 0.8
+        elif kind == "Y":
+            ink[top : top + 17, left : left + 9] = ink[bottom - 17 : bottom, left + 9 : right] = 0.8
+        else:
+            ink[top : top + 8, left:right] = ink[bottom - 8 : bottom, left:right] = 0.8
+            ink[top + 14 : top + 22, left + 6 : left + 12] = 0.8
+        truth.append((top, left, bottom, right))
+        left = right + 8
+    image = ndimage.gaussian_filter(0.92 * (1 - ink), 0.7) + 0.005 * rng.standard_normal(ink.shape)
+    return np.clip(image, 0, 1), np.array(truth)
+
+
+def test_letters_broken_into_pieces_are_put_back_together():
+    """Pieces of broken letters are one letter box each, not punctuation: stacked pieces,
+    abutting marks that together span the line's band, and pieces that are each too small
+    to count as tall; the line's height is its whole letters' (the pieces would halve it,
+    and the wide letter would then be cut as two touching ones)."""
+    image, truth = _broken_letters_line(np.random.default_rng(0))
+    boxes, labels = label_letters(image)
+    assert len(boxes) == len(truth) + 6, "the letters must be broken to test"
+    [line] = layout(boxes, labels)
+    assert line.kind == ["letter"] * len(truth)
+    assert line.height == 36
+    assert len(match_boxes(truth, line.boxes, 0.8)) == len(truth)
+
+
 def test_touching_letters_are_split_into_as_many_boxes(font):
     text = ["MANNHEIM", "WANDERUNG"]
     page = render_page(text, font, np.random.default_rng(0), PageStyle(tracking=-0.12, rotation=0))

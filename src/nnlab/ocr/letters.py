@@ -51,6 +51,7 @@ SMALL_KEPT = 0.1  # of the line height: smaller boxes are noise
 SPLIT_WIDTH = 1.6  # times the line's median width ...
 SPLIT_ASPECT = 1.25  # ... and times its height: a component wider than both is split
 MARK = 0.55  # of the line height: lower boxes in a line are punctuation (capitals are full)
+FRAGMENT_GAP = 0.1  # of the line height: marks closer than this may be pieces of a letter
 COMMA_DROP = 0.58  # of the line height below its centre: a mark reaching lower is a comma
 TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is taken to be
 SPAN = 1.8  # times its line's median height: a taller box is letters of two lines touching
@@ -338,15 +339,18 @@ def layout(
 def _fit_lines(
     boxes: np.ndarray, tall_ix: np.ndarray, group: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per line group of the tall boxes `tall_ix`: its centre line (row = a * column + b,
-    fitted through the box centres when it has 3 or more) and its median box height."""
+    """Per line group of the tall boxes `tall_ix`: its height (`_tall_height` of its boxes:
+    pieces of letters whose thin strokes broke do not pull it down) and its centre line
+    (row = a * column + b, fitted through the centres of the boxes of about that height when
+    there are 3 or more)."""
     top, left, bottom, right = boxes.T.astype(np.float64)
     cx, cy, h = (left + right) / 2, (top + bottom) / 2, bottom - top
     n_lines = int(group.max()) + 1 if len(group) else 0
     fits, heights = np.zeros((n_lines, 2)), np.zeros(n_lines)
     for g in range(n_lines):
         ix = tall_ix[group == g]
-        heights[g] = np.median(h[ix])
+        heights[g] = _tall_height(h[ix])
+        ix = ix[h[ix] >= 0.5 * np.percentile(h[ix], 90)]
         if len(ix) >= 3 and np.ptp(cx[ix]) > 0:
             fits[g] = np.polyfit(cx[ix], cy[ix], 1)
         else:
@@ -360,7 +364,7 @@ def _cut_across_lines(boxes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
     (cut pieces share their component's).
 
     Such a component is much taller than the letters of the line group it links (`SPAN`
-    times their median height); without it the lines are grouped again, and where two or
+    times their `_tall_height`); without it the lines are grouped again, and where two or
     more of their centre lines cross it well inside (a quarter of a line height from its
     top and bottom), it is cut between each two, at the row of least ink nearest the middle
     of the gap between their bands."""
@@ -370,8 +374,8 @@ def _cut_across_lines(boxes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
     if len(tall_ix) < 3:
         return boxes, label_of
     group = _line_groups(boxes[tall_ix])
-    median = np.array([np.median(h[tall_ix[group == g]]) for g in range(group.max() + 1)])
-    spanning = h[tall_ix] > SPAN * median[group]
+    typical = np.array([_tall_height(h[tall_ix[group == g]]) for g in range(group.max() + 1)])
+    spanning = h[tall_ix] > SPAN * typical[group]
     if not spanning.any() or spanning.all():
         return boxes, label_of
     rest = tall_ix[~spanning]
@@ -432,6 +436,9 @@ def _make_line(
     punctuation: bool,
 ) -> Line:
     # merge pieces of one letter: boxes overlapping horizontally by 60% of the narrower
+    # (stacked pieces), and marks that abut and together reach from the upper to the lower
+    # quarter of the line's band (a letter's thin stroke broke into marks: punctuation sits
+    # at the baseline or mid-height, never across the band)
     merged: list[list[int]] = []
     for i in ix.tolist():
         if merged:
@@ -439,6 +446,17 @@ def _make_line(
             l0, r0 = boxes[j, 1].min(), boxes[j, 3].max()
             l1, r1 = boxes[i, 1], boxes[i, 3]
             if min(r0, r1) - max(l0, l1) >= 0.6 * min(r0 - l0, r1 - l1):
+                j.append(i)
+                continue
+            t0, b0 = boxes[j, 0].min(), boxes[j, 2].max()
+            t1, b1 = boxes[i, 0], boxes[i, 2]
+            centre = fit[0] * (min(l0, l1) + max(r0, r1)) / 2 + fit[1]
+            if (
+                max(b0 - t0, b1 - t1) < MARK * height
+                and l1 - r0 <= FRAGMENT_GAP * height
+                and min(t0, t1) < centre - 0.25 * height
+                and max(b0, b1) > centre + 0.25 * height
+            ):
                 j.append(i)
                 continue
         merged.append([i])
@@ -449,10 +467,10 @@ def _make_line(
     # where most letters touch, their median width is that of pairs: cap it at the width of a
     # broad capital
     typical = min(float(np.median(widths)), TYPICAL_MAX * height) if len(widths) else height
-    # capitals and digits are all about the line's height: anything much lower is a mark
-    small = [
-        not tall[m].any() or boxes[m, 2].max() - boxes[m, 0].min() < MARK * height for m in merged
-    ]
+    # capitals and digits are all about the line's height: anything much lower is a mark.
+    # Judged on the merged pieces: a letter whose thin strokes broke (a hairline Z's bars) is
+    # as tall as a letter even when none of its pieces is
+    small = [boxes[m, 2].max() - boxes[m, 0].min() < MARK * height for m in merged]
     for m, is_mark in zip(merged, small, strict=True):
         box = np.array([boxes[m, 0].min(), boxes[m, 1].min(), boxes[m, 2].max(), boxes[m, 3].max()])
         width = box[3] - box[1]
