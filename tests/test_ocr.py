@@ -77,6 +77,27 @@ def test_a_letter_touching_the_line_below_is_cut_between_the_lines(font):
     assert len(match_boxes(page.boxes, found)) == len(page.boxes)
 
 
+def test_a_hairline_beside_a_bold_stem_is_ink_and_the_stem_does_not_grow():
+    """A thin stroke a quarter as dark as the stem 5 pixels away (a hairline font's diagonal
+    beside its stem) is ink, though below the fraction of nearby ink that keeps a bold
+    stroke's blurred halo out; that halo stays out (the stem is as wide as a lone one)."""
+    from scipy import ndimage
+
+    from nnlab.ocr.letters import flatten_lighting, ink_mask
+
+    ink = np.zeros((600, 600))
+    ink[250:310, 200:204] = 0.85  # a bold stem
+    ink[250:310, 209] = 0.2  # a hairline beside it
+    ink[250:310, 300:304] = 0.85  # a bold stem alone
+    grain = ndimage.gaussian_filter(np.random.default_rng(0).standard_normal(ink.shape), 0.7)
+    mask = ink_mask(
+        flatten_lighting(ndimage.gaussian_filter(0.92 * (1 - ink), 0.8) + 0.025 * grain)
+    )
+    assert mask[250:310, 208:211].any(axis=1).all(), "the hairline is found along its length"
+    assert not mask[250:310, 205:208].all(axis=1).any(), "the gap to the stem stays paper"
+    assert mask[280, 195:207].sum() == mask[280, 295:307].sum() <= 4 + 2
+
+
 def _broken_letters_line(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A line of 36-pixel block letters, several broken as a hairline font's thin strokes
     break: in two stacked halves, a Y as an arm and a stem side by side (each shorter than

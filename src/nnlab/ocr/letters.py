@@ -6,8 +6,9 @@ loosened:
 1. grey (`skimage.color`), then the lighting flattened: the paper's brightness is estimated
    as a smooth maximum over blocks and divided out, so a page lit unevenly has one ink level;
 2. a light Gaussian denoise, then ink by a local threshold (`ink_mask`): darker than the
-   paper around it by a fraction of the nearby ink's contrast and by a few noise sigmas,
-   with hysteresis, so hairline fonts survive and grain specks do not;
+   paper around it by a fraction of the nearby ink's contrast (or on the crest of a thin
+   stroke) and by a few noise sigmas, with hysteresis, so hairline fonts survive and grain
+   specks do not;
 3. connected components (8-neighbourhood, `skimage.measure.label`) not touching the border
    (`skimage.segmentation.clear_border`: page edges and shadows);
 4. no area threshold for the whole page: components are kept by their size relative to the
@@ -59,6 +60,7 @@ SPACE_FLOOR = 0.36  # of the line height: the least gap that is a space (a "1"'s
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
 LOW_SIGMAS, HIGH_SIGMAS = 2.0, 5.0  # ink thresholds in paper-noise units (hysteresis)
 INK_FRACTION = 0.3  # of the darkest ink nearby: lighter pixels are paper
+CREST_SCALE = 1.0  # pixels: the Gaussian scale of the curvature that finds thin strokes
 MIN_CONTRAST = 0.05  # a piece of ink is at least this much darker than its paper somewhere
 
 
@@ -103,7 +105,9 @@ def ink_mask(flat: np.ndarray) -> np.ndarray:
     `INK_FRACTION` of the darkest ink near it (a per-region threshold between paper and
     ink: bold strokes keep their width, hairlines are not lost under a page-wide level), in
     a connected piece that somewhere reaches `HIGH_SIGMAS` sigma (hysteresis: grain specks
-    rarely do).
+    rarely do). The crest of a thin stroke (`_thin_crest`) darker than `LOW_SIGMAS` sigma is
+    ink whatever the ink near it: the fraction keeps a bold stroke's blurred flank out, but a
+    hairline font's diagonals are a fifth as dark as its stems beside them.
     """
     from scipy import ndimage
 
@@ -122,11 +126,31 @@ def ink_mask(flat: np.ndarray) -> np.ndarray:
         return np.zeros(flat.shape, bool)
     near = ndimage.maximum_filter(dark, max(9, round(min(flat.shape) / 40)))
     candidate = dark > np.maximum(INK_FRACTION * near, LOW_SIGMAS * sigma)
+    # the crest of a thin stroke is ink however dark the strokes near it: a halo lies on a
+    # stroke's flank, never on a crest (hairline diagonals are far fainter than the stems
+    # next to them)
+    faint = dark > LOW_SIGMAS * sigma
+    crest = _thin_crest(dark) & faint
+    candidate |= crest
     pieces, n = ndimage.label(candidate, np.ones((3, 3), bool))
     strong = np.zeros(n + 1, bool)
     strong[pieces[dark > max(HIGH_SIGMAS * sigma, MIN_CONTRAST)]] = True
     strong[0] = False
     return strong[pieces]
+
+
+def _thin_crest(dark: np.ndarray) -> np.ndarray:
+    """Pixels on the crest of a thin dark line: the darkness curves down steeply across the
+    line and at most half as much along it (the Hessian's eigenvalues at `CREST_SCALE`)."""
+    from scipy import ndimage
+
+    d = dark.astype(np.float32)
+    rr = ndimage.gaussian_filter(d, CREST_SCALE, order=(2, 0))
+    cc = ndimage.gaussian_filter(d, CREST_SCALE, order=(0, 2))
+    rc = ndimage.gaussian_filter(d, CREST_SCALE, order=(1, 1))
+    mean, spread = (rr + cc) / 2, np.sqrt(((rr - cc) / 2) ** 2 + rc**2)
+    across, along = mean - spread, mean + spread  # across <= along
+    return (across < 0) & (np.abs(along) < 0.5 * np.abs(across))
 
 
 def find_letters(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
