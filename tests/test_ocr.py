@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from nnlab.cli import main
@@ -215,6 +216,75 @@ def test_edit_distance_matches_the_textbook_recurrence():
         assert edit_distance(a, b) == d[-1], (a, b)
     assert character_accuracy("AB C", "ABC") == 0.75
     assert character_accuracy("AB C", "ABC", whitespace=False) == 1.0
+
+
+# ------------------------------------------------------------- the classifier's augmentation
+
+
+def _bars(n: int = 4) -> torch.Tensor:
+    """`n` 32x32 'glyphs': a dark vertical bar on paper of 0.9."""
+    x = torch.full((n, 1, 32, 32), 0.9)
+    x[:, :, 6:26, 14:18] = 0.1
+    return x
+
+
+def test_glyph_augment_is_deterministic_and_keeps_the_shape():
+    from nnlab.augment import GlyphAugment, glyph_augment
+    from nnlab.ocr.classifier import PAGE_AUGMENT
+
+    x = _bars()
+    a = glyph_augment(x, torch.Generator().manual_seed(7), PAGE_AUGMENT)
+    b = glyph_augment(x, torch.Generator().manual_seed(7), PAGE_AUGMENT)
+    c = glyph_augment(x, torch.Generator().manual_seed(8), PAGE_AUGMENT)
+    assert a.shape == x.shape and a.dtype == x.dtype
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert not torch.equal(a[0], a[1]), "each image draws its own distortion"
+    # nothing to draw: the batch comes back as it was; an empty batch too
+    assert torch.allclose(glyph_augment(x, torch.Generator(), GlyphAugment()), x, atol=1e-6)
+    assert glyph_augment(x[:0], torch.Generator(), PAGE_AUGMENT).shape == (0, 1, 32, 32)
+    # standardised input gives the standardised output (every step commutes with it)
+    standard = glyph_augment((x - 0.7) / 0.3, torch.Generator().manual_seed(7), PAGE_AUGMENT)
+    assert torch.allclose(standard * 0.3 + 0.7, a, atol=1e-5)
+
+
+def test_glyph_augment_slants_right_thickens_thins_and_keeps_the_paper():
+    from nnlab.augment import GlyphAugment, glyph_augment
+
+    x = _bars(16)
+    ink = (0.9 - x[0]).sum()
+
+    def run(**kwargs) -> torch.Tensor:
+        return glyph_augment(x, torch.Generator().manual_seed(0), GlyphAugment(**kwargs))
+
+    slanted = 0.9 - run(shear=(0.3, 0.3))
+    cols = torch.arange(32.0)
+    top = (slanted[:, 0, 6:12].sum(1) * cols).sum(1) / slanted[:, 0, 6:12].sum((1, 2))
+    bottom = (slanted[:, 0, 20:26].sum(1) * cols).sum(1) / slanted[:, 0, 20:26].sum((1, 2))
+    assert (top - bottom > 3).all(), "italic leans right: the top moves right of the bottom"
+    stroked = (0.9 - run(stroke=1.0)).sum((1, 2, 3))  # each image a draw in [-1, 1]
+    assert (stroked > 1.2 * ink).any() and (stroked < 0.8 * ink).any() and (stroked > 0).all()
+    assert run(shift=2.0, scale=0.1, blur=0.6)[:, :, :3, :3].allclose(torch.tensor(0.9))
+
+
+# Each cached recipe's fields as of its version: change a recipe's training and this fails until
+# its version is bumped (a new cached file name: old weights are never taken for new ones);
+# a new field that leaves training as it was only needs its digest here updated
+RECIPE_DIGESTS = {"chars36-cnn-v2": "c19d2e7eb6817730", "chars36-cnn-small-v2": "54848a6830941701"}
+
+
+def test_a_recipe_never_changes_under_the_same_version():
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from nnlab.ocr.classifier import RECIPES, classifier_path
+
+    for key, recipe in RECIPES.items():
+        fields = json.dumps(asdict(recipe), sort_keys=True).encode()
+        digest = hashlib.sha256(fields).hexdigest()[:16]
+        name = recipe.name(key)
+        assert RECIPE_DIGESTS.get(name) == digest, f"{key} changed: bump its version from {name}"
+        assert classifier_path(key).name == f"{name}.pt"
 
 
 # ------------------------------------------------------------------------------ nnlab ocr
