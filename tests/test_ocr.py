@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from nnlab.cli import main
@@ -52,6 +53,90 @@ def test_find_letters_gives_every_box_in_lines_in_order_with_spaces(style, font)
     assert len(match_boxes(page.boxes, found)) == len(page.boxes)  # recall 1 at IoU 0.5
 
 
+def test_a_letter_touching_the_line_below_is_cut_between_the_lines(font):
+    """A descender touching the letter below makes one component of two lines' letters: the
+    lines stay apart and the component is cut into one box per line."""
+    text = ["HELLO WORLD", "THERE 42 AT"]
+    page = render_page(text, font, np.random.default_rng(5), CLEAN)
+    image = page.image.copy()
+    upper = np.flatnonzero(page.line == 0)[2]  # the first L
+    below = np.flatnonzero(page.line == 1)
+    overlap = np.minimum(page.boxes[below, 3], page.boxes[upper, 3]) - np.maximum(
+        page.boxes[below, 1], page.boxes[upper, 1]
+    )
+    lower = below[np.argmax(overlap)]
+    col = (
+        max(page.boxes[upper, 1], page.boxes[lower, 1])
+        + min(page.boxes[upper, 3], page.boxes[lower, 3])
+    ) // 2
+    image[page.boxes[upper, 2] - 3 : page.boxes[lower, 0] + 3, col - 1 : col + 2] = image.min()
+    boxes, labels = label_letters(image)
+    assert len(boxes) == len(page.boxes) - 1, "the bar must join two letters to test"
+    lines = layout(boxes, labels)
+    assert [len(line.boxes) for line in lines] == [len(t.replace(" ", "")) for t in text]
+    found = np.concatenate([line.boxes for line in lines])
+    assert len(match_boxes(page.boxes, found)) == len(page.boxes)
+
+
+def test_a_hairline_beside_a_bold_stem_is_ink_and_the_stem_does_not_grow():
+    """A thin stroke a quarter as dark as the stem 5 pixels away (a hairline font's diagonal
+    beside its stem) is ink, though below the fraction of nearby ink that keeps a bold
+    stroke's blurred halo out; that halo stays out (the stem is as wide as a lone one)."""
+    from scipy import ndimage
+
+    from nnlab.ocr.letters import flatten_lighting, ink_mask
+
+    ink = np.zeros((600, 600))
+    ink[250:310, 200:204] = 0.85  # a bold stem
+    ink[250:310, 209] = 0.2  # a hairline beside it
+    ink[250:310, 300:304] = 0.85  # a bold stem alone
+    grain = ndimage.gaussian_filter(np.random.default_rng(0).standard_normal(ink.shape), 0.7)
+    mask = ink_mask(
+        flatten_lighting(ndimage.gaussian_filter(0.92 * (1 - ink), 0.8) + 0.025 * grain)
+    )
+    assert mask[250:310, 208:211].any(axis=1).all(), "the hairline is found along its length"
+    assert not mask[250:310, 205:208].all(axis=1).any(), "the gap to the stem stays paper"
+    assert mask[280, 195:207].sum() == mask[280, 295:307].sum() <= 4 + 2
+
+
+def _broken_letters_line(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A line of 36-pixel block letters, several broken as a hairline font's thin strokes
+    break: in two stacked halves, a Y as an arm and a stem side by side (each shorter than
+    a mark), a Z as three small pieces; and one wide letter. Returns the page and its boxes."""
+    from scipy import ndimage
+
+    ink, truth, left, top, bottom = np.zeros((600, 600)), [], 40, 300, 336
+    for kind in ["whole", "halves", "whole", "Y", "wide", "halves", "Z", "whole", "halves"]:
+        right = left + (30 if kind == "wide" else 18)
+        if kind in ("whole", "wide"):
+            ink[top:bottom, left:right] = 0.8
+        elif kind == "halves":
+            ink[top : top + 16, left:right] = ink[bottom - 16 : bottom, left:right] = 0.8
+        elif kind == "Y":
+            ink[top : top + 17, left : left + 9] = ink[bottom - 17 : bottom, left + 9 : right] = 0.8
+        else:
+            ink[top : top + 8, left:right] = ink[bottom - 8 : bottom, left:right] = 0.8
+            ink[top + 14 : top + 22, left + 6 : left + 12] = 0.8
+        truth.append((top, left, bottom, right))
+        left = right + 8
+    image = ndimage.gaussian_filter(0.92 * (1 - ink), 0.7) + 0.005 * rng.standard_normal(ink.shape)
+    return np.clip(image, 0, 1), np.array(truth)
+
+
+def test_letters_broken_into_pieces_are_put_back_together():
+    """Pieces of broken letters are one letter box each, not punctuation: stacked pieces,
+    abutting marks that together span the line's band, and pieces that are each too small
+    to count as tall; the line's height is its whole letters' (the pieces would halve it,
+    and the wide letter would then be cut as two touching ones)."""
+    image, truth = _broken_letters_line(np.random.default_rng(0))
+    boxes, labels = label_letters(image)
+    assert len(boxes) == len(truth) + 6, "the letters must be broken to test"
+    [line] = layout(boxes, labels)
+    assert line.kind == ["letter"] * len(truth)
+    assert line.height == 36
+    assert len(match_boxes(truth, line.boxes, 0.8)) == len(truth)
+
+
 def test_touching_letters_are_split_into_as_many_boxes(font):
     text = ["MANNHEIM", "WANDERUNG"]
     page = render_page(text, font, np.random.default_rng(0), PageStyle(tracking=-0.12, rotation=0))
@@ -64,6 +149,29 @@ def test_touching_letters_are_split_into_as_many_boxes(font):
     assert len(split_boxes) == letters
     assert len(match_boxes(page.boxes, split_boxes)) >= letters - 2
     assert len(match_boxes(page.boxes, whole)) <= letters - 4
+
+
+@pytest.mark.parametrize("name", ["Lato Hairline", "Caladea Bold", "cmmi10 Regular"])
+def test_true_boxes_are_the_ink_of_each_glyph_not_its_advance(name):
+    """A page's true box is the glyph's ink where it was drawn: a hairline "I" is 1-2 pixels
+    wide, not the 12 of its advance box (what `getbbox` gives, side bearings included)."""
+    from PIL import ImageDraw, ImageFont
+
+    from nnlab.ocr.pages import _ink_box
+
+    font = next(f for f in page_fonts() if f.name == name)
+    pil = ImageFont.truetype(str(font.path), 41)
+    for char, x in zip("I1AW.", [20.0, 60.3, 100.5, 140.75, 190.2], strict=True):
+        canvas = Image.new("L", (240, 90))
+        ImageDraw.Draw(canvas).text((x, 60.4), char, font=pil, fill=255, anchor="ls")
+        ink = np.asarray(canvas) > 0
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        expected = [rows[0], cols[0], rows[-1] + 1, cols[-1] + 1]
+        assert _ink_box(char, pil, x, 60.4).tolist() == expected, (name, char)
+    if name == "Lato Hairline":
+        _, left, _, right = _ink_box("I", pil, 20.0, 60.4)
+        advance_left, _, advance_right, _ = pil.getbbox("I")
+        assert right - left <= 2 and advance_right - advance_left >= 8
 
 
 def test_dots_commas_and_hyphens_are_kept_as_punctuation(font):
@@ -108,6 +216,75 @@ def test_edit_distance_matches_the_textbook_recurrence():
         assert edit_distance(a, b) == d[-1], (a, b)
     assert character_accuracy("AB C", "ABC") == 0.75
     assert character_accuracy("AB C", "ABC", whitespace=False) == 1.0
+
+
+# ------------------------------------------------------------- the classifier's augmentation
+
+
+def _bars(n: int = 4) -> torch.Tensor:
+    """`n` 32x32 'glyphs': a dark vertical bar on paper of 0.9."""
+    x = torch.full((n, 1, 32, 32), 0.9)
+    x[:, :, 6:26, 14:18] = 0.1
+    return x
+
+
+def test_glyph_augment_is_deterministic_and_keeps_the_shape():
+    from nnlab.augment import GlyphAugment, glyph_augment
+    from nnlab.ocr.classifier import PAGE_AUGMENT
+
+    x = _bars()
+    a = glyph_augment(x, torch.Generator().manual_seed(7), PAGE_AUGMENT)
+    b = glyph_augment(x, torch.Generator().manual_seed(7), PAGE_AUGMENT)
+    c = glyph_augment(x, torch.Generator().manual_seed(8), PAGE_AUGMENT)
+    assert a.shape == x.shape and a.dtype == x.dtype
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert not torch.equal(a[0], a[1]), "each image draws its own distortion"
+    # nothing to draw: the batch comes back as it was; an empty batch too
+    assert torch.allclose(glyph_augment(x, torch.Generator(), GlyphAugment()), x, atol=1e-6)
+    assert glyph_augment(x[:0], torch.Generator(), PAGE_AUGMENT).shape == (0, 1, 32, 32)
+    # standardised input gives the standardised output (every step commutes with it)
+    standard = glyph_augment((x - 0.7) / 0.3, torch.Generator().manual_seed(7), PAGE_AUGMENT)
+    assert torch.allclose(standard * 0.3 + 0.7, a, atol=1e-5)
+
+
+def test_glyph_augment_slants_right_thickens_thins_and_keeps_the_paper():
+    from nnlab.augment import GlyphAugment, glyph_augment
+
+    x = _bars(16)
+    ink = (0.9 - x[0]).sum()
+
+    def run(**kwargs) -> torch.Tensor:
+        return glyph_augment(x, torch.Generator().manual_seed(0), GlyphAugment(**kwargs))
+
+    slanted = 0.9 - run(shear=(0.3, 0.3))
+    cols = torch.arange(32.0)
+    top = (slanted[:, 0, 6:12].sum(1) * cols).sum(1) / slanted[:, 0, 6:12].sum((1, 2))
+    bottom = (slanted[:, 0, 20:26].sum(1) * cols).sum(1) / slanted[:, 0, 20:26].sum((1, 2))
+    assert (top - bottom > 3).all(), "italic leans right: the top moves right of the bottom"
+    stroked = (0.9 - run(stroke=1.0)).sum((1, 2, 3))  # each image a draw in [-1, 1]
+    assert (stroked > 1.2 * ink).any() and (stroked < 0.8 * ink).any() and (stroked > 0).all()
+    assert run(shift=2.0, scale=0.1, blur=0.6)[:, :, :3, :3].allclose(torch.tensor(0.9))
+
+
+# Each cached recipe's fields as of its version: change a recipe's training and this fails until
+# its version is bumped (a new cached file name: old weights are never taken for new ones);
+# a new field that leaves training as it was only needs its digest here updated
+RECIPE_DIGESTS = {"chars36-cnn-v2": "c19d2e7eb6817730", "chars36-cnn-small-v2": "54848a6830941701"}
+
+
+def test_a_recipe_never_changes_under_the_same_version():
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from nnlab.ocr.classifier import RECIPES, classifier_path
+
+    for key, recipe in RECIPES.items():
+        fields = json.dumps(asdict(recipe), sort_keys=True).encode()
+        digest = hashlib.sha256(fields).hexdigest()[:16]
+        name = recipe.name(key)
+        assert RECIPE_DIGESTS.get(name) == digest, f"{key} changed: bump its version from {name}"
+        assert classifier_path(key).name == f"{name}.pt"
 
 
 # ------------------------------------------------------------------------------ nnlab ocr

@@ -6,8 +6,9 @@ loosened:
 1. grey (`skimage.color`), then the lighting flattened: the paper's brightness is estimated
    as a smooth maximum over blocks and divided out, so a page lit unevenly has one ink level;
 2. a light Gaussian denoise, then ink by a local threshold (`ink_mask`): darker than the
-   paper around it by a fraction of the nearby ink's contrast and by a few noise sigmas,
-   with hysteresis, so hairline fonts survive and grain specks do not;
+   paper around it by a fraction of the nearby ink's contrast (or on the crest of a thin
+   stroke) and by a few noise sigmas, with hysteresis, so hairline fonts survive and grain
+   specks do not;
 3. connected components (8-neighbourhood, `skimage.measure.label`) not touching the border
    (`skimage.segmentation.clear_border`: page edges and shadows);
 4. no area threshold for the whole page: components are kept by their size relative to the
@@ -18,6 +19,8 @@ loosened:
 tall letters' height) are linked when they overlap vertically by half the smaller height and
 are horizontally near; each linked group is a line, so a slight skew (a line's letters drift
 up or down, but neighbours still overlap) and lines of different sizes are handled. A
+component over 1.8 times as tall as the letters of the group it links (a descender touching
+the letter below joins two lines) is first cut between the lines it crosses. A
 straight centre line is fitted through each line's boxes; small boxes join the line whose
 band holds them, and are punctuation if they are at least a tenth of its height (else noise);
 in a line, any box lower than 0.55 line heights is punctuation too (a comma can be tall
@@ -49,12 +52,15 @@ SMALL_KEPT = 0.1  # of the line height: smaller boxes are noise
 SPLIT_WIDTH = 1.6  # times the line's median width ...
 SPLIT_ASPECT = 1.25  # ... and times its height: a component wider than both is split
 MARK = 0.55  # of the line height: lower boxes in a line are punctuation (capitals are full)
+FRAGMENT_GAP = 0.1  # of the line height: marks closer than this may be pieces of a letter
 COMMA_DROP = 0.58  # of the line height below its centre: a mark reaching lower is a comma
 TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is taken to be
+SPAN = 1.8  # times its line's median height: a taller box is letters of two lines touching
 SPACE_FLOOR = 0.36  # of the line height: the least gap that is a space (a "1"'s bearings: 0.35)
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
 LOW_SIGMAS, HIGH_SIGMAS = 2.0, 5.0  # ink thresholds in paper-noise units (hysteresis)
 INK_FRACTION = 0.3  # of the darkest ink nearby: lighter pixels are paper
+CREST_SCALE = 1.0  # pixels: the Gaussian scale of the curvature that finds thin strokes
 MIN_CONTRAST = 0.05  # a piece of ink is at least this much darker than its paper somewhere
 
 
@@ -99,7 +105,9 @@ def ink_mask(flat: np.ndarray) -> np.ndarray:
     `INK_FRACTION` of the darkest ink near it (a per-region threshold between paper and
     ink: bold strokes keep their width, hairlines are not lost under a page-wide level), in
     a connected piece that somewhere reaches `HIGH_SIGMAS` sigma (hysteresis: grain specks
-    rarely do).
+    rarely do). The crest of a thin stroke (`_thin_crest`) darker than `LOW_SIGMAS` sigma is
+    ink whatever the ink near it: the fraction keeps a bold stroke's blurred flank out, but a
+    hairline font's diagonals are a fifth as dark as its stems beside them.
     """
     from scipy import ndimage
 
@@ -118,11 +126,31 @@ def ink_mask(flat: np.ndarray) -> np.ndarray:
         return np.zeros(flat.shape, bool)
     near = ndimage.maximum_filter(dark, max(9, round(min(flat.shape) / 40)))
     candidate = dark > np.maximum(INK_FRACTION * near, LOW_SIGMAS * sigma)
+    # the crest of a thin stroke is ink however dark the strokes near it: a halo lies on a
+    # stroke's flank, never on a crest (hairline diagonals are far fainter than the stems
+    # next to them)
+    faint = dark > LOW_SIGMAS * sigma
+    crest = _thin_crest(dark) & faint
+    candidate |= crest
     pieces, n = ndimage.label(candidate, np.ones((3, 3), bool))
     strong = np.zeros(n + 1, bool)
     strong[pieces[dark > max(HIGH_SIGMAS * sigma, MIN_CONTRAST)]] = True
     strong[0] = False
     return strong[pieces]
+
+
+def _thin_crest(dark: np.ndarray) -> np.ndarray:
+    """Pixels on the crest of a thin dark line: the darkness curves down steeply across the
+    line and at most half as much along it (the Hessian's eigenvalues at `CREST_SCALE`)."""
+    from scipy import ndimage
+
+    d = dark.astype(np.float32)
+    rr = ndimage.gaussian_filter(d, CREST_SCALE, order=(2, 0))
+    cc = ndimage.gaussian_filter(d, CREST_SCALE, order=(0, 2))
+    rc = ndimage.gaussian_filter(d, CREST_SCALE, order=(1, 1))
+    mean, spread = (rr + cc) / 2, np.sqrt(((rr - cc) / 2) ** 2 + rc**2)
+    across, along = mean - spread, mean + spread  # across <= along
+    return (across < 0) & (np.abs(along) < 0.5 * np.abs(across))
 
 
 def find_letters(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -288,6 +316,7 @@ def layout(
     box, `punctuation=False` drops small marks as noise (the seed's behaviour)."""
     if len(boxes) == 0:
         return []
+    boxes, label_of = _cut_across_lines(boxes, labels)
     top, left, bottom, right = boxes.T.astype(np.float64)
     h = bottom - top
     tall = h >= TALL * _tall_height(boxes[:, 2] - boxes[:, 0])
@@ -295,15 +324,7 @@ def layout(
     group = _line_groups(boxes[tall_ix])
     n_lines = group.max() + 1
     cx, cy = (left + right) / 2, (top + bottom) / 2
-    fits = np.zeros((n_lines, 2))  # centre row = a * column + b
-    heights = np.zeros(n_lines)
-    for g in range(n_lines):
-        ix = tall_ix[group == g]
-        heights[g] = np.median(h[ix])
-        if len(ix) >= 3 and np.ptp(cx[ix]) > 0:
-            fits[g] = np.polyfit(cx[ix], cy[ix], 1)
-        else:
-            fits[g] = (0.0, np.mean(cy[ix]))
+    fits, heights = _fit_lines(boxes, tall_ix, group)
     line_of = np.full(len(boxes), -1)
     line_of[tall_ix] = group
     small_ix = np.flatnonzero(~tall)
@@ -333,12 +354,103 @@ def layout(
     for g in order:
         ix = np.flatnonzero(line_of == g)
         ix = ix[np.argsort(cx[ix], kind="stable")]
-        lines.append(_make_line(boxes, ix, tall, fits[g], heights[g], labels, split, punctuation))
+        lines.append(
+            _make_line(boxes, label_of, ix, tall, fits[g], heights[g], labels, split, punctuation)
+        )
     return lines
+
+
+def _fit_lines(
+    boxes: np.ndarray, tall_ix: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per line group of the tall boxes `tall_ix`: its height (`_tall_height` of its boxes:
+    pieces of letters whose thin strokes broke do not pull it down) and its centre line
+    (row = a * column + b, fitted through the centres of the boxes of about that height when
+    there are 3 or more)."""
+    top, left, bottom, right = boxes.T.astype(np.float64)
+    cx, cy, h = (left + right) / 2, (top + bottom) / 2, bottom - top
+    n_lines = int(group.max()) + 1 if len(group) else 0
+    fits, heights = np.zeros((n_lines, 2)), np.zeros(n_lines)
+    for g in range(n_lines):
+        ix = tall_ix[group == g]
+        heights[g] = _tall_height(h[ix])
+        ix = ix[h[ix] >= 0.5 * np.percentile(h[ix], 90)]
+        if len(ix) >= 3 and np.ptp(cx[ix]) > 0:
+            fits[g] = np.polyfit(cx[ix], cy[ix], 1)
+        else:
+            fits[g] = (0.0, np.mean(cy[ix]))
+    return fits, heights
+
+
+def _cut_across_lines(boxes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes with each component that joins letters of two or more lines (a descender
+    touching the line below) cut into one box per line, and the component label of every box
+    (cut pieces share their component's).
+
+    Such a component is much taller than the letters of the line group it links (`SPAN`
+    times their `_tall_height`); without it the lines are grouped again, and where two or
+    more of their centre lines cross it well inside (a quarter of a line height from its
+    top and bottom), it is cut between each two, at the row of least ink nearest the middle
+    of the gap between their bands."""
+    label_of = np.arange(1, len(boxes) + 1)
+    h = boxes[:, 2] - boxes[:, 0]
+    tall_ix = np.flatnonzero(h >= TALL * _tall_height(h))
+    if len(tall_ix) < 3:
+        return boxes, label_of
+    group = _line_groups(boxes[tall_ix])
+    typical = np.array([_tall_height(h[tall_ix[group == g]]) for g in range(group.max() + 1)])
+    spanning = h[tall_ix] > SPAN * typical[group]
+    if not spanning.any() or spanning.all():
+        return boxes, label_of
+    rest = tall_ix[~spanning]
+    rest_group = _line_groups(boxes[rest])
+    fits, heights = _fit_lines(boxes, rest, rest_group)
+    extent = np.array(
+        [
+            [boxes[rest[rest_group == g], 1].min(), boxes[rest[rest_group == g], 3].max()]
+            for g in range(len(fits))
+        ]
+    )
+    pieces, piece_labels, cut = [], [], []
+    for i in tall_ix[spanning]:
+        top, left, bottom, right = boxes[i].tolist()
+        cx = (left + right) / 2
+        centre = fits[:, 0] * cx + fits[:, 1]
+        crossing = np.flatnonzero(
+            (centre > top + 0.25 * heights)
+            & (centre < bottom - 0.25 * heights)
+            & (cx > extent[:, 0] - 2 * heights)
+            & (cx < extent[:, 1] + 2 * heights)
+        )
+        if len(crossing) < 2:
+            continue
+        crossing = crossing[np.argsort(centre[crossing])]
+        ink = labels[top:bottom, left:right] == i + 1
+        profile = ink.sum(axis=1)
+        edges = [0]
+        for a, b in zip(crossing[:-1], crossing[1:], strict=True):
+            lo, hi = int(centre[a] - top), int(np.ceil(centre[b] - top))
+            gap = ((centre[a] + heights[a] / 2) + (centre[b] - heights[b] / 2)) / 2 - top
+            window = profile[lo:hi]
+            rows = np.flatnonzero(window <= window.min() + 0.5) + lo
+            edges.append(int(rows[np.argmin(np.abs(rows - gap))]))
+        edges.append(bottom - top)
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            r, c = np.flatnonzero(ink[a:b].any(axis=1)), np.flatnonzero(ink[a:b].any(axis=0))
+            if len(r):
+                pieces.append((top + a + r[0], left + c[0], top + a + r[-1] + 1, left + c[-1] + 1))
+                piece_labels.append(i + 1)
+        cut.append(i)
+    if not cut:
+        return boxes, label_of
+    keep = np.setdiff1d(np.arange(len(boxes)), cut)
+    boxes = np.concatenate([boxes[keep], np.array(pieces, np.int64).reshape(-1, 4)])
+    return boxes, np.concatenate([label_of[keep], piece_labels]).astype(np.int64)
 
 
 def _make_line(
     boxes: np.ndarray,
+    label_of: np.ndarray,
     ix: np.ndarray,
     tall: np.ndarray,
     fit: np.ndarray,
@@ -348,6 +460,9 @@ def _make_line(
     punctuation: bool,
 ) -> Line:
     # merge pieces of one letter: boxes overlapping horizontally by 60% of the narrower
+    # (stacked pieces), and marks that abut and together reach from the upper to the lower
+    # quarter of the line's band (a letter's thin stroke broke into marks: punctuation sits
+    # at the baseline or mid-height, never across the band)
     merged: list[list[int]] = []
     for i in ix.tolist():
         if merged:
@@ -355,6 +470,17 @@ def _make_line(
             l0, r0 = boxes[j, 1].min(), boxes[j, 3].max()
             l1, r1 = boxes[i, 1], boxes[i, 3]
             if min(r0, r1) - max(l0, l1) >= 0.6 * min(r0 - l0, r1 - l1):
+                j.append(i)
+                continue
+            t0, b0 = boxes[j, 0].min(), boxes[j, 2].max()
+            t1, b1 = boxes[i, 0], boxes[i, 2]
+            centre = fit[0] * (min(l0, l1) + max(r0, r1)) / 2 + fit[1]
+            if (
+                max(b0 - t0, b1 - t1) < MARK * height
+                and l1 - r0 <= FRAGMENT_GAP * height
+                and min(t0, t1) < centre - 0.25 * height
+                and max(b0, b1) > centre + 0.25 * height
+            ):
                 j.append(i)
                 continue
         merged.append([i])
@@ -365,10 +491,10 @@ def _make_line(
     # where most letters touch, their median width is that of pairs: cap it at the width of a
     # broad capital
     typical = min(float(np.median(widths)), TYPICAL_MAX * height) if len(widths) else height
-    # capitals and digits are all about the line's height: anything much lower is a mark
-    small = [
-        not tall[m].any() or boxes[m, 2].max() - boxes[m, 0].min() < MARK * height for m in merged
-    ]
+    # capitals and digits are all about the line's height: anything much lower is a mark.
+    # Judged on the merged pieces: a letter whose thin strokes broke (a hairline Z's bars) is
+    # as tall as a letter even when none of its pieces is
+    small = [boxes[m, 2].max() - boxes[m, 0].min() < MARK * height for m in merged]
     for m, is_mark in zip(merged, small, strict=True):
         box = np.array([boxes[m, 0].min(), boxes[m, 1].min(), boxes[m, 2].max(), boxes[m, 3].max()])
         width = box[3] - box[1]
@@ -385,12 +511,12 @@ def _make_line(
         if split and width > SPLIT_WIDTH * typical and width > SPLIT_ASPECT * height:
             n = max(2, round(width / typical))
             region = labels[box[0] : box[2], box[1] : box[3]]
-            profile = np.isin(region, np.array(m) + 1).sum(axis=0).astype(float)
+            profile = np.isin(region, label_of[m]).sum(axis=0).astype(float)
             edges = [0, *_split_columns(profile, n), width]
             wholes.append(box)
             for a, b in zip(edges[:-1], edges[1:], strict=True):
                 rows = np.flatnonzero(profile[a:b] > 0)
-                piece = np.isin(region[:, a:b], np.array(m) + 1).any(axis=1)
+                piece = np.isin(region[:, a:b], label_of[m]).any(axis=1)
                 r = np.flatnonzero(piece)
                 if len(rows) == 0 or len(r) == 0:
                     continue
@@ -412,5 +538,5 @@ def _make_line(
     space = np.zeros(len(b), bool)
     if len(gaps):
         space[1:] = gaps > _space_threshold(gaps.astype(float), height)
-    labels_of = [[int(i) + 1 for i in m] for m in members]
+    labels_of = [sorted({int(label_of[i]) for i in m}) for m in members]
     return Line(b, kinds, space, labels_of, height, cuts, piece_of, wholes, typical)

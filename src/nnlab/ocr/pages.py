@@ -109,6 +109,22 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float
     return field / max(float(field.std()), 1e-9)
 
 
+def _ink_box(char: str, font: ImageFont.FreeTypeFont, x: float, base: float) -> np.ndarray:
+    """(top, left, bottom, right) of the pixels `char` inks when drawn at (x, base) (anchor
+    "ls"). Not `font.getbbox`: that box starts at the origin and reaches the advance, so it
+    holds the side bearings (a hairline "I" is 2 of its 12 pixels wide). The glyph is drawn
+    alone at the same fractional position, so its pixels are those it has on the page."""
+    left, top, right, bottom = font.getbbox(char, anchor="ls")
+    x0, y0 = int(x) + left - 2, int(base) + top - 2  # integer shifts keep the raster
+    image = Image.new("L", (right - left + 6, bottom - top + 6))
+    ImageDraw.Draw(image).text((x - x0, base - y0), char, font=font, fill=255, anchor="ls")
+    ink = np.asarray(image) > 0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:  # nothing drawn: the layout box
+        return np.array([base + top, x + left, base + bottom, x + right], float)
+    return np.array([y0 + rows[0], x0 + cols[0], y0 + rows[-1] + 1, x0 + cols[-1] + 1], float)
+
+
 def render_page(
     lines: list[str], font: Font, rng: np.random.Generator, style: PageStyle | None = None
 ) -> Page:
@@ -142,8 +158,7 @@ def render_page(
     boxes = np.zeros((len(placed), 4))
     for k, (char, size, x, base) in enumerate(placed):
         draw.text((x, base), char, font=fonts[size], fill=255, anchor="ls")
-        left, top, right, bottom = fonts[size].getbbox(char, anchor="ls")
-        boxes[k] = (base + top, x + left, base + bottom, x + right)
+        boxes[k] = _ink_box(char, fonts[size], x, base)
 
     # rotate the ink about the centre; a box becomes the bounding box of its turned corners
     angle = rng.uniform(-style.rotation, style.rotation)
