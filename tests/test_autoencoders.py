@@ -21,13 +21,7 @@ from nnlab.models.autoencoders import (
 from nnlab.pca import fit_pca, principal_angles
 from nnlab.training import corrupt, fit_autoencoder, image_errors, reconstruct
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_conv_autoencoder_has_the_seeds_layers_shapes_and_parameter_count():

@@ -9,7 +9,6 @@ import math
 from pathlib import Path
 
 import pytest
-import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
@@ -19,13 +18,7 @@ from nnlab.runs.run import execute
 EXP = get("char-lstm")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is faster, and immune to OpenMP oversubscription on busy CI."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def smoke(out: Path, resume: Path | None = None, **overrides) -> Path:

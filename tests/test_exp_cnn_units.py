@@ -19,12 +19,7 @@ from nnlab.models import CNN
 SMOKE = ["run", "cnn-units", "--preset", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize(("k1", "k2"), [(5, 3), (3, 3), (5, 5)])

@@ -18,12 +18,7 @@ from nnlab.training import corrupt, image_errors, reconstruct
 SMOKE = ["run", "conv-autoencoder", "--preset", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _run(out, *sets):

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
@@ -15,12 +14,7 @@ from nnlab.experiments.corruption_2d import curve_points, distance_to_curve
 SMOKE = ["run", "corruption-2d", "--preset", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _summary(out):

@@ -6,21 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.models import MLP, width_for_budget
 from nnlab.models import mlp_parameter_count as mlp_parameters
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is faster, and immune to OpenMP oversubscription on busy CI."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("hidden", [(7,), (5, 9), (3, 3, 3, 3)])

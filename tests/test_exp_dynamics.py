@@ -7,18 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def smoke(tmp_path: Path, name: str, *sets: str) -> tuple[Path, dict]:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
@@ -17,13 +16,7 @@ from nnlab.data import CIFAR10_CLASSES, DATASETS, load_dataset
 from nnlab.data.cifar10 import FOLDER, TEST_FILE, TRAIN_FILES, parse_cifar_binary
 from nnlab.errors import DataError
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def single_run(out: Path) -> Path:

@@ -16,12 +16,7 @@ from nnlab.training import image_errors, reconstruct
 SMOKE = ["run", "mlp-autoencoder", "--preset", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_smoke_embeds_digits_in_2d_and_the_saved_model_reproduces_the_mse(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
@@ -13,12 +12,7 @@ from nnlab.cli import main
 SMOKE = ["run", "pca-vs-linear-ae", "--preset", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_smoke_linear_ae_spans_the_principal_subspace_with_a_mixed_basis(tmp_path):

@@ -14,12 +14,7 @@ from nnlab.cli import main
 SMOKE = ["run", "sparse-denoising", "--preset", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_smoke_sparsity_penalties_silence_hidden_units(tmp_path):

@@ -20,12 +20,7 @@ from nnlab.imagefolder import load_images, make_shapes_folder, scan, stratified_
 SMOKE = ["run", "image-folder", "--preset", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def single_run(out: Path) -> Path:

@@ -50,6 +50,15 @@ class ExperimentConfig:
         return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
+def check_choices(name: str, chosen: tuple[str, ...], allowed: tuple[str, ...]) -> None:
+    """ConfigError unless setting `name` lists one or more different names from `allowed`."""
+    if not chosen or any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
+        raise ConfigError(
+            f"setting '{name}' must list different names among {', '.join(allowed)}; "
+            f"got {','.join(chosen) or 'nothing'}"
+        )
+
+
 def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
@@ -48,12 +48,7 @@ class Config(ExperimentConfig):
     train_subset: int = param(20_000, low=0, high=10_000_000, help="training images used (0: all)")
 
     def check(self) -> None:
-        unknown = [v for v in self.variants if v not in VARIANTS]
-        if unknown or not self.variants or len(set(self.variants)) != len(self.variants):
-            raise ConfigError(
-                f"setting 'variants' must list different names among {', '.join(VARIANTS)}; "
-                f"got {','.join(self.variants) or 'nothing'}"
-            )
+        check_choices("variants", self.variants, VARIANTS)
         if self.noise_std == 0 and any("denoise" in v for v in self.variants):
             raise ConfigError("setting 'noise_std' must be > 0 for the denoising variants")
 

@@ -78,7 +78,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         reconstruct,
         train_one_autoencoder,
     )
-    from nnlab.viz import LatentPanel, latent_scatter, learning_curves, mosaics_figure
+    from nnlab.viz import autoencoder_codes, learning_curves, mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     n = cfg.train_subset or len(data.x_train)
@@ -132,25 +132,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     run.figure(
         "codes",
-        latent_scatter(
-            [
-                LatentPanel(
-                    shown["codes"].numpy(),
-                    y_test.numpy(),
-                    f"kNN-5 accuracy {metrics['knn_accuracy']:.3f}, "
-                    f"silhouette {metrics['silhouette']:.3f}",
-                )
-            ],
-            data.class_names,
-            title=f"{title}: test codes",
-            ncols=1,
-            panel_size=5.5,
+        *autoencoder_codes(
+            shown["codes"].numpy(), y_test.numpy(), metrics, data.class_names, title
         ),
-        f"The {cfg.latent}-D codes of the {len(y_test)} test images"
-        + (" (first two coordinates)" if cfg.latent > 2 else "")
-        + ", coloured by class. kNN accuracy: each test code classified by its 5 nearest "
-        "training codes; silhouette of 2000 test codes grouped by class (1: tight, "
-        "separate clusters; 0: overlapping).",
     )
     run.figure(
         "learning_curves",

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
@@ -57,12 +57,7 @@ class Config(ExperimentConfig):
     units_shown: int = param(25, low=1, high=8192, help="hidden units whose maximiser is drawn")
 
     def check(self) -> None:
-        unknown = [v for v in self.variants if v not in VARIANTS]
-        if unknown or not self.variants or len(set(self.variants)) != len(self.variants):
-            raise ConfigError(
-                f"setting 'variants' must list different names among {', '.join(VARIANTS)}; "
-                f"got {','.join(self.variants) or 'nothing'}"
-            )
+        check_choices("variants", self.variants, VARIANTS)
         if self.noise_std == 0 and any("denoise" in v for v in self.variants):
             raise ConfigError("setting 'noise_std' must be > 0 for the denoising variants")
 

@@ -51,6 +51,7 @@ from nnlab.viz.images import (
 )
 from nnlab.viz.latent import (
     LatentPanel,
+    autoencoder_codes,
     denoising_field,
     latent_scatter,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "grid_points",
     "history_series",
     "image_grid",
+    "autoencoder_codes",
     "latent_scatter",
     "learning_curves",
     "line_panels",
