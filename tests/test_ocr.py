@@ -99,6 +99,58 @@ def test_a_hairline_beside_a_bold_stem_is_ink_and_the_stem_does_not_grow():
     assert mask[280, 195:207].sum() == mask[280, 295:307].sum() <= 4 + 2
 
 
+def _faint_n(diagonal: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A hairline N (1-pixel stems, darkness 0.3) whose diagonal is `diagonal` dark, on
+    grainy paper; and the diagonal's pixel rows and columns."""
+    from scipy import ndimage
+
+    ink = np.zeros((400, 400))
+    ink[180:220, 180] = ink[180:220, 204] = 0.3
+    rows = np.arange(182, 218)
+    cols = np.rint(181 + (rows - 182) * 22 / 36).astype(int)
+    ink[rows, cols] = diagonal
+    grain = ndimage.gaussian_filter(rng.standard_normal(ink.shape), 0.7)
+    page = ndimage.gaussian_filter(0.92 * (1 - ink), 0.8) + 0.02 * grain
+    return np.clip(page, 0, 1), np.stack([rows, cols])
+
+
+def test_a_diagonal_as_faint_as_the_grain_is_found_along_its_line(monkeypatch):
+    """A hairline N's diagonal, each pixel of it barely darker than the grain, is ink by the
+    line evidence (without it, most of the diagonal is lost); the letter is one component."""
+    from nnlab.ocr import letters
+    from nnlab.ocr.letters import flatten_lighting, ink_mask
+
+    page, (rows, cols) = _faint_n(0.1, np.random.default_rng(1))
+    flat = flatten_lighting(page)
+
+    def found(mask):  # the diagonal's rows with ink within a pixel of the line
+        return np.mean([mask[r, c - 1 : c + 2].any() for r, c in zip(rows, cols, strict=True)])
+
+    with_lines = ink_mask(flat)
+    boxes, _ = label_letters(page)
+    monkeypatch.setattr(letters, "LINE_SIGMAS", np.inf)
+    without = ink_mask(flat)
+    assert found(with_lines) >= 0.9 > 0.5 > found(without)
+    assert len(boxes) == 1 and boxes[0, 1] in (178, 179, 180) and boxes[0, 3] in (205, 206, 207)
+
+
+def test_line_evidence_stays_off_bold_strokes_and_the_gaps_between_them():
+    """Bold letters 3 pixels apart with collinear bars stay apart (a line through the gap
+    is not a faint stroke where strokes are thick), and their stems do not grow."""
+    from scipy import ndimage
+
+    from nnlab.ocr.letters import flatten_lighting, ink_mask
+
+    ink = np.zeros((300, 300))
+    ink[130:170, 100:106] = ink[130:136, 100:130] = 0.85  # a bold F-like letter ...
+    ink[130:170, 133:139] = ink[130:136, 133:160] = 0.85  # ... 3 px from the next
+    grain = ndimage.gaussian_filter(np.random.default_rng(0).standard_normal(ink.shape), 0.7)
+    page = ndimage.gaussian_filter(0.92 * (1 - ink), 0.9) + 0.02 * grain
+    mask = ink_mask(flatten_lighting(page))
+    assert ndimage.label(mask, np.ones((3, 3)))[1] == 2
+    assert mask[150, 95:112].sum() <= 6 + 2
+
+
 def _broken_letters_line(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A line of 36-pixel block letters, several broken as a hairline font's thin strokes
     break: in two stacked halves, a Y as an arm and a stem side by side (each shorter than
@@ -226,6 +278,25 @@ def _bars(n: int = 4) -> torch.Tensor:
     x = torch.full((n, 1, 32, 32), 0.9)
     x[:, :, 6:26, 14:18] = 0.1
     return x
+
+
+def test_a_crop_keeps_faint_strokes_and_blanks_other_letters():
+    """A letter's crop shows the page in its box: ink of no component (a faint stroke
+    `ink_mask` missed) stays, a neighbour's ink that reaches into the box is paper (1), the
+    letter's ink is 0 and the paper about 1 whatever its level on the page."""
+    from nnlab.ocr.read import box_crops
+
+    flat = np.full((60, 60), 0.9)
+    labels = np.zeros((60, 60), np.int32)
+    flat[10:50, 10:14], labels[10:50, 10:14] = 0.2, 1  # the letter's stem
+    flat[10:50, 30] = 0.7  # a faint stroke of no component
+    flat[10:50, 44:48], labels[10:50, 44:48] = 0.2, 2  # a neighbour reaching into the box
+    [crop] = box_crops(flat, labels, [(np.array([10, 10, 50, 48]), [1])])
+    row = crop[16]  # 38 x 40 box -> 21 x 22 pixels from crop column 5 (scale 22/40)
+    assert row[5:8].min() < 0.05, "the letter's ink is black"
+    assert 0.5 < row[14:18].min() < 0.92, f"the faint stroke shows grey: {row[14:18]}"
+    assert row[22:27].min() > 0.95, f"the neighbour is blanked: {row[22:27]}"
+    assert np.median(crop) > 0.98
 
 
 def test_glyph_augment_is_deterministic_and_keeps_the_shape():

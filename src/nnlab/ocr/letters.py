@@ -7,8 +7,8 @@ loosened:
    as a smooth maximum over blocks and divided out, so a page lit unevenly has one ink level;
 2. a light Gaussian denoise, then ink by a local threshold (`ink_mask`): darker than the
    paper around it by a fraction of the nearby ink's contrast (or on the crest of a thin
-   stroke) and by a few noise sigmas, with hysteresis, so hairline fonts survive and grain
-   specks do not;
+   stroke, or, where strokes are thin, on a straight faint line) and by a few noise sigmas,
+   with hysteresis, so hairline fonts survive and grain specks do not;
 3. connected components (8-neighbourhood, `skimage.measure.label`) not touching the border
    (`skimage.segmentation.clear_border`: page edges and shadows);
 4. no area threshold for the whole page: components are kept by their size relative to the
@@ -62,6 +62,10 @@ LOW_SIGMAS, HIGH_SIGMAS = 2.0, 5.0  # ink thresholds in paper-noise units (hyste
 INK_FRACTION = 0.3  # of the darkest ink nearby: lighter pixels are paper
 CREST_SCALE = 1.0  # pixels: the Gaussian scale of the curvature that finds thin strokes
 MIN_CONTRAST = 0.05  # a piece of ink is at least this much darker than its paper somewhere
+LINE_LENGTH = 15  # pixels: the straight segments along which faint thin strokes are averaged
+LINE_ANGLES = 12  # orientations of those segments, over 180 degrees
+LINE_SIGMAS = 4.0  # the line evidence of a faint stroke, in units of its spread on paper
+THIN_STROKE = 3.2  # pixels: the local stroke width below which that evidence is used
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -132,6 +136,12 @@ def ink_mask(flat: np.ndarray) -> np.ndarray:
     faint = dark > LOW_SIGMAS * sigma
     crest = _thin_crest(dark) & faint
     candidate |= crest
+    thin = _thin_strokes(candidate)
+    if thin.any():
+        evidence = _line_evidence(background - flat)
+        centre = float(np.median(evidence[paper]))
+        spread = 1.4826 * float(np.median(np.abs(evidence[paper] - centre)))
+        candidate |= thin & (evidence - centre > LINE_SIGMAS * spread) & (dark > 0.5 * sigma)
     pieces, n = ndimage.label(candidate, np.ones((3, 3), bool))
     strong = np.zeros(n + 1, bool)
     strong[pieces[dark > max(HIGH_SIGMAS * sigma, MIN_CONTRAST)]] = True
@@ -151,6 +161,52 @@ def _thin_crest(dark: np.ndarray) -> np.ndarray:
     mean, spread = (rr + cc) / 2, np.sqrt(((rr - cc) / 2) ** 2 + rc**2)
     across, along = mean - spread, mean + spread  # across <= along
     return (across < 0) & (np.abs(along) < 0.5 * np.abs(across))
+
+
+def _thin_strokes(ink: np.ndarray, window: int = 31) -> np.ndarray:
+    """Where the ink's strokes are thinner than `THIN_STROKE` pixels: in a window of about a
+    letter, twice the ink's area over its boundary length (a stroke of width w: w)."""
+    from scipy import ndimage
+
+    boundary = ink & ~ndimage.binary_erosion(ink)
+    area = ndimage.uniform_filter(ink.astype(np.float32), window)
+    edge = ndimage.uniform_filter(boundary.astype(np.float32), window)
+    return 2 * area < THIN_STROKE * edge
+
+
+def _line_evidence(dark: np.ndarray) -> np.ndarray:
+    """How much darker a pixel's straight line is than the lines beside it: over
+    `LINE_ANGLES` orientations, the lesser mean darkness of the two half-segments from the
+    pixel (so the evidence does not reach past a stroke's end) minus the mean darkness of
+    the whole segments 2 pixels to either side; the best orientation's value. The edge of a
+    bold stroke gives some too (one side is ink): `ink_mask` uses it only where strokes are
+    thin."""
+    h, w = dark.shape
+    half, side = LINE_LENGTH // 2, 2
+    grow = side + 1  # the segment means are computed this much beyond the page, for the sides
+    pad = half + grow
+    padded = np.pad(dark.astype(np.float32), pad, mode="edge")
+    big = (h + 2 * grow, w + 2 * grow)
+
+    def shifted(dr: float, dc: float) -> np.ndarray:
+        r, c = pad - grow + int(round(dr)), pad - grow + int(round(dc))
+        return padded[r : r + big[0], c : c + big[1]]
+
+    best = np.full((h, w), -np.inf, np.float32)
+    inner = np.s_[grow : grow + h, grow : grow + w]
+    for angle in np.arange(LINE_ANGLES) * np.pi / LINE_ANGLES:
+        dr, dc = np.sin(angle), np.cos(angle)
+        ahead, behind = np.zeros(big, np.float32), np.zeros(big, np.float32)
+        for k in range(1, half + 1):
+            ahead += shifted(k * dr, k * dc)
+            behind += shifted(-k * dr, -k * dc)
+        segment = (ahead + behind + shifted(0, 0)) / (2 * half + 1)
+        line = np.minimum(ahead, behind)[inner] / half
+        sr, sc = int(round(side * dc)), int(round(-side * dr))  # across the line
+        left = segment[grow + sr : grow + sr + h, grow + sc : grow + sc + w]
+        right = segment[grow - sr : grow - sr + h, grow - sc : grow - sc + w]
+        np.maximum(best, line - (left + right) / 2, out=best)
+    return best
 
 
 def find_letters(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,11 +1,13 @@
 """Reading a page: letters found and laid out (`nnlab.ocr.letters`), each cropped to look like
 a chars36 image and classified, punctuation named by its shape, words and lines joined.
 
-A crop matches chars36's look: the component's own pixels (its mask grown by one pixel to
-keep the anti-aliased edge; neighbours that reach into the box are blanked) on the page
-with its lighting flattened, ink stretched to 0 and paper to 1, padded to a square and
-resized so the longer side is 22 of 32 pixels (chars36 draws a glyph's longer side at 22
-pixels, scaled 0.8-1.1), centred.
+A crop matches chars36's look: the page inside the box with its lighting flattened, the ink
+of other components that reach into it blanked (the letter's own mask is grown by one pixel
+to keep its anti-aliased edge), ink stretched to 0 and paper (the median of the box's pixels
+outside any component) to 1, padded to a square and resized so the longer side is 22 of 32
+pixels (chars36 draws a glyph's longer side at 22 pixels, scaled 0.8-1.1), centred. Pixels
+of no component are kept: a hairline font's faint stroke that `ink_mask` missed still
+shows to the classifier.
 
 Touching letters: `layout` cuts a component wide enough to be several letters into pieces;
 the reader keeps the pieces only when the classifier reads them with more confidence than
@@ -67,17 +69,23 @@ def letter_crops(flat: np.ndarray, labels: np.ndarray, lines: list[Line]) -> np.
 def box_crops(
     flat: np.ndarray, labels: np.ndarray, items: list[tuple[np.ndarray, list[int]]]
 ) -> np.ndarray:
-    """(N, 32, 32) crops of (box, component labels) pairs: the labels' pixels in the box."""
+    """(N, 32, 32) crops of (box, component labels) pairs: the page in the box, other
+    components blanked. Pixels of no component are kept: a hairline font's faint diagonal
+    that `ink_mask` missed still shows to the classifier."""
     from PIL import Image
     from scipy import ndimage
 
     out = []
     grow = np.ones((3, 3), bool)
     for (top, left, bottom, right), members in items:
-        mask = ndimage.binary_dilation(np.isin(labels[top:bottom, left:right], members), grow)
-        grey = np.where(mask, flat[top:bottom, left:right], 1.0)
+        region, inside = flat[top:bottom, left:right], labels[top:bottom, left:right]
+        mine = ndimage.binary_dilation(np.isin(inside, members), grow)
+        other = (inside > 0) & ~mine
+        free = region[~mine & ~other]
+        paper = float(np.median(free)) if free.size >= 10 else 1.0
+        grey = np.where(other, paper, region)
         ink = grey.min()
-        grey = np.clip((grey - ink) / max(1.0 - ink, 1e-3), 0, 1).astype(np.float32)
+        grey = np.clip((grey - ink) / max(paper - ink, 1e-3), 0, 1).astype(np.float32)
         h, w = grey.shape
         scale = GLYPH / max(h, w)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
