@@ -30,8 +30,9 @@ line's typical letter (over 1.6 times the median width, capped at 0.85 line heig
 over 1.25 times the line height) is
 cut into round(width / typical) letters at the columns of least ink near the even cuts.
 Spaces come from the gaps of each line: a two-class split of the gaps (Otsu on 1-D) when
-the classes are clearly apart (means 0.2 line heights apart or more), else a gap is a space
-when it exceeds 0.45 line heights.
+the classes are clearly apart (means 0.2 line heights apart or more; the threshold at least
+0.25 line heights, and 0.36 beside a narrow letter such as a tabular "1", whose side
+bearings are wide), else a gap is a space when it exceeds 0.45 line heights.
 
     boxes, binary = find_letters(image)          # (N, 4) top, left, bottom, right
     boxes, labels = label_letters(image)         # the same, with the label image
@@ -56,7 +57,10 @@ FRAGMENT_GAP = 0.1  # of the line height: marks closer than this may be pieces o
 COMMA_DROP = 0.58  # of the line height below its centre: a mark reaching lower is a comma
 TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is taken to be
 SPAN = 1.8  # times its line's median height: a taller box is letters of two lines touching
-SPACE_FLOOR = 0.36  # of the line height: the least gap that is a space (a "1"'s bearings: 0.35)
+SPACE_FLOOR = 0.25  # of the line height: the least gap that is a space (0.36 lost most word
+# spaces of a page Chromium set in Lato Italic; a tabular "1"'s bearings can exceed 0.25)
+NARROW = 0.75  # of the line's typical letter width: a narrower letter is "narrow" (1, I, J)
+NARROW_SPACE = 0.36  # of the line height: the least gap beside a narrow letter that is a space
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
 LOW_SIGMAS, HIGH_SIGMAS = 2.0, 5.0  # ink thresholds in paper-noise units (hysteresis)
 INK_FRACTION = 0.3  # of the darkest ink nearby: lighter pixels are paper
@@ -593,6 +597,10 @@ def _make_line(
     gaps = b[1:, 1] - b[:-1, 3]
     space = np.zeros(len(b), bool)
     if len(gaps):
-        space[1:] = gaps > _space_threshold(gaps.astype(float), height)
+        # beside a narrow letter (a tabular "1" has wide side bearings) a gap must be wider
+        narrow = (b[:, 3] - b[:, 1] < NARROW * typical) & (np.array(kinds) == "letter")
+        threshold = _space_threshold(gaps.astype(float), height)
+        beside_narrow = narrow[:-1] | narrow[1:]
+        space[1:] = gaps > np.where(beside_narrow, max(threshold, NARROW_SPACE * height), threshold)
     labels_of = [sorted({int(label_of[i]) for i in m}) for m in members]
     return Line(b, kinds, space, labels_of, height, cuts, piece_of, wholes, typical)
