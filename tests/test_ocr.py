@@ -12,7 +12,7 @@ from PIL import Image
 from nnlab.cli import main
 from nnlab.ocr import PageStyle, character_classifier, label_letters, layout, page_fonts, read_page
 from nnlab.ocr.pages import render_page
-from nnlab.ocr.score import character_accuracy, edit_distance, match_boxes
+from nnlab.ocr.score import character_accuracy, edit_distance, iou_matrix, match_boxes
 
 CLEAN = PageStyle(rotation=0.0, lighting=0.2, blur=0.6, noise=0.01)
 
@@ -201,6 +201,41 @@ def test_touching_letters_are_split_into_as_many_boxes(font):
     assert len(split_boxes) == letters
     assert len(match_boxes(page.boxes, split_boxes)) >= letters - 2
     assert len(match_boxes(page.boxes, whole)) <= letters - 4
+
+
+def test_the_reader_cuts_a_component_as_the_classifier_reads_it_best(monkeypatch):
+    """Where touching letters of unequal width make `layout`'s count wrong (MY and WAY as
+    six letters), the reader tries the component whole and in n - 1, n, n + 1 pieces and keeps
+    the most probable reading. The stand-in classifier is sure only of crops whose box is a
+    true letter's box, so the right cut is the one it must pick; and a classifier sure of
+    every crop makes it keep the fewest pieces."""
+    from nnlab.ocr import read
+    from nnlab.ocr.letters import flatten_lighting
+
+    bold = next(f for f in page_fonts() if f.name == "Caladea Bold")
+    page = render_page(["MY WAY"], bold, np.random.default_rng(0), PageStyle(tracking=-0.08))
+    flat = flatten_lighting(page.image)
+    boxes, labels = label_letters(page.image)
+    lines = layout(boxes, labels)
+    assert sum(len(line.boxes) for line in lines) != len(page.boxes), "layout must miscount"
+
+    monkeypatch.setattr(read, "box_crops", lambda flat, labels, items: [b for b, _ in items])
+
+    class Truthful:  # p = 0.99 for a true letter's box, 0.3 for any other
+        def probabilities(self, crops):
+            best = [max((iou_matrix(np.array([b]), page.boxes)[0]), default=0) for b in crops]
+            return np.array([[0.99 if iou >= 0.75 else 0.3, 0.01] for iou in best])
+
+    class Sure:
+        def probabilities(self, crops):
+            return np.tile([0.99, 0.01], (len(crops), 1))
+
+    chosen = np.concatenate(
+        [line.boxes for line in read.choose_pieces(flat, labels, lines, Truthful())]
+    )
+    assert len(chosen) == len(page.boxes) == len(match_boxes(page.boxes, chosen, 0.75)) == 5
+    fewest = read.choose_pieces(flat, labels, lines, Sure())
+    assert sum(len(line.boxes) for line in fewest) < sum(len(line.boxes) for line in lines)
 
 
 @pytest.mark.parametrize("name", ["Lato Hairline", "Caladea Bold", "cmmi10 Regular"])

@@ -266,7 +266,7 @@ class Line:
     `members[i]` the component labels inside box i (several when pieces were merged);
     `cut[i]` the (left, right) columns a split piece keeps of its component; `piece_of[i]`
     the index into `wholes` of the component a split piece was cut from (-1: not cut), so a
-    reader can keep the whole instead (`merge_pieces`)."""
+    reader can cut it otherwise or keep it whole (`with_pieces`)."""
 
     boxes: np.ndarray
     kind: list[str]
@@ -278,22 +278,27 @@ class Line:
     wholes: list[np.ndarray] = field(default_factory=list)
     typical: float = 0.0  # the width of the line's typical letter
 
-    def merge_pieces(self, keep_whole: list[bool]) -> Line:
-        """This line with the pieces of each component `w` with `keep_whole[w]` put back
-        together as one box."""
+    def with_pieces(self, pieces: list[list[np.ndarray]]) -> Line:
+        """This line with the pieces of each component `w` cut by `layout` replaced by the
+        boxes `pieces[w]` (one box: the component read as one letter)."""
         out: dict[str, list] = {k: [] for k in ("boxes", "kind", "space", "members", "cut", "of")}
         done = set()
         for i, w in enumerate(self.piece_of):
-            if w >= 0 and keep_whole[w]:
-                if w in done:
-                    continue
-                done.add(w)
-                row = (self.wholes[w], "letter", self.space_before[i], self.members[i], None, -1)
+            if w < 0:
+                rows = [(self.boxes[i], self.kind[i], self.cut[i], w)]
+            elif w in done:
+                continue
             else:
-                row = (self.boxes[i], self.kind[i], self.space_before[i], self.members[i])
-                row = (*row, self.cut[i], w)
-            for key, value in zip(out, row, strict=True):
-                out[key].append(value)
+                done.add(w)
+                one = len(pieces[w]) == 1
+                rows = [
+                    (b, "letter", None if one else (int(b[1]), int(b[3])), -1 if one else w)
+                    for b in pieces[w]
+                ]
+            for k, (box, kind, cut, of) in enumerate(rows):
+                row = (box, kind, self.space_before[i] and k == 0, self.members[i], cut, of)
+                for key, value in zip(out, row, strict=True):
+                    out[key].append(value)
         return Line(
             np.array(out["boxes"], np.int64).reshape(-1, 4),
             out["kind"],
@@ -355,6 +360,22 @@ def _split_columns(profile: np.ndarray, n: int) -> list[int]:
         candidates = np.flatnonzero(window <= window.min() + 0.5) + lo
         cuts.append(int(candidates[np.argmin(np.abs(candidates - ideal))]))
     return cuts
+
+
+def split_component(box: np.ndarray, ink: np.ndarray, n: int) -> list[np.ndarray]:
+    """The boxes (top, left, bottom, right) of the n pieces a component in `box` (its pixels
+    `ink`, the box's shape) is cut into at `_split_columns`, each trimmed to its ink's rows;
+    a piece without ink is left out."""
+    profile = ink.sum(axis=0).astype(float)
+    edges = [0, *_split_columns(profile, n), ink.shape[1]]
+    pieces = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        rows = np.flatnonzero(ink[:, a:b].any(axis=1))
+        if b > a and len(rows):
+            pieces.append(
+                np.array([box[0] + rows[0], box[1] + a, box[0] + rows[-1] + 1, box[1] + b])
+            )
+    return pieces
 
 
 def _punctuation(box: np.ndarray, centre: float, height: float) -> str:
@@ -570,22 +591,13 @@ def _make_line(
             continue
         if split and width > SPLIT_WIDTH * typical and width > SPLIT_ASPECT * height:
             n = max(2, round(width / typical))
-            region = labels[box[0] : box[2], box[1] : box[3]]
-            profile = np.isin(region, label_of[m]).sum(axis=0).astype(float)
-            edges = [0, *_split_columns(profile, n), width]
+            ink = np.isin(labels[box[0] : box[2], box[1] : box[3]], label_of[m])
             wholes.append(box)
-            for a, b in zip(edges[:-1], edges[1:], strict=True):
-                rows = np.flatnonzero(profile[a:b] > 0)
-                piece = np.isin(region[:, a:b], label_of[m]).any(axis=1)
-                r = np.flatnonzero(piece)
-                if len(rows) == 0 or len(r) == 0:
-                    continue
-                out_boxes.append(
-                    np.array([box[0] + r[0], box[1] + a, box[0] + r[-1] + 1, box[1] + b])
-                )
+            for piece in split_component(box, ink, n):
+                out_boxes.append(piece)
                 kinds.append("letter")
                 members.append(m)
-                cuts.append((int(box[1] + a), int(box[1] + b)))
+                cuts.append((int(piece[1]), int(piece[3])))
                 piece_of.append(len(wholes) - 1)
             continue
         out_boxes.append(box)

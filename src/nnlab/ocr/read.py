@@ -9,10 +9,12 @@ pixels (chars36 draws a glyph's longer side at 22 pixels, scaled 0.8-1.1), centr
 of no component are kept: a hairline font's faint stroke that `ink_mask` missed still
 shows to the classifier.
 
-Touching letters: `layout` cuts a component wide enough to be several letters into pieces;
-the reader keeps the pieces only when the classifier reads them with more confidence than
-the whole component (`keep_whole_components`), since shape alone cannot tell a wide W or M
-from two narrow letters touching.
+Touching letters: `layout` cuts a component wide enough to be several letters into n pieces,
+n its width over the line's typical letter's. Shape alone cannot tell a wide W or M from two
+narrow letters touching, nor an "MY" from three letters, so the reader tries the component
+whole (if at most `WHOLE_WIDTH` typical letters wide) and cut into n - 1, n and n + 1 pieces,
+and keeps the reading the classifier finds most probable: the product of each piece's top
+probability (`choose_pieces`), which also prefers fewer pieces when both read well.
 
 Context (on by default): chars36 cannot tell O from 0 or I from 1 in many fonts, so each
 word is read as letters or as a number, whichever holds more of the classifier's
@@ -31,7 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab.ocr.letters import Line, flatten_lighting, label_letters, layout, to_grey
+from nnlab.ocr.letters import (
+    Line,
+    flatten_lighting,
+    label_letters,
+    layout,
+    split_component,
+    to_grey,
+)
 
 CROP = 32
 GLYPH = 22  # chars36's longer glyph side in a 32x32 image at scale 1
@@ -98,37 +107,42 @@ def box_crops(
     return np.stack(out) if out else np.zeros((0, CROP, CROP), np.float32)
 
 
-def keep_whole_components(
+def choose_pieces(
     flat: np.ndarray, labels: np.ndarray, lines: list[Line], classifier
 ) -> list[Line]:
-    """Lines where each component `layout` cut into pieces is put back together unless the
-    classifier reads the pieces more confidently (geometric mean of their top probabilities)
-    than the whole (and the whole is at most `WHOLE_WIDTH` typical letters wide): a wide W stays
-    one letter, two touching letters become two."""
-    wholes, pieces, group, ratio = [], [], [], []
-    for line in lines:
-        first = len(wholes)
-        for k, box in enumerate(line.wholes):
-            wholes.append((box, line.members[line.piece_of.index(k)]))
-            ratio.append((box[3] - box[1]) / line.typical)
-        for i, g in enumerate(line.piece_of):
-            if g >= 0:
-                pieces.append((line.boxes[i], line.members[i]))
-                group.append(first + g)
-    if not wholes:
+    """Lines with each component `layout` cut into n pieces cut instead as the classifier
+    reads most probably (see the module docstring)."""
+    items, owner, options = [], [], []  # crops; (whole, option) of each crop; options per whole
+    for li, line in enumerate(lines):
+        for w, whole in enumerate(line.wholes):
+            members = line.members[line.piece_of.index(w)]
+            n = line.piece_of.count(w)
+            top, left, bottom, right = whole.tolist()
+            ink = np.isin(labels[top:bottom, left:right], members)
+            counts = [k for k in (n - 1, n, n + 1) if k >= 2 and k * 4 <= right - left]
+            if (right - left) <= WHOLE_WIDTH * line.typical:
+                counts.insert(0, 1)
+            whole_options = []
+            for k in counts:
+                boxes = [whole] if k == 1 else split_component(whole, ink, k)
+                whole_options.append(boxes)
+                for box in boxes:
+                    items.append((box, members))
+                    owner.append((len(options), len(whole_options) - 1))
+            options.append((li, w, whole_options))
+    if not items:
         return lines
-    top = classifier.probabilities(box_crops(flat, labels, wholes + pieces)).max(axis=1)
-    whole_p, piece_p = top[: len(wholes)], top[len(wholes) :]
-    log_mean = np.bincount(group, np.log(piece_p), len(wholes)) / np.maximum(
-        np.bincount(group, minlength=len(wholes)), 1
+    log_p = np.log(
+        np.maximum(classifier.probabilities(box_crops(flat, labels, items)).max(1), 1e-12)
     )
-    keep = (whole_p >= np.exp(log_mean)) & (np.array(ratio) <= WHOLE_WIDTH)
-    out, start = [], 0
-    for line in lines:
-        n = len(line.wholes)
-        out.append(line.merge_pieces(keep[start : start + n].tolist()) if n else line)
-        start += n
-    return out
+    score: dict[tuple[int, int], float] = {}
+    for key, value in zip(owner, log_p.tolist(), strict=True):
+        score[key] = score.get(key, 0.0) + value
+    chosen: list[list[list[np.ndarray]]] = [[] for _ in lines]
+    for g, (li, _, whole_options) in enumerate(options):
+        best = max(range(len(whole_options)), key=lambda o: score[(g, o)])
+        chosen[li].append(whole_options[best])
+    return [line.with_pieces(c) if c else line for line, c in zip(lines, chosen, strict=True)]
 
 
 def _word_kind_choice(probabilities: np.ndarray, words: np.ndarray) -> np.ndarray:
@@ -164,7 +178,7 @@ def read_page(
     boxes, labels = label_letters(image, flat)
     lines = layout(boxes, labels, split=split, punctuation=punctuation)
     if split:
-        lines = keep_whole_components(flat, labels, lines, classifier)
+        lines = choose_pieces(flat, labels, lines, classifier)
     if not lines:  # a blank page
         return Reading(
             "", np.zeros((0, 4), np.int64), [], np.zeros(0), np.zeros(0, int), labels > 0
