@@ -189,6 +189,29 @@ def test_letters_broken_into_pieces_are_put_back_together():
     assert len(match_boxes(truth, line.boxes, 0.8)) == len(truth)
 
 
+def test_gaps_are_measured_along_an_italic_slant():
+    """Letters 40 pixels tall leaning 12 degrees, 3 pixels of white apart along the slant,
+    have boxes that overlap by 5; a word space of 14 pixels is a gap of 6 between boxes, less
+    than the 10 (a quarter of the height) a space needs. Along the slant the gaps are 3 and
+    14, and the space is found."""
+    from scipy import ndimage
+
+    ink = np.zeros((200, 400))
+    slant = np.tan(np.deg2rad(12))
+    lefts = [40, 71, 102, 144, 175]  # letter lefts at the middle row: 28 pixels wide
+    for left in lefts:
+        for r in range(80, 120):
+            c = int(round(left - slant * (r - 100)))
+            ink[r, c : c + 28] = 0.85 if r < 86 or r > 113 else 0
+            ink[r, c : c + 6] = ink[r, c + 22 : c + 28] = 0.85  # an O-like letter
+    page = np.clip(ndimage.gaussian_filter(0.92 * (1 - ink), 0.6), 0, 1)
+    boxes, labels = label_letters(page)
+    [line] = layout(boxes, labels)
+    box_gaps = line.boxes[1:, 1] - line.boxes[:-1, 3]
+    assert box_gaps.tolist() == [-5, -5, 6, -5], "boxes overlap; the space is 6 between boxes"
+    assert line.space_before.astype(int).tolist() == [0, 0, 0, 1, 0]
+
+
 def test_touching_letters_are_split_into_as_many_boxes(font):
     text = ["MANNHEIM", "WANDERUNG"]
     page = render_page(text, font, np.random.default_rng(0), PageStyle(tracking=-0.12, rotation=0))

@@ -29,7 +29,8 @@ Pieces of one letter stacked above each other are merged. A component much wider
 line's typical letter (over 1.6 times the median width, capped at 0.85 line heights, and
 over 1.25 times the line height) is
 cut into round(width / typical) letters at the columns of least ink near the even cuts.
-Spaces come from the gaps of each line: a two-class split of the gaps (Otsu on 1-D) when
+Spaces come from the gaps of each line, measured along its slant (an italic's boxes overlap
+where its letters lean into each other): a two-class split of the gaps (Otsu on 1-D) when
 the classes are clearly apart (means 0.2 line heights apart or more; the threshold at least
 0.25 line heights, and 0.36 beside a narrow letter such as a tabular "1", whose side
 bearings are wide), else a gap is a space when it exceeds 0.45 line heights.
@@ -59,6 +60,7 @@ TYPICAL_MAX = 0.85  # of the line height: the widest a line's typical letter is 
 SPAN = 1.8  # times its line's median height: a taller box is letters of two lines touching
 SPACE_FLOOR = 0.25  # of the line height: the least gap that is a space (0.36 lost most word
 # spaces of a page Chromium set in Lato Italic; a tabular "1"'s bearings can exceed 0.25)
+SLANTS = np.linspace(0.0, 0.4, 9)  # columns per row: the italic slants tried (0 to 22 degrees)
 NARROW = 0.75  # of the line's typical letter width: a narrower letter is "narrow" (1, I, J)
 NARROW_SPACE = 0.36  # of the line height: the least gap beside a narrow letter that is a space
 SPACE_FALLBACK = 0.45  # of the line height: the space threshold when gaps are not bimodal
@@ -378,6 +380,33 @@ def split_component(box: np.ndarray, ink: np.ndarray, n: int) -> list[np.ndarray
     return pieces
 
 
+def _slanted_gaps(boxes: np.ndarray, members: list[list[int]], labels: np.ndarray) -> np.ndarray:
+    """The gaps between neighbouring boxes measured along the line's slant: an italic's
+    boxes overlap where its letters lean into each other, so their gaps are no measure of
+    the white between letters. The slant (columns per row, 0 to 0.4) is the one that makes
+    the letters' ink narrowest in all; gaps are then between the sheared ink extents."""
+    if len(boxes) < 2:
+        return np.zeros(0)
+    rows, cols, sizes = [], [], []
+    for (top, left, bottom, right), m in zip(boxes.tolist(), members, strict=True):
+        r, c = np.nonzero(np.isin(labels[top:bottom, left:right], m))
+        if len(r) == 0:  # no ink of its own (cannot happen for layout's boxes): its box
+            r, c = np.array([0, bottom - top - 1]), np.array([0, right - left - 1])
+        rows.append(r + top)
+        cols.append(c + left)
+        sizes.append(len(r))
+    r, c = np.concatenate(rows).astype(float), np.concatenate(cols).astype(float)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    r -= np.median((boxes[:, 0] + boxes[:, 2]) / 2)
+    best_width, extent = np.inf, None
+    for slant in SLANTS:
+        sheared = c + slant * r
+        lo, hi = np.minimum.reduceat(sheared, starts), np.maximum.reduceat(sheared, starts)
+        if (hi - lo).sum() < best_width:
+            best_width, extent = (hi - lo).sum(), np.stack([lo, hi], axis=1)
+    return extent[1:, 0] - extent[:-1, 1] - 1
+
+
 def _punctuation(box: np.ndarray, centre: float, height: float) -> str:
     top, left, bottom, right = box
     h, w = bottom - top, right - left
@@ -606,7 +635,8 @@ def _make_line(
         cuts.append(None)
         piece_of.append(-1)
     b = np.array(out_boxes, np.int64).reshape(-1, 4)
-    gaps = b[1:, 1] - b[:-1, 3]
+    labels_of = [sorted({int(label_of[i]) for i in m}) for m in members]
+    gaps = _slanted_gaps(b, labels_of, labels)
     space = np.zeros(len(b), bool)
     if len(gaps):
         # beside a narrow letter (a tabular "1" has wide side bearings) a gap must be wider
@@ -614,5 +644,4 @@ def _make_line(
         threshold = _space_threshold(gaps.astype(float), height)
         beside_narrow = narrow[:-1] | narrow[1:]
         space[1:] = gaps > np.where(beside_narrow, max(threshold, NARROW_SPACE * height), threshold)
-    labels_of = [sorted({int(label_of[i]) for i in m}) for m in members]
     return Line(b, kinds, space, labels_of, height, cuts, piece_of, wholes, typical)
