@@ -13,7 +13,6 @@ average. Needs Playwright and Debian's `chromium`; without them it says so and s
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
+from nnlab.browser import chromium_missing, launch_chromium
 from nnlab.ocr import character_classifier, page_fonts, read_page
 from nnlab.ocr.score import character_accuracy
 
@@ -37,15 +37,6 @@ FONTS = [
     "DejaVu Serif Bold Italic",
     "Hanken Grotesk Medium Italic",
     "cmti10 Regular",
-]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
 ]
 
 
@@ -79,14 +70,12 @@ def photograph(clean: Image.Image, rng: np.random.Generator) -> Image.Image:
 
 
 def main() -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("bench_ocr_browser: skipped, Playwright is not installed (pip install -e '.[dev]')")
+    reason = chromium_missing()
+    if reason:
+        print(f"bench_ocr_browser: skipped, {reason}")
         return
-    if shutil.which("chromium") is None:
-        print("bench_ocr_browser: skipped, no chromium on PATH (apt-get install -y chromium)")
-        return
+    from playwright.sync_api import sync_playwright
+
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
     out.mkdir(parents=True, exist_ok=True)
     fonts = {f.name: f for f in page_fonts()}
@@ -95,7 +84,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     scores = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
+        browser = launch_chromium(pw)
         for name in FONTS:
             stem = out / name.replace(" ", "-")
             stem.with_suffix(".html").write_text(page_html(fonts[name].path))

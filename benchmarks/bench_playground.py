@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -90,16 +89,14 @@ def spiral_time(client: httpx.Client, limit: float = 60.0) -> tuple[float | None
 
 
 def browser_rate(url: str, seconds: float) -> float | None:
-    chromium = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    from nnlab.browser import chromium_missing, launch_chromium
+
+    if chromium_missing():
         return None
-    if chromium is None:
-        return None
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=args)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 950})
         page.goto(url)
         page.wait_for_function("window.playground.frames > 0")

@@ -11,7 +11,6 @@ with a reason when it is absent.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -60,30 +59,18 @@ def shared_data() -> Path:
     return _shared_folder("mnist", "fashion-mnist", "tinyshakespeare.txt")
 
 
-# Debian's chromium, driven by Playwright (never `playwright install`: it downloads a browser)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.fixture(scope="module")
 def browser():
     """A headless chromium for the module's tests; they skip with a reason without one."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    from nnlab.browser import chromium_missing, launch_chromium
+
+    reason = chromium_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        b = launch_chromium(p)
         yield b
         b.close()
 
