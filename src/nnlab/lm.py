@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from nnlab.distributed import world
+from nnlab.training import restore_states, saved_states
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -147,10 +148,9 @@ def train_language_model(
     train_seconds, eval_seconds = 0.0, 0.0
     state = run.load_checkpoint() if resumable else None
     key = f"{name}/" if name else ""
+    parts = {"model": model, "optimizer": optimizer, "batches": batches}
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        batches.set_state(state["batches"])
+        restore_states(state, **parts)
         it, best_val, best_iter, losses = (
             state[k] for k in ("iter", "best_val", "best_iter", "losses")
         )
@@ -181,9 +181,7 @@ def train_language_model(
             return
         run.save_checkpoint(
             {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "batches": batches.get_state(),
+                **saved_states(**parts),
                 "iter": it,
                 "best_val": best_val,
                 "best_iter": best_iter,

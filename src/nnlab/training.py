@@ -130,6 +130,24 @@ def class_probability(
     return probability
 
 
+def saved_states(**parts: Any) -> dict[str, Any]:
+    """Each part's state by name, for a checkpoint: `state_dict()` of a module, optimizer or
+    schedule, `get_state()` of a random generator."""
+    return {
+        name: part.get_state() if isinstance(part, torch.Generator) else part.state_dict()
+        for name, part in parts.items()
+    }
+
+
+def restore_states(state: Mapping[str, Any], **parts: Any) -> None:
+    """Load `state[name]` into each part (the inverse of `saved_states`)."""
+    for name, part in parts.items():
+        if isinstance(part, torch.Generator):
+            part.set_state(state[name])
+        else:
+            part.load_state_dict(state[name])
+
+
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Use `n` torch CPU threads inside the block (`n = 0`: leave the setting alone).
@@ -397,15 +415,11 @@ def fit_classifier(
     extra = dict(extra_state or {})
     start_epoch = 0
     state = run.load_checkpoint()
+    parts = {"model": model, "optimizer": opt, "schedule": sched, "shuffle": shuffle, **generators}
     if state is not None:
-        model.load_state_dict(state.pop("model"))
-        opt.load_state_dict(state.pop("optimizer"))
-        sched.load_state_dict(state.pop("schedule"))
-        shuffle.set_state(state.pop("shuffle"))
-        for name, generator in generators.items():
-            generator.set_state(state.pop(name))
-        start_epoch = state.pop("epoch")
-        extra = state
+        restore_states(state, **parts)
+        start_epoch = state["epoch"]
+        extra = {k: v for k, v in state.items() if k not in parts and k != "epoch"}
 
     bar = run.bar(total=epochs * steps, initial=start_epoch * steps, desc=desc, unit="batch")
     epoch_seconds = []
@@ -431,17 +445,7 @@ def fit_classifier(
             **{f"{eval_name}_loss": eval_loss, f"{eval_name}_accuracy": eval_acc},
         )
         bar.set_postfix({f"{eval_name}_acc": f"{eval_acc:.4f}"})
-        run.save_checkpoint(
-            {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "schedule": sched.state_dict(),
-                "shuffle": shuffle.get_state(),
-                **{name: g.get_state() for name, g in generators.items()},
-                **extra,
-                "epoch": epoch + 1,
-            }
-        )
+        run.save_checkpoint({**saved_states(**parts), **extra, "epoch": epoch + 1})
     bar.close()
     if epoch_seconds:
         run.record_time("train_seconds_per_epoch", sum(epoch_seconds) / len(epoch_seconds))
@@ -694,12 +698,15 @@ def fit_autoencoder(
     noise = torch.Generator().manual_seed(seed + 1)
     test_inputs = corrupt(x_test, noise_std, torch.Generator().manual_seed(seed + 2), mask)
     history: list[dict[str, float]] = []
+    parts = {
+        "model": model,
+        "optimizer": opt,
+        "schedule": sched,
+        "shuffle": shuffle,
+        "noise": noise,
+    }
     if resume is not None:
-        model.load_state_dict(resume["model"])
-        opt.load_state_dict(resume["optimizer"])
-        sched.load_state_dict(resume["schedule"])
-        shuffle.set_state(resume["shuffle"])
-        noise.set_state(resume["noise"])
+        restore_states(resume, **parts)
         history = list(resume["history"])
     for epoch in range(len(history) + 1, epochs + 1):
         train_loss = autoencoder_epoch(
@@ -722,11 +729,7 @@ def fit_autoencoder(
         if on_checkpoint is not None and epoch < epochs:
             on_checkpoint(
                 {
-                    "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "schedule": sched.state_dict(),
-                    "shuffle": shuffle.get_state(),
-                    "noise": noise.get_state(),
+                    **saved_states(**parts),
                     "history": list(history),
                 }
             )

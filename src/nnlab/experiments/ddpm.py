@@ -123,6 +123,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.distributed import world
     from nnlab.frechet import real_floor, sample_quality, to_signed
     from nnlab.models.unet import UNet
+    from nnlab.training import restore_states, saved_states
     from nnlab.viz import image_grid, learning_curves
 
     w = world()
@@ -154,12 +155,15 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     draws = torch.Generator().manual_seed(run.seed)  # batches, timesteps, noise, label drops
     start_epoch, train_seconds = 0, 0.0
     state = run.load_checkpoint()
+    parts = {
+        "model": model,
+        "ema": ema,
+        "optimizer": optimizer,
+        "scheduler": scheduler,
+        "draws": draws,
+    }
     if state is not None:
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        draws.set_state(state["draws"])
+        restore_states(state, **parts)
         start_epoch, train_seconds = state["epoch"], state["train_seconds"]
     trainer = w.wrap(model)
     ema_params, params = list(ema.parameters()), list(model.parameters())
@@ -200,11 +204,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         run.log((epoch + 1) * steps_per_epoch, epoch=epoch + 1, epoch_loss=w.mean(np.mean(losses)))
         run.save_checkpoint(
             {
-                "model": model.state_dict(),
-                "ema": ema.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "draws": draws.get_state(),
+                **saved_states(**parts),
                 "epoch": epoch + 1,
                 "train_seconds": train_seconds,
             }
