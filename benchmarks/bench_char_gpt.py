@@ -1,7 +1,8 @@
 """char-gpt speed, measured in one run on this machine (run it on an idle CPU):
 
 * the float32 matmul peak of this CPU (best of square products from 256 to 2048);
-* training tokens/s of char-gpt's quick configuration (nnlab.lm's step: fused AdamW, gradient
+* training tokens/s of char-gpt's quick configuration (nnlab.training.lm's step: fused AdamW,
+  gradient
   clipping, random windows) and its model FLOPs utilisation against that peak, with FLOPs
   per token = 6N + 12·L·H·Q·T (PaLM appendix B; nanoGPT's estimate_mfu), N the parameters
   without position embeddings;
@@ -28,8 +29,8 @@ import torch.nn.functional as F
 
 from matmul import matmul_peak
 from nnlab.experiments.char_gpt import PRESETS, Config, training_settings
-from nnlab.lm import adamw, sample_batch
 from nnlab.models.gpt import GPT, GPTConfig
+from nnlab.training.lm import adamw, sample_batch
 
 NANOGPT_TOKENS_PER_SECOND = (17_400, 18_950)
 

@@ -14,7 +14,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from nnlab.diffusion import NoiseSchedule, sample_ddim, sample_ddpm
+from nnlab.diffusion.samplers import sample_ddim, sample_ddpm
+from nnlab.diffusion.schedules import NoiseSchedule
 from nnlab.experiments.ddpm import PRESETS, Config, unet_config
 from nnlab.models.unet import UNet
 

@@ -1,4 +1,4 @@
-"""The scale of the Fréchet classifier distance (nnlab.frechet), measured in one run:
+"""The scale of the Fréchet classifier distance (nnlab.diffusion.frechet), measured in one run:
 
 * the extractor: seconds to train it by its fixed recipe (when it is not cached yet), its test
   accuracy and the SHA-256 of its weights file;
@@ -24,14 +24,14 @@ import time
 import torch
 from scipy.ndimage import gaussian_filter
 
-from nnlab.errors import DataError
-from nnlab.frechet import (
+from nnlab.diffusion.frechet import (
     extractor_path,
     feature_extractor,
     real_floor,
     real_images,
     sample_quality,
 )
+from nnlab.errors import DataError
 
 
 def blurred(x: torch.Tensor, sigma: float) -> torch.Tensor:

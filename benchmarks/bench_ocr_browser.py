@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from nnlab.browser import chromium_missing, launch_chromium
 from nnlab.ocr import character_classifier, page_fonts, read_page
 from nnlab.ocr.score import character_accuracy
+from nnlab.report.browser import chromium_missing, launch_chromium
 
 LINES = [
     ("THE QUICK BROWN FOX JUMPS", 40),

@@ -89,7 +89,7 @@ def spiral_time(client: httpx.Client, limit: float = 60.0) -> tuple[float | None
 
 
 def browser_rate(url: str, seconds: float) -> float | None:
-    from nnlab.browser import chromium_missing, launch_chromium
+    from nnlab.report.browser import chromium_missing, launch_chromium
 
     if chromium_missing():
         return None

@@ -62,7 +62,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="module")
 def browser():
     """A headless chromium for the module's tests; they skip with a reason without one."""
-    from nnlab.browser import chromium_missing, launch_chromium
+    from nnlab.report.browser import chromium_missing, launch_chromium
 
     reason = chromium_missing()
     if reason:

@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.distributed import World, world
 from nnlab.errors import UserError
 from nnlab.experiments import Experiment
 from nnlab.models.gpt import GPT, GPTConfig
+from nnlab.training.distributed import World, world
 
 VOCAB, BLOCK = 16, 8
 # a learnable stream: each token follows from the last ones
@@ -138,7 +138,7 @@ PROBE = Experiment(
 
 def main(argv: list[str]) -> int:
     if argv[0] == "train":
-        from nnlab.distributed import launched
+        from nnlab.training.distributed import launched
 
         out, steps = Path(argv[1]), int(argv[2])
         with launched(torch.device("cpu")):

@@ -11,15 +11,15 @@ import pytest
 import torch
 
 from figcheck import check_figure
-from nnlab.metrics import knn_accuracy, silhouette
 from nnlab.models.autoencoders import (
     ConvAutoencoder,
     MLPAutoencoder,
     autoencoder_from_state,
     autoencoder_state,
 )
-from nnlab.pca import fit_pca, principal_angles
-from nnlab.training import corrupt, fit_autoencoder, image_errors, reconstruct
+from nnlab.numerics.metrics import knn_accuracy, silhouette
+from nnlab.numerics.pca import fit_pca, principal_angles
+from nnlab.training.autoencoder import corrupt, fit_autoencoder, image_errors, reconstruct
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

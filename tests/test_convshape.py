@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from nnlab.convshape import (
+from nnlab.errors import UserError
+from nnlab.numerics.convshape import (
     Layer,
     conv_output_size,
     conv_shape_main,
@@ -18,7 +19,6 @@ from nnlab.convshape import (
     problem_4_1,
     stack_shapes,
 )
-from nnlab.errors import UserError
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

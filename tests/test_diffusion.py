@@ -9,14 +9,9 @@ import math
 import pytest
 import torch
 
-from nnlab.diffusion import (
-    NoiseSchedule,
-    Trajectory,
-    ddim_timesteps,
-    sample_ddim,
-    sample_ddpm,
-)
-from nnlab.training import torch_threads
+from nnlab.diffusion.samplers import Trajectory, ddim_timesteps, sample_ddim, sample_ddpm
+from nnlab.diffusion.schedules import NoiseSchedule
+from nnlab.training.threads import torch_threads
 
 EPS32 = torch.finfo(torch.float32).eps
 LINEAR = NoiseSchedule.linear()

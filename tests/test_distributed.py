@@ -1,4 +1,5 @@
-"""Data-parallel training with PyTorch's DDP (nnlab.distributed) and the runner under torchrun.
+"""Data-parallel training with PyTorch's DDP (nnlab.training.distributed) and the runner under
+torchrun.
 
 Two CPU processes (gloo) train the tiny GPT of tests/ddp_probe.py. They hold identical
 weights afterwards, and each step's loss matches one process training on the same global
@@ -20,10 +21,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from nnlab.distributed import World
 from nnlab.errors import ConfigError, UserError
-from nnlab.threads import cores
-from nnlab.training import torch_threads
+from nnlab.training.distributed import World
+from nnlab.training.threads import cores, torch_threads
 
 REPO = Path(__file__).resolve().parents[1]
 PROBE = REPO / "tests" / "ddp_probe.py"
@@ -106,7 +106,7 @@ def test_shard_slices_a_global_batch_evenly_or_refuses():
 def test_without_torchrun_nothing_is_set_up_and_torch_is_not_imported():
     code = (
         "import sys\n"
-        "from nnlab.distributed import fail_together, from_environment, launched, world\n"
+        "from nnlab.training.distributed import fail_together, from_environment, launched, world\n"
         "with launched(None) as device, fail_together():\n"
         "    assert device is None and world().size == from_environment().size == 1\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"

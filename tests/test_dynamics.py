@@ -28,7 +28,7 @@ from nnlab.dynamics import (
     unflatten,
 )
 from nnlab.models import MLP, mlp_parameter_count
-from nnlab.training import evaluate
+from nnlab.training.classifier import evaluate
 
 
 def tiny(dtype=torch.float64) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:

@@ -10,7 +10,7 @@ import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.lm import LMTraining, learning_rate, sample_batch
+from nnlab.training.lm import LMTraining, learning_rate, sample_batch
 
 SMOKE = ["run", "char-gpt", "--preset", "smoke", "--quiet"]
 

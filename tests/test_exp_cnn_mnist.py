@@ -67,7 +67,7 @@ def test_smoke_on_digits_learns_and_reports_filters_and_confusions(tmp_path):
 def test_shift_augmentation_moves_each_image_and_pads_with_the_background():
     import torch
 
-    from nnlab.augment import augment
+    from nnlab.data.augment import augment
 
     x = torch.zeros(64, 1, 8, 8) - 0.5  # standardised background
     x[:, :, 3:5, 3:5] = 2.0

@@ -13,7 +13,7 @@ from nnlab.cli import main
 from nnlab.data import load_dataset
 from nnlab.experiments.conv_autoencoder import model_file
 from nnlab.models.autoencoders import autoencoder_from_state
-from nnlab.training import corrupt, image_errors, reconstruct
+from nnlab.training.autoencoder import corrupt, image_errors, reconstruct
 
 SMOKE = ["run", "conv-autoencoder", "--preset", "smoke", "--quiet"]
 

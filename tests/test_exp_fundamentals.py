@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from figcheck import check_figure
-from nnlab import identities
 from nnlab.cli import main
 from nnlab.experiments.fundamentals import (
     Config,
@@ -22,6 +21,7 @@ from nnlab.experiments.fundamentals import (
     parameter_count,
     train_symmetry,
 )
+from nnlab.numerics import identities
 from nnlab.scratch import collapse_linear, mlp
 
 

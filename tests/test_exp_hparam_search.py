@@ -10,9 +10,9 @@ import sys
 import pytest
 
 from figcheck import check_figure
-from nnlab import hpo
 from nnlab.cli import main
 from nnlab.experiments.hparam_search import Config, verdict
+from nnlab.training import hpo
 
 optuna = pytest.importorskip("optuna")
 

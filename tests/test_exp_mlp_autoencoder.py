@@ -11,7 +11,7 @@ from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data import load_dataset
 from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
-from nnlab.training import image_errors, reconstruct
+from nnlab.training.autoencoder import image_errors, reconstruct
 
 SMOKE = ["run", "mlp-autoencoder", "--preset", "smoke", "--quiet"]
 

@@ -19,10 +19,10 @@ from nnlab.experiments.numpy_autoencoder import (
     make_autoencoder,
     pick_examples,
 )
-from nnlab.metrics import mean_psnr
+from nnlab.numerics.metrics import mean_psnr
 from nnlab.runs.run import Run
 from nnlab.scratch import SGD, Sequential, StepDecay, fit, flatten, mlp, sigmoid, squared_error
-from nnlab.threads import blas_threads
+from nnlab.training.threads import blas_threads
 
 EXP = "numpy-autoencoder"
 

@@ -21,10 +21,10 @@ from nnlab.experiments.numpy_classifier import (
     make_network,
     train_network,
 )
-from nnlab.metrics import confused_pairs_unordered
+from nnlab.numerics.metrics import confused_pairs_unordered
 from nnlab.runs.run import Run
 from nnlab.scratch import SGD, Momentum, engine_state, flatten, restore_engine_state
-from nnlab.threads import blas_threads
+from nnlab.training.threads import blas_threads
 from nnlab.viz import image_grid
 
 EXP = "numpy-classifier"

@@ -12,7 +12,7 @@ from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments.regularization import Config, conclusion, penalty
 from nnlab.models import MLP
-from nnlab.training import split_indices
+from nnlab.training.tensors import split_indices
 
 
 @pytest.fixture(scope="module")

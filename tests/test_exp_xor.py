@@ -18,7 +18,7 @@ from nnlab.experiments.xor import (
     train,
     train_xor_network,
 )
-from nnlab.metrics import max_linear_accuracy
+from nnlab.numerics.metrics import max_linear_accuracy
 from nnlab.scratch import accuracy
 
 

@@ -1,4 +1,4 @@
-"""nnlab.frechet: the Fréchet distance against closed forms and scipy, the cached digits
+"""nnlab.diffusion.frechet: the Fréchet distance against closed forms and scipy, the cached digits
 extractor, sample quality of real digits and of noise against the real-data floor, the input
 checks, and the MNIST extractor's recipe on the shared data (slow)."""
 
@@ -14,10 +14,9 @@ import pytest
 import scipy.linalg
 import torch
 
-from nnlab import frechet
 from nnlab.data import load_dataset
-from nnlab.errors import DataError
-from nnlab.frechet import (
+from nnlab.diffusion import frechet
+from nnlab.diffusion.frechet import (
     extractor_info,
     extractor_path,
     feature_extractor,
@@ -26,6 +25,7 @@ from nnlab.frechet import (
     sample_quality,
     to_signed,
 )
+from nnlab.errors import DataError
 
 
 def random_covariance(rng: np.random.Generator, d: int, rank: int | None = None) -> np.ndarray:
@@ -199,7 +199,7 @@ def test_unknown_dataset_and_missing_mnist_are_one_line_data_errors(tmp_path, mo
 
 def test_importing_the_module_loads_neither_torch_nor_numpy():
     code = (
-        "import sys, nnlab.frechet\n"
+        "import sys, nnlab.diffusion.frechet\n"
         "heavy = {'torch', 'numpy', 'scipy', 'matplotlib'} & set(sys.modules)\n"
         "assert not heavy, heavy"
     )

@@ -1,12 +1,12 @@
-"""nnlab.hpo: summaries of searches (no Optuna needed)."""
+"""nnlab.training.hpo: summaries of searches (no Optuna needed)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nnlab import hpo
 from nnlab.errors import UserError
+from nnlab.training import hpo
 
 
 def trial(value: float, worker: str = "main") -> dict:

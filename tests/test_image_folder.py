@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 
 from figcheck import check_figure
-from nnlab.augment import augment
 from nnlab.cli import main
-from nnlab.imagefolder import load_images, make_shapes_folder, scan, stratified_split
+from nnlab.data.augment import augment
+from nnlab.data.imagefolder import load_images, make_shapes_folder, scan, stratified_split
 
 SMOKE = ["run", "image-folder", "--preset", "smoke", "--quiet"]
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nnlab.imaging import contrast_normalise, mosaic
+from nnlab.numerics.imaging import contrast_normalise, mosaic
 
 
 def test_mosaic_places_tiles_row_by_row_with_padding():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnlab.metrics import mean_psnr, psnr, psnr_of_mean_mse
+from nnlab.numerics.metrics import mean_psnr, psnr, psnr_of_mean_mse
 
 
 def test_psnr_per_image_then_mean():
@@ -21,7 +21,7 @@ def test_psnr_per_image_then_mean():
 
 
 def test_max_linear_accuracy_in_three_dimensions():
-    from nnlab.metrics import max_linear_accuracy
+    from nnlab.numerics.metrics import max_linear_accuracy
 
     corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float)
     majority = (corners.sum(axis=1) >= 2).astype(float)  # a plane separates it

@@ -371,7 +371,7 @@ def test_a_crop_keeps_faint_strokes_and_blanks_other_letters():
 
 
 def test_glyph_augment_is_deterministic_and_keeps_the_shape():
-    from nnlab.augment import GlyphAugment, glyph_augment
+    from nnlab.data.augment import GlyphAugment, glyph_augment
     from nnlab.ocr.classifier import PAGE_AUGMENT
 
     x = _bars()
@@ -390,7 +390,7 @@ def test_glyph_augment_is_deterministic_and_keeps_the_shape():
 
 
 def test_glyph_augment_slants_right_thickens_thins_and_keeps_the_paper():
-    from nnlab.augment import GlyphAugment, glyph_augment
+    from nnlab.data.augment import GlyphAugment, glyph_augment
 
     x = _bars(16)
     ink = (0.9 - x[0]).sum()

@@ -15,7 +15,7 @@ from torch import nn
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.imagefolder import load_images, make_shapes_folder, scan
+from nnlab.data.imagefolder import load_images, make_shapes_folder, scan
 from nnlab.models import CNN
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")

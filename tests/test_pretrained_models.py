@@ -1,4 +1,5 @@
-"""nnlab.models.pretrained (model files, ImageNet normalisation) and nnlab.imagefolder sources."""
+"""nnlab.models.pretrained (model files, ImageNet normalisation) and
+nnlab.data.imagefolder sources."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
+from nnlab.data.imagefolder import class_index, read_source
 from nnlab.errors import DataError, UserError
-from nnlab.imagefolder import class_index, read_source
 from nnlab.models import CNN
 from nnlab.models.pretrained import (
     IMAGENET_MEAN,

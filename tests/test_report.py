@@ -15,8 +15,7 @@ from figcheck import check_figure
 from nnlab.config import ExperimentConfig
 from nnlab.errors import UserError
 from nnlab.experiments import Experiment, Reference, registry
-from nnlab.report import format_value, render_index, render_run
-from nnlab.report.render import format_delta
+from nnlab.report.render import format_delta, format_value, render_index, render_run
 from nnlab.runs.run import execute
 from nnlab.viz import confusion_matrix_figure, figure_to_png, image_grid
 

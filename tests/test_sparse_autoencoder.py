@@ -16,7 +16,7 @@ from nnlab.experiments.sparse_autoencoder import (
     EDGE_THRESHOLD,
     Config,
 )
-from nnlab.imaging import orientation_coherence
+from nnlab.numerics.imaging import orientation_coherence
 from nnlab.scratch import (
     SparseAutoencoderCost,
     check_gradient,

@@ -1,6 +1,7 @@
-"""nnlab.tables.text_table: columns of numbers right-aligned, any other column left-aligned."""
+"""nnlab.report.tables.text_table: columns of numbers right-aligned, any other column
+left-aligned."""
 
-from nnlab.tables import text_table
+from nnlab.report.tables import text_table
 
 
 def test_a_column_of_numbers_is_right_aligned_and_a_mixed_column_left_aligned():

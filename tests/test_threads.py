@@ -6,7 +6,7 @@ import sys
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from nnlab.threads import blas_threads
+from nnlab.training.threads import blas_threads
 
 
 def _blas_threads() -> set[int]:
@@ -24,5 +24,5 @@ def test_blas_threads_limits_inside_the_block_and_restores_after():
 
 
 def test_importing_threads_loads_no_numpy():
-    code = "import sys, nnlab.threads; assert 'numpy' not in sys.modules"
+    code = "import sys, nnlab.training.threads; assert 'numpy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,27 +1,28 @@
-"""Library training pieces shared by the PyTorch experiments (nnlab.training, nnlab.choices)."""
+"""Library training pieces shared by the PyTorch experiments (nnlab.training, nnlab.config)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from nnlab import choices, hpo, training
+from nnlab import config as choices
 from nnlab.models import mlp
+from nnlab.training import classifier, hpo, optim, tensors
 
 
 def test_choices_name_what_the_library_implements():
-    assert training.OPTIMIZERS == choices.OPTIMIZERS
-    assert training.SCHEDULES == choices.SCHEDULES
+    assert optim.OPTIMIZERS == choices.OPTIMIZERS
+    assert optim.SCHEDULES == choices.SCHEDULES
     assert hpo.SAMPLERS == choices.SAMPLERS
     assert set(mlp.ACTIVATIONS) == set(choices.ACTIVATIONS)
     params = [torch.nn.Parameter(torch.zeros(2))]
     for name in choices.OPTIMIZERS:
-        optimizer = training.make_optimizer(name, params, 0.1)
+        optimizer = optim.make_optimizer(name, params, 0.1)
         assert isinstance(optimizer, torch.optim.Optimizer)
     for name in choices.SCHEDULES:
-        training.make_schedule(name, optimizer, total_steps=10)
+        optim.make_schedule(name, optimizer, total_steps=10)
     with pytest.raises(ValueError, match="choose one of sgd"):
-        training.make_optimizer("lbfgs", params, 0.1)
+        optim.make_optimizer("lbfgs", params, 0.1)
 
 
 def _data(n: int = 96, d: int = 6, classes: int = 3, seed: int = 0):
@@ -49,7 +50,7 @@ def _run(directory, seed: int = 0):
 
 def _fit_several(run, models, epochs: int = 4) -> None:
     x, y = _data()
-    training.fit_classifiers(
+    classifier.fit_classifiers(
         run, models, (x, y), _data(seed=1), optimizer="adam", lr=1e-2, schedule="onecycle",
         epochs=epochs, batch_size=16,
     )  # fmt: skip
@@ -99,7 +100,7 @@ def test_fit_classifiers_trains_every_model_on_the_same_batches(tmp_path):
 
 def _fit_augmented(run, model) -> None:
     noise = torch.Generator().manual_seed(5)
-    training.fit_classifier(
+    classifier.fit_classifier(
         run, model, _data(), _data(seed=1), optimizer="sgd", lr=0.1, epochs=3, batch_size=32,
         transform=lambda x: x + 0.1 * torch.randn(x.shape, generator=noise),
         generators={"noise": noise}, eval_name="val",
@@ -144,8 +145,8 @@ def test_train_epoch_adds_the_penalty_and_reports_the_plain_cross_entropy():
 
     steps = []
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    order = list(training.batches(40, 16, torch.Generator().manual_seed(3)))
-    loss, accuracy = training.train_epoch(
+    order = list(tensors.batches(40, 16, torch.Generator().manual_seed(3)))
+    loss, accuracy = classifier.train_epoch(
         model, opt, None, x, y, order, penalty=l2, on_step=steps.append
     )
 
@@ -161,13 +162,13 @@ def test_train_epoch_adds_the_penalty_and_reports_the_plain_cross_entropy():
     assert len(steps) == 3 and float(steps[0]) > 0
     assert loss == pytest.approx(cross_entropy / 40, rel=1e-6)
     assert 0.0 <= accuracy <= 1.0
-    assert training.steps_per_epoch(40, 16) == 3 and training.steps_per_epoch(48, 16) == 3
+    assert tensors.steps_per_epoch(40, 16) == 3 and tensors.steps_per_epoch(48, 16) == 3
 
 
 def test_split_indices_is_seeded_disjoint_and_refuses_too_much():
-    train, val = training.split_indices(1000, 100, 300, seed=3)
-    again = training.split_indices(1000, 100, 300, seed=3)
-    other = training.split_indices(1000, 100, 300, seed=4)
+    train, val = tensors.split_indices(1000, 100, 300, seed=3)
+    again = tensors.split_indices(1000, 100, 300, seed=3)
+    other = tensors.split_indices(1000, 100, 300, seed=4)
     assert len(train) == 100 and len(val) == 300 and not set(train) & set(val)
     assert set(train) | set(val) <= set(range(1000))
     assert (train == again[0]).all() and (val == again[1]).all()
@@ -175,16 +176,16 @@ def test_split_indices_is_seeded_disjoint_and_refuses_too_much():
     from nnlab.errors import ConfigError
 
     with pytest.raises(ConfigError, match="exceeds the 1000 training examples"):
-        training.split_indices(1000, 800, 300, seed=0)
+        tensors.split_indices(1000, 800, 300, seed=0)
 
 
 def test_corrupt_labels_changes_the_given_fraction_to_other_classes():
     import numpy as np
 
     y = np.arange(200) % 4
-    noisy = training.corrupt_labels(y, 0.25, 4, seed=0)
+    noisy = tensors.corrupt_labels(y, 0.25, 4, seed=0)
     assert (noisy != y).sum() == 50 and set(noisy) <= {0, 1, 2, 3}
-    assert (training.corrupt_labels(y, 0.25, 4, seed=0) == noisy).all()
+    assert (tensors.corrupt_labels(y, 0.25, 4, seed=0) == noisy).all()
     assert (y == np.arange(200) % 4).all()  # the input is not changed
 
 
@@ -204,7 +205,7 @@ def test_standardise_uses_the_training_statistics_for_every_split():
         x_val=np.zeros((4, 5, 4), dtype=np.float32),
         y_val=np.zeros(4, dtype=np.int64),
     )
-    t = training.image_tensors(data, 10, torch.device("cpu"), memory_format=torch.channels_last)
+    t = tensors.image_tensors(data, 10, torch.device("cpu"), memory_format=torch.channels_last)
     assert list(t) == ["train", "val", "test"]
     x_train, y_train = t["train"]
     assert x_train.shape == (10, 1, 5, 4) and y_train.dtype == torch.long
@@ -213,7 +214,7 @@ def test_standardise_uses_the_training_statistics_for_every_split():
     assert float(x_train.std(unbiased=False)) == pytest.approx(1.0, abs=1e-4)
     mean, std = data.x_train[:10].mean(), data.x_train[:10].std()
     assert float(t["val"][0][0, 0, 0, 0]) == pytest.approx(-mean / std, rel=1e-5)
-    x_train, _, x_test, _ = training.flat_tensors(data, 10, torch.device("cpu"))
+    x_train, _, x_test, _ = tensors.flat_tensors(data, 10, torch.device("cpu"))
     assert x_train.shape == (10, 20) and x_test.shape == (6, 20)
     assert torch.equal(x_train, t["train"][0].reshape(10, -1))
 
@@ -236,9 +237,9 @@ def test_fit_variants_resumes_at_the_first_variant_not_done(tmp_path, monkeypatc
 
     monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
     with pytest.raises(KeyboardInterrupt):
-        training.fit_variants(_run(tmp_path), ["a", "b", "c"], fit, steps=2)
+        classifier.fit_variants(_run(tmp_path), ["a", "b", "c"], fit, steps=2)
     monkeypatch.setattr(Run, "save_checkpoint", original)
-    results, seconds = training.fit_variants(_run(tmp_path), ["a", "b", "c"], fit, steps=2)
+    results, seconds = classifier.fit_variants(_run(tmp_path), ["a", "b", "c"], fit, steps=2)
     assert calls == ["a", "b", "c"]  # "a" was not trained again
     assert [r["name"] for r in results] == ["a", "b", "c"] and list(seconds) == ["a", "b", "c"]
     assert torch.equal(results[0]["weights"], torch.ones(2))  # restored from the checkpoint
@@ -256,7 +257,7 @@ def test_fit_validated_stops_early_and_restores_the_best_epoch():
         logged.append(metrics)
         states[epoch] = {k: v.clone() for k, v in model.state_dict().items()}
 
-    best, trained = training.fit_validated(
+    best, trained = classifier.fit_validated(
         model, torch.optim.Adam(model.parameters(), lr=0.05), (x, y), (x_val, y_val),
         epochs=60, batch_size=16, generator=torch.Generator().manual_seed(0), patience=3,
         on_epoch=on_epoch,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nnlab.errors import UserError
-from nnlab.tables import text_table
+from nnlab.report.tables import text_table
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -38,7 +38,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
 
 
 def _print_result(run_dir: Path) -> None:
-    from nnlab.report import format_value
+    from nnlab.report.render import format_value
 
     config = json.loads((run_dir / "config.json").read_text())
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -70,9 +70,9 @@ def _read_config_file(path: str | None) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> None:
     from nnlab.config import parse_overrides
-    from nnlab.distributed import from_environment
     from nnlab.experiments import get
     from nnlab.runs.run import execute, read_run_dir
+    from nnlab.training.distributed import from_environment
 
     if args.resume:
         if args.experiment or args.overrides or args.config:
@@ -126,7 +126,7 @@ def _data_present(cfg: Any) -> bool:
 def cmd_tour(args: argparse.Namespace) -> None:
     from nnlab.data.registry import status
     from nnlab.experiments import registry
-    from nnlab.report import render_index
+    from nnlab.report.render import render_index
     from nnlab.runs.run import execute
 
     [mnist] = status("mnist")
@@ -156,7 +156,7 @@ def cmd_tour(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from nnlab.report import render_index, render_run
+    from nnlab.report.render import render_index, render_run
 
     path = Path(args.path)
     if not path.is_dir():
@@ -197,7 +197,7 @@ def cmd_data(args: argparse.Namespace) -> None:
 
 
 def cmd_conv_shape(args: argparse.Namespace) -> None:
-    from nnlab.convshape import conv_shape_main
+    from nnlab.numerics.convshape import conv_shape_main
 
     print(conv_shape_main(args.input, args.layers))
 
@@ -241,7 +241,7 @@ def cmd_count_params(args: argparse.Namespace) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
-    from nnlab.lm import load_language_model
+    from nnlab.training.lm import load_language_model
 
     if args.tokens < 0:
         raise UserError(f"--tokens must be >= 0, got {args.tokens}")

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnlab.dynamics.params import set_flat_parameters
-from nnlab.training import batches, evaluate
+from nnlab.training.classifier import evaluate
+from nnlab.training.tensors import batches
 
 
 def batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:

@@ -7,7 +7,7 @@ done, so a resumed run trains only the tasks still missing.
 A task is `fn(**spec)` for a module-level `fn` (importable by a spawned process) whose result
 is a dict of tensors, numbers, strings and lists of them (saved with `torch.save`, read back
 with `weights_only=True`). A task must seed itself from its spec; then its result does not
-depend on the number of workers. The processes are `nnlab.hpo.run_workers`'.
+depend on the number of workers. The processes are `nnlab.training.pool.run_workers`'.
 
 `train_classifier` is the task most experiments here run: an MLP trained with one optimizer
 for some epochs, with per-epoch metrics measured on the whole sets in eval mode, optional
@@ -25,9 +25,12 @@ from typing import Any
 
 import torch
 
-from nnlab.hpo import run_workers, shares
 from nnlab.io import atomic_write_bytes
-from nnlab.training import batches, evaluate, make_optimizer, torch_threads, train_epoch
+from nnlab.training.classifier import evaluate, train_epoch
+from nnlab.training.optim import make_optimizer
+from nnlab.training.pool import run_workers, shares
+from nnlab.training.tensors import batches
+from nnlab.training.threads import torch_threads
 
 RESULTS = "checkpoints/runs"
 
@@ -100,7 +103,7 @@ def train_runs(
         def poll() -> None:
             bar.update(len(done()) - bar.n)
 
-        run_workers(jobs, poll, target=_work, what="training worker")
+        run_workers(jobs, _work, poll, what="training worker")
     bar.close()
     if todo:
         run.record_time("train_runs_seconds", time.perf_counter() - started)

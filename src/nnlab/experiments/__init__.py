@@ -60,7 +60,8 @@ class Experiment:
     """Name of the figure (as passed to `run.figure`) that stands for the experiment in the
     atlas; None: its first figure in file-name order (the first one its report shows)."""
     data_parallel: bool = False
-    """True when `run` trains through `nnlab.distributed.world()` (shards each global batch,
+    """True when `run` trains through `nnlab.training.distributed.world()` (shards each global
+    batch,
     wraps its model, averages its metrics), so it can run on several processes under torchrun;
     others refuse to, rather than repeat the whole run in every process."""
 

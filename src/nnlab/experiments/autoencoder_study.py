@@ -77,7 +77,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         MLPAutoencoder,
         autoencoder_from_state,
     )
-    from nnlab.training import evaluate_autoencoder, fit_autoencoders
+    from nnlab.training.autoencoder import evaluate_autoencoder, fit_autoencoders
     from nnlab.viz import (
         CurveRow,
         LatentPanel,

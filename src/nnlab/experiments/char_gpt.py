@@ -1,7 +1,8 @@
 """char-gpt: nanoGPT's character-level GPT on Tiny Shakespeare (seed 000 Problem 3B).
 
 The model is `nnlab.models.gpt` (nanoGPT's conventions by default: no biases, tied head);
-training is `nnlab.lm`: AdamW with decay on matrices only, warm-up then cosine decay, gradient
+training is `nnlab.training.lm`: AdamW with decay on matrices only, warm-up then cosine decay,
+gradient
 clipping, evaluation every `eval_interval` iterations, the best validation weights kept as
 `checkpoints/best.pt` for `nnlab generate RUN_DIR`. `--set text=PATH` trains on any UTF-8 file.
 
@@ -97,7 +98,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def training_settings(cfg: Config):
-    from nnlab.lm import LMTraining
+    from nnlab.training.lm import LMTraining
 
     return LMTraining(
         batch_size=cfg.batch_size,
@@ -120,9 +121,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.data.text import corpus_splits
-    from nnlab.distributed import world
-    from nnlab.lm import train_language_model
     from nnlab.models.gpt import GPT, GPTConfig
+    from nnlab.training.distributed import world
+    from nnlab.training.lm import train_language_model
     from nnlab.viz import attention_map, learning_curves, text_figure
 
     tok, train_ids, val_ids = corpus_splits(cfg.corpus, cfg.text, download=run.allow_download)

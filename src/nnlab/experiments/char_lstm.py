@@ -2,7 +2,7 @@
 
 Both models train on the same text (Tiny Shakespeare, the generated `toy-play`, or
 `--set text=PATH`) in one run, one after the other, each for `budget` seconds of training
-(evaluations excluded) through `nnlab.lm`, on the same random windows of `block_size`
+(evaluations excluded) through `nnlab.training.lm`, on the same random windows of `block_size`
 characters. The GPT is `nnlab.models.gpt` with nanoGPT's conventions (by default char-gpt's
 quick GPT: 4 layers, 4 heads, 128 wide, block 64); the LSTM (`nnlab.models.lstm`) gets the
 hidden width that brings its parameter count closest to the GPT's, which must be within 5%.
@@ -118,7 +118,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def training_settings(cfg: Config, lr: float):
-    from nnlab.lm import LMTraining
+    from nnlab.training.lm import LMTraining
 
     return LMTraining(
         batch_size=cfg.batch_size,
@@ -140,9 +140,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.data.text import corpus_splits
-    from nnlab.lm import estimate_loss, train_language_model
     from nnlab.models.gpt import GPT, GPTConfig
     from nnlab.models.lstm import CharLSTM, LSTMConfig, hidden_for_parameters
+    from nnlab.training.lm import estimate_loss, train_language_model
     from nnlab.viz import Line, LinePanel, history_series, line_panels, text_figure
 
     run.load_checkpoint()  # none is ever saved: a resumed run rewinds its metrics, starts over

@@ -2,7 +2,8 @@
 
 Trains for 5 epochs on MNIST (or Fashion-MNIST, KMNIST, 8x8 digits), then shows the 40 learned
 first-layer filters, the test confusion matrix and the most-confused pairs, and answers
-Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with `nnlab.convshape`.
+Problem 4.1 (output sizes of conv and pooling layers on a 50x50 input) with
+`nnlab.numerics.convshape`.
 
 Training images are shifted at random by up to `shift` pixels (the classic MNIST augmentation)
 and a third convolution block (40-64-128 filters) follows the seed's two. Measured on MNIST, 5
@@ -15,8 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Optimizer, Schedule
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, Optimizer, Schedule, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
 
@@ -84,11 +84,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from nnlab.augment import augment
-    from nnlab.convshape import problem_4_1, problem_4_1_table, shape_table
     from nnlab.data import load_dataset
+    from nnlab.data.augment import augment
     from nnlab.models import CNN
-    from nnlab.training import evaluate, fit_classifier, image_tensors
+    from nnlab.numerics.convshape import problem_4_1, problem_4_1_table, shape_table
+    from nnlab.training.classifier import evaluate, fit_classifier
+    from nnlab.training.tensors import image_tensors
     from nnlab.viz import (
         confusion_matrix,
         confusion_matrix_figure,

@@ -269,7 +269,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data import load_dataset
     from nnlab.errors import ConfigError
     from nnlab.models import CNN
-    from nnlab.training import evaluate, fit_classifier, image_tensors
+    from nnlab.training.classifier import evaluate, fit_classifier
+    from nnlab.training.tensors import image_tensors
     from nnlab.viz import image_grid
     from nnlab.viz.fundamentals import unit_patches_figure
 

@@ -72,7 +72,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         ConvAutoencoder,
         autoencoder_from_state,
     )
-    from nnlab.training import (
+    from nnlab.training.autoencoder import (
         evaluate_autoencoder,
         image_errors,
         reconstruct,

@@ -88,7 +88,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.models.autoencoders import MLPAutoencoder
-    from nnlab.training import corrupt, fit_autoencoder, reconstruct
+    from nnlab.training.autoencoder import corrupt, fit_autoencoder, reconstruct
     from nnlab.viz import denoising_field, learning_curves
 
     rng = np.random.default_rng([run.seed, 0])

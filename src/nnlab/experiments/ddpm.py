@@ -6,7 +6,8 @@ moving average of its weights samples. The noise schedule and both samplers are
 `nnlab.diffusion`, apart from the network, so DDPM's 1000 ancestral steps and DDIM's 10-100
 steps (Song et al. 2021) draw from one trained model.
 
-Sample quality is measured under a fixed protocol (`nnlab.frechet`): the Fréchet distance of
+Sample quality is measured under a fixed protocol (`nnlab.diffusion.frechet`): the Fréchet distance
+of
 the samples' features under nnlab's own MNIST classifier against the test set, beside the
 same distance for real training images (the floor), with the classifier's mean confidence and
 the class histogram of the samples.
@@ -119,11 +120,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch.nn.functional as F
 
     from nnlab.data import load_dataset
-    from nnlab.diffusion import NoiseSchedule, Trajectory, sample_ddim, sample_ddpm
-    from nnlab.distributed import world
-    from nnlab.frechet import real_floor, sample_quality, to_signed
+    from nnlab.diffusion.frechet import real_floor, sample_quality, to_signed
+    from nnlab.diffusion.samplers import Trajectory, sample_ddim, sample_ddpm
+    from nnlab.diffusion.schedules import NoiseSchedule
     from nnlab.models.unet import UNet
-    from nnlab.training import restore_states, saved_states
+    from nnlab.training.distributed import world
+    from nnlab.training.optim import restore_states, saved_states
     from nnlab.viz import image_grid, learning_curves
 
     w = world()
@@ -430,7 +432,8 @@ def sample_from_run(
 
     import torch
 
-    from nnlab.diffusion import NoiseSchedule, sample_ddim, sample_ddpm
+    from nnlab.diffusion.samplers import sample_ddim, sample_ddpm
+    from nnlab.diffusion.schedules import NoiseSchedule
     from nnlab.io import atomic_write_bytes
     from nnlab.models.unet import UNet, UNetConfig
     from nnlab.runs.run import resolve_device

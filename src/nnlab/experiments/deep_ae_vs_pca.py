@@ -27,8 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Schedule
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, Schedule, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
 
@@ -80,10 +79,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.data import load_dataset
-    from nnlab.metrics import knn_accuracy, silhouette
     from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
-    from nnlab.pca import fit_pca
-    from nnlab.training import evaluate_autoencoder, fit_autoencoders
+    from nnlab.numerics.metrics import knn_accuracy, silhouette
+    from nnlab.numerics.pca import fit_pca
+    from nnlab.training.autoencoder import evaluate_autoencoder, fit_autoencoders
     from nnlab.viz import LatentPanel, latent_scatter, learning_curves, mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Activation, Optimizer, Schedule
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import Activation, ExperimentConfig, Optimizer, Schedule, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
@@ -62,7 +61,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data import load_dataset
     from nnlab.models import MLP, mlp_parameter_count, width_for_budget
-    from nnlab.training import fit_classifiers, flat_tensors
+    from nnlab.training.classifier import fit_classifiers
+    from nnlab.training.tensors import flat_tensors
     from nnlab.viz import learning_curves, text_figure, text_table
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)

@@ -100,7 +100,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         train_runs,
     )
     from nnlab.models import MLP
-    from nnlab.training import flat_tensors
+    from nnlab.training.tensors import flat_tensors
     from nnlab.viz import Line, LinePanel, line_panels
     from nnlab.viz.dynamics import loss_surface_figure
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nnlab.choices import Activation
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import Activation, ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 

@@ -23,7 +23,7 @@ Seed 004 Q1-Q2 and seed 003 ask for these on paper; here each one is a number:
   alike: the default width 8 is a multiple of every SIMD width; an odd width such as 33 can
   show ~1e-15 from kernel edge cases.
 * **Back-propagation and cross-entropy identities** (seed 001 Problems 2-3, Nielsen ch. 2-3;
-  ``nnlab.identities``): δᴸ = aᴸ − y for softmax with the log-likelihood cost (central
+  ``nnlab.numerics.identities``): δᴸ = aᴸ − y for softmax with the log-likelihood cost (central
   differences of −ln a_y against a − y); a network with one SiLU neuron among sigmoids and a
   layer of linear neurons, engine gradients against finite differences (only f′ changes in
   δˡ = (Wˡ⁺¹ᵀ δˡ⁺¹) ⊙ f′(zˡ)); with σ(z) = z throughout the rewritten algorithm
@@ -117,11 +117,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def activation(name: str, alpha: float):
     """(f, f') of an engine activation, with leaky ReLU's slope bound to ``alpha`` (GELU,
-    which the engine lacks, from ``nnlab.identities``)."""
+    which the engine lacks, from ``nnlab.numerics.identities``)."""
     from nnlab.scratch import get_activation
 
     if name == "gelu":
-        from nnlab.identities import gelu, gelu_deriv
+        from nnlab.numerics.identities import gelu, gelu_deriv
 
         return gelu, gelu_deriv
 
@@ -312,7 +312,7 @@ def cross_entropy_checks(rng: np.random.Generator) -> dict[str, Any]:
     """The back-propagation and cross-entropy identities, measured (see the module docstring)."""
     import numpy as np
 
-    from nnlab import identities as ident
+    from nnlab.numerics import identities as ident
 
     ys = np.array(CE_TARGETS)
     minimum = ident.cross_entropy_minimum(ys)
@@ -407,7 +407,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "activations",
         activations_figure(*activation_curves(cfg.leaky_alpha), derivative_ylim=(-0.2, 1.2)),
         "The six activations and their derivatives (GELU, which the engine lacks, from "
-        "nnlab.identities); circles: central differences of f.",
+        "nnlab.numerics.identities); circles: central differences of f.",
     )
 
     # vanishing gradients
@@ -472,7 +472,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
 
     # back-propagation and cross-entropy identities (seed 001 Problems 2-3)
-    from nnlab.identities import cross_entropy, reversed_cross_entropy
+    from nnlab.numerics.identities import cross_entropy, reversed_cross_entropy
     from nnlab.viz.fundamentals import cross_entropy_figure, dead_units_figure
 
     ce = cross_entropy_checks(rng)

@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Optimizer
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, Optimizer, param
 from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
@@ -45,7 +44,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.models import MLP
-    from nnlab.training import batches, evaluate, flat_tensors, make_optimizer, train_epoch
+    from nnlab.training.classifier import evaluate, train_epoch
+    from nnlab.training.optim import make_optimizer
+    from nnlab.training.tensors import batches, flat_tensors
     from nnlab.viz import Line, LinePanel, line_panels, moving_average
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)

@@ -43,14 +43,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import SAMPLERS
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import SAMPLERS, ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
-    from nnlab import hpo
     from nnlab.runs.run import Run
+    from nnlab.training import hpo
 
 LABELS = {"grid": "grid", "random": "random", "tpe": "TPE (Bayesian)"}
 COLORS = {"grid": "C0", "random": "C1", "tpe": "C2"}
@@ -138,7 +137,7 @@ class Config(ExperimentConfig):
             raise ConfigError("setting 'study' must not be empty")
 
     def space(self) -> hpo.SearchSpace:
-        from nnlab import hpo
+        from nnlab.training import hpo
 
         return hpo.SearchSpace(
             lr=(self.lr_low, self.lr_high),
@@ -148,7 +147,7 @@ class Config(ExperimentConfig):
         )
 
     def levels(self) -> tuple[int, ...]:
-        from nnlab import hpo
+        from nnlab.training import hpo
 
         return self.grid_levels or hpo.balanced_levels(self.budget, len(self.batch_sizes))
 
@@ -226,9 +225,10 @@ def study_name(cfg: Config, sampler: str, k: int) -> str:
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
-    from nnlab import hpo
     from nnlab.data import load_dataset
-    from nnlab.training import split_indices, torch_threads
+    from nnlab.training import hpo
+    from nnlab.training.tensors import split_indices
+    from nnlab.training.threads import torch_threads
     from nnlab.viz import best_so_far_curves, explored_points, text_figure, text_table, wrap_words
 
     plural = "s" if len(cfg.samplers) > 1 else ""

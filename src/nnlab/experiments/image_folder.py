@@ -18,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Optimizer, Pretrained, Schedule
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, Optimizer, Pretrained, Schedule, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
@@ -88,15 +87,15 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from nnlab.augment import augment
-    from nnlab.imagefolder import load_images, make_shapes_folder, scan, stratified_split
+    from nnlab.data.augment import augment
+    from nnlab.data.imagefolder import load_images, make_shapes_folder, scan, stratified_split
     from nnlab.models import CNN
     from nnlab.models.pretrained import (
         imagenet_normalize,
         pretrained_classifier,
         require_torchvision,
     )
-    from nnlab.training import evaluate, fit_classifier
+    from nnlab.training.classifier import evaluate, fit_classifier
     from nnlab.viz import (
         confusion_matrix,
         confusion_matrix_figure,

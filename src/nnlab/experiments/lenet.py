@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Optimizer, Schedule
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, Optimizer, Schedule, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
 
@@ -80,10 +79,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from nnlab.convshape import shape_table
     from nnlab.data import load_dataset
     from nnlab.models import CNN, MLP
-    from nnlab.training import evaluate, fit_classifiers, image_tensors, torch_threads
+    from nnlab.numerics.convshape import shape_table
+    from nnlab.training.classifier import evaluate, fit_classifiers
+    from nnlab.training.tensors import image_tensors
+    from nnlab.training.threads import torch_threads
     from nnlab.viz import learning_curves, text_figure, text_table
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)

@@ -51,7 +51,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
-    from nnlab.training import (
+    from nnlab.training.autoencoder import (
         evaluate_autoencoder,
         image_errors,
         reconstruct,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Activation, Optimizer, Schedule
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import Activation, ExperimentConfig, Optimizer, Schedule, param
 from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
@@ -43,7 +42,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data import load_dataset
     from nnlab.models import MLP
-    from nnlab.training import evaluate, fit_classifier, flat_tensors
+    from nnlab.training.classifier import evaluate, fit_classifier
+    from nnlab.training.tensors import flat_tensors
     from nnlab.viz import (
         confusion_matrix,
         confusion_matrix_figure,

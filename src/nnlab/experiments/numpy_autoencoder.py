@@ -160,9 +160,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
     from nnlab.data.chars36 import chars36_source, load_chars36
-    from nnlab.metrics import mean_psnr, psnr, psnr_of_mean_mse
+    from nnlab.numerics.metrics import mean_psnr, psnr, psnr_of_mean_mse
     from nnlab.scratch import SGD, StepDecay, epoch_callback, fit, flatten, resume, squared_error
-    from nnlab.threads import blas_threads
+    from nnlab.training.threads import blas_threads
     from nnlab.viz import (
         Line,
         LinePanel,

@@ -227,9 +227,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
     from nnlab.data.chars36 import chars36_source, load_chars36
-    from nnlab.metrics import confused_pairs_unordered
+    from nnlab.numerics.metrics import confused_pairs_unordered
     from nnlab.scratch import flatten, to_arrays
-    from nnlab.threads import blas_threads
+    from nnlab.training.threads import blas_threads
     from nnlab.viz import (
         CurveRow,
         confusion_matrix,

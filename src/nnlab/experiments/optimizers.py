@@ -39,8 +39,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import OPTIMIZERS
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import OPTIMIZERS, ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
@@ -149,7 +148,9 @@ def train_optimizer(
     and the per-iteration training losses."""
     import torch
 
-    from nnlab.training import batches, evaluate, make_optimizer, steps_per_epoch, train_epoch
+    from nnlab.training.classifier import evaluate, steps_per_epoch, train_epoch
+    from nnlab.training.optim import make_optimizer
+    from nnlab.training.tensors import batches
 
     x_train, y_train, x_test, y_test = data
     model = copy.deepcopy(init)
@@ -202,7 +203,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.models import MLP
-    from nnlab.training import fit_variants, flat_tensors, steps_per_epoch, torch_threads
+    from nnlab.training.classifier import fit_variants, steps_per_epoch
+    from nnlab.training.tensors import flat_tensors
+    from nnlab.training.threads import torch_threads
     from nnlab.viz import step_and_epoch_curves, text_figure, text_table
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)

@@ -1,7 +1,7 @@
 """pca-vs-linear-ae: a linear autoencoder trained with squared error finds PCA's subspace
 (seed 001 Problem 5.3; seed 003 ICE #4).
 
-The data are the training images with the mean image subtracted (``nnlab.pca`` computes the
+The data are the training images with the mean image subtracted (``nnlab.numerics.pca`` computes the
 mean and the top-k principal components). The autoencoder is x → D(Ex + b) + c with E k×d,
 D d×k and no non-linearity (``MLPAutoencoder((d, k), activation=None, output=None)``),
 trained with Adam on the mean squared error, the learning rate decayed to 0 by a cosine.
@@ -61,8 +61,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.models.autoencoders import MLPAutoencoder
-    from nnlab.pca import fit_pca, principal_angles
-    from nnlab.training import fit_autoencoder, image_errors, reconstruct
+    from nnlab.numerics.pca import fit_pca, principal_angles
+    from nnlab.training.autoencoder import fit_autoencoder, image_errors, reconstruct
     from nnlab.viz import Line, LinePanel, image_grid, line_panels
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)

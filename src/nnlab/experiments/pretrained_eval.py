@@ -65,7 +65,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from nnlab.imagefolder import class_index, make_shapes_folder, read_source
+    from nnlab.data.imagefolder import class_index, make_shapes_folder, read_source
     from nnlab.models import CNN
     from nnlab.models.pretrained import (
         imagenet_model,
@@ -73,7 +73,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         is_model_file,
         load_model_file,
     )
-    from nnlab.training import topk_correct
+    from nnlab.training.classifier import topk_correct
     from nnlab.viz import count_bars, image_grid
 
     if not cfg.source and not cfg.demo:

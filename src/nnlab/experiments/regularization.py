@@ -59,8 +59,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.choices import Optimizer
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, Optimizer, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
@@ -182,7 +181,8 @@ def train_method(
     import torch
 
     from nnlab.models import MLP
-    from nnlab.training import evaluate, fit_validated, make_optimizer
+    from nnlab.training.classifier import evaluate, fit_validated
+    from nnlab.training.optim import make_optimizer
 
     x_train = data["train"][0]
     n_classes = init.net[-1].out_features
@@ -314,7 +314,7 @@ def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.n
     data set's name. A 2-D toy set draws train + validation points from one sample and
     the test points from another."""
     from nnlab.data import TOY_KINDS, load_dataset, make_toy
-    from nnlab.training import split_indices
+    from nnlab.training.tensors import split_indices
 
     if cfg.dataset in TOY_KINDS:
         x, y = make_toy(cfg.dataset, cfg.train_size + cfg.val_size, cfg.noise, seed=run.seed)
@@ -341,14 +341,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import torch
 
     from nnlab.models import MLP
-    from nnlab.training import (
-        class_probability,
-        corrupt_labels,
-        evaluate,
-        fit_variants,
-        standardise,
-        torch_threads,
-    )
+    from nnlab.training.classifier import class_probability, evaluate, fit_variants
+    from nnlab.training.tensors import corrupt_labels, standardise
+    from nnlab.training.threads import torch_threads
     from nnlab.viz import (
         BoundaryPanel,
         CurveRow,

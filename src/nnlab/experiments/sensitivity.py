@@ -134,7 +134,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.dynamics import train_runs
-    from nnlab.training import flat_tensors
+    from nnlab.training.tensors import flat_tensors
     from nnlab.viz import Line, LinePanel
     from nnlab.viz.dynamics import log_x_panels
 

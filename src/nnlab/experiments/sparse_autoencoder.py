@@ -63,7 +63,7 @@ DIGIT_DATASETS = ("mnist", "fashion-mnist")
 PATCH_DEFAULTS = {"hidden": 25, "lam": 1e-4, "rho": 0.01}
 DIGIT_DEFAULTS = {"hidden": 196, "lam": 3e-3, "rho": 0.1}
 #: A filter is "oriented" when its structure-tensor coherence reaches this (random 8×8 noise
-#: exceeds it with probability < 0.001: see ``nnlab.imaging.orientation_coherence``).
+#: exceeds it with probability < 0.001: see ``nnlab.numerics.imaging.orientation_coherence``).
 EDGE_THRESHOLD = 0.5
 #: Finite-difference step of the gradient check (UFLDL's).
 GRADCHECK_EPS = 1e-4
@@ -187,7 +187,7 @@ def training_data(cfg: Config, run: Run) -> tuple[np.ndarray, int, str, np.ndarr
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
-    from nnlab.imaging import orientation_coherence
+    from nnlab.numerics.imaging import orientation_coherence
     from nnlab.scratch.sparse_autoencoder import (
         SparseAutoencoderCost,
         check_gradient,

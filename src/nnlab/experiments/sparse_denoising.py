@@ -2,7 +2,8 @@
 architecture on MNIST (the lecture's extra slides, seed 003).
 
 Every variant is 784 → ``hidden`` sigmoid units → 784 sigmoid pixels, trained with Adam on
-the mean squared error per pixel plus its own term (``nnlab.training.fit_autoencoders``):
+the mean squared error per pixel plus its own term
+(``nnlab.training.autoencoder.fit_autoencoders``):
 
 - ``plain``: nothing;
 - ``l1``: λ₁ · mean over the batch of Σ_j |h_j| (the slide's "Sparse Autoencoder (L1 reg)");
@@ -75,7 +76,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
-    from nnlab.training import encode, fit_autoencoders, image_errors, reconstruct
+    from nnlab.training.autoencoder import encode, fit_autoencoders, image_errors, reconstruct
     from nnlab.viz import (
         CurveRow,
         curves_per_variant,

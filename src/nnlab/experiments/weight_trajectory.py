@@ -46,7 +46,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     from nnlab.data import load_dataset
     from nnlab.dynamics import train_classifier, train_runs
-    from nnlab.training import flat_tensors
+    from nnlab.training.tensors import flat_tensors
     from nnlab.viz.dynamics import Trajectories, trajectories_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)

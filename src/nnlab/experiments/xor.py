@@ -171,7 +171,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
     from nnlab.data import make_toy
-    from nnlab.metrics import max_linear_accuracy
+    from nnlab.numerics.metrics import max_linear_accuracy
     from nnlab.scratch import accuracy, sigmoid
     from nnlab.viz import (
         BoundaryPanel,

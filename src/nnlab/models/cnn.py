@@ -3,7 +3,7 @@
 Each block is Conv2d (k x k, padding k // 2) → BatchNorm2d (optional) → activation →
 MaxPool2d(2, ceil_mode=True). "Same" padding and ceil-mode pooling keep every size ≥ 1, so the
 network takes any input size, from 8x8 digits to 28x28 MNIST; the flattened size the head sees
-is worked out with `nnlab.convshape` rather than by hand.
+is worked out with `nnlab.numerics.convshape` rather than by hand.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from nnlab.convshape import Layer, ShapeRow, stack_shapes
 from nnlab.models.mlp import MLP, activation
+from nnlab.numerics.convshape import Layer, ShapeRow, stack_shapes
 
 
 class CNN(nn.Module):

@@ -1,6 +1,6 @@
 """A character-level LSTM language model: an embedding, a multi-layer `nn.LSTM` (PyTorch's fused
 cuDNN / oneDNN kernel), dropout on the non-recurrent connections and a linear head. Same
-interface as the GPT, so `nnlab.lm.train_language_model` trains either.
+interface as the GPT, so `nnlab.training.lm.train_language_model` trains either.
 
     cfg = LSTMConfig(vocab_size=65, n_embd=64, hidden=245, n_layer=2)
     model = CharLSTM(cfg)                       # 807,090 parameters

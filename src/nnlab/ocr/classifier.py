@@ -3,9 +3,9 @@
 `character_classifier()` loads `<nnlab cache>/ocr/<recipe name>.pt`, or trains nnlab's `CNN`
 by the fixed `RECIPES[name]` on the generated chars36 (training fonts only; source "fonts",
 so the same data on every machine) on one CPU thread, and caches it first -- the mechanism of
-`nnlab.frechet`'s extractors. The default recipe also distorts every training batch afresh
+`nnlab.diffusion.frechet`'s extractors. The default recipe also distorts every training batch afresh
 the way pages distort letters (`PAGE_AUGMENT`: slant, fit, stroke width, faint ink, blur; see
-`nnlab.augment.glyph_augment`), on top of chars36's fixed distortions. The file is a
+`nnlab.data.augment.glyph_augment`), on top of chars36's fixed distortions. The file is a
 `torch.save`d dict loadable with `weights_only=True` and by
 `nnlab.models.pretrained.load_model_file` ("state_dict", "cnn", "class_names"), plus the
 input standardisation and the validation/test accuracy on the held-out chars36 fonts.
@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nnlab.augment import GlyphAugment
+from nnlab.data.augment import GlyphAugment
 from nnlab.errors import DataError
 
 if TYPE_CHECKING:
@@ -152,19 +152,13 @@ def _train(name: str, progress: bool) -> bytes:
     import torch
     from tqdm import tqdm
 
-    from nnlab.augment import glyph_augment
+    from nnlab.data.augment import glyph_augment
     from nnlab.data.chars36 import load_chars36
     from nnlab.models.cnn import CNN
-    from nnlab.training import (
-        batches,
-        evaluate,
-        image_tensors,
-        make_optimizer,
-        make_schedule,
-        steps_per_epoch,
-        torch_threads,
-        train_epoch,
-    )
+    from nnlab.training.classifier import evaluate, steps_per_epoch, train_epoch
+    from nnlab.training.optim import make_optimizer, make_schedule
+    from nnlab.training.tensors import batches, image_tensors
+    from nnlab.training.threads import torch_threads
 
     rec = recipe(name)
     data = load_chars36(source="fonts", samples_per_glyph=rec.samples_per_glyph, seed=rec.seed)

@@ -1,5 +1,5 @@
-"""HTML and Markdown reports of one run directory, and an index of many."""
-
-from nnlab.report.render import format_value, read_metrics, read_run, render_index, render_run
-
-__all__ = ["format_value", "read_metrics", "read_run", "render_index", "render_run"]
+"""Reports for people: `render` writes the HTML/Markdown report of one run directory and the
+atlas of many; `tables` formats rows as aligned text for the terminal; `browser` launches the
+headless Chromium that the browser tests and benchmarks drive. Importing the package loads
+nothing: `nnlab --help` stays fast.
+"""

@@ -20,10 +20,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import nnlab
-from nnlab import distributed
 from nnlab.data.digest import recording
 from nnlab.errors import UserError
 from nnlab.io import atomic_write_bytes, atomic_write_json
+from nnlab.training import distributed
 
 T = TypeVar("T")
 
@@ -382,7 +382,7 @@ def execute(
     bad input leaves nothing behind; otherwise status.json records the failure.
 
     Under torchrun every process calls this: rank 0 creates the directory and writes every
-    file in it, the others train with it (see nnlab/DISTRIBUTED.md).
+    file in it, the others train with it (see nnlab/training/DISTRIBUTED.md).
     """
     # NumPy experiments never load PyTorch (it costs a second or more of start-up)
     torch_device = resolve_device(device) if experiment.uses_torch else None
@@ -537,7 +537,7 @@ def _execute(
     if w.is_main:
         atomic_write_json(directory / "summary.json", {k: _plain(v) for k, v in summary.items()})
         close("completed")
-        from nnlab.report import render_run
+        from nnlab.report.render import render_run
 
         render_run(directory)
     return directory

@@ -1,7 +1,8 @@
 """Figures of images: originals above their reconstructions, mosaics of many small tiles
 (filters, patches) drawn as one image each, whitened photographs.
 
-Mosaics (``nnlab.imaging.mosaic``) draw hundreds of tiles as one image: much faster than one
+Mosaics (``nnlab.numerics.imaging.mosaic``) draw hundreds of tiles as one image: much faster than
+one
 axes per tile, as ``image_grid`` does."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnlab.imaging import contrast_normalise, mosaic
+from nnlab.numerics.imaging import contrast_normalise, mosaic
 from nnlab.viz.figures import image_grid
 
 

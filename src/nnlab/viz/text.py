@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from nnlab.tables import text_table
+from nnlab.report.tables import text_table
 
 __all__ = ["text_figure", "text_table", "wrap_words"]
 

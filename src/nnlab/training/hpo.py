@@ -39,10 +39,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from nnlab.choices import SAMPLERS
+from nnlab.config import SAMPLERS
 from nnlab.errors import UserError
 from nnlab.models import MLP
-from nnlab.training import batches, evaluate, make_optimizer, torch_threads, train_epoch
+from nnlab.training.classifier import evaluate, train_epoch
+from nnlab.training.optim import make_optimizer
+from nnlab.training.pool import run_workers, shares
+from nnlab.training.tensors import batches
+from nnlab.training.threads import torch_threads
 
 PARAMS = ("lr", "width", "dropout", "batch_size")
 
@@ -284,12 +288,6 @@ def optimize(
     study.optimize(objective, n_trials=n_trials, callbacks=callbacks)
 
 
-def shares(total: int, workers: int) -> list[int]:
-    """`total` trials split over `workers` as evenly as possible (earlier workers first)."""
-    total = max(0, total)
-    return [total // workers + (i < total % workers) for i in range(workers)]
-
-
 # --------------------------------------------------------------------------- workers
 
 
@@ -343,45 +341,6 @@ def worker_main(job: WorkerJob) -> None:
         study = open_study(storage, study_name, sampler, {**job.settings, "sampler": sampler_name})
         remaining = job.budget - count_trials(study)
         optimize(study, job.objective, min(n_trials, remaining), job.budget)
-
-
-def run_workers(
-    jobs: Sequence[Any],
-    poll: Callable[[], None] | None = None,
-    interval: float = 0.5,
-    target: Callable[[Any], None] = worker_main,
-    what: str = "hyper-parameter search worker",
-) -> None:
-    """Run `target(job)` for each job in its own spawned process (by default a search's
-    `worker_main`); call `poll()` while they work; raise if a worker fails (the others are
-    stopped). `target` must be importable (a module-level function) and `job` picklable."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=target, args=(job,), daemon=True) for job in jobs]
-    try:
-        for p in procs:
-            p.start()
-        while any(p.is_alive() for p in procs):
-            if poll is not None:
-                poll()
-            time.sleep(interval)
-            failed = [i for i, p in enumerate(procs) if p.exitcode not in (None, 0)]
-            if failed:
-                i = failed[0]
-                raise RuntimeError(f"{what} {i} exited with code {procs[i].exitcode}")
-        failed = [i for i, p in enumerate(procs) if p.exitcode != 0]
-        if failed:
-            i = failed[0]
-            raise RuntimeError(f"{what} {i} exited with code {procs[i].exitcode}")
-    finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-            if p.pid is not None:  # a process that failed to start cannot be joined
-                p.join()
-        if poll is not None:
-            poll()
 
 
 def settings_of(objective: Objective, budget: int, levels: Sequence[int]) -> dict[str, Any]:
@@ -504,7 +463,7 @@ def run_searches(
                     count = sum(len(completed_trials(st)) for st in studies.values())
                     bar.update(max(0, done_before + count - bar.n))
 
-                run_workers(jobs, poll)
+                run_workers(jobs, worker_main, poll, what="hyper-parameter search worker")
                 for st in studies.values():
                     trials[st.study_name] = completed_trials(st)
                 seconds["all_samplers"] = time.perf_counter() - started

@@ -186,15 +186,10 @@ def _train(dataset: str, rec: Recipe, download: bool, progress: bool) -> bytes:
     from tqdm import tqdm
 
     from nnlab.data import load_dataset
-    from nnlab.training import (
-        batches,
-        evaluate,
-        make_optimizer,
-        make_schedule,
-        steps_per_epoch,
-        torch_threads,
-        train_epoch,
-    )
+    from nnlab.training.classifier import evaluate, steps_per_epoch, train_epoch
+    from nnlab.training.optim import make_optimizer, make_schedule
+    from nnlab.training.tensors import batches
+    from nnlab.training.threads import torch_threads
 
     data = load_dataset(dataset, download=download, progress=progress)
     x_train, y_train = _image_tensor(data.x_train), torch.as_tensor(data.y_train)

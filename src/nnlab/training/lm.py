@@ -5,7 +5,8 @@ Any model with `model(x, targets) -> (logits, loss)` trains here (the GPT and th
 
     result = train_language_model(run, model, train_ids, val_ids, LMTraining(max_iters=2000))
 
-Runs on any number of processes (`nnlab.distributed`): every rank draws the same global batch
+Runs on any number of processes (`nnlab.training.distributed`): every rank draws the same
+global batch
 and trains on its slice, so the result matches one process with the same batch size.
 """
 
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from nnlab.distributed import world
-from nnlab.training import restore_states, saved_states
+from nnlab.training.distributed import world
+from nnlab.training.optim import restore_states, saved_states
 
 if TYPE_CHECKING:
     from collections.abc import Callable

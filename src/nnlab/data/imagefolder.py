@@ -3,7 +3,7 @@
 `scan(root)` lists the image files and their labels (classes sorted by folder name),
 `stratified_split` holds out the same fraction of every class, seeded, `load_images` decodes and
 resizes to a fixed square size into a float32 (N, 3, S, S) tensor in [0, 1] (for training,
-`nnlab.augment` flips and crops whole batches). `make_shapes_folder` draws a tiny synthetic
+`nnlab.data.augment` flips and crops whole batches). `make_shapes_folder` draws a tiny synthetic
 3-class folder (circles, squares, triangles) for demos and tests.
 
 `read_source` reads whatever is to be classified -- a folder of class sub-folders, a folder of

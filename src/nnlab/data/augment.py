@@ -1,5 +1,6 @@
 """Batch augmentation in torch: flips and shifts of a whole batch at once (no Python loop
-over images), for the `transform` hook of `nnlab.training.fit_classifier`; and the distortions
+over images), for the `transform` hook of
+`nnlab.training.classifier.fit_classifier`; and the distortions
 of a glyph on a photographed page (`glyph_augment`: slant, fit, stroke width, uneven ink,
 blur) for the OCR classifier."""
 

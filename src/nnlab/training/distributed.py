@@ -151,7 +151,7 @@ def launched(device: torch.device | None) -> Iterator[torch.device | None]:
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     else:
-        from nnlab.threads import cores
+        from nnlab.training.threads import cores
 
         torch.set_num_threads(max(1, cores() // local_size))
     try:

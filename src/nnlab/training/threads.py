@@ -29,3 +29,23 @@ def blas_threads(n: int) -> Iterator[None]:
 
     with threadpool_limits(limits=n, user_api="blas"):
         yield
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Use `n` torch CPU threads inside the block (`n = 0`: leave the setting alone).
+
+    Small matrices on shared or busy cores train much faster on one thread: with two, the
+    threads spin waiting for each other whenever another process holds a core.
+    """
+    if n <= 0:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
