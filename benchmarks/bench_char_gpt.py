@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from matmul import matmul_peak
-from nnlab.experiments.char_gpt import PRESETS, Config, training_settings
+from nnlab.experiments.sequences.char_gpt import PRESETS, Config, training_settings
 from nnlab.models.gpt import GPT, GPTConfig
 from nnlab.training.lm import adamw, sample_batch
 

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from nnlab.diffusion.samplers import sample_ddim, sample_ddpm
 from nnlab.diffusion.schedules import NoiseSchedule
-from nnlab.experiments.ddpm import PRESETS, Config, unet_config
+from nnlab.experiments.diffusion.ddpm import PRESETS, Config, unet_config
 from nnlab.models.unet import UNet
 
 LAYOUT = torch.channels_last

@@ -11,7 +11,7 @@ import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.backprop_by_hand import (
+from nnlab.experiments.neurons.backprop_by_hand import (
     PARAMS,
     Config,
     forward_backward,

@@ -13,7 +13,7 @@ import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.cnn_units import conv_outputs, receptive_field, top_patches
+from nnlab.experiments.convnets.cnn_units import conv_outputs, receptive_field, top_patches
 from nnlab.models import CNN
 
 SMOKE = ["run", "cnn-units", "--preset", "smoke", "--quiet"]

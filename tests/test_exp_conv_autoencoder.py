@@ -11,7 +11,7 @@ import torch
 from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data import load_dataset
-from nnlab.experiments.conv_autoencoder import model_file
+from nnlab.experiments.autoencoders.conv_autoencoder import model_file
 from nnlab.models.autoencoders import autoencoder_from_state
 from nnlab.training.autoencoder import corrupt, image_errors, reconstruct
 

@@ -9,7 +9,7 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.corruption_2d import curve_points, distance_to_curve
+from nnlab.experiments.autoencoders.corruption_2d import curve_points, distance_to_curve
 
 SMOKE = ["run", "corruption-2d", "--preset", "smoke", "--quiet"]
 

@@ -10,7 +10,7 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.fundamentals import (
+from nnlab.experiments.neurons.fundamentals import (
     Config,
     cross_entropy_checks,
     dead_relu,

@@ -9,7 +9,7 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.gradient_descent_1d import (
+from nnlab.experiments.training.gradient_descent_1d import (
     Config,
     contraction,
     descend,

@@ -11,7 +11,7 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.hparam_search import Config, verdict
+from nnlab.experiments.training.hparam_search import Config, verdict
 from nnlab.training import hpo
 
 optuna = pytest.importorskip("optuna")

@@ -12,7 +12,7 @@ import pytest
 from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data.chars36 import load_chars36
-from nnlab.experiments.numpy_autoencoder import (
+from nnlab.experiments.engine.numpy_autoencoder import (
     SEED_BATCH,
     SEED_LR,
     Config,

@@ -14,7 +14,7 @@ import torch
 from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data.chars36 import load_chars36
-from nnlab.experiments.numpy_classifier import (
+from nnlab.experiments.engine.numpy_classifier import (
     SWEEP,
     evaluate,
     first_layer_images,

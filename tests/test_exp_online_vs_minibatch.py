@@ -9,7 +9,7 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.online_vs_minibatch import (
+from nnlab.experiments.training.online_vs_minibatch import (
     batch_gradient,
     gradient_variance,
     load_digits,

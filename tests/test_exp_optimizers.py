@@ -10,7 +10,7 @@ import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.optimizers import (
+from nnlab.experiments.training.optimizers import (
     DEFAULT_LRS,
     Config,
     weights_fingerprint,

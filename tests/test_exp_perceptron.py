@@ -9,7 +9,7 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.perceptron import GATES, train_perceptron
+from nnlab.experiments.neurons.perceptron import GATES, train_perceptron
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 SMOKE = ["run", "perceptron", "--preset", "smoke", "--quiet"]

@@ -10,7 +10,7 @@ import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.regularization import Config, conclusion, penalty
+from nnlab.experiments.training.regularization import Config, conclusion, penalty
 from nnlab.models import MLP
 from nnlab.training.tensors import split_indices
 

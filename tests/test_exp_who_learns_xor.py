@@ -9,7 +9,12 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.who_learns_xor import Config, make_models, root_split_gain, xor_points
+from nnlab.experiments.neurons.who_learns_xor import (
+    Config,
+    make_models,
+    root_split_gain,
+    xor_points,
+)
 
 SMOKE = ["run", "who-learns-xor", "--preset", "smoke", "--quiet"]
 

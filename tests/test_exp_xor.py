@@ -9,7 +9,7 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
-from nnlab.experiments.xor import (
+from nnlab.experiments.neurons.xor import (
     X_XOR,
     Y_XOR,
     Config,

@@ -2,7 +2,6 @@
 presets build and describe without them: `nnlab list` and `describe` pay for none of it.
 Constants copied to keep a module light match their sources."""
 
-import pkgutil
 import subprocess
 import sys
 
@@ -10,13 +9,13 @@ import pytest
 
 import nnlab.experiments
 
-MODULES = [m.name for m in pkgutil.iter_modules(nnlab.experiments.__path__)]
+MODULES = [path for _, path in nnlab.experiments.chapter_modules()]
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_experiment_module_and_its_configs_import_nothing_heavy(module):
     code = (
-        f"import sys, nnlab.experiments.{module} as m\n"
+        f"import sys, {module} as m\n"
         "from nnlab.config import field_help\n"
         "for preset in m.PRESETS:\n"
         "    m.EXPERIMENT.make_config(preset)\n"
@@ -29,6 +28,6 @@ def test_experiment_module_and_its_configs_import_nothing_heavy(module):
 
 def test_light_copies_of_constants_match_their_sources():
     from nnlab.data.chars36 import CLASS_NAMES
-    from nnlab.experiments import numpy_autoencoder
+    from nnlab.experiments.engine import numpy_autoencoder
 
     assert list(numpy_autoencoder.CLASS_NAMES) == CLASS_NAMES

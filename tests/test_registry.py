@@ -4,6 +4,7 @@ CLI describes it, the light commands stay light, and `nnlab tour` runs and index
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import subprocess
 import sys
 
@@ -17,12 +18,19 @@ EXPERIMENTS = registry()
 HEAVY = {"torch", "matplotlib", "scipy", "numpy"}
 
 
-def test_the_registry_holds_every_experiment_module():
+def test_the_registry_holds_every_experiment_module_of_every_chapter():
     import pkgutil
 
     import nnlab.experiments as package
 
-    modules = [m.name for m in pkgutil.iter_modules(package.__path__)]
+    modules = []
+    for chapter in package.CHAPTERS:
+        folder = [m.name for m in pkgutil.iter_modules([f"{package.__path__[0]}/{chapter}"])]
+        listed = importlib.import_module(f"nnlab.experiments.{chapter}").ORDER
+        assert sorted(listed) == sorted(folder), f"{chapter}: ORDER and its modules differ"
+        modules += folder
+    top = [m.name for m in pkgutil.iter_modules(package.__path__)]
+    assert sorted(top) == sorted(package.CHAPTERS), "an experiment module outside a chapter"
     assert len(EXPERIMENTS) == len(modules) >= 15
     assert sorted(e.replace("-", "_") for e in EXPERIMENTS) == sorted(modules)
 

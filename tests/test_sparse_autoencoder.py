@@ -12,7 +12,7 @@ import torch
 
 from nnlab.cli import main
 from nnlab.data.natural_images import load_natural_images, normalize_patches, sample_patches
-from nnlab.experiments.sparse_autoencoder import (
+from nnlab.experiments.engine.sparse_autoencoder import (
     EDGE_THRESHOLD,
     Config,
 )

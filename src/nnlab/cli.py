@@ -268,7 +268,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from nnlab.experiments.ddpm import sample_from_run
+    from nnlab.experiments.diffusion.ddpm import sample_from_run
 
     path = sample_from_run(
         Path(args.run_dir),

@@ -1,8 +1,9 @@
-"""Experiment registry: every module in this package that defines `EXPERIMENT` is registered.
+"""The course: one subpackage per chapter, in `CHAPTERS` order, one recipe module per experiment
+(each chapter's `ORDER` lists them in teaching order); the registry finds them there.
 
 An experiment module reads like a recipe: a `Config` dataclass (an `ExperimentConfig`),
 `PRESETS` (overrides of the defaults for `smoke`, `quick` and `full`), and `run(cfg, run)`
-returning the summary metrics. See `mlp_classifier.py`.
+returning the summary metrics. See `training/mlp_classifier.py`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
-import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +18,19 @@ from nnlab.config import ExperimentConfig, build_config, parse_overrides
 from nnlab.errors import ConfigError
 
 PRESET_NAMES = ("smoke", "quick", "full")
+
+CHAPTERS = (
+    "neurons",
+    "training",
+    "engine",
+    "convnets",
+    "autoencoders",
+    "mlds",
+    "sequences",
+    "diffusion",
+    "applications",
+)
+"""The chapters' subpackages in the order the course teaches them."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +72,8 @@ class Experiment:
     key_figure: str | None = None
     """Name of the figure (as passed to `run.figure`) that stands for the experiment in the
     atlas; None: its first figure in file-name order (the first one its report shows)."""
+    chapter: str = ""
+    """The chapter's subpackage (set by the registry from where the module lives)."""
     data_parallel: bool = False
     """True when `run` trains through `nnlab.training.distributed.world()` (shards each global
     batch,
@@ -93,14 +108,26 @@ class Experiment:
         return build_config(self.config, self.presets[preset], pairs, experiment=self.name)
 
 
+def chapter_modules() -> list[tuple[str, str]]:
+    """(chapter, module path) of every experiment module, in course order."""
+    out = []
+    for chapter in CHAPTERS:
+        package = importlib.import_module(f"{__name__}.{chapter}")
+        out += [(chapter, f"{package.__name__}.{m}") for m in package.ORDER]
+    return out
+
+
+def chapter_title(chapter: str) -> str:
+    return importlib.import_module(f"{__name__}.{chapter}").TITLE
+
+
 def registry() -> dict[str, Experiment]:
-    """Every registered experiment by name, in module order."""
+    """Every registered experiment by name, in course order (chapter by chapter)."""
     found: dict[str, Experiment] = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        exp = getattr(module, "EXPERIMENT", None)
+    for chapter, path in chapter_modules():
+        exp = getattr(importlib.import_module(path), "EXPERIMENT", None)
         if isinstance(exp, Experiment):
-            found[exp.name] = exp
+            found[exp.name] = dataclasses.replace(exp, chapter=chapter)
     return found
 
 

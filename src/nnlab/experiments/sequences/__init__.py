@@ -1,0 +1,7 @@
+"""Sequence models. Character-level language models: a GPT (nanoGPT) and an LSTM on the same
+text.
+"""
+
+TITLE = "Sequence models"
+ORDER = ("char_gpt", "char_lstm")
+"""Its experiments' modules in the order the chapter teaches them."""
