@@ -268,9 +268,9 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from nnlab.experiments.diffusion.ddpm import sample_from_run
+    from nnlab.diffusion.pipeline import sample_from_run
 
-    path = sample_from_run(
+    path, note = sample_from_run(
         Path(args.run_dir),
         sampler=args.sampler,
         steps=args.steps,
@@ -281,6 +281,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
         seed=args.seed,
         device=args.device,
     )
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     print(path)
 
 

@@ -19,7 +19,7 @@ run (checkpoint every epoch) repeats the same batches; training runs under `torc
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
@@ -113,22 +113,18 @@ def unet_config(cfg: Config):
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
-    import math
-
     import numpy as np
     import torch
-    import torch.nn.functional as F
 
     from nnlab.data import load_dataset
     from nnlab.diffusion.frechet import real_floor, sample_quality, to_signed
-    from nnlab.diffusion.samplers import Trajectory, sample_ddim, sample_ddpm
-    from nnlab.diffusion.schedules import NoiseSchedule
+    from nnlab.diffusion.pipeline import DiffusionPipeline, make_schedule, schedule_config
+    from nnlab.diffusion.samplers import Trajectory, sample_ddpm
+    from nnlab.diffusion.train import NoiseTraining, fit_noise_predictor
     from nnlab.models.unet import UNet
     from nnlab.training.distributed import world
-    from nnlab.training.optim import restore_states, saved_states
     from nnlab.viz import image_grid, learning_curves
 
-    w = world()
     device = run.device
     layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
@@ -144,122 +140,54 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     ema = UNet(unet_config(cfg)).to(device, memory_format=layout)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
-    schedule = (
-        NoiseSchedule.linear(cfg.T) if cfg.schedule == "linear" else NoiseSchedule.cosine(cfg.T)
-    ).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    # whole batches only (the last partial one is dropped), so N processes split each evenly
-    steps_per_epoch = max(1, len(x_train) // cfg.batch_size)
-    total_steps = steps_per_epoch * cfg.epochs
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps)))
+    schedule_cfg = schedule_config(cfg.schedule, cfg.T)
+    schedule = make_schedule(schedule_cfg).to(device)
+    training = NoiseTraining(
+        cfg.epochs,
+        cfg.batch_size,
+        cfg.lr,
+        cfg.weight_decay,
+        cfg.ema,
+        cfg.conditional,
+        cfg.label_dropout,
+        layout,
     )
     draws = torch.Generator().manual_seed(run.seed)  # batches, timesteps, noise, label drops
-    start_epoch, train_seconds = 0, 0.0
-    state = run.load_checkpoint()
-    parts = {
-        "model": model,
-        "ema": ema,
-        "optimizer": optimizer,
-        "scheduler": scheduler,
-        "draws": draws,
-    }
-    if state is not None:
-        restore_states(state, **parts)
-        start_epoch, train_seconds = state["epoch"], state["train_seconds"]
-    trainer = w.wrap(model)
-    ema_params, params = list(ema.parameters()), list(model.parameters())
-
-    bar = run.bar(total=total_steps, initial=start_epoch * steps_per_epoch, desc="ddpm")
-    for epoch in range(start_epoch, cfg.epochs):
-        began = time.perf_counter()
-        order = torch.randperm(len(x_train), generator=draws)
-        losses = []
-        for i in range(steps_per_epoch):
-            idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
-            x0 = x_train[idx]
-            t = torch.randint(cfg.T, (len(idx),), generator=draws)
-            noise = torch.randn(x0.shape, generator=draws)
-            labels = None
-            if cfg.conditional:
-                labels = model.drop_labels(y_train[idx], cfg.label_dropout, draws)
-            x_t = schedule.add_noise(x0.to(device), t.to(device), noise.to(device))
-
-            def shard(z):
-                return None if z is None else w.shard(z).to(device)
-
-            x_t = w.shard(x_t).contiguous(memory_format=layout)
-            eps = trainer(x_t, shard(t), shard(labels))
-            loss = F.mse_loss(eps, shard(noise))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            with torch.no_grad():
-                torch._foreach_lerp_(ema_params, params, 1.0 - cfg.ema)
-            losses.append(float(loss.detach()))
-            step = epoch * steps_per_epoch + i + 1
-            run.log(step, train_loss=w.mean(losses[-1]), lr=scheduler.get_last_lr()[0])
-            bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.4f}")
-        train_seconds += time.perf_counter() - began
-        run.log((epoch + 1) * steps_per_epoch, epoch=epoch + 1, epoch_loss=w.mean(np.mean(losses)))
-        run.save_checkpoint(
-            {
-                **saved_states(**parts),
-                "epoch": epoch + 1,
-                "train_seconds": train_seconds,
-            }
-        )
-    bar.close()
+    train_seconds = fit_noise_predictor(
+        run, model, ema, schedule, x_train, y_train, training, draws
+    )
+    steps_per_epoch = max(1, len(x_train) // cfg.batch_size)
     run.record_time("train_seconds", train_seconds)
     trained = cfg.epochs * steps_per_epoch * min(cfg.batch_size, len(x_train))
     run.record_time("train_images_per_second", trained / max(train_seconds, 1e-9))
-    if not w.is_main:  # sampling, quality and figures are rank 0's
+    if not world().is_main:  # sampling, quality and figures are rank 0's
         return {}
-    run.save_model(
-        "ema",
-        {
-            "model": ema.state_dict(),
-            "unet": asdict(unet_config(cfg)),
-            "T": cfg.T,
-            "schedule": cfg.schedule,
-            "clip_x0": cfg.clip_x0,
-            "dataset": cfg.dataset,
-        },
-    )
+    pipe = DiffusionPipeline(ema, schedule, schedule_cfg, (1, size, size), cfg.clip_x0, layout)
+    run.save_model("ema", pipe.state(dataset=cfg.dataset))
     ema.eval()
 
-    def eps_model(x, t):
-        return ema(x.contiguous(memory_format=layout), t)
+    eps_model = pipe.eps_model()
 
-    def sampler_batches(sample, n: int, seed: int) -> tuple[torch.Tensor, float]:
+    def sampler_batches(sampler: str, steps: int, n: int, seed: int) -> tuple[torch.Tensor, float]:
         """`n` samples drawn `cfg.sample_batch` at a time, and the seconds they took."""
         generator = torch.Generator(device=device).manual_seed(seed)
         began, out = time.perf_counter(), []
         for start in range(0, n, cfg.sample_batch):
-            shape = (min(cfg.sample_batch, n - start), 1, size, size)
-            out.append(sample(shape, generator).clamp(-1, 1).cpu())
+            batch = min(cfg.sample_batch, n - start)
+            out.append(pipe.sample(batch, sampler, steps, cfg.ddim_eta, generator).cpu())
         return torch.cat(out), time.perf_counter() - began
 
-    clip = cfg.clip_x0
-    samplers = {
-        "ddpm": lambda shape, g: sample_ddpm(eps_model, schedule, shape, g, device, clip_x0=clip)
-    }
-    for steps in cfg.ddim_steps:
-        samplers[f"ddim{steps}"] = lambda shape, g, s=steps: sample_ddim(
-            eps_model, schedule, shape, s, cfg.ddim_eta, g, device, clip_x0=clip
-        )
+    samplers = {"ddpm": ("ddpm", cfg.T)} | {f"ddim{k}": ("ddim", k) for k in cfg.ddim_steps}
 
     def show(images: torch.Tensor) -> np.ndarray:
         return ((images[:, 0].numpy() + 1) / 2).clip(0, 1)
 
     quality = {}
-    for name, sample in samplers.items():
+    for name, (sampler, steps) in samplers.items():
         # one draw per sampler from the same starting noise: the grid is its first 64 images
         measured = cfg.quality_samples and (name != "ddpm" or cfg.ddpm_quality)
         n = max(cfg.quality_samples, GRID) if measured else GRID
-        images, sample_seconds = sampler_batches(sample, n, run.seed + 1)
+        images, sample_seconds = sampler_batches(sampler, steps, n, run.seed + 1)
         run.record_time(f"{name}_sample_seconds_{n}", sample_seconds)
         run.record_time(f"{name}_images_per_second", n / max(sample_seconds, 1e-9))
         label = (
@@ -283,18 +211,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     if cfg.conditional:  # each class on a row, steered by classifier-free guidance
         labels = torch.arange(10, device=device).repeat_interleave(8)
 
-        def guided(x, t):
-            return ema.guided(x.contiguous(memory_format=layout), t, labels, cfg.guidance)
-
         steps = min(50, cfg.T)
         generator = torch.Generator(device=device).manual_seed(run.seed + 3)
-        rows = sample_ddim(
-            guided, schedule, (80, 1, size, size), steps, 0.0, generator, device, clip_x0=clip
-        )
+        rows = pipe.sample(80, "ddim", steps, 0.0, generator, labels, cfg.guidance)
         run.figure(
             "samples_by_label",
             image_grid(
-                show(rows.clamp(-1, 1).cpu()),
+                show(rows.cpu()),
                 ncols=8,
                 title=f"One class per row, guidance {cfg.guidance:g}, DDIM {steps} steps",
                 normalize=None,
@@ -412,88 +335,3 @@ EXPERIMENT = Experiment(
     key_figure="samples_ddim50",
     data_parallel=True,
 )
-
-
-def sample_from_run(
-    run_dir,
-    *,
-    sampler: str = "ddim",
-    steps: int = 50,
-    eta: float = 0.0,
-    n: int = 64,
-    label: int | None = None,
-    guidance: float = 2.0,
-    seed: int = 0,
-    device: str = "cpu",
-):
-    """Draw `n` samples from a ddpm run's EMA weights and save them as a PNG grid in the run
-    directory (`samples/<sampler>-<steps>-n<n>-seed<seed>[-label<k>].png`); return its path."""
-    from pathlib import Path
-
-    import torch
-
-    from nnlab.diffusion.samplers import sample_ddim, sample_ddpm
-    from nnlab.diffusion.schedules import NoiseSchedule
-    from nnlab.io import atomic_write_bytes
-    from nnlab.models.unet import UNet, UNetConfig
-    from nnlab.runs.run import resolve_device
-    from nnlab.viz import figure_to_png, image_grid
-
-    path = Path(run_dir) / "checkpoints" / "ema.pt"
-    if not path.is_file():
-        raise ConfigError(
-            f"{run_dir} has no checkpoints/ema.pt; pass the directory of a finished ddpm run"
-        )
-    if sampler not in ("ddpm", "ddim"):
-        raise ConfigError(f"unknown sampler '{sampler}'; choose ddpm or ddim")
-    if not 0.0 <= guidance <= 50.0:
-        raise ConfigError(
-            f"--guidance must be between 0 and 50 (1: plain conditional), got {guidance}"
-        )
-    if not 0.0 <= eta <= 1.0:
-        raise ConfigError(f"--eta must be between 0 (deterministic) and 1, got {eta}")
-    if not 1 <= n <= 4096:
-        raise ConfigError(f"--n must be between 1 and 4096, got {n}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model = UNet(UNetConfig(**state["unet"]))
-        model.load_state_dict(state["model"])
-    except Exception as exc:  # any damaged or foreign file means the same to the user
-        raise ConfigError(f"{path} is not a ddpm model ({type(exc).__name__})") from None
-    T = state["T"]
-    if not 1 <= steps <= T:
-        raise ConfigError(f"--steps must be between 1 and T = {T}, got {steps}")
-    classes = model.cfg.num_classes
-    if label is not None and not classes:
-        raise ConfigError("--label needs a class-conditional run (--set conditional=true)")
-    if label is not None and not 0 <= label < classes:
-        raise ConfigError(f"--label must be between 0 and {classes - 1}, got {label}")
-    torch_device = resolve_device(device)
-    model = model.to(torch_device).eval()
-    schedule = NoiseSchedule.linear(T) if state["schedule"] == "linear" else NoiseSchedule.cosine(T)
-
-    def eps_model(x, t):
-        if label is None:
-            return model(x, t)
-        return model.guided(x, t, torch.full_like(t, label), guidance)
-
-    generator = torch.Generator(device=torch_device).manual_seed(seed)
-    size = 28 if state["dataset"] != "digits" else 8
-    shape = (n, 1, size, size)
-    clip = state.get("clip_x0", True)
-    if sampler == "ddpm":
-        x = sample_ddpm(eps_model, schedule, shape, generator, torch_device, clip_x0=clip)
-        steps = T
-    else:
-        x = sample_ddim(
-            eps_model, schedule, shape, steps, eta, generator, torch_device, clip_x0=clip
-        )
-    images = ((x.clamp(-1, 1)[:, 0].cpu().numpy() + 1) / 2).clip(0, 1)
-    what = f"{sampler.upper()}, {steps} steps" + (f", η = {eta:g}" if sampler == "ddim" else "")
-    what += "" if label is None else f", label {label}, guidance {guidance:g}"
-    fig = image_grid(images, ncols=min(8, n), title=what, normalize=None)
-    name = f"{sampler}-{steps}" + (f"-eta{eta:g}" if sampler == "ddim" and eta else "")
-    name += f"-n{n}-seed{seed}" + ("" if label is None else f"-label{label}")
-    folder = Path(run_dir) / "samples"
-    folder.mkdir(exist_ok=True)
-    return atomic_write_bytes(folder / f"{name}.png", figure_to_png(fig))
