@@ -39,15 +39,13 @@ def cmd_describe(args: argparse.Namespace) -> None:
 
 def _print_result(run_dir: Path) -> None:
     from nnlab.report.render import format_value
+    from nnlab.runs.read import read_run
 
-    config = json.loads((run_dir / "config.json").read_text())
-    summary = json.loads((run_dir / "summary.json").read_text())
-    status = json.loads((run_dir / "status.json").read_text())
-    metric = config["headline"]["metric"]
-    shown = format_value(summary.get(metric))
+    run = read_run(run_dir, metrics=False)
+    shown = format_value(run.headline_value)
     print(
-        f"{config['experiment']} ({config['preset']}): {metric} = {shown} "
-        f"in {status['elapsed_seconds']:.1f} s"
+        f"{run.config['experiment']} ({run.config['preset']}): {run.headline_metric} = {shown} "
+        f"in {run.status['elapsed_seconds']:.1f} s"
     )
     print(f"run directory: {run_dir}")
     print(f"report: {run_dir / 'report.html'}")

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,16 @@ from PIL import Image  # a matplotlib dependency
 
 from nnlab.errors import UserError
 from nnlab.io import atomic_write_bytes, atomic_write_text
+from nnlab.runs.read import (
+    CURVES_FILE,
+    GENERATED_KEY,
+    RunInfo,
+    is_generated,
+    is_run_dir,
+    read_dict,
+    read_run,
+)
 from nnlab.viz import figure_to_png, learning_curves, metric_groups
-
-CURVES_FILE = "learning_curves.png"
-# PNG text chunk that marks the curves figure as drawn by the report (so it is redrawn on the
-# next render), as opposed to a figure of the same name saved by the experiment (kept as is).
-_GENERATED_KEY = "nnlab-generated"
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -222,156 +224,6 @@ def summary_blocks(summary: Mapping[str, Any], headline: str | None = None) -> d
 # --------------------------------------------------------------------------- reading
 
 
-def _read_json(path: Path, required: bool = False) -> Any:
-    if not path.exists():
-        if required:
-            raise UserError(f"{path} is missing")
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise UserError(
-            f"{path}: corrupt JSON ({e.msg} at line {e.lineno}); restore or delete the file"
-        ) from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text; restore or delete the file") from None
-
-
-def _read_dict(path: Path, required: bool = False) -> dict | None:
-    obj = _read_json(path, required)
-    if obj is not None and not isinstance(obj, dict):
-        raise UserError(f"{path}: expected a JSON object, got {type(obj).__name__}")
-    return obj
-
-
-def read_metrics(path: Path) -> list[dict]:
-    """The records of `metrics.jsonl`; an unfinished last line (killed run) is ignored."""
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-    records = []
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            if i == len(lines):  # no trailing newline: the writer was interrupted mid-line
-                break
-            raise UserError(f"{path}: line {i} is not valid JSON; fix or delete it") from None
-        if isinstance(rec, dict):
-            records.append(rec)
-    return records
-
-
-def _is_run_dir(path: Path) -> bool:
-    return (path / "config.json").is_file()
-
-
-def _check_run_dir(run_dir: Path) -> None:
-    if not _is_run_dir(run_dir):
-        what = "does not exist" if not run_dir.exists() else "has no config.json"
-        raise UserError(
-            f"{run_dir} is not a run directory ({what}); pass a directory written by "
-            "`nnlab run`, such as runs/<experiment>/<timestamp>-<preset>"
-        )
-
-
-def _is_generated(png: Path) -> bool:
-    try:
-        with Image.open(png) as im:
-            return _GENERATED_KEY in im.info
-    except OSError:
-        return False
-
-
-@dataclass
-class RunInfo:
-    run_dir: Path
-    config: dict
-    summary: dict | None
-    status: dict
-    metrics: list[dict] = field(default_factory=list)
-
-    @property
-    def headline_metric(self) -> str | None:
-        h = self.config.get("headline")
-        return h.get("metric") if isinstance(h, dict) else None
-
-    @property
-    def headline_mode(self) -> str:
-        h = self.config.get("headline")
-        return h.get("mode", "max") if isinstance(h, dict) else "max"
-
-    @property
-    def headline_value(self) -> Any:
-        """From summary.json; else the last logged value (run failed or still running)."""
-        name = self.headline_metric
-        if name is None:
-            return None
-        if self.summary and name in self.summary:
-            return self.summary[name]
-        for rec in reversed(self.metrics):
-            if name in rec:
-                return rec[name]
-        return None
-
-    @property
-    def headline_is_final(self) -> bool:
-        return bool(self.summary) and self.headline_metric in self.summary
-
-    @property
-    def reference(self) -> dict | None:
-        """config.json's `reference` as `{"value": number, "source": str}`, or None."""
-        ref = self.config.get("reference")
-        if not isinstance(ref, dict) or not _is_number(ref.get("value")):
-            return None
-        return {"value": ref["value"], "source": str(ref.get("source") or "")}
-
-    @property
-    def key_figure(self) -> Path | None:
-        """The figure that stands for the run in the atlas: config.json's `key_figure` if
-        that file exists, else the experiment's first figure in file-name order (the first
-        the report shows), else the learning curves drawn by the report."""
-        fig_dir = self.run_dir / "figures"
-        if not fig_dir.is_dir():
-            return None
-        named = self.config.get("key_figure")
-        candidates = []
-        if isinstance(named, str) and named:
-            candidates.append(named if named.endswith(".png") else f"{named}.png")
-        candidates += sorted(p.name for p in fig_dir.glob("*.png"))
-        curves = None
-        for name in candidates:
-            path = fig_dir / name
-            if "/" in name or not path.is_file():
-                continue
-            if name == CURVES_FILE and _is_generated(path):
-                curves = path
-                continue
-            return path
-        return curves
-
-    @property
-    def state(self) -> str:
-        if self.status.get("state"):
-            return str(self.status["state"])
-        return "completed" if self.summary is not None else "unknown"
-
-
-def read_run(run_dir: str | os.PathLike, metrics: bool = True) -> RunInfo:
-    """Read config, summary, status (and metrics) of a run directory, validating them."""
-    run_dir = Path(run_dir)
-    _check_run_dir(run_dir)
-    return RunInfo(
-        run_dir=run_dir,
-        config=_read_dict(run_dir / "config.json", required=True),
-        summary=_read_dict(run_dir / "summary.json"),
-        status=_read_dict(run_dir / "status.json") or {},
-        metrics=read_metrics(run_dir / "metrics.jsonl") if metrics else [],
-    )
-
-
 # --------------------------------------------------------------------------- one run
 
 
@@ -388,13 +240,13 @@ def _curves(run: RunInfo) -> dict | None:
     """Draw the learning curves into figures/learning_curves.png, unless the experiment saved
     a figure of that name itself (then it is shown with the other figures)."""
     path = run.run_dir / "figures" / CURVES_FILE
-    if path.exists() and not _is_generated(path):
+    if path.exists() and not is_generated(path):
         return None
     if not metric_groups(run.metrics):
         return None
     name = run.config.get("experiment") or run.run_dir.name
     fig = learning_curves(run.metrics, title=f"{name}: learning curves")
-    png = figure_to_png(fig, metadata={_GENERATED_KEY: "nnlab.report learning curves"})
+    png = figure_to_png(fig, metadata={GENERATED_KEY: "nnlab.report learning curves"})
     path.parent.mkdir(exist_ok=True)
     atomic_write_bytes(path, png)
     return _figure(run.run_dir, f"figures/{CURVES_FILE}", "Learning curves (metrics.jsonl)", png)
@@ -402,10 +254,10 @@ def _curves(run: RunInfo) -> dict | None:
 
 def _figures(run: RunInfo) -> list[dict]:
     fig_dir = run.run_dir / "figures"
-    captions = _read_dict(fig_dir / "captions.json") or {}
+    captions = read_dict(fig_dir / "captions.json") or {}
     figures = []
     for png in sorted(fig_dir.glob("*.png")):
-        if png.name == CURVES_FILE and _is_generated(png):
+        if png.name == CURVES_FILE and is_generated(png):
             continue
         caption = captions.get(png.name) or captions.get(png.stem) or png.stem
         figures.append(_figure(run.run_dir, f"figures/{png.name}", str(caption)))
@@ -496,7 +348,7 @@ OTHER_RUNS_ON_CARD = 5
 
 
 def _find_run_dirs(root: Path) -> list[Path]:
-    found = [root] if _is_run_dir(root) else []
+    found = [root] if is_run_dir(root) else []
     for cfg in root.rglob("config.json"):
         rel = cfg.parent.relative_to(root)
         if cfg.parent != root and not any(p.startswith(".") for p in rel.parts):
@@ -598,7 +450,7 @@ def _card(name: str, entries: list[tuple[RunInfo, dict]], root: Path) -> dict:
 
 def _figure_caption(run_dir: Path, file: str) -> str:
     try:
-        captions = _read_dict(run_dir / "figures" / "captions.json") or {}
+        captions = read_dict(run_dir / "figures" / "captions.json") or {}
     except UserError:
         captions = {}
     stem = file.removesuffix(".png")

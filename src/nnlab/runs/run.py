@@ -23,6 +23,7 @@ import nnlab
 from nnlab.data.digest import recording
 from nnlab.errors import UserError
 from nnlab.io import atomic_write_bytes, atomic_write_json
+from nnlab.runs.read import read_metrics, read_run
 from nnlab.training import distributed
 
 T = TypeVar("T")
@@ -91,7 +92,7 @@ class Run:
         the same values (losses averaged with `world().mean`)."""
         if not self.writer:
             return list(self._lines)
-        return _read_lines(self._metrics_path)
+        return read_metrics(self._metrics_path)
 
     def record_time(self, name: str, seconds: float) -> None:
         """Keep a measured duration; timings go to status.json (summary.json stays
@@ -172,7 +173,7 @@ class Run:
 
     def _rewind_metrics(self, n_lines: int) -> None:
         if not self.writer:  # rank 0 truncates the file; its first lines stay as they are
-            self._lines = _read_lines(self._metrics_path)[:n_lines] if n_lines else []
+            self._lines = read_metrics(self._metrics_path)[:n_lines] if n_lines else []
             return
         lines = self._metrics_path.read_text(encoding="utf-8").splitlines(keepends=True)
         if len(lines) != n_lines:
@@ -204,11 +205,6 @@ class Run:
             leave=False,
             dynamic_ncols=True,
         )
-
-
-def _read_lines(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _plain(value: Any) -> Any:
@@ -545,16 +541,5 @@ def _execute(
 
 def read_run_dir(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(config.json, status.json) of a run directory, with clear errors."""
-    directory = Path(directory)
-    if not (directory / "config.json").is_file():
-        raise UserError(
-            f"{directory} is not a run directory (no config.json); "
-            "pass a directory written by `nnlab run`"
-        )
-    try:
-        config = json.loads((directory / "config.json").read_text())
-        status_path = directory / "status.json"
-        status = json.loads(status_path.read_text()) if status_path.exists() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{directory}: corrupt JSON ({exc}); the run cannot be resumed") from None
-    return config, status
+    run = read_run(directory, metrics=False)
+    return run.config, run.status
