@@ -85,7 +85,7 @@ def test_generate_needs_a_run_with_weights(tmp_path, capsys):
 
 
 def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
-    args = [*SMOKE, "--set", "max_iters=90", "--set", "eval_interval=30"]
+    args = [*SMOKE, "--set", "steps=90", "--set", "eval_every=30"]
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
     from nnlab.runs.run import Run
 
@@ -152,7 +152,7 @@ def test_a_users_text_file_trains(tmp_path):
 
 
 def test_learning_rate_warms_up_then_decays_to_the_minimum():
-    cfg = LMTraining(lr=1e-3, min_lr=1e-4, warmup_iters=100, max_iters=2000)
+    cfg = LMTraining(lr=1e-3, min_lr=1e-4, warmup_steps=100, steps=2000)
     assert learning_rate(0, cfg) == pytest.approx(1e-3 / 101)
     assert learning_rate(99, cfg) == pytest.approx(1e-3 * 100 / 101)
     assert learning_rate(100, cfg) == pytest.approx(1e-3)
@@ -161,7 +161,7 @@ def test_learning_rate_warms_up_then_decays_to_the_minimum():
 
 
 def test_under_a_time_budget_the_cosine_follows_the_seconds_spent():
-    cfg = LMTraining(lr=2e-3, min_lr=2e-4, warmup_iters=10, time_budget=60.0)
+    cfg = LMTraining(lr=2e-3, min_lr=2e-4, warmup_steps=10, time_budget=60.0)
     assert learning_rate(5, cfg, 30.0) == pytest.approx(2e-3 * 6 / 11)  # warm-up by iterations
     assert learning_rate(10, cfg, 0.0) == pytest.approx(2e-3)
     assert learning_rate(10**6, cfg, 30.0) == pytest.approx(1.1e-3)  # half the budget

@@ -54,7 +54,7 @@ def test_smoke_trains_both_for_the_budget_and_names_the_leader(tmp_path):
     history = records(run)
     for name in ("gpt", "lstm"):
         seconds = timings[f"{name}/train_seconds"]
-        assert budget <= seconds < budget + 1.0  # the budget, not max_iters, ended training
+        assert budget <= seconds < budget + 1.0  # the budget, not steps, ended training
         iters = summary[f"{name}_iters"]
         assert iters >= 50
         tokens = iters * cfg.batch_size * cfg.block_size
@@ -81,9 +81,9 @@ def test_smoke_trains_both_for_the_budget_and_names_the_leader(tmp_path):
 
 
 def test_a_resumed_run_starts_over(tmp_path):
-    run = smoke(tmp_path, budget=0.3, eval_interval=20)
+    run = smoke(tmp_path, budget=0.3, eval_every=20)
     first = records(run)
-    assert smoke(tmp_path, resume=run, budget=0.3, eval_interval=20) == run
+    assert smoke(tmp_path, resume=run, budget=0.3, eval_every=20) == run
     again = records(run)
     starts = [(r["step"], next(iter(k for k in r if k != "step"))) for r in again if r["step"] == 0]
     assert starts == [(0, "gpt/train_loss"), (0, "lstm/train_loss")]  # one run's records only

@@ -97,10 +97,10 @@ def test_conclusion_names_the_winner_by_validation():
 
 def test_bad_settings_are_one_line_errors(tmp_path, capsys):
     base = ["run", "regularization", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
-    for bad in ("methods=none,mixup", "methods=l1,l1", "dropout=1.5", "train_size=0"):
+    for bad in ("methods=none,mixup", "methods=l1,l1", "dropout=1.5", "train_subset=0"):
         assert main([*base, "--set", bad]) == 2, bad
         err = capsys.readouterr().err
         assert err.startswith("nnlab: error:") and err.count("\n") == 1, err
-    assert main([*base, "--set", "dataset=digits", "--set", "train_size=1300"]) == 2
+    assert main([*base, "--set", "dataset=digits", "--set", "train_subset=1300"]) == 2
     assert "exceeds" in capsys.readouterr().err
     assert not list(tmp_path.glob("regularization/*"))

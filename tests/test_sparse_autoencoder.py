@@ -246,7 +246,7 @@ def test_smoke_run_learns_oriented_filters(tmp_path):
 def test_fashion_mnist_variant(tmp_path, shared_data, monkeypatch):
     monkeypatch.setenv("NNLAB_DATA", str(shared_data))
     argv = ["run", "sparse-autoencoder", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
-    settings = ["dataset=fashion-mnist", "n_patches=1000", "iterations=40", "hidden=49"]
+    settings = ["dataset=fashion-mnist", "n_patches=1000", "steps=40", "hidden=49"]
     settings += ["gradcheck_examples=3", "gradcheck_params=300"]
     assert main([*argv, *(a for kv in settings for a in ("--set", kv))]) == 0
     (run_dir,) = tmp_path.glob("sparse-autoencoder/*")
@@ -262,7 +262,7 @@ def test_mnist_variant_uses_ufldl_settings_and_learns_strokes(tmp_path, shared_d
     λ = 3e-3, β = 3, ρ = 0.1 without being asked; the filters already orient."""
     monkeypatch.setenv("NNLAB_DATA", str(shared_data))
     argv = ["run", "sparse-autoencoder", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
-    settings = ["dataset=mnist", "n_patches=500", "iterations=60", "gradcheck_examples=3"]
+    settings = ["dataset=mnist", "n_patches=500", "steps=60", "gradcheck_examples=3"]
     assert main([*argv, *(a for kv in settings for a in ("--set", kv))]) == 0
     (run_dir,) = tmp_path.glob("sparse-autoencoder/*")
     s = json.loads((run_dir / "summary.json").read_text())
@@ -281,7 +281,7 @@ def test_mnist_variant_uses_ufldl_settings_and_learns_strokes(tmp_path, shared_d
 
 
 def _tiny(tmp_path, *extra: str) -> list[str]:
-    settings = ["n_patches=400", "iterations=15", *extra]
+    settings = ["n_patches=400", "steps=15", *extra]
     argv = ["run", "sparse-autoencoder", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
     return [*argv, *(a for kv in settings for a in ("--set", kv))]
 

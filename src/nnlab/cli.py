@@ -35,6 +35,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
         for name, kind, _, text in field_help(exp.config)
     ]
     print("\n".join(text_table(["key", "type", *PRESET_NAMES, "help"], rows)))
+    print("\nSetting names mean the same in every experiment: src/nnlab/SETTINGS.md")
 
 
 def _print_result(run_dir: Path) -> None:

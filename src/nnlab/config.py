@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import sys
 import typing
+from collections.abc import Sequence
 from typing import Any, Literal, get_args, get_origin
 
 from nnlab.errors import ConfigError
@@ -169,6 +171,36 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+RENAMED: dict[str, str] = {
+    "max_iters": "steps",
+    "iterations": "steps",
+    "lbfgs_iterations": "lbfgs_steps",
+    "gradient_iterations": "gradient_steps",
+    "warmup_iters": "warmup_steps",
+    "decay_iters": "decay_steps",
+    "eval_interval": "eval_every",
+    "eval_iters": "eval_batches",
+    "max_epochs": "epochs",
+    "trial_epochs": "epochs",
+    "train_size": "train_subset",
+    "blas_threads": "threads",
+    "batchnorm": "batch_norm",
+    "alpha_min": "alpha_low",
+    "alpha_max": "alpha_high",
+}
+"""Old setting names and the one name each now has (SETTINGS.md): an old name in `--set`,
+`--config`, `nnlab.run(...)` or an old run's config.json still works, with a one-line note."""
+
+
+def current_names(settings: dict[str, Any], names: Sequence[str] = ()) -> dict[str, Any]:
+    """`settings` with old names (`RENAMED`) replaced by the current ones, silently; with
+    `names`, only where the current name is one of them."""
+    return {
+        RENAMED[k] if k in RENAMED and (not names or RENAMED[k] in names) else k: v
+        for k, v in settings.items()
+    }
+
+
 def build_config(
     cls: type[ExperimentConfig], *layers: dict[str, Any], experiment: str = ""
 ) -> ExperimentConfig:
@@ -177,6 +209,12 @@ def build_config(
     values: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
+            if key not in names and RENAMED.get(key) in names:
+                print(
+                    f"note: setting '{key}' is now called '{RENAMED[key]}' (src/nnlab/SETTINGS.md)",
+                    file=sys.stderr,
+                )
+                key = RENAMED[key]
             if key not in names:
                 near = difflib.get_close_matches(key, names, n=1)
                 hint = f" (did you mean '{near[0]}'?)" if near else ""
@@ -186,6 +224,13 @@ def build_config(
                 )
             values[key] = value
     return cls(**values)
+
+
+def settings_for(cls: type, source: Any, **values: Any) -> Any:
+    """An instance of dataclass `cls` whose fields take `source`'s values of the same name
+    (settings share their names with the library's dataclasses), then `values`."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    return cls(**{n: getattr(source, n) for n in names if hasattr(source, n)} | values)
 
 
 # ------------------------------------------------------------------ named choices

@@ -3,7 +3,7 @@ AdamW with weight decay on matrices only, periodic evaluation, best-validation w
 
 Any model with `model(x, targets) -> (logits, loss)` trains here (the GPT and the LSTM):
 
-    result = train_language_model(run, model, train_ids, val_ids, LMTraining(max_iters=2000))
+    result = train_language_model(run, model, train_ids, val_ids, LMTraining(steps=2000))
 
 Runs on any number of processes (`nnlab.training.distributed`): every rank draws the same
 global batch
@@ -37,17 +37,17 @@ class LMTraining:
 
     batch_size: int = 12
     block_size: int = 64
-    max_iters: int = 2000
+    steps: int = 2000
     lr: float = 1e-3
     min_lr: float = 1e-4
-    warmup_iters: int = 100
-    decay_iters: int = 0  # 0: max_iters
+    warmup_steps: int = 100
+    decay_steps: int = 0  # 0: steps
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.99
     grad_clip: float = 1.0  # 0: no clipping
-    eval_interval: int = 250
-    eval_iters: int = 20
+    eval_every: int = 250
+    eval_batches: int = 20
     time_budget: float = 0.0  # seconds of training after which to stop (0: none)
     compile: bool = False
 
@@ -63,16 +63,16 @@ def sample_batch(
 
 
 def learning_rate(it: int, cfg: LMTraining, spent: float = 0.0) -> float:
-    """Linear warm-up to `lr`, cosine decay to `min_lr` at `decay_iters`, then `min_lr`.
+    """Linear warm-up to `lr`, cosine decay to `min_lr` at `decay_steps`, then `min_lr`.
     Under a time budget the decay follows the training seconds `spent` instead: it reaches
     `min_lr` as the budget runs out, whatever the speed of the machine."""
-    if it < cfg.warmup_iters:
-        return cfg.lr * (it + 1) / (cfg.warmup_iters + 1)
+    if it < cfg.warmup_steps:
+        return cfg.lr * (it + 1) / (cfg.warmup_steps + 1)
     if cfg.time_budget:
         progress = min(1.0, spent / cfg.time_budget)
     else:
-        decay = cfg.decay_iters or cfg.max_iters
-        progress = min(1.0, (it - cfg.warmup_iters) / max(1, decay - cfg.warmup_iters))
+        decay = cfg.decay_steps or cfg.steps
+        progress = min(1.0, (it - cfg.warmup_steps) / max(1, decay - cfg.warmup_steps))
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.lr - cfg.min_lr)
 
 
@@ -99,18 +99,18 @@ def estimate_loss(
     generator: torch.Generator,
     device: torch.device,
 ) -> dict[str, float]:
-    """Mean loss over `eval_iters` random batches of each split (averaged over ranks)."""
+    """Mean loss over `eval_batches` random batches of each split (averaged over ranks)."""
     w = world()
     was_training = model.training
     model.eval()
     out = {}
     for name, ids in splits.items():
         total = 0.0
-        for _ in range(cfg.eval_iters):
+        for _ in range(cfg.eval_batches):
             x, y = sample_batch(ids, cfg.batch_size, cfg.block_size, generator)
             _, loss = model(w.shard(x).to(device), w.shard(y).to(device))
             total += float(loss)
-        out[name] = w.mean(total / cfg.eval_iters)
+        out[name] = w.mean(total / cfg.eval_batches)
     model.train(was_training)
     return out
 
@@ -127,8 +127,8 @@ def train_language_model(
     resumable: bool = True,
     desc: str = "training",
 ) -> dict[str, Any]:
-    """Train `model` for `cfg.max_iters` iterations (or until `cfg.time_budget` seconds),
-    logging `train_loss`/`val_loss` every `eval_interval` iterations and at the end.
+    """Train `model` for `cfg.steps` iterations (or until `cfg.time_budget` seconds),
+    logging `train_loss`/`val_loss` every `eval_every` iterations and at the end.
 
     Each evaluation checkpoints everything (resume continues from the last one); the best
     validation loss so far also calls `save_best()` and keeps what it returns as
@@ -193,11 +193,11 @@ def train_language_model(
         )
 
     model.train()
-    bar = run.bar(total=cfg.max_iters, initial=it, desc=desc, unit="it")
+    bar = run.bar(total=cfg.steps, initial=it, desc=desc, unit="it")
     evaluated_at = it if state is not None else -1  # a checkpoint follows an evaluation
     segment = time.perf_counter()  # training time is measured between evaluations
-    while it < cfg.max_iters:
-        if it % cfg.eval_interval == 0 and it != evaluated_at:
+    while it < cfg.steps:
+        if it % cfg.eval_every == 0 and it != evaluated_at:
             train_seconds += time.perf_counter() - segment  # float(loss) has synchronised
             evaluate_and_checkpoint()
             bar.set_postfix(train=f"{losses['train']:.4f}", val=f"{losses['val']:.4f}")

@@ -7,7 +7,7 @@ The paper pre-trained them layer by layer as RBMs, then fine-tuned with cross-en
 they are trained from a random start on the mean squared error, with BatchNorm before each
 hidden ReLU and AdamW under a one-cycle schedule peaking at 3e-3: 6 epochs of the 30-d net
 reach 4.12 per image this way against 10.67 without BatchNorm at Adam 1e-3 with cosine decay
-(`batchnorm=false lr=1e-3 schedule=cosine weight_decay=0`, the recipe before). Its 40 epochs
+(`batch_norm=false lr=1e-3 schedule=cosine weight_decay=0`, the recipe before). Its 40 epochs
 (`full`) over-fit a little: 2.51 on the training images and 3.03 on the test images without
 weight decay, 2.94 on the test images with the default decoupled weight decay of 0.02.
 
@@ -52,7 +52,7 @@ class Config(ExperimentConfig):
     lr: float = param(3e-3, low=0.0, low_open=True, help="Adam's peak learning rate")
     schedule: Schedule = "onecycle"
     weight_decay: float = param(0.02, low=0.0, high=1.0, help="AdamW's decoupled weight decay")
-    batchnorm: bool = True  # before each hidden ReLU
+    batch_norm: bool = True  # before each hidden ReLU
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
 
     def check(self) -> None:
@@ -102,7 +102,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         run,
         names,
         lambda name: MLPAutoencoder(
-            (pixels, *cfg.hidden, cfg.codes[names.index(name)]), batchnorm=cfg.batchnorm
+            (pixels, *cfg.hidden, cfg.codes[names.index(name)]), batchnorm=cfg.batch_norm
         ),
         x_train,
         x_test,

@@ -41,7 +41,7 @@ class Config(ExperimentConfig):
     hidden: tuple[int, ...] = param(
         (128,), low=1, high=8_192, help="fully-connected widths after the convs"
     )
-    batchnorm: bool = True
+    batch_norm: bool = True
     dropout: float = param(0.1, low=0.0, high=0.95, help="dropout before each dense layer")
     optimizer: Optimizer = "adamw"
     lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
@@ -113,7 +113,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         cfg.kernels,
         cfg.hidden,
         cfg.dropout,
-        cfg.batchnorm,
+        cfg.batch_norm,
     ).to(device, memory_format=layout)
     initial = {"initial_filters": model.first_conv.weight.detach().cpu().clone()}
     shifts = torch.Generator().manual_seed(run.seed + 1)

@@ -177,19 +177,19 @@ def maximise_classes(
 
 def read_cnn_mnist_run(directory: str, dataset: str) -> dict[str, Any]:
     """The resolved config of a completed cnn-mnist run on `dataset`, or a ConfigError."""
-    import json
-
-    from nnlab.errors import ConfigError
+    from nnlab.config import current_names
+    from nnlab.errors import ConfigError, UserError
+    from nnlab.runs.read import read_run
 
     path = Path(directory)
     try:
-        config = json.loads((path / "config.json").read_text())
-        status = json.loads((path / "status.json").read_text())
-    except (OSError, ValueError) as exc:
+        found = read_run(path, metrics=False)
+    except UserError as exc:
         raise ConfigError(
-            f"model_run={directory} is not a run directory ({type(exc).__name__}: {exc}); "
+            f"model_run={directory} is not a run directory ({exc}); "
             "pass a directory written by `nnlab run cnn-mnist`"
         ) from None
+    config, status = found.config, found.status
     if config.get("experiment") != "cnn-mnist":
         raise ConfigError(
             f"model_run={directory} is a run of {config.get('experiment')!r}, not cnn-mnist"
@@ -210,7 +210,7 @@ def read_cnn_mnist_run(directory: str, dataset: str) -> dict[str, Any]:
         raise ConfigError(
             f"model_run={directory} was trained on {trained_on}, not dataset={dataset}: {hint}"
         )
-    return config["config"]
+    return current_names(config["config"])
 
 
 def load_cnn_mnist_model(
@@ -232,7 +232,7 @@ def load_cnn_mnist_model(
             config["kernels"],
             config["hidden"],
             config["dropout"],
-            config["batchnorm"],
+            config["batch_norm"],
         )
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])

@@ -98,7 +98,7 @@ class Config(ExperimentConfig):
         0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
     )
     classes: tuple[str, ...] = param(("A", "B", "C", "1", "2"), help="classes shown, 2 images each")
-    blas_threads: int = param(
+    threads: int = param(
         1, low=0, high=256, help="BLAS threads while training (0: library default)"
     )
 
@@ -188,7 +188,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     schedule = StepDecay(cfg.lr, every=cfg.decay_every, gamma=cfg.decay_gamma)
     opt = SGD(model, lr=cfg.lr, momentum=cfg.momentum)
     shuffle = np.random.default_rng([run.seed, 1])
-    with blas_threads(cfg.blas_threads):
+    with blas_threads(cfg.threads):
         untrained = mean_psnr(model.predict(x_val), x_val)
     mean_image = x_train.mean(axis=0, dtype=np.float64)
     baseline = mean_psnr(np.broadcast_to(mean_image, x_val.shape), x_val)
@@ -205,7 +205,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         postfix=lambda hist: {"val_psnr": f"{hist['val_psnr'][-1]:.2f} dB"},
     )
 
-    with blas_threads(cfg.blas_threads):
+    with blas_threads(cfg.threads):
         fit(
             model,
             squared_error,

@@ -39,7 +39,7 @@ Per-epoch training metrics are running averages over the epoch's batches, as tra
 engine's ``fit``); validation metrics are computed after each epoch. Metrics are logged as
 ``train_loss@<net>``, ``val_accuracy@<net>``, ... with ``<net>`` one of ``tuned``, ``x10``,
 ``div10``, so the report's generic curves group them per network. Training runs with BLAS
-limited to ``blas_threads`` threads (default 1), scoped to this experiment: the matrices of
+limited to ``threads`` threads (default 1), scoped to this experiment: the matrices of
 a batch are small, and on shared cores multi-threaded OpenBLAS is ~15x slower here.
 """
 
@@ -90,7 +90,7 @@ class Config(ExperimentConfig):
         0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
     )
     top_pairs: int = param(6, low=1, high=1_296, help="most confused pairs to report")
-    blas_threads: int = param(
+    threads: int = param(
         1, low=0, high=256, help="BLAS threads while training (0: library default)"
     )
 
@@ -268,7 +268,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         desc="chars36 1024-64-36 sigmoid",
         unit="epoch",
     )
-    with blas_threads(cfg.blas_threads):
+    with blas_threads(cfg.threads):
         for k, (net, _, _) in enumerate(SWEEP):
             if k >= start_net:
                 started = time.perf_counter()

@@ -86,7 +86,7 @@ class Config(ExperimentConfig):
     lam: float = param(1e-4, low=0.0, help="weight decay λ (digits: 3e-3 when left at 1e-4)")
     beta: float = param(3.0, low=0.0, help="weight β of the sparsity penalty")
     rho: float = param(0.01, help="sparsity target ρ, in (0, 1) (digits: 0.1 when left at 0.01)")
-    iterations: int = param(400, low=1, high=100_000, help="maximum L-BFGS iterations")
+    steps: int = param(400, low=1, high=100_000, help="maximum L-BFGS iterations")
     threads: int = param(
         2,
         low=1,
@@ -128,7 +128,7 @@ class Config(ExperimentConfig):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"n_patches": 3000, "iterations": 300},
+    "smoke": {"n_patches": 3000, "steps": 300},
     "quick": {},  # the UFLDL exercise: 10,000 patches, 400 iterations, on embedded images
     "full": {"dataset": "ufldl-images"},  # the same on the exercise's own IMAGES.mat
 }
@@ -252,7 +252,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         weight_decay=parts0.weight_decay,
         sparsity=parts0.sparsity,
     )
-    bar = run.bar(total=cfg.iterations, desc=f"L-BFGS {visible}-{cfg.hidden}-{visible}", unit="it")
+    bar = run.bar(total=cfg.steps, desc=f"L-BFGS {visible}-{cfg.hidden}-{visible}", unit="it")
     iteration = 0
 
     def log_iteration(intermediate_result: Any) -> None:
@@ -274,7 +274,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         bar.set_postfix(cost=f"{intermediate_result.fun:.4f}")
 
     started = time.perf_counter()
-    result = train(timed, theta0, maxiter=cfg.iterations, callback=log_iteration)
+    result = train(timed, theta0, maxiter=cfg.steps, callback=log_iteration)
     train_seconds = time.perf_counter() - started
     bar.close()
     theta = result.x

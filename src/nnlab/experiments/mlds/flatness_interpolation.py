@@ -5,7 +5,7 @@ Keskar et al. 2017; Li et al. 2018).
 Two MLPs (BatchNorm after every hidden layer) start from the same initial weights and are
 trained with Adam, one with batch 64 and lr 1e-3, the other with batch 1024 and lr 1e-2, as
 the homework asks. With θ₁, θ₂ their flat parameter vectors, the cross-entropy and accuracy
-of θ(α) = (1 − α)·θ₁ + α·θ₂ are measured for α in [alpha_min, alpha_max] on the training and
+of θ(α) = (1 − α)·θ₁ + α·θ₂ are measured for α in [alpha_low, alpha_high] on the training and
 test sets. BatchNorm's running statistics are recomputed at every α from the training images
 (`nnlab.dynamics.recompute_batchnorm`), not interpolated: the interpolated statistics of two
 networks are not the statistics of the interpolated network's activations.
@@ -45,8 +45,8 @@ class Config(ExperimentConfig):
     large_lr: float = param(1e-2, low=0.0, low_open=True, help="Adam lr with the large batch")
     epochs: int = param(10, low=1, high=10_000)
     train_subset: int = param(10_000, low=0, high=10_000_000, help="training images (0: all)")
-    alpha_min: float = param(-1.0, low=-100, high=100)
-    alpha_max: float = param(2.0, low=-100, high=100)
+    alpha_low: float = param(-1.0, low=-100, high=100)
+    alpha_high: float = param(2.0, low=-100, high=100)
     alpha_points: int = param(31, low=2, high=10_001, help="evenly spaced α, plus 0 and 1")
     surface_points: int = param(17, low=3, high=401, help="grid points per axis")
     surface_radius: float = param(1.0, low=0.0, low_open=True, help="grid half-width")
@@ -56,10 +56,10 @@ class Config(ExperimentConfig):
     def check(self) -> None:
         if self.batch_norm and self.train_subset == 1:
             raise ConfigError("BatchNorm needs two or more training images: raise train_subset")
-        if not self.alpha_min < self.alpha_max:
+        if not self.alpha_low < self.alpha_high:
             raise ConfigError(
-                f"the α range is empty: alpha_min ({self.alpha_min}) must be below alpha_max "
-                f"({self.alpha_max})"
+                f"the α range is empty: alpha_low ({self.alpha_low}) must be below alpha_high "
+                f"({self.alpha_high})"
             )
 
 
@@ -123,8 +123,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     for key, name in names.items():
         model.load_state_dict(results[name]["state"])
         thetas[key] = flat_parameters(model)
-    alphas = np.linspace(cfg.alpha_min, cfg.alpha_max, cfg.alpha_points)
-    alphas = np.union1d(alphas, [a for a in (0.0, 1.0) if cfg.alpha_min <= a <= cfg.alpha_max])
+    alphas = np.linspace(cfg.alpha_low, cfg.alpha_high, cfg.alpha_points)
+    alphas = np.union1d(alphas, [a for a in (0.0, 1.0) if cfg.alpha_low <= a <= cfg.alpha_high])
     bn_data = x if cfg.batch_norm else None
     curve = evaluate_along(
         model,

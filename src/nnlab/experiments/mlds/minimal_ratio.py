@@ -50,8 +50,8 @@ class Config(ExperimentConfig):
     hidden: tuple[int, ...] = param((8, 8), low=1, high=64, help="tiny: the Hessian is P x P")
     points: int = param(128, low=4, high=10_000, help="training points of sin(x) + 0.5x")
     adam_steps: int = param(1_000, low=0, high=1_000_000)
-    lbfgs_iterations: int = param(1_500, low=0, high=100_000, help="L-BFGS on the loss")
-    gradient_iterations: int = param(50, low=1, high=10_000, help="minimising ‖g‖²")
+    lbfgs_steps: int = param(1_500, low=0, high=100_000, help="L-BFGS on the loss")
+    gradient_steps: int = param(50, low=1, high=10_000, help="minimising ‖g‖²")
     lr: float = param(1e-2, low=0.0, low_open=True, help="Adam learning rate")
     workers: int = param(1, low=1, high=64, help="worker processes")
 
@@ -62,8 +62,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "hidden": (4, 4),
         "points": 32,
         "adam_steps": 200,
-        "lbfgs_iterations": 100,
-        "gradient_iterations": 40,
+        "lbfgs_steps": 100,
+        "gradient_steps": 40,
     },  # fmt: skip
     "quick": {"runs": 30, "workers": 2},
     "full": {"workers": 2},
@@ -72,7 +72,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def critical_point(
     *, x: torch.Tensor, y: torch.Tensor, hidden: tuple[int, ...], adam_steps: int,
-    lbfgs_iterations: int, gradient_iterations: int, lr: float, seed: int, check: bool,
+    lbfgs_steps: int, gradient_steps: int, lr: float, seed: int, check: bool,
 ) -> dict:  # fmt: skip
     """One run: train, go to ‖g‖ ≈ 0, measure the Hessian there (a `train_runs` task)."""
     import torch
@@ -97,9 +97,9 @@ def critical_point(
         opt.zero_grad()
         loss.backward()
         opt.step()
-    if lbfgs_iterations:
+    if lbfgs_steps:
         lbfgs = torch.optim.LBFGS(
-            model.parameters(), lr=1, max_iter=lbfgs_iterations, history_size=50,
+            model.parameters(), lr=1, max_iter=lbfgs_steps, history_size=50,
             line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=0,
         )  # fmt: skip
 
@@ -112,7 +112,7 @@ def critical_point(
         lbfgs.step(closure)
     f = loss_of_parameters(model, x, y, F.mse_loss)
     converged = flat_parameters(model)
-    theta, norms = minimise_gradient_norm(f, converged, gradient_iterations)
+    theta, norms = minimise_gradient_norm(f, converged, gradient_steps)
     set_flat_parameters(model, theta)
     h = hessian(f, theta)
     eig = torch.linalg.eigvalsh(h)
@@ -146,8 +146,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     names = [f"run{i:03d}" for i in range(cfg.runs)]
     tasks = {
         name: dict(x=x, y=y, hidden=cfg.hidden, adam_steps=cfg.adam_steps,
-                   lbfgs_iterations=cfg.lbfgs_iterations,
-                   gradient_iterations=cfg.gradient_iterations, lr=cfg.lr,
+                   lbfgs_steps=cfg.lbfgs_steps,
+                   gradient_steps=cfg.gradient_steps, lr=cfg.lr,
                    seed=run.seed * 100_003 + i, check=i == 0)
         for i, name in enumerate(names)
     }  # fmt: skip

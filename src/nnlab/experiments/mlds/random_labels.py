@@ -28,7 +28,7 @@ class Config(ExperimentConfig):
     hidden: tuple[int, ...] = param((512, 512), low=1, high=16_384)
     lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate")
     batch_size: int = param(64, low=1, high=1_000_000)
-    max_epochs: int = param(150, low=1, high=100_000, help="stop here if not fitted")
+    epochs: int = param(150, low=1, high=100_000, help="stop here if not fitted")
     train_subset: int = param(5_000, low=0, high=10_000_000, help="training images (0: all)")
     workers: int = param(1, low=1, high=64, help="worker processes (the two trainings)")
 
@@ -38,12 +38,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dataset": "digits",
         "hidden": (512,),
         "train_subset": 300,
-        "max_epochs": 200,
+        "epochs": 200,
         "batch_size": 32,
         "lr": 3e-3,
     },  # fmt: skip
     "quick": {},
-    "full": {"train_subset": 0, "max_epochs": 1_000},
+    "full": {"train_subset": 0, "epochs": 1_000},
 }
 
 
@@ -58,7 +58,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     x, y, x_test, y_test = flat_tensors(data, cfg.train_subset, run.device)
     shuffled = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(run.seed + 17))]
-    common = dict(x=x, x_test=x_test, y_test=y_test, hidden=cfg.hidden, epochs=cfg.max_epochs,
+    common = dict(x=x, x_test=x_test, y_test=y_test, hidden=cfg.hidden, epochs=cfg.epochs,
                   batch_size=cfg.batch_size, lr=cfg.lr, seed=run.seed,
                   stop_when_fitted=True)  # fmt: skip
     tasks = {"true": {**common, "y": y}, "random": {**common, "y": shuffled}}

@@ -3,7 +3,7 @@
 The model is `nnlab.models.gpt` (nanoGPT's conventions by default: no biases, tied head);
 training is `nnlab.training.lm`: AdamW with decay on matrices only, warm-up then cosine decay,
 gradient
-clipping, evaluation every `eval_interval` iterations, the best validation weights kept as
+clipping, evaluation every `eval_every` iterations, the best validation weights kept as
 `checkpoints/best.pt` for `nnlab generate RUN_DIR`. `--set text=PATH` trains on any UTF-8 file.
 
 Presets: `quick` is nanoGPT's CPU recipe (block 64, 4 layers, 4 heads, 128 wide, 2000
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, param, settings_for
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
 
@@ -40,16 +40,16 @@ class Config(ExperimentConfig):
     bias: bool = param(False, help="biases in linear layers and LayerNorms (nanoGPT: false)")
     tied: bool = param(True, help="output head shares the token embedding's weights")
     batch_size: int = param(16, low=1, high=65_536)
-    max_iters: int = param(1800, low=1, high=10_000_000)
+    steps: int = param(1800, low=1, high=10_000_000)
     lr: float = param(2e-3, low=0.0, low_open=True, help="peak learning rate")
     min_lr: float = param(2e-4, low=0.0, help="learning rate at the end of the cosine decay")
-    warmup_iters: int = param(100, low=0, high=10_000_000)
-    decay_iters: int = param(0, low=0, high=10_000_000, help="cosine decay length (0: max_iters)")
+    warmup_steps: int = param(100, low=0, high=10_000_000)
+    decay_steps: int = param(0, low=0, high=10_000_000, help="cosine decay length (0: steps)")
     weight_decay: float = param(0.1, low=0.0)
     beta2: float = param(0.99, low=0.0, high=0.9999)
     grad_clip: float = param(1.0, low=0.0, help="clip the gradient norm (0: off)")
-    eval_interval: int = param(250, low=1, high=10_000_000)
-    eval_iters: int = param(40, low=1, high=100_000, help="batches per loss estimate")
+    eval_every: int = param(250, low=1, high=10_000_000)
+    eval_batches: int = param(40, low=1, high=100_000, help="batches per loss estimate")
     compile: bool = param(False, help="train through torch.compile")
     sample_tokens: int = param(500, low=0, high=100_000, help="characters sampled at the end")
     temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
@@ -71,11 +71,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "n_embd": 32,
         "block_size": 32,
         "batch_size": 8,
-        "max_iters": 150,
+        "steps": 150,
         "lr": 3e-3,
-        "warmup_iters": 10,
-        "eval_interval": 50,
-        "eval_iters": 4,
+        "warmup_steps": 10,
+        "eval_every": 50,
+        "eval_batches": 4,
         "sample_tokens": 120,
     },
     # nanoGPT's CPU recipe with a batch of 16 (more tokens/s on 2 cores), twice the learning
@@ -89,10 +89,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "block_size": 256,
         "dropout": 0.2,
         "batch_size": 64,
-        "max_iters": 5000,
+        "steps": 5000,
         "lr": 1e-3,
         "min_lr": 1e-4,
-        "eval_iters": 200,
+        "eval_batches": 200,
     },
 }
 
@@ -100,21 +100,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 def training_settings(cfg: Config):
     from nnlab.training.lm import LMTraining
 
-    return LMTraining(
-        batch_size=cfg.batch_size,
-        block_size=cfg.block_size,
-        max_iters=cfg.max_iters,
-        lr=cfg.lr,
-        min_lr=cfg.min_lr,
-        warmup_iters=cfg.warmup_iters,
-        decay_iters=cfg.decay_iters,
-        weight_decay=cfg.weight_decay,
-        beta2=cfg.beta2,
-        grad_clip=cfg.grad_clip,
-        eval_interval=cfg.eval_interval,
-        eval_iters=cfg.eval_iters,
-        compile=cfg.compile,
-    )
+    return settings_for(LMTraining, cfg)
 
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
@@ -128,16 +114,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     tok, train_ids, val_ids = corpus_splits(cfg.corpus, cfg.text, download=run.allow_download)
     run.write_text("tokenizer.json", tok.to_json())
-    gpt_cfg = GPTConfig(
-        vocab_size=tok.vocab_size,
-        block_size=cfg.block_size,
-        n_layer=cfg.n_layer,
-        n_head=cfg.n_head,
-        n_embd=cfg.n_embd,
-        dropout=cfg.dropout,
-        bias=cfg.bias,
-        tied=cfg.tied,
-    )
+    gpt_cfg = settings_for(GPTConfig, cfg, vocab_size=tok.vocab_size)
     model = GPT(gpt_cfg).to(run.device)
 
     def weights() -> dict[str, Any]:
@@ -175,8 +152,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             title=title,
             xlabel="iteration",
         ),
-        f"Train and validation cross-entropy (nats per character; mean over {cfg.eval_iters} "
-        f"batches) and the learning rate, every {cfg.eval_interval} iterations.",
+        f"Train and validation cross-entropy (nats per character; mean over {cfg.eval_batches} "
+        f"batches) and the learning rate, every {cfg.eval_every} iterations.",
     )
     run.figure(
         "sample",
@@ -227,8 +204,8 @@ EXPERIMENT = Experiment(
     run=run,
     headline="best_val_loss",
     mode="min",
-    tour={"corpus": "toy-play", "max_iters": 300, "eval_interval": 100},
-    tour_mnist={"max_iters": 500},
+    tour={"corpus": "toy-play", "steps": 300, "eval_every": 100},
+    tour_mnist={"steps": 500},
     reference=Reference(1.4697, "nanoGPT shakespeare_char, best val loss (A100, ~3 min)"),
     key_figure="sample",
     data_parallel=True,

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import ExperimentConfig, param, settings_for
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 PARAMETER_TOLERANCE = 0.05  # the LSTM's parameters are within 5% of the GPT's
 MAX_ITERS = 1_000_000_000  # the time budget ends training, not a number of iterations
 MODELS = {"gpt": "GPT", "lstm": "LSTM"}
-TOUR = {"budget": 3.0, "eval_interval": 20, "eval_iters": 5}  # the quick models, ~12 s in all
+TOUR = {"budget": 3.0, "eval_every": 20, "eval_batches": 5}  # the quick models, ~12 s in all
 
 
 @dataclass
@@ -67,12 +67,12 @@ class Config(ExperimentConfig):
     batch_size: int = param(16, low=1, high=65_536)
     lr: float = param(2e-3, low=0.0, low_open=True, help="GPT: learning rate after warm-up")
     lstm_lr: float = param(2e-3, low=0.0, low_open=True, help="LSTM: learning rate after warm-up")
-    warmup_iters: int = param(100, low=0, high=10_000_000)
+    warmup_steps: int = param(100, low=0, high=10_000_000)
     weight_decay: float = param(0.1, low=0.0)
     beta2: float = param(0.99, low=0.0, high=0.9999)
     grad_clip: float = param(1.0, low=0.0, help="clip the gradient norm (0: off)")
-    eval_interval: int = param(100, low=1, high=10_000_000, help="iterations between evaluations")
-    eval_iters: int = param(20, low=1, high=100_000, help="batches per loss estimate")
+    eval_every: int = param(100, low=1, high=10_000_000, help="iterations between evaluations")
+    eval_batches: int = param(20, low=1, high=100_000, help="batches per loss estimate")
     sample_tokens: int = param(300, low=0, high=100_000, help="characters sampled from each")
     temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
     top_k: int = param(200, low=0, high=1_000_000, help="sample among the k likeliest (0: all)")
@@ -95,9 +95,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lstm_embd": 16,
         "block_size": 32,
         "batch_size": 8,
-        "warmup_iters": 10,
-        "eval_interval": 100,
-        "eval_iters": 4,
+        "warmup_steps": 10,
+        "eval_every": 100,
+        "eval_batches": 4,
         "sample_tokens": 120,
     },
     "quick": {},
@@ -111,8 +111,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "block_size": 256,
         "dropout": 0.2,
         "batch_size": 64,
-        "eval_interval": 250,
-        "eval_iters": 200,
+        "eval_every": 250,
+        "eval_batches": 200,
     },
 }
 
@@ -120,19 +120,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 def training_settings(cfg: Config, lr: float):
     from nnlab.training.lm import LMTraining
 
-    return LMTraining(
-        batch_size=cfg.batch_size,
-        block_size=cfg.block_size,
-        max_iters=MAX_ITERS,
-        lr=lr,
-        min_lr=lr / 10,  # reached as the budget runs out (a cosine over training seconds)
-        warmup_iters=cfg.warmup_iters,
-        weight_decay=cfg.weight_decay,
-        beta2=cfg.beta2,
-        grad_clip=cfg.grad_clip,
-        eval_interval=cfg.eval_interval,
-        eval_iters=cfg.eval_iters,
-        time_budget=cfg.budget,
+    # min_lr is reached as the budget runs out (a cosine over training seconds)
+    return settings_for(
+        LMTraining, cfg, steps=MAX_ITERS, lr=lr, min_lr=lr / 10, time_budget=cfg.budget
     )
 
 
@@ -150,9 +140,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     run.write_text("tokenizer.json", tok.to_json())
     vocab = tok.vocab_size
     torch.manual_seed(run.seed)
-    gpt = GPT(
-        GPTConfig(vocab, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.dropout)
-    ).to(run.device)
+    gpt = GPT(settings_for(GPTConfig, cfg, vocab_size=vocab)).to(run.device)
     target = gpt.num_parameters()
     try:
         hidden = hidden_for_parameters(target, vocab, cfg.lstm_embd, cfg.lstm_layers, cfg.lstm_proj)
@@ -183,7 +171,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             desc=f"char-lstm {name}",
         )
     # the end of the budget: both models on the same validation windows
-    scoring = training_settings(cfg, cfg.lr)  # its batch_size, block_size and eval_iters
+    scoring = training_settings(cfg, cfg.lr)  # its batch_size, block_size and eval_batches
     windows = {}
     for name, model in models.items():
         same = torch.Generator().manual_seed(run.seed + 1)
@@ -237,8 +225,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             title=f"{gpt_shape} vs {lstm_shape}, {cfg.budget:g} s each, block {cfg.block_size}",
             xlabel="iteration",
         ),
-        f"Validation cross-entropy (mean over {cfg.eval_iters} batches of {cfg.batch_size} "
-        f"windows) every {cfg.eval_interval} iterations and at the end of the budget. " + verdict,
+        f"Validation cross-entropy (mean over {cfg.eval_batches} batches of {cfg.batch_size} "
+        f"windows) every {cfg.eval_every} iterations and at the end of the budget. " + verdict,
     )
     lines = []
     for name in models:

@@ -10,8 +10,8 @@ same space with the same number of trials, using Optuna's ``GridSampler``,
   {32, 64, 128, 256}. The grid is a small discretisation of the same space: ``grid_levels``
   values per parameter at the centres of equal (log) bins, with product = ``budget`` --
   by default as even as possible, extra levels to the learning rate (budget 32: 4 x 2 x 2 x 2).
-* objective: validation accuracy after a short training (``trial_epochs`` epochs on
-  ``train_size`` images; validation split disjoint from them). Initialisation, dropout and
+* objective: validation accuracy after a short training (``epochs`` epochs on
+  ``train_subset`` images; validation split disjoint from them). Initialisation, dropout and
   batch order use the run's seed, so the objective is a deterministic function of the
   parameters: all samplers search the same function.
 
@@ -77,9 +77,9 @@ class Config(ExperimentConfig):
         help="grid values of lr, width, dropout, batch_size (product = budget); "
         "empty: as even as possible",
     )
-    train_size: int = param(10000, low=1, high=10_000_000, help="training images per trial")
+    train_subset: int = param(10000, low=1, high=10_000_000, help="training images per trial")
     val_size: int = param(5000, low=1, high=10_000_000, help="validation images (the objective)")
-    trial_epochs: int = param(3, low=1, high=1_000, help="epochs of each trial's training")
+    epochs: int = param(3, low=1, high=1_000, help="epochs of each trial's training")
     lr_low: float = param(1e-4, low=0.0, low_open=True)
     lr_high: float = param(1e-1, low=0.0, low_open=True)
     width_low: int = param(16, low=1, high=8_192)
@@ -156,9 +156,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "smoke": {
         "dataset": "digits",
         "budget": 8,
-        "train_size": 1000,
+        "train_subset": 1000,
         "val_size": 347,
-        "trial_epochs": 2,
+        "epochs": 2,
         "width_high": 128,
         "tpe_startup": 4,
         "reeval_seeds": 2,
@@ -167,9 +167,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "full": {
         "budget": 64,
         "repeats": 3,
-        "train_size": 50000,
+        "train_subset": 50000,
         "val_size": 10000,
-        "trial_epochs": 10,
+        "epochs": 10,
     },
 }
 
@@ -236,7 +236,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}"
     )
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    train_idx, val_idx = split_indices(len(data.x_train), cfg.train_size, cfg.val_size, run.seed)
+    train_idx, val_idx = split_indices(len(data.x_train), cfg.train_subset, cfg.val_size, run.seed)
     x_fit = data.x_train[train_idx]
     mean, std = float(x_fit.mean()), float(x_fit.std())
     rows = functools.partial(hpo.standardised_rows, mean=mean, std=std)
@@ -247,7 +247,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         rows(data.x_train[val_idx]),
         data.y_train[val_idx].astype(np.int64),
         n_classes=len(data.class_names),
-        epochs=cfg.trial_epochs,
+        epochs=cfg.epochs,
         seed=run.seed,
         space=space,
     )
@@ -311,7 +311,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     setup = (
         f"{data.name}, {len(train_idx)} train / {len(val_idx)} val images, "
-        f"{cfg.trial_epochs} epochs per trial, {cfg.budget} trials per search"
+        f"{cfg.epochs} epochs per trial, {cfg.budget} trials per search"
     )
     run.figure(
         "learning_curves",
@@ -426,7 +426,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "dataset": cfg.dataset,
         "n_train": len(train_idx),
         "n_val": len(val_idx),
-        "trial_epochs": cfg.trial_epochs,
+        "trial_epochs": cfg.epochs,
     }
 
 
@@ -438,5 +438,5 @@ EXPERIMENT = Experiment(
     presets=PRESETS,
     run=run,
     headline="best_val_accuracy",
-    tour={"dataset": "digits", "train_size": 1000, "val_size": 347, "trial_epochs": 5},
+    tour={"dataset": "digits", "train_subset": 1000, "val_size": 347, "epochs": 5},
 )

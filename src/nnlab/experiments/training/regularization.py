@@ -97,7 +97,7 @@ class Config(ExperimentConfig):
         0.0, low=0.0, high=0.9, help="fraction of training labels replaced by another class"
     )
     methods: tuple[str, ...] = param(METHODS, help=f"methods to compare, from {', '.join(METHODS)}")
-    train_size: int = param(
+    train_subset: int = param(
         1000, low=1, high=10_000_000, help="training images (few, so the network over-fits)"
     )
     val_size: int = param(
@@ -135,7 +135,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # a noisy 2-D toy set: over-fitting is visible in the decision boundary
     "smoke": {
         "dataset": "moons",
-        "train_size": 100,
+        "train_subset": 100,
         "val_size": 1000,
         "hidden": (256, 256),
         "lr": 3e-3,
@@ -150,7 +150,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"label_noise": 0.2},
     "full": {
         "label_noise": 0.2,
-        "train_size": 2000,
+        "train_subset": 2000,
         "val_size": 10000,
         "hidden": (2048, 2048),
         "epochs": 200,
@@ -317,7 +317,7 @@ def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.n
     from nnlab.training.tensors import split_indices
 
     if cfg.dataset in TOY_KINDS:
-        x, y = make_toy(cfg.dataset, cfg.train_size + cfg.val_size, cfg.noise, seed=run.seed)
+        x, y = make_toy(cfg.dataset, cfg.train_subset + cfg.val_size, cfg.noise, seed=run.seed)
         x_test, y_test = make_toy(cfg.dataset, TOY_TEST_SIZE, cfg.noise, seed=run.seed + 10_000)
         n_val = cfg.val_size
         splits = {
@@ -327,7 +327,7 @@ def load_splits(cfg: Config, run: Run) -> tuple[dict[str, tuple[np.ndarray, np.n
         }
         return splits, 2, f"{cfg.dataset} (noise {cfg.noise:g})"
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    train_idx, val_idx = split_indices(len(data.x_train), cfg.train_size, cfg.val_size, run.seed)
+    train_idx, val_idx = split_indices(len(data.x_train), cfg.train_subset, cfg.val_size, run.seed)
     splits = {
         "train": (data.x_train[train_idx], data.y_train[train_idx]),
         "val": (data.x_train[val_idx], data.y_train[val_idx]),
@@ -400,7 +400,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
 
     arch = "-".join(map(str, [splits["train"][0].shape[1], *cfg.hidden, n_classes]))
     setup = (
-        f"{data_name}, {cfg.train_size} training examples, MLP {arch}, "
+        f"{data_name}, {cfg.train_subset} training examples, MLP {arch}, "
         f"{cfg.optimizer} lr {cfg.lr:g}"
     )
     run.figure(
@@ -530,7 +530,7 @@ EXPERIMENT = Experiment(
     headline="best_test_accuracy",
     tour={
         "dataset": "moons",
-        "train_size": 200,
+        "train_subset": 200,
         "val_size": 1000,
         "lr": 3e-3,
         "batch_size": 25,
