@@ -260,6 +260,7 @@ def fit_classifiers(
     schedule: str = "constant",
     epochs: int,
     batch_size: int,
+    label_smoothing: float = 0.0,
     eval_name: str = "test",
     desc: str = "",
 ) -> None:
@@ -310,6 +311,7 @@ def fit_classifiers(
                 x_train,
                 y_train,
                 order,
+                label_smoothing=label_smoothing,
                 on_step=lambda loss: bar.update(1),
             )
             seconds[name].append(time.perf_counter() - started)

@@ -18,16 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, Optimizer, Pretrained, Schedule, param
+from nnlab.config import Pretrained, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
+from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
 
 
 @dataclass
-class Config(ExperimentConfig):
+class Config(ClassifierTraining):
+    lr: float = default("lr", 3e-3)
+    weight_decay: float = default("weight_decay", 5e-4)
+    label_smoothing: float = default("label_smoothing", 0.0)
+    batch_size: int = default("batch_size", 64)
+    epochs: int = default("epochs", 15)
     root: str = param("", help="folder of class sub-folders (required unless demo=true)")
     demo: bool = param(False, help="no root: draw a synthetic circles/squares/triangles folder")
     image_size: int = param(
@@ -47,12 +53,6 @@ class Config(ExperimentConfig):
         (128,), low=1, high=8_192, help="fully-connected widths after the convs"
     )
     dropout: float = param(0.2, low=0.0, high=0.95)
-    optimizer: Optimizer = "adamw"
-    lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
-    weight_decay: float = param(5e-4, low=0.0)
-    schedule: Schedule = "onecycle"
-    batch_size: int = param(64, low=1, high=1_000_000)
-    epochs: int = param(15, low=1, high=10_000)
     demo_per_class: int = param(40, low=2, high=10_000, help="images per class of the demo folder")
 
     def check(self) -> None:
@@ -160,12 +160,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         model,
         (x_train, y_train),
         (x_val, y_val),
-        optimizer=cfg.optimizer,
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        schedule=cfg.schedule,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
+        **fit_settings(cfg),
         transform=(
             (lambda x: augment(x, augmenter, flip=True, pad=cfg.crop_padding))
             if cfg.augment

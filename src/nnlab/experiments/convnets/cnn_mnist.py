@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, Optimizer, Schedule, param
+from nnlab.config import param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
+from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -27,7 +28,10 @@ MISCLASSIFIED_SHOWN = 24
 
 
 @dataclass
-class Config(ExperimentConfig):
+class Config(ClassifierTraining):
+    lr: float = default("lr", 3e-3)
+    weight_decay: float = default("weight_decay", 5e-4)
+    epochs: int = default("epochs", 5)
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "mnist"
     channels: tuple[int, ...] = param(
         (40, 64, 128),
@@ -43,13 +47,6 @@ class Config(ExperimentConfig):
     )
     batch_norm: bool = True
     dropout: float = param(0.1, low=0.0, high=0.95, help="dropout before each dense layer")
-    optimizer: Optimizer = "adamw"
-    lr: float = param(3e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
-    weight_decay: float = param(5e-4, low=0.0)
-    label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
-    schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1, high=1_000_000)
-    epochs: int = param(5, low=1, high=10_000)
     train_subset: int = param(
         0, low=0, high=10_000_000, help="use only this many training images (0: all)"
     )
@@ -128,13 +125,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         model,
         (x_train, y_train),
         (x_test, y_test),
-        optimizer=cfg.optimizer,
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        schedule=cfg.schedule,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        label_smoothing=cfg.label_smoothing,
+        **fit_settings(cfg),
         transform=shifted if cfg.shift else None,
         generators={"shifts": shifts},
         desc=f"{cfg.dataset} CNN",

@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, Optimizer, Schedule, param
+from nnlab.config import param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference
+from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -25,7 +26,9 @@ NETWORKS = ("fc", "cnn")
 
 
 @dataclass
-class Config(ExperimentConfig):
+class Config(ClassifierTraining):
+    label_smoothing: float = default("label_smoothing", 0.0)
+    epochs: int = default("epochs", 8)
     dataset: Literal["chars36", "digits", "mnist", "fashion-mnist", "kmnist", "cifar10"] = "chars36"
     fc_hidden: tuple[int, ...] = param(
         (256, 128), low=1, high=8_192, help="hidden widths of the fully-connected network"
@@ -38,12 +41,6 @@ class Config(ExperimentConfig):
         (120, 84), low=1, high=8_192, help="dense widths of the CNN after its convolutions"
     )
     activation: Literal["relu", "tanh"] = "relu"
-    optimizer: Optimizer = "adamw"
-    lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
-    weight_decay: float = param(1e-4, low=0.0)
-    schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1, high=1_000_000)
-    epochs: int = param(8, low=1, high=10_000)
     train_subset: int = param(
         0, low=0, high=10_000_000, help="use only this many training images (0: all)"
     )
@@ -117,12 +114,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             models,
             (x_train, y_train),
             (x_val, y_val),
-            optimizer=cfg.optimizer,
-            lr=cfg.lr,
-            weight_decay=cfg.weight_decay,
-            schedule=cfg.schedule,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
+            **fit_settings(cfg),
             eval_name=val,
             desc=f"{cfg.dataset} FC vs CNN",
         )

@@ -11,27 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import Activation, ExperimentConfig, Optimizer, Schedule, param
+from nnlab.config import Activation, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
+from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
 
 
 @dataclass
-class Config(ExperimentConfig):
+class Config(ClassifierTraining):
+    label_smoothing: float = default("label_smoothing", 0.0)
+    epochs: int = default("epochs", 10)
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist", "chars36"] = "fashion-mnist"
     budget: int = param(100_000, low=1, high=10_000_000, help="parameters of every network")
     depths: tuple[int, ...] = param((1, 2, 4), low=1, high=64, help="hidden layers of each network")
     activation: Activation = "relu"
     dropout: float = param(0.0, low=0.0, high=0.95, help="dropout after each hidden layer")
-    optimizer: Optimizer = "adamw"
-    lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
-    weight_decay: float = param(1e-4, low=0.0)
-    schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1, high=1_000_000)
-    epochs: int = param(10, low=1, high=10_000)
     train_subset: int = param(
         0, low=0, high=10_000_000, help="use only this many training images (0: all)"
     )
@@ -85,12 +82,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         models,
         (x_train, y_train),
         (x_test, y_test),
-        optimizer=cfg.optimizer,
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        schedule=cfg.schedule,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
+        **fit_settings(cfg),
         desc=f"{cfg.dataset} " + " vs ".join(names),
     )
 

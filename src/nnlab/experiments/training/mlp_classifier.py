@@ -5,28 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import Activation, ExperimentConfig, Optimizer, Schedule, param
+from nnlab.config import Activation, param
 from nnlab.experiments import Experiment
+from nnlab.training.settings import ClassifierTraining, fit_settings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
 
 
 @dataclass
-class Config(ExperimentConfig):
+class Config(ClassifierTraining):
     dataset: Literal["digits", "mnist", "fashion-mnist", "kmnist"] = "mnist"
     hidden: tuple[int, ...] = param(
         (512, 256), low=1, high=8_192, help="hidden layer widths, e.g. 512,256"
     )
     activation: Activation = "relu"
     dropout: float = param(0.2, low=0.0, high=0.95, help="dropout after each hidden layer")
-    optimizer: Optimizer = "adamw"
-    lr: float = param(2e-3, low=0.0, low_open=True, help="learning rate (peak for onecycle)")
-    weight_decay: float = param(1e-4, low=0.0)
-    label_smoothing: float = param(0.1, low=0.0, high=0.5, help="cross-entropy label smoothing")
-    schedule: Schedule = "onecycle"
-    batch_size: int = param(128, low=1, high=1_000_000)
-    epochs: int = param(25, low=1, high=10_000)
     train_subset: int = param(
         0, low=0, high=10_000_000, help="use only this many training images (0: all)"
     )
@@ -63,13 +57,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         model,
         (x_train, y_train),
         (x_test, y_test),
-        optimizer=cfg.optimizer,
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        schedule=cfg.schedule,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        label_smoothing=cfg.label_smoothing,
+        **fit_settings(cfg),
         desc=f"{cfg.dataset} MLP",
     )
 
