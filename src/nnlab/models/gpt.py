@@ -67,6 +67,47 @@ def next_token(
     return torch.multinomial(F.softmax(last, dim=-1), 1, generator=generator)
 
 
+class TextSampling:
+    """`generate` and `stream` for a language model whose `_stream(idx, n, draw)` yields `n`
+    tokens (B, 1), each drawn by `draw(logits)` from the last position's logits."""
+
+    def generate(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """`idx` (B, T) with `max_new_tokens` sampled tokens appended."""
+        new = list(self.stream(idx, max_new_tokens, temperature, top_k, generator))
+        return torch.cat([idx, *new], dim=1)
+
+    @torch.no_grad()
+    def stream(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Iterator[torch.Tensor]:
+        """Sample `max_new_tokens` tokens after `idx` (B, T), yielding each (B, 1) as soon as
+        it is drawn (in eval mode; the model's mode is restored afterwards)."""
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        was_training = self.training
+        self.eval()
+        try:
+            yield from self._stream(
+                idx,
+                max_new_tokens,
+                lambda logits: next_token(logits, temperature, top_k, generator),
+            )
+        finally:
+            self.train(was_training)
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
@@ -132,7 +173,7 @@ class Block(nn.Module):
         return x + self.mlp(self.ln_2(x)), cache
 
 
-class GPT(nn.Module):
+class GPT(TextSampling, nn.Module):
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
         self.cfg = cfg
@@ -219,48 +260,20 @@ class GPT(nn.Module):
         future = torch.ones(t, t, dtype=torch.bool, device=idx.device).triu(1)
         return scores.masked_fill(future, float("-inf")).softmax(dim=-1)
 
-    def generate(
-        self,
-        idx: torch.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """`idx` (B, T) with `max_new_tokens` sampled tokens appended."""
-        new = list(self.stream(idx, max_new_tokens, temperature, top_k, generator))
-        return torch.cat([idx, *new], dim=1)
-
-    @torch.no_grad()
-    def stream(
-        self,
-        idx: torch.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Iterator[torch.Tensor]:
-        """Sample `max_new_tokens` tokens after `idx` (B, T), yielding each (B, 1) as soon as
-        it is drawn. Within the block size each new token costs one cached step; past it, the
-        window of the last `block_size` tokens is re-encoded (absolute positions shift), so a
-        token costs at most one window."""
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        was_training = self.training
-        self.eval()
+    def _stream(self, idx: torch.Tensor, max_new_tokens: int, draw) -> Iterator[torch.Tensor]:
+        """Within the block size each new token costs one cached step; past it, the window of
+        the last `block_size` tokens is re-encoded (absolute positions shift), so a token costs
+        at most one window."""
         block = self.cfg.block_size
         cache: KVCache = []
         logits, _ = self(idx[:, -block:], cache=cache)
         window = idx[:, -block:]
-        try:
-            for _ in range(max_new_tokens):
-                token = next_token(logits, temperature, top_k, generator)
-                yield token
-                window = torch.cat([window, token], dim=1)[:, -block:]
-                if cache and cache[0][0].shape[2] < block:
-                    logits, _ = self(token, cache=cache)
-                else:  # the window is full: re-encode the last block_size tokens
-                    cache = []
-                    logits, _ = self(window)
-        finally:
-            self.train(was_training)
+        for _ in range(max_new_tokens):
+            token = draw(logits)
+            yield token
+            window = torch.cat([window, token], dim=1)[:, -block:]
+            if cache and cache[0][0].shape[2] < block:
+                logits, _ = self(token, cache=cache)
+            else:  # the window is full: re-encode the last block_size tokens
+                cache = []
+                logits, _ = self(window)

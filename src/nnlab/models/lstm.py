@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnlab.models.gpt import next_token
+from nnlab.models.gpt import TextSampling
 
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, B, hidden)
 
@@ -84,7 +84,7 @@ def hidden_for_parameters(
     return min({max(1, low - 1), low}, key=lambda h: (abs(count(h) - target), h))
 
 
-class CharLSTM(nn.Module):
+class CharLSTM(TextSampling, nn.Module):
     def __init__(self, cfg: LSTMConfig) -> None:
         super().__init__()
         self.cfg = cfg
@@ -124,38 +124,10 @@ class CharLSTM(nn.Module):
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
         return logits, loss
 
-    def generate(
-        self,
-        idx: torch.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """`idx` (B, T) with `max_new_tokens` sampled tokens appended."""
-        new = list(self.stream(idx, max_new_tokens, temperature, top_k, generator))
-        return torch.cat([idx, *new], dim=1)
-
-    @torch.no_grad()
-    def stream(
-        self,
-        idx: torch.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Iterator[torch.Tensor]:
-        """Sample `max_new_tokens` tokens after `idx` (B, T), yielding each (B, 1) as drawn.
-        The state is carried from token to token: each costs one step, however long the text."""
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        was_training = self.training
-        self.eval()
-        try:
-            logits, state = self.step(idx)
-            for _ in range(max_new_tokens):
-                token = next_token(logits, temperature, top_k, generator)
-                yield token
-                logits, state = self.step(token, state)
-        finally:
-            self.train(was_training)
+    def _stream(self, idx: torch.Tensor, max_new_tokens: int, draw) -> Iterator[torch.Tensor]:
+        """The state is carried from token to token: each costs one step, however long the text."""
+        logits, state = self.step(idx)
+        for _ in range(max_new_tokens):
+            token = draw(logits)
+            yield token
+            logits, state = self.step(token, state)
