@@ -160,6 +160,7 @@ def maximise_classes(
     model.eval()
     n_classes = model(torch.zeros(1, *shape)).shape[1]
     x = torch.full((n_classes, *shape), low, requires_grad=True)
+    # optimises the input, not the weights: no training loop of the library applies
     opt = torch.optim.Adam([x], lr=0.1)
     target = torch.arange(n_classes)
     for _ in range(steps):

@@ -91,6 +91,8 @@ def critical_point(
 
     torch.manual_seed(seed)
     model = MLP(1, hidden, 1, "tanh").double()
+    # inline, not dynamics.train_regressor: Adam then L-BFGS in float64 on y as it is (that
+    # loop standardises y), and the trained model itself is what the Hessian is taken of
     opt = torch.optim.Adam(model.parameters(), lr)
     for _ in range(adam_steps):
         loss = F.mse_loss(model(x), y)

@@ -113,6 +113,8 @@ def train_batch_size(
 
     from nnlab.scratch import SGD, minibatches, softmax_cross_entropy
 
+    # the loop is what this experiment measures (seconds per update, loss every N examples),
+    # so it is written out rather than hidden in nnlab.scratch.train
     opt, rng = SGD(model, lr=cfg.lr), np.random.default_rng(seed)
     n = len(X)
     every = max(1, n // cfg.evaluations)
