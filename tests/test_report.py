@@ -389,7 +389,15 @@ def test_reference_stands_beside_the_headline(nested):
         "> **test_accuracy** (higher is better): **0.7851** — reference **0.774**: "
         "64-unit network in the course (seed 004 Q3) "
         "(+0.01112; the reference is for the full preset)",
+        ">",
+        "> early stopping wins | by 4.1 points",
     ]
+
+
+def test_the_verdict_stands_under_the_headline(nested):
+    html = (nested / "report.html").read_text()
+    box = html[html.index('<div class="headline">') : html.index("<h2>Summary</h2>")]
+    assert '<div class="verdict">early stopping wins | by 4.1 points</div>' in box
 
 
 def test_no_reference_no_reference_text(rendered):

@@ -304,6 +304,7 @@ def _headline(run: RunInfo) -> dict | None:
     if not run.headline_metric:
         return None
     value, ref = run.headline_value, run.reference
+    verdict = (run.summary or {}).get("verdict")
     reference = None
     if ref is not None:
         reference = {
@@ -319,6 +320,9 @@ def _headline(run: RunInfo) -> dict | None:
         "value": format_value(value),
         "final": run.headline_is_final,
         "reference": reference,
+        "verdict": verdict
+        if isinstance(verdict := (run.summary or {}).get("verdict"), str)
+        else None,
     }
 
 
