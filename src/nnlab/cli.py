@@ -73,7 +73,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     from nnlab.distributed import from_environment
     from nnlab.experiments import get
     from nnlab.runs.run import execute, read_run_dir
+    from nnlab.runs.tensorboard import wanted
 
+    tensorboard = wanted(args.tensorboard)
     if args.resume:
         if args.experiment or args.overrides or args.config:
             raise UserError("--resume takes only the run directory; drop the experiment and --set")
@@ -92,6 +94,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             quiet=args.quiet,
             allow_download=True,
             resume_dir=run_dir,
+            tensorboard=tensorboard,
         )
     else:
         if not args.experiment:
@@ -108,6 +111,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             out=Path(args.out),
             quiet=args.quiet,
             allow_download=True,
+            tensorboard=tensorboard,
         )
     if from_environment().is_main:  # under torchrun, rank 0 speaks for the run
         _print_result(run_dir)
@@ -363,6 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", help="root of run directories (default runs/)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard events into the run directory (or NNLAB_TENSORBOARD=1; "
+        "needs nnlab[tensorboard])",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("tour", help="run every experiment on embedded data and index the runs")
