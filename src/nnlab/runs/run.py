@@ -458,6 +458,7 @@ def _start(
                     "device": str(device or "cpu"),
                     "world_size": w.size,
                     "backend": w.backend,
+                    "nnodes": distributed.nodes(),
                     "config": cfg.to_dict(),
                     "headline": {"metric": experiment.headline, "mode": experiment.mode},
                     "reference": _reference(experiment),
