@@ -1,18 +1,21 @@
 """A search worker for tests/test_hpo_storage.py, run as its own process (a "machine"):
 
     python tests/hpo_worker.py STORAGE_URL STUDY SAMPLER BUDGET [--hang-at N] [--heartbeat S]
+                               [--together DIR N]
 
 It joins the study through `nnlab.hpo` (`worker_main`, as `nnlab run hparam-search` does)
 and takes part until the study holds BUDGET completed trials. The objective is a cheap,
 deterministic function of the parameters (`score`), so a search's best depends only on the
 points it visits. With `--hang-at N` the trial numbered N never ends (the test kills the
-process during it).
+process during it). With `--together DIR N` it waits until N workers have started (a file
+each in DIR) before it joins, so that the workers overlap however long each takes to start.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -76,7 +79,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("budget", type=int)
     p.add_argument("--hang-at", type=int, default=-1)
     p.add_argument("--heartbeat", type=int, default=1)
+    p.add_argument("--together", nargs=2, metavar=("DIR", "N"))
     a = p.parse_args(argv)
+    if a.together:
+        folder, n = a.together[0], int(a.together[1])
+        open(os.path.join(folder, f"started.{os.getpid()}"), "w").close()
+        deadline = time.monotonic() + 120
+        while len(os.listdir(folder)) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
     hpo.worker_main(job(a.url, a.study, a.sampler, a.budget, a.hang_at, a.heartbeat))
     print("done", flush=True)
     return 0

@@ -25,15 +25,13 @@ from pathlib import Path
 
 import pytest
 
+import hpo_worker
 from nnlab import hpo
 from nnlab.cli import main
 
 optuna = pytest.importorskip("optuna")
 
-HERE = Path(__file__).resolve().parent
-WORKER = HERE / "hpo_worker.py"
-sys.path.insert(0, str(HERE))
-import hpo_worker  # noqa: E402
+WORKER = Path(__file__).resolve().parent / "hpo_worker.py"
 
 BUDGET = 24  # the whole grid of hpo_worker.LEVELS
 State = optuna.trial.TrialState
@@ -93,8 +91,10 @@ def _point(t) -> tuple:
 
 
 @pytest.mark.slow
-def test_two_processes_share_a_grid_study_and_find_the_one_process_best(url):
-    workers = [_worker(url, "shared"), _worker(url, "shared")]
+def test_two_processes_share_a_grid_study_and_find_the_one_process_best(url, tmp_path):
+    (tmp_path / "started").mkdir()
+    together = ("--together", str(tmp_path / "started"), "2")
+    workers = [_worker(url, "shared", *together), _worker(url, "shared", *together)]
     for p in workers:
         _finish(p)
 
@@ -170,6 +170,8 @@ def test_storage_urls_and_their_errors(tmp_path):
         hpo.journal_path("journal://s.log")
     with pytest.raises(hpo.UserError, match="cannot open journal file"):
         hpo.make_storage(f"journal:///{tmp_path}/missing/s.log")
+    with pytest.raises(hpo.UserError, match="postgresql\\+psycopg://"):
+        hpo.make_storage("postgresql://u@127.0.0.1/db")  # SQLAlchemy's default: psycopg2
     with pytest.raises(hpo.UserError) as err:  # nothing listens on port 1
         hpo.make_storage("postgresql+psycopg://me:secret@127.0.0.1:1/db")
     assert "cannot open study storage" in str(err.value) and "secret" not in str(err.value)

@@ -269,6 +269,11 @@ def make_storage(url: str | None, heartbeat: int = HEARTBEAT) -> Any:
                     "check that its folder exists and is writable"
                 ) from None
             return _journal_storage_class()(backend, heartbeat, 2 * heartbeat, retry)
+        if url.startswith(("postgresql://", "postgres://")):
+            raise UserError(
+                "name PostgreSQL's driver in the storage URL: postgresql+psycopg://... "
+                "(psycopg 3, pip install 'nnlab[pg]')"
+            )
         if url.startswith("postgresql+psycopg:") or url.startswith("postgresql+psycopg2:"):
             driver = "psycopg2" if url.startswith("postgresql+psycopg2:") else "psycopg"
             try:
