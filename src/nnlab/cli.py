@@ -132,6 +132,7 @@ def cmd_tour(args: argparse.Namespace) -> None:
     from nnlab.experiments import registry
     from nnlab.report import render_index
     from nnlab.runs.run import execute
+    from nnlab.runs.tensorboard import wanted
 
     [mnist] = status("mnist")
     if mnist.present:
@@ -154,6 +155,7 @@ def cmd_tour(args: argparse.Namespace) -> None:
             device="cpu",
             out=Path(args.out),
             quiet=args.quiet,
+            tensorboard=wanted(),  # NNLAB_TENSORBOARD=1
         )
         _print_result(run_dir)
     print(f"index: {render_index(Path(args.out)).resolve()}")
