@@ -84,3 +84,27 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The URL of a PostgreSQL server (see tests/pg.py); skips with a reason (fails under CI)
+    when there is none."""
+    import pg
+
+    with pg.server() as url:
+        yield url or pg.server.reason
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A `postgresql+psycopg://` URL of a fresh database on the session's server."""
+    import pg
+
+    if "://" not in pg_server:
+        pg.missing(pg_server)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pg.missing("psycopg is not installed: pip install 'nnlab[pg]'")
+    return pg.fresh_database(pg_server)

@@ -104,6 +104,7 @@ def test_two_worker_processes_share_one_sqlite_study(tmp_path):
         "workers=0",
         "grid_levels=2,2,2,2",  # 16 points for a budget of 8
         "storage=study.db",
+        "storage=journal://study.log",  # journal:///study.log: the file after the 3rd slash
         "samplers=tpe,tpe",
     ],
 )

@@ -71,8 +71,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     from nnlab.config import parse_overrides
     from nnlab.experiments import get
     from nnlab.runs.run import execute, read_run_dir
+    from nnlab.runs.tensorboard import wanted
     from nnlab.training.distributed import from_environment
 
+    tensorboard = wanted(args.tensorboard)
     if args.resume:
         if args.experiment or args.overrides or args.config:
             raise UserError("--resume takes only the run directory; drop the experiment and --set")
@@ -91,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             quiet=args.quiet,
             allow_download=True,
             resume_dir=run_dir,
+            tensorboard=tensorboard,
         )
     else:
         if not args.experiment:
@@ -107,6 +110,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             out=Path(args.out),
             quiet=args.quiet,
             allow_download=True,
+            tensorboard=tensorboard,
         )
     if from_environment().is_main:  # under torchrun, rank 0 speaks for the run
         _print_result(run_dir)
@@ -127,6 +131,7 @@ def cmd_tour(args: argparse.Namespace) -> None:
     from nnlab.experiments import registry
     from nnlab.report.render import render_index
     from nnlab.runs.run import execute
+    from nnlab.runs.tensorboard import wanted
 
     [mnist] = status("mnist")
     if mnist.present:
@@ -149,6 +154,7 @@ def cmd_tour(args: argparse.Namespace) -> None:
             device="cpu",
             out=Path(args.out),
             quiet=args.quiet,
+            tensorboard=wanted(),  # NNLAB_TENSORBOARD=1
         )
         _print_result(run_dir)
     print(f"index: {render_index(Path(args.out)).resolve()}")
@@ -364,6 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", help="root of run directories (default runs/)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard events into the run directory (or NNLAB_TENSORBOARD=1; "
+        "needs nnlab[tensorboard])",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("tour", help="run every experiment on embedded data and index the runs")

@@ -371,8 +371,13 @@ def execute(
     quiet: bool = False,
     allow_download: bool = False,
     resume_dir: Path | None = None,
+    tensorboard: bool = False,
 ) -> Path:
     """Run (or resume) an experiment in a run directory; return that directory.
+
+    With `tensorboard`, the finished run's files are also written as TensorBoard events in
+    the run directory (`nnlab.runs.tensorboard`; refused before anything runs when the
+    tensorboard package is missing).
 
     On a UserError in a fresh run that logged nothing, the run directory is removed, so
     bad input leaves nothing behind; otherwise status.json records the failure.
@@ -380,6 +385,10 @@ def execute(
     Under torchrun every process calls this: rank 0 creates the directory and writes every
     file in it, the others train with it (see nnlab/training/DISTRIBUTED.md).
     """
+    if tensorboard:
+        from nnlab.runs.tensorboard import require_tensorboard
+
+        require_tensorboard()
     # NumPy experiments never load PyTorch (it costs a second or more of start-up)
     torch_device = resolve_device(device) if experiment.uses_torch else None
     processes = distributed.from_environment().size
@@ -399,6 +408,7 @@ def execute(
             quiet=quiet,
             allow_download=allow_download,
             resume_dir=resume_dir,
+            tensorboard=tensorboard,
         )
 
 
@@ -444,6 +454,7 @@ def _start(
                     "device": str(device or "cpu"),
                     "world_size": w.size,
                     "backend": w.backend,
+                    "nnodes": distributed.nodes(),
                     "config": cfg.to_dict(),
                     "headline": {"metric": experiment.headline, "mode": experiment.mode},
                     "reference": _reference(experiment),
@@ -473,6 +484,7 @@ def _execute(
     quiet: bool,
     allow_download: bool,
     resume_dir: Path | None,
+    tensorboard: bool = False,
 ) -> Path:
     w = distributed.world()
     status: dict[str, Any] = {}
@@ -536,6 +548,10 @@ def _execute(
         from nnlab.report.render import render_run
 
         render_run(directory)
+        if tensorboard:
+            from nnlab.runs.tensorboard import write_events
+
+            write_events(directory)
     return directory
 
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnlab.training.distributed import World, world
 from nnlab.training.optim import (
     optimizer_and_schedule,
     restore_states,
@@ -80,9 +81,15 @@ def train_epoch(
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     penalty: Callable[[nn.Module], torch.Tensor | None] | None = None,
     on_step: Callable[[torch.Tensor], None] | None = None,
+    world: World | None = None,
 ) -> tuple[float, float]:
     """One pass of cross-entropy training over the index batches `order` (e.g.
     `batches(len(x), batch_size, generator)`), the schedule (if any) stepped per batch.
+
+    Data-parallel with a `world` of several ranks (`model` wrapped by `world.wrap`): each rank
+    trains on its slice (`World.part`) of every batch, transformed whole first so that random
+    augmentations draw as in one process, and weighs its loss by its share of the batch, so
+    that DDP's average is the whole batch's gradient; the returned numbers cover all ranks.
 
     Hooks: `transform(x_batch)` changes a batch before the model sees it (augmentation);
     `penalty(model)` is added to the loss (a weight penalty; None adds nothing);
@@ -92,6 +99,7 @@ def train_epoch(
     compares with a test loss) and the training accuracy, both measured on the fly in train
     mode over the batches of `order`, which should cover `x` once.
     """
+    w = world or World()
     model.train()
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
@@ -99,8 +107,14 @@ def train_epoch(
         inputs, targets = x[idx], y[idx]
         if transform is not None:
             inputs = transform(inputs)
+        inputs, targets = w.part(inputs), w.part(targets)
         logits = model(inputs)
-        cross_entropy = F.cross_entropy(logits, targets, label_smoothing=label_smoothing)
+        if w.size == 1:
+            cross_entropy = F.cross_entropy(logits, targets, label_smoothing=label_smoothing)
+        else:  # this slice's sum over the batch's mean size per rank (0 for an empty slice)
+            cross_entropy = F.cross_entropy(
+                logits, targets, label_smoothing=label_smoothing, reduction="sum"
+            ) * (w.size / len(idx))
         loss = cross_entropy
         if penalty is not None and (extra := penalty(model)) is not None:
             loss = loss + extra
@@ -112,11 +126,11 @@ def train_epoch(
         if label_smoothing:  # the loss minimised is not the plain cross-entropy
             loss_sum += F.cross_entropy(logits.detach(), targets, reduction="sum")
         else:
-            loss_sum += cross_entropy.detach() * len(idx)
+            loss_sum += cross_entropy.detach() * len(idx) / w.size
         correct += (logits.argmax(1) == targets).sum()
         if on_step is not None:
             on_step(loss.detach())
-    return loss_sum.item() / len(x), correct.item() / len(x)
+    return w.total(loss_sum.item()) / len(x), w.total(correct.item()) / len(x)
 
 
 def fit_validated(
@@ -198,6 +212,10 @@ def fit_classifier(
     the states of the `generators` it draws from are checkpointed and restored with the rest.
     `extra_state` is saved with every checkpoint; the restored (or given) one is returned.
 
+    Data-parallel under torchrun (`nnlab.training.distributed.world()`): every rank draws the same
+    batches and trains on its slice of each (see `train_epoch`), and evaluates the whole
+    `evaluation` split with the same weights.
+
         fit_classifier(run, model, (x, y), (x_test, y_test), optimizer="adamw", lr=1e-3,
                        epochs=5, batch_size=128)
     """
@@ -217,12 +235,14 @@ def fit_classifier(
         start_epoch = state["epoch"]
         extra = {k: v for k, v in state.items() if k not in parts and k != "epoch"}
 
+    w = world()
+    trained = w.wrap(model)
     bar = run.bar(total=epochs * steps, initial=start_epoch * steps, desc=desc, unit="batch")
     epoch_seconds = []
     for epoch in range(start_epoch, epochs):
         started = time.perf_counter()
         train_loss, train_acc = train_epoch(
-            model,
+            trained,
             opt,
             sched,
             x_train,
@@ -231,6 +251,7 @@ def fit_classifier(
             label_smoothing=label_smoothing,
             transform=transform,
             on_step=lambda loss: bar.update(1),
+            world=w,
         )
         epoch_seconds.append(time.perf_counter() - started)
         eval_loss, eval_acc, _ = evaluate(model, *evaluation, batch_size=eval_batch_size)
@@ -271,7 +292,7 @@ def fit_classifiers(
     Like `fit_classifier`: resumes from the run's checkpoint, logs `<name>_train_loss`,
     `<name>_<eval_name>_loss`, `<name>_train_accuracy` and `<name>_<eval_name>_accuracy` of
     every model per epoch (one line per epoch), checkpoints after each epoch, shows one
-    progress bar and records each model's mean seconds per epoch.
+    progress bar and records each model's mean seconds per epoch; data-parallel like it.
 
         fit_classifiers(run, {"fc": fc, "cnn": cnn}, (x, y), (x_val, y_val),
                         optimizer="adamw", lr=2e-3, epochs=8, batch_size=128, eval_name="val")
@@ -294,6 +315,8 @@ def fit_classifiers(
         shuffle.set_state(state["shuffle"])
         start_epoch = state["epoch"]
 
+    w = world()
+    trained = {name: w.wrap(model) for name, model in models.items()}
     per_epoch = steps * len(models)
     bar = run.bar(
         total=epochs * per_epoch, initial=start_epoch * per_epoch, desc=desc, unit="batch"
@@ -305,7 +328,7 @@ def fit_classifiers(
         for name, model in models.items():
             started = time.perf_counter()
             train_loss, train_acc = train_epoch(
-                model,
+                trained[name],
                 optimizers[name],
                 schedules[name],
                 x_train,
@@ -313,6 +336,7 @@ def fit_classifiers(
                 order,
                 label_smoothing=label_smoothing,
                 on_step=lambda loss: bar.update(1),
+                world=w,
             )
             seconds[name].append(time.perf_counter() - started)
             eval_loss, eval_acc, _ = evaluate(model, *evaluation)

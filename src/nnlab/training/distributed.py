@@ -59,6 +59,30 @@ class World:
         per = n // self.size
         return batch[self.rank * per : (self.rank + 1) * per]
 
+    def part(self, batch: torch.Tensor) -> torch.Tensor:
+        """This rank's slice of a global batch of any size: rows split as evenly as possible
+        (the first `len % size` ranks get one more; a slice may be empty). Weigh each rank's
+        loss by its share of the batch (see `fit_classifier`) so that DDP's average of the
+        gradients is still the gradient of the whole batch."""
+        if self.size == 1:
+            return batch
+        import torch
+
+        return torch.tensor_split(batch, self.size)[self.rank]
+
+    def total(self, value: float | torch.Tensor) -> float:
+        """`value` summed over the ranks (as a float)."""
+        if self.size == 1:
+            return float(value)
+        import torch
+        import torch.distributed as dist
+
+        t = torch.as_tensor(value, dtype=torch.float64).clone()
+        if self.backend == "nccl":
+            t = t.cuda()
+        dist.all_reduce(t)
+        return float(t)
+
     def mean(self, value: float | torch.Tensor) -> float:
         """`value` averaged over the ranks (as a float)."""
         if self.size == 1:
@@ -102,6 +126,16 @@ def world() -> World:
     if dist is None or not dist.is_available() or not dist.is_initialized():
         return World()
     return World(dist.get_rank(), dist.get_world_size(), dist.get_backend())
+
+
+def nodes() -> int:
+    """How many machines (torchrun's nodes) the processes run on: 1 without torchrun."""
+    env = from_environment()
+    if env.size == 1:
+        return 1
+    if "GROUP_WORLD_SIZE" in os.environ:  # torchrun: the number of agents, one per node
+        return int(os.environ["GROUP_WORLD_SIZE"])
+    return max(1, env.size // int(os.environ.get("LOCAL_WORLD_SIZE", env.size)))
 
 
 def from_environment() -> World:

@@ -1,5 +1,5 @@
 """Hyper-parameter search with Optuna: one search space, grid / random / TPE samplers, and
-worker processes sharing a study through a database.
+worker processes (on one machine or several) sharing a study through a storage.
 
     objective = Objective(x_train, y_train, x_val, y_val, n_classes=10, epochs=3, seed=0)
     sampler = make_sampler("tpe", seed=0, space=objective.space)
@@ -11,12 +11,15 @@ and returns the validation accuracy. It is a deterministic function of the param
 (fixed seed for initialisation, dropout and batch order), so every sampler searches the
 same function and differences between samplers are not training noise.
 
-Workers (`run_workers`) are separate processes (multiprocessing, spawn); each opens the
-shared storage itself, runs its share of the trials and tags them with the user attribute
-``worker``. The budget is shared: shares add up to the trials still missing, and every
-worker also stops once the study holds ``budget`` trials (`MaxTrialsCallback`), so other
-processes (or machines) may join the same study. Optuna is optional: `require_optuna`
-raises a one-line `UserError` when it is missing.
+Storages (`make_storage`): in memory, SQLite, PostgreSQL (any SQLAlchemy database) or a
+journal file. Workers (`run_workers`) are separate processes (multiprocessing, spawn); each
+opens the shared storage itself, runs its share of the trials and tags them with the user
+attribute ``worker``. The budget is shared: shares add up to the trials still missing, and
+every worker also stops once the study holds ``budget`` trials (`MaxTrialsCallback`), so
+other processes (or machines) may join the same study (`take_part`). A worker that dies
+mid-trial leaves a running trial whose heartbeat stops: the next worker to look fails it and
+runs it again. Optuna is optional: `require_optuna` raises a one-line `UserError` when it is
+missing.
 
 `run_searches` runs a list of searches (one study each) through an nnlab run, in this
 process or in workers, checkpointing after each; `best_of` summarises the searches of one
@@ -211,17 +214,155 @@ def make_sampler(
     raise UserError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
 
 
-def make_storage(url: str | None) -> Any:
-    """None for Optuna's in-memory storage; an RDBStorage for a database URL (sqlite waits up
-    to 60 s for a lock held by another worker)."""
+HEARTBEAT = 30
+"""Seconds between the signs of life a worker gives for the trial it runs in a shared storage;
+a running trial silent for twice that is failed and retried once by another worker."""
+RETRIES = 1
+"""How often a trial whose worker died is run again (a configuration that kills its worker
+every time is then left failed)."""
+_HEARTBEAT_ATTR = "nnlab:heartbeat"
+
+
+def storage_kind(url: str | None) -> str:
+    """`in-memory`, `sqlite`, `postgresql`, `journal`, ... (the URL's scheme, driver dropped)."""
+    if not url:
+        return "in-memory"
+    return url.split(":", 1)[0].split("+", 1)[0]
+
+
+def journal_path(url: str) -> str:
+    """The file of a `journal:///relative/path.log` or `journal:////absolute/path.log` URL
+    (slashes as in SQLAlchemy's sqlite URLs)."""
+    if not url.startswith("journal:///") or len(url) == len("journal:///"):
+        raise UserError(
+            f"journal storage URL {url!r} must name a file: journal:///study.log (relative) "
+            "or journal:////shared/study.log (absolute)"
+        )
+    return url[len("journal:///") :]
+
+
+def make_storage(url: str | None, heartbeat: int = HEARTBEAT) -> Any:
+    """None for Optuna's in-memory storage (no URL); otherwise a storage several processes or
+    machines share:
+
+    * a database URL (SQLAlchemy's): `sqlite:///study.db` (one machine; waits up to 60 s for
+      a lock), `postgresql+psycopg://user:password@host:5432/db` (several machines; needs
+      `pip install 'nnlab[pg]'`), any other database SQLAlchemy and Optuna know;
+    * `journal:///study.log` (relative) or `journal:////shared/study.log` (absolute): Optuna's
+      JournalStorage appending to one file, e.g. on a network filesystem every machine mounts
+      (no database server; locks with a symlink beside the file, which NFS supports).
+
+    Every worker sends a heartbeat every `heartbeat` seconds while it runs a trial; a running
+    trial silent for twice that (its worker was killed, or its machine died) is failed by the
+    next worker that looks and retried once with the same parameters (`RETRIES`). For the
+    journal the silence is measured with the machines' clocks (keep them in sync), for a
+    database with the database server's."""
     if not url:
         return None
     optuna = require_optuna()
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except Exception as exc:  # bad URL, missing driver, unwritable file...
-        raise UserError(f"cannot open study storage {url!r}: {exc}".splitlines()[0]) from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=RETRIES)
+        if url.startswith("journal:"):
+            path = journal_path(url)
+            try:
+                backend = optuna.storages.journal.JournalFileBackend(path)
+            except OSError as exc:
+                raise UserError(
+                    f"cannot open journal file {path}: {exc.strerror or exc}; "
+                    "check that its folder exists and is writable"
+                ) from None
+            return _journal_storage_class()(backend, heartbeat, 2 * heartbeat, retry)
+        if url.startswith(("postgresql://", "postgres://")):
+            raise UserError(
+                "name PostgreSQL's driver in the storage URL: postgresql+psycopg://... "
+                "(psycopg 3, pip install 'nnlab[pg]')"
+            )
+        if url.startswith("postgresql+psycopg:") or url.startswith("postgresql+psycopg2:"):
+            driver = "psycopg2" if url.startswith("postgresql+psycopg2:") else "psycopg"
+            try:
+                __import__(driver)
+            except ImportError:
+                raise UserError(
+                    f"storage {storage_kind(url)} needs the {driver} driver: "
+                    "pip install 'nnlab[pg]'"
+                ) from None
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs = {"connect_args": {"timeout": 60}}
+        for attempt in range(3):
+            try:
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=kwargs,
+                    heartbeat_interval=heartbeat,
+                    grace_period=2 * heartbeat,
+                    heartbeat_stale_trial_callback=retry,
+                )
+            except Exception as exc:  # bad URL, missing driver, no server, unwritable file...
+                # processes starting together on an empty database race to create Optuna's
+                # tables (PostgreSQL: UniqueViolation); the loser finds them made a moment later
+                text = str(exc)
+                if attempt < 2 and ("UniqueViolation" in text or "already exists" in text):
+                    time.sleep(0.5 + attempt)
+                    continue
+                shown = _without_password(url)
+                message = f"cannot open study storage {shown!r}: {exc}".splitlines()[0]
+                raise UserError(message.replace(url, shown)) from None
+        raise AssertionError("unreachable")
+
+
+def _without_password(url: str) -> str:
+    """`url` with the password of `user:password@host` replaced by ***."""
+    scheme, sep, rest = url.partition("://")
+    auth, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in auth:
+        return url
+    return f"{scheme}://{auth.split(':', 1)[0]}:***@{host}"
+
+
+_JOURNAL_CLASS: Any = None
+
+
+def _journal_storage_class() -> type:
+    """Optuna's JournalStorage with the heartbeat its RDBStorage has (Optuna gives the journal
+    none): the worker records the time in a system attribute of its running trial; a running
+    trial whose last heartbeat (or start) is older than the grace period is stale."""
+    global _JOURNAL_CLASS
+    if _JOURNAL_CLASS is not None:
+        return _JOURNAL_CLASS
+    import datetime as dt
+
+    from optuna.storages import JournalStorage
+    from optuna.storages._heartbeat import BaseHeartbeat
+    from optuna.trial import TrialState
+
+    class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
+        def __init__(self, backend: Any, interval: int, grace: int, on_stale: Any) -> None:
+            super().__init__(backend)
+            self._interval, self._grace, self._on_stale = interval, grace, on_stale
+
+        def record_heartbeat(self, trial_id: int) -> None:
+            self.set_trial_system_attr(trial_id, _HEARTBEAT_ATTR, time.time())
+
+        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+            now = time.time()
+            stale = []
+            for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+                started = t.datetime_start or dt.datetime.now()
+                last = max(float(t.system_attrs.get(_HEARTBEAT_ATTR, 0.0)), started.timestamp())
+                if now - last > self._grace:
+                    stale.append(t._trial_id)
+            return stale
+
+        def get_heartbeat_interval(self) -> int | None:
+            return self._interval
+
+        def get_heartbeat_stale_trial_callback(self) -> Any:
+            return self._on_stale
+
+    _JOURNAL_CLASS = HeartbeatJournalStorage
+    return _JOURNAL_CLASS
 
 
 def open_study(storage: Any, name: str, sampler: Any, settings: dict[str, Any]) -> Any:
@@ -251,9 +392,17 @@ def open_study(storage: Any, name: str, sampler: Any, settings: dict[str, Any]) 
     return study
 
 
+def _taken_states() -> tuple:
+    optuna = require_optuna()
+    S = optuna.trial.TrialState
+    return (S.COMPLETE, S.RUNNING, S.WAITING)
+
+
 def count_trials(study: Any) -> int:
-    """Trials in the study in any state (running ones count: they are taken)."""
-    return len(study.get_trials(deepcopy=False))
+    """Trials that take a place in the budget: completed, running (they are taken) and waiting
+    (a retry of a trial whose worker died). Failed trials do not count (their retry does), nor
+    pruned ones (a trial started after other processes had filled the budget, see `optimize`)."""
+    return len(study.get_trials(deepcopy=False, states=_taken_states()))
 
 
 def completed_trials(study: Any) -> list[dict[str, Any]]:
@@ -278,14 +427,61 @@ def optimize(
     budget: int,
     callback: Callable[[Any, Any], None] | None = None,
 ) -> None:
-    """Run up to `n_trials` trials, stopping early once the study holds `budget` trials."""
+    """Run up to `n_trials` trials, stopping early once the study holds `budget` trials.
+
+    Processes that do not share out the work (one per machine) may start a trial together
+    when one place is left; the trial numbered after the budget is full is pruned at once
+    (user attribute ``surplus``) and not counted, so the study ends with exactly `budget`."""
     optuna = require_optuna()
     if n_trials <= 0:
         return
-    callbacks = [optuna.study.MaxTrialsCallback(budget, states=None)]
+    taken = _taken_states()
+
+    def guarded(trial: Any) -> float:
+        before = [
+            t for t in study.get_trials(deepcopy=False, states=taken) if t.number < trial.number
+        ]
+        if len(before) >= budget:
+            trial.set_user_attr("surplus", True)
+            raise optuna.TrialPruned()
+        return objective(trial)
+
+    callbacks = [optuna.study.MaxTrialsCallback(budget, states=taken)]
     if callback is not None:
         callbacks.append(callback)
-    study.optimize(objective, n_trials=n_trials, callbacks=callbacks)
+    study.optimize(guarded, n_trials=n_trials, callbacks=callbacks)
+
+
+def take_part(
+    study: Any,
+    objective: Callable[[Any], float],
+    budget: int,
+    n_trials: int | None = None,
+    callback: Callable[[Any, Any], None] | None = None,
+    poll: float = 1.0,
+) -> None:
+    """Work on `study` until it holds `budget` completed trials: start at most `n_trials` new
+    trials here (None: as many as the budget leaves), run the retries of trials whose worker
+    died (see `make_storage`), and wait while other processes still run trials, so that every
+    process ends with the whole study. With a share (`n_trials`) a worker never takes another
+    worker's share; without one it takes whatever is left."""
+    optuna = require_optuna()
+    S = optuna.trial.TrialState
+    quota = budget if n_trials is None else n_trials
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        states = [t.state for t in study.get_trials(deepcopy=False)]
+        complete, running, waiting = (states.count(s) for s in (S.COMPLETE, S.RUNNING, S.WAITING))
+        new = min(max(0, budget - complete - running - waiting), quota)
+        if new + waiting > 0:
+            optimize(study, objective, new + waiting, budget, callback)
+            quota -= new
+        elif running:  # other processes' trials: wait for them (or for them to go stale)
+            time.sleep(poll)
+        else:
+            return
 
 
 # --------------------------------------------------------------------------- workers
@@ -294,18 +490,21 @@ def optimize(
 @dataclass
 class WorkerJob:
     """What one worker process does: for each (sampler, study name, trials, seed) in
-    `tasks`, join the study in `storage` and run that many trials (fewer if the budget
-    fills), its sampler seeded from the task's seed and the worker's identity."""
+    `tasks`, join the study in `storage` and take part in it (`take_part`: that many new
+    trials, None for as many as the budget leaves), its sampler seeded with `worker_seed`.
+    `objective` is an `Objective`, or any picklable callable of a trial with a `worker`
+    attribute."""
 
     objective: Objective
     storage: str
-    tasks: list[tuple[str, str, int, int]]
+    tasks: list[tuple[str, str, int | None, int]]
     budget: int
     space: SearchSpace
     levels: tuple[int, ...]
     startup_trials: int
     settings: dict[str, Any]
     threads: int = 1
+    heartbeat: int = HEARTBEAT
 
 
 def worker_id() -> str:
@@ -315,6 +514,14 @@ def worker_id() -> str:
 def sampler_seed(seed: int, worker: str) -> int:
     """A sampler seed per worker: workers of one study must not draw the same points."""
     return int(np.random.SeedSequence([seed, *worker.encode()]).generate_state(1)[0])
+
+
+def worker_seed(sampler: str, seed: int, worker: str) -> int:
+    """The seed of `worker`'s sampler in a shared study: the search's own for the grid (its
+    sampler gives trial k the k-th point of the grid shuffled with the seed, so every worker
+    must shuffle alike; trial numbers are unique, so no point is run twice and the study's
+    trials are those of a one-process search), a seed of its own for the others."""
+    return seed if sampler == "grid" else sampler_seed(seed, f"{worker}/{sampler}")
 
 
 def quiet_optuna() -> Any:
@@ -334,13 +541,12 @@ def worker_main(job: WorkerJob) -> None:
         torch.set_num_threads(job.threads)
     me = worker_id()
     job.objective.worker = me
-    storage = make_storage(job.storage)
+    storage = make_storage(job.storage, job.heartbeat)
     for sampler_name, study_name, n_trials, task_seed in job.tasks:
-        seed = sampler_seed(task_seed, f"{me}/{sampler_name}")
+        seed = worker_seed(sampler_name, task_seed, me)
         sampler = make_sampler(sampler_name, seed, job.space, job.levels, job.startup_trials)
         study = open_study(storage, study_name, sampler, {**job.settings, "sampler": sampler_name})
-        remaining = job.budget - count_trials(study)
-        optimize(study, job.objective, min(n_trials, remaining), job.budget)
+        take_part(study, job.objective, job.budget, n_trials)
 
 
 def settings_of(objective: Objective, budget: int, levels: Sequence[int]) -> dict[str, Any]:
@@ -380,6 +586,7 @@ def run_searches(
     storage_url: str = "",
     workers: int = 1,
     threads: int = 1,
+    heartbeat: int = HEARTBEAT,
     desc: str = "search",
 ) -> dict[str, list[dict[str, Any]]]:
     """Run every search until its study holds `budget` trials, through an nnlab run (progress
@@ -387,10 +594,12 @@ def run_searches(
     completed trials of each study by study name and records the seconds per sampler.
 
     With one worker the searches run here, one after another; in memory (no `storage_url`)
-    the sampler seeds are the searches' own, so the result is reproducible; with a database
-    every process mixes its identity into the seed. With several workers the studies live in
-    `storage_url` and `workers` spawned processes share every study's remaining trials.
-    `settings` must agree between processes joining a study (see `settings_of`)."""
+    the sampler seeds are the searches' own, so the result is reproducible; in a shared
+    storage (see `make_storage`) this process takes part with the others that joined the
+    study (`take_part`, sampler seeds from `worker_seed`) and waits until the study is
+    complete. With several workers the studies live in `storage_url` and `workers` spawned
+    processes share every study's remaining trials. `settings` must agree between processes
+    joining a study (see `settings_of`)."""
     optuna = require_optuna()
     trials: dict[str, list[dict]] = {}
     seconds: dict[str, float] = {}
@@ -406,7 +615,7 @@ def run_searches(
         desc=desc,
         unit="trial",
     )
-    storage = make_storage(storage_url)
+    storage = make_storage(storage_url, heartbeat)
     try:
         with warnings.catch_warnings(), torch_threads(threads):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -416,18 +625,15 @@ def run_searches(
                 for search in todo:
                     started = time.perf_counter()
                     name, seed = search.sampler, search.seed
-                    # reproducible in memory; with a shared database every process draws
-                    # its own points
+                    # reproducible in memory; in a shared storage every process draws its
+                    # own points (but the grid's order)
                     if storage is not None:
-                        seed = sampler_seed(seed, f"{worker_id()}/{name}")
+                        seed = worker_seed(name, seed, worker_id())
                     sampler = make_sampler(name, seed, objective.space, levels, startup_trials)
                     study_settings = {**settings, "sampler": name}
                     study = open_study(storage, search.study, sampler, study_settings)
-                    remaining = budget - count_trials(study)
-                    bar.update(budget - max(remaining, 0))
-                    optimize(
-                        study, objective, remaining, budget, callback=lambda st, t: bar.update(1)
-                    )
+                    bar.update(min(budget, count_trials(study)))
+                    take_part(study, objective, budget, callback=lambda st, t: bar.update(1))
                     trials[study.study_name] = completed_trials(study)
                     seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
                     run.save_checkpoint({"trials": trials, "seconds": seconds})
@@ -454,6 +660,7 @@ def run_searches(
                         startup_trials=startup_trials,
                         settings=settings,
                         threads=max(threads, 1),
+                        heartbeat=heartbeat,
                     )
                     for i in range(workers)
                 ]

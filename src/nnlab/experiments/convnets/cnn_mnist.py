@@ -233,4 +233,5 @@ EXPERIMENT = Experiment(
     reference=Reference(0.992, "pytorch/examples' MNIST CNN after 14 epochs"),
     key_figure="first_layer_filters",
     tour_mnist={"dataset": "mnist", "epochs": 2},
+    data_parallel=True,
 )

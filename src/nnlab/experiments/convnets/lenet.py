@@ -211,4 +211,5 @@ EXPERIMENT = Experiment(
     headline="cnn_test_accuracy",
     tour={"dataset": "digits"},
     reference=Reference(0.845, "LeNet-style CNN on NIST36 in the course (seed 004 Q6.1.3)"),
+    data_parallel=True,
 )

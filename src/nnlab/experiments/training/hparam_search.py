@@ -23,11 +23,19 @@ this costs nothing). After the searches, each sampler's best parameters are retr
 the objective and the test accuracy of the chosen configuration. The summary says whether
 TPE >= random >= grid held and, when not, whether the differences are within that noise.
 
-Distributed search: ``--set storage=sqlite:///study.db`` keeps the studies
-(``<study>-grid``, ``<study>-random``, ``<study>-tpe``, and ``<study>-<sampler>-<k>`` for
-the further searches) in that database; run the same command (same seed and settings) in
-several processes or on several machines sharing the database and they join the studies
-(``load_if_exists``) until each holds ``budget`` trials.
+Distributed search: ``--set storage=URL`` keeps the studies (``<study>-grid``,
+``<study>-random``, ``<study>-tpe``, and ``<study>-<sampler>-<k>`` for the further searches)
+in a shared storage: ``sqlite:///study.db`` (one machine), ``postgresql+psycopg://user@host/db``
+(a PostgreSQL server every machine reaches; ``pip install 'nnlab[pg]'``; the password from
+``PGPASSWORD`` or ``~/.pgpass`` rather than the URL, which config.json records) or
+``journal:///study.log`` / ``journal:////shared/study.log`` (Optuna's journal file, e.g. on
+a filesystem every machine mounts). Run the same command (same seed and settings) in several
+processes or on several machines and they join the studies (``load_if_exists``) until each
+holds ``budget`` completed trials; each waits for the others' trials, so every run reports
+the whole studies. A worker killed mid-trial stops its heartbeat (``heartbeat`` seconds);
+after twice that the trial is failed and another worker runs it again. The grid's points
+are shared out by trial number, so a grid search over several processes runs exactly the
+points (and finds the best) of a one-process search.
 ``--set workers=N`` starts N local worker processes (spawned) that share the work; without
 a storage they use ``<run dir>/study.db``. With a database, sampler seeds differ per process
 (drawn from host and process id), so the search is not reproducible; with ``workers=1``
@@ -92,11 +100,22 @@ class Config(ExperimentConfig):
     reeval_seeds: int = param(
         3, low=0, high=100, help="seeds to retrain each sampler's best (0: skip)"
     )
-    storage: str = param("", help="database URL of the studies, e.g. sqlite:///study.db")
+    storage: str = param(
+        "",
+        help="where the studies live: sqlite:///study.db, "
+        "postgresql+psycopg://user@host/db or journal:///study.log (empty: in memory)",
+    )
     study: str = param("nnlab-hparam-search", help="study name prefix in the storage")
     workers: int = param(1, low=1, high=64, help="local worker processes")
     threads: int = param(
         1, low=0, high=256, help="torch CPU threads per worker (0: torch's default)"
+    )
+    heartbeat: int = param(
+        30,
+        low=1,
+        high=3_600,
+        help="seconds between a worker's signs of life in a shared storage; a trial silent "
+        "for twice that is failed and run again",
     )
 
     def check(self) -> None:
@@ -130,8 +149,15 @@ class Config(ExperimentConfig):
                 )
         if self.storage and "://" not in self.storage:
             raise ConfigError(
-                f"setting 'storage' must be a database URL such as sqlite:///study.db; "
-                f"got {self.storage!r}"
+                "setting 'storage' must be a URL such as sqlite:///study.db, "
+                f"postgresql+psycopg://user@host/db or journal:///study.log; got {self.storage!r}"
+            )
+        if self.storage.startswith("journal:") and (
+            not self.storage.startswith("journal:///") or self.storage == "journal:///"
+        ):
+            raise ConfigError(
+                "setting 'storage' names a journal file as journal:///study.log (relative) "
+                f"or journal:////shared/study.log (absolute); got {self.storage!r}"
             )
         if not self.study.strip():
             raise ConfigError("setting 'study' must not be empty")
@@ -274,6 +300,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         storage_url=storage_url,
         workers=cfg.workers,
         threads=cfg.threads,
+        heartbeat=cfg.heartbeat,
         desc=f"{data.name} search",
     )
 
@@ -421,7 +448,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "budget": cfg.budget,
         "repeats": cfg.repeats,
         "total_trials": sum(r["n_trials"] for r in results),
-        "storage": "in-memory" if not storage_url else storage_url.split(":", 1)[0],
+        "storage": hpo.storage_kind(storage_url),
         "workers": cfg.workers,
         "dataset": cfg.dataset,
         "n_train": len(train_idx),

@@ -98,4 +98,5 @@ EXPERIMENT = Experiment(
     headline="test_accuracy",
     tour={"dataset": "digits"},
     tour_mnist={"dataset": "mnist", "epochs": 5},
+    data_parallel=True,
 )
