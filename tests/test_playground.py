@@ -438,3 +438,13 @@ def test_cli_on_a_busy_port_is_a_one_line_error(capsys):
         assert main(["playground", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"port {port}" in err and "busy" in err
+
+
+def test_no_playground_module_is_over_600_lines():
+    from pathlib import Path
+
+    import nnlab.playground
+
+    folder = Path(nnlab.playground.__file__).parent
+    sizes = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 600} == {}
