@@ -448,3 +448,25 @@ def test_no_playground_module_is_over_600_lines():
     folder = Path(nnlab.playground.__file__).parent
     sizes = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
     assert {name: n for name, n in sizes.items() if n > 600} == {}
+
+
+@pytest.mark.parametrize(
+    ("csv", "says"),
+    [
+        ("x1,x2,label\n" + "1" * 140_000 + ",1,1\n", "line 2: field larger than field limit"),
+        ("x1,x2,label\n" + "a" * 5000 + ",1,1\n", "line 2: not numbers: ['aaaa"),
+    ],
+    ids=["field-over-131072", "long-junk"],
+)
+def test_a_csv_the_csv_module_cannot_read_is_a_one_line_422(client, csv, says):
+    sid = client.post("/api/sessions").json()["id"]
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": csv})
+    assert res.status_code == 422, res.text
+    msg = res.json()["detail"][0]["msg"]
+    assert msg.startswith(says) and "\n" not in msg and len(msg) < 120, msg
+
+
+def test_a_csv_with_old_mac_line_ends_reads(client):
+    sid = client.post("/api/sessions").json()["id"]  # the csv module refused a lone \r: a 500
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": "x1,x2,label\r1,2,0\r-1,-2,1\r"})
+    assert res.status_code == 200 and res.json() == {"points": 2}

@@ -64,6 +64,17 @@ class PlaygroundError(ValueError):
 CSV_HEADERS = {("x1", "x2", "label"): "label", ("x1", "x2", "value"): "value"}
 
 
+def _csv_rows(text: str):
+    """(line number, fields) of each row, lines ending in LF, CRLF or CR; a line the csv
+    module cannot read (a field over its 131,072 characters) is a PlaygroundError."""
+    reader = csv.reader(io.StringIO(text, newline=None))
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise PlaygroundError("csv", f"line {reader.line_num}: {exc}") from None
+
+
 def _finite(x: float) -> float | None:
     return round(float(x), 6) if math.isfinite(x) else None
 
@@ -280,7 +291,7 @@ class Session:
         target = "value" if self.settings.is_regression else "label"
         rows: list[tuple[float, float, float]] = []
         header_allowed = True
-        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        for number, row in _csv_rows(text):
             if not row or all(not cell.strip() for cell in row):
                 continue
             names = tuple(cell.strip().lower() for cell in row)
@@ -298,7 +309,8 @@ class Session:
                     raise PlaygroundError(
                         "csv", f"line {number}: the header must be x1,x2,label or x1,x2,value"
                     ) from None
-                raise PlaygroundError("csv", f"line {number}: not numbers: {row!r}") from None
+                shown = repr(row) if len(repr(row)) <= 60 else repr(row)[:60] + "..."
+                raise PlaygroundError("csv", f"line {number}: not numbers: {shown}") from None
             header_allowed = False
             if not (abs(x1) <= EXTENT and abs(x2) <= EXTENT):
                 raise PlaygroundError("csv", f"line {number}: x1, x2 must lie in [-6, 6]")
