@@ -33,6 +33,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import Body, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +48,7 @@ MIN_FRAME_INTERVAL = 1 / 25
 POLL = 0.03  # a paused stream checks for changes this often
 KEEPALIVE = 15.0
 MAX_CSV_CHARS = 200_000
+MAX_ERRORS = 20  # a 422 lists at most this many failed checks
 
 STATIC = resources.files("nnlab.playground") / "static"
 SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,32}$")]
@@ -97,10 +99,25 @@ def _unprocessable(exc: PlaygroundError) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+def _short(part: str | int) -> str | int:
+    return part if isinstance(part, int) or len(part) <= 40 else part[:40] + "..."
+
+
+def _invalid(exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 without the ``input`` it would echo (a 22 MB body came back whole, and a
+    NaN in it made the reply a 500): where and why each check failed, the first MAX_ERRORS."""
+    detail = [
+        {"loc": [_short(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors()[:MAX_ERRORS]
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 def create_app(store: SessionStore | None = None) -> FastAPI:
     app = FastAPI(title="nnlab playground", docs_url=None, redoc_url=None)
     app.state.store = store = store or SessionStore()
     app.add_exception_handler(PlaygroundError, lambda request, exc: _unprocessable(exc))
+    app.add_exception_handler(RequestValidationError, lambda request, exc: _invalid(exc))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/", include_in_schema=False)
