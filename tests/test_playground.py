@@ -27,12 +27,13 @@ from nnlab.playground.session import (
 from nnlab.playground.settings import MAX_POINTS, Settings
 
 JSON = {"Content-Type": "application/json"}
+LOCAL = "http://127.0.0.1"  # the test client's default Host, testserver, is refused
 SPIRAL = {"dataset": "spiral", "hidden": [8, 8], "activations": ["tanh", "tanh"]}
 
 
 @pytest.fixture()
 def client():
-    with TestClient(create_app(SessionStore(limit=4))) as c:
+    with TestClient(create_app(SessionStore(limit=4)), base_url=LOCAL) as c:
         yield c
 
 

@@ -15,6 +15,10 @@
     GET  /api/sessions/{id}/export.py       a Python snippet that rebuilds it with nnlab.scratch
     POST /api/sessions/{id}/close           the tab is going away
 
+Every request passes `guard.Guard` first: Host, Origin, token, and a body of at most 1 MiB and
+20,000 values, so that parsing it on the event loop, which streams every session's frames, takes
+milliseconds. A failed check is a 422 that names the field and never echoes the input.
+
 Training runs in this process while a page's stream is open and the session plays: each turn
 of the stream trains whole epochs for TRAIN_BUDGET seconds in a worker thread, then sends a
 frame. Sessions are bounded in number (MAX_SESSIONS; the longest idle is evicted), in size
@@ -38,6 +42,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Str
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from nnlab.playground.guard import MAX_BODY, Access, Guard
 from nnlab.playground.session import PlaygroundError, Session
 from nnlab.playground.settings import MAX_LAYERS, Control, Point, PointSet, Settings, WeightEdit
 
@@ -113,8 +118,13 @@ def _invalid(exc: RequestValidationError) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-def create_app(store: SessionStore | None = None) -> FastAPI:
+def create_app(
+    store: SessionStore | None = None, access: Access | None = None, max_body: int = MAX_BODY
+) -> FastAPI:
+    """The playground's app, for requests that ``access`` allows (by default: Host 127.0.0.1,
+    localhost or [::1], no token) with bodies of at most ``max_body`` bytes."""
     app = FastAPI(title="nnlab playground", docs_url=None, redoc_url=None)
+    app.add_middleware(Guard, access=access or Access(), max_body=max_body)
     app.state.store = store = store or SessionStore()
     app.add_exception_handler(PlaygroundError, lambda request, exc: _unprocessable(exc))
     app.add_exception_handler(RequestValidationError, lambda request, exc: _invalid(exc))
