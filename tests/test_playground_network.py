@@ -1,10 +1,12 @@
-"""The playground on a network: Host, Origin and token checks, bounded bodies."""
+"""The playground on a network: Host, Origin and token checks, bounded bodies, a prompt stop on
+SIGTERM."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -242,6 +244,23 @@ def first_frame(base: str, sid: str):
     return res, lines
 
 
+@pytest.mark.timeout(60)
+def test_sigterm_stops_the_server_within_a_second():
+    with serve() as (proc, line):
+        base = f"http://127.0.0.1:{port_of(line)}"
+        sid = httpx.post(f"{base}/api/sessions", timeout=20).json()["id"]
+        httpx.post(f"{base}/api/sessions/{sid}/control", json={"action": "play"}, timeout=20)
+        stream, _ = first_frame(base, sid)  # a playing stream holds the connection open
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        took = time.monotonic() - started
+        stream.close()
+        print(f"SIGTERM with a playing stream open: stopped in {took:.2f} s")
+        assert took < 1.0, took
+
+
+# ------------------------------------------------------------------ slow tier
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_the_worst_bodies_do_not_stall_a_playing_stream():

@@ -126,6 +126,7 @@ def create_app(
     app = FastAPI(title="nnlab playground", docs_url=None, redoc_url=None)
     app.add_middleware(Guard, access=access or Access(), max_body=max_body)
     app.state.store = store = store or SessionStore()
+    app.state.stopping = lambda: False  # `server.run` asks uvicorn instead
     app.add_exception_handler(PlaygroundError, lambda request, exc: _unprocessable(exc))
     app.add_exception_handler(RequestValidationError, lambda request, exc: _invalid(exc))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
@@ -222,14 +223,16 @@ def create_app(
 
 async def _frames(session: Session, request: Request, max_frames: int | None):
     """The SSE body: a frame whenever something changed, trained between frames while playing.
-    A newer stream of the same session takes over (a reloaded tab); this one then ends."""
+    A newer stream of the same session takes over (a reloaded tab); this one then ends, and so
+    does every stream when the server stops (``app.state.stopping()``)."""
+    stopping = request.app.state.stopping
     token = object()
     session.stream_owner = token
     session.streams += 1
     since, key, data_version = 0, "", -1
     sent_version, sent, last_sent = -1, 0, time.monotonic()
     try:
-        while getattr(session, "stream_owner", None) is token:
+        while getattr(session, "stream_owner", None) is token and not stopping():
             if await request.is_disconnected():
                 break
             started = time.monotonic()

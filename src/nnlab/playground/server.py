@@ -82,6 +82,9 @@ def run(sock: socket.socket, open_browser: bool = False, token: str | None = Non
     app = create_app(access=access)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
+    # on SIGTERM or Ctrl+C open streams end at once, so the server stops in a fraction of a
+    # second; otherwise uvicorn waits for them until timeout_graceful_shutdown
+    app.state.stopping = lambda: server.should_exit
     if open_browser:
         webbrowser.open(url_of(sock, token))
     server.run(sockets=[sock])
