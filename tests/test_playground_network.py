@@ -1,5 +1,5 @@
 """The playground on a network: Host, Origin and token checks, bounded bodies, a prompt stop on
-SIGTERM."""
+SIGTERM, and (slow tier) 50 clients at once against a real server."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 
 import pytest
@@ -319,3 +320,84 @@ def test_the_worst_bodies_do_not_stall_a_playing_stream():
     )
     assert over_caps < calm + 0.25, (calm, over_caps)
     assert under_caps < 1.0, (calm, under_caps)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_50_clients_for_20_s_all_answered_and_no_5xx():
+    """10 clients each stream a session of their own (4 playing); 40 send mixed requests, 8 to
+    each of 5 shared sessions (15 sessions: none is evicted), some of them bad on purpose."""
+    seconds, results, streams, frames, sent = 20.0, Counter(), Counter(), Counter(), [0]
+    failures: list[str] = []
+    valid = {"dataset": "xor", "hidden": [3], "activations": ["relu"], "learning_rate": 0.1}
+    requests = [
+        ("good", "GET", "/", None),
+        ("good", "GET", "/static/app.js", None),
+        ("good", "GET", "{s}/frame", None),
+        ("good", "GET", "{s}/warp?layer=0", None),
+        ("good", "GET", "{s}/export.json", None),
+        ("good", "GET", "{s}/export.py", None),
+        ("good", "PUT", "{s}/settings", json.dumps(valid)),
+        ("good", "POST", "{s}/control", '{"action": "step"}'),
+        ("good", "POST", "{s}/csv", json.dumps({"csv": "x1,x2,label\n1,2,0\n-1,-2,1\n"})),
+        ("bad", "PUT", "{s}/settings", '{"noise": NaN, "hidden": [0]}'),
+        ("bad", "POST", "{s}/points", '{"x1": "a"'),
+        ("bad", "POST", "{s}/csv", json.dumps({"csv": "x1,x2,label\n" + "9" * 140_000})),
+        ("bad", "PUT", "{s}/points", "x" * (MAX_BODY + 1)),
+        ("bad", "GET", "{s}/warp?layer=99", None),
+        ("bad", "GET", "/api/sessions/nosuchsession/frame", None),
+        ("host", "GET", "/", None),
+    ]
+
+    async def streamer(c: httpx.AsyncClient, play: bool, stop: float) -> None:
+        sid = (await c.post("/api/sessions")).json()["id"]
+        if play:
+            await c.post(f"/api/sessions/{sid}/control", json={"action": "play"})
+        with anyio.move_on_after(stop - time.monotonic()):
+            async with c.stream("GET", f"/api/sessions/{sid}/stream") as res:
+                streams[res.status_code] += 1
+                async for line in res.aiter_lines():
+                    frames["playing" if play else "paused"] += line.startswith("data: ")
+
+    async def requester(c: httpx.AsyncClient, sid: str, i: int, stop: float) -> None:
+        while time.monotonic() < stop:
+            kind, method, path, body = requests[i % len(requests)]
+            i += 1
+            headers = {**JSON, "Host": "evil.example"} if kind == "host" else JSON
+            sent[0] += 1
+            try:
+                res = await c.request(
+                    method, path.format(s=f"/api/sessions/{sid}"), content=body, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                failures.append(f"{method} {path}: {type(exc).__name__}")
+                continue
+            results[res.status_code] += 1
+            if res.status_code >= 500 or (kind == "good") != (res.status_code < 400):
+                failures.append(f"{kind} {method} {path}: {res.status_code} {res.text[:100]}")
+
+    async def load(base: str) -> None:
+        limits = httpx.Limits(max_connections=1)
+        clients = [httpx.AsyncClient(base_url=base, timeout=30, limits=limits) for _ in range(50)]
+        shared = [(await clients[0].post("/api/sessions")).json()["id"] for _ in range(5)]
+        stop = time.monotonic() + seconds
+        async with anyio.create_task_group() as tg:
+            for n, c in enumerate(clients):
+                if n < 10:
+                    tg.start_soon(streamer, c, n < 4, stop)
+                else:
+                    tg.start_soon(requester, c, shared[n % 5], n, stop)
+        for c in clients:
+            await c.aclose()
+
+    with serve() as (_, line):
+        anyio.run(load, f"http://127.0.0.1:{port_of(line)}")
+    print(
+        f"\n50 clients, {seconds:.0f} s: {sent[0]} requests sent, {sum(results.values())} "
+        f"answered, status counts {dict(sorted(results.items()))}; streams {dict(streams)}, "
+        f"frames {dict(frames)}"
+    )
+    assert not failures, failures[:10]
+    assert sum(results.values()) == sent[0] and not any(status >= 500 for status in results)
+    assert streams == {200: 10}
+    assert frames["playing"] > 40 and frames["paused"] >= 6
