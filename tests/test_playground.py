@@ -26,12 +26,14 @@ from nnlab.playground.session import (
 )
 from nnlab.playground.settings import MAX_POINTS, Settings
 
+JSON = {"Content-Type": "application/json"}
+LOCAL = "http://127.0.0.1"  # the test client's default Host, testserver, is refused
 SPIRAL = {"dataset": "spiral", "hidden": [8, 8], "activations": ["tanh", "tanh"]}
 
 
 @pytest.fixture()
 def client():
-    with TestClient(create_app(SessionStore(limit=4))) as c:
+    with TestClient(create_app(SessionStore(limit=4)), base_url=LOCAL) as c:
         yield c
 
 
@@ -438,3 +440,88 @@ def test_cli_on_a_busy_port_is_a_one_line_error(capsys):
         assert main(["playground", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"port {port}" in err and "busy" in err
+
+
+def test_no_playground_module_is_over_600_lines():
+    from pathlib import Path
+
+    import nnlab.playground
+
+    folder = Path(nnlab.playground.__file__).parent
+    sizes = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 600} == {}
+
+
+@pytest.mark.parametrize(
+    ("csv", "says"),
+    [
+        ("x1,x2,label\n" + "1" * 140_000 + ",1,1\n", "line 2: field larger than field limit"),
+        ("x1,x2,label\n" + "a" * 5000 + ",1,1\n", "line 2: not numbers: ['aaaa"),
+    ],
+    ids=["field-over-131072", "long-junk"],
+)
+def test_a_csv_the_csv_module_cannot_read_is_a_one_line_422(client, csv, says):
+    sid = client.post("/api/sessions").json()["id"]
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": csv})
+    assert res.status_code == 422, res.text
+    msg = res.json()["detail"][0]["msg"]
+    assert msg.startswith(says) and "\n" not in msg and len(msg) < 120, msg
+
+
+def test_a_csv_with_old_mac_line_ends_reads(client):
+    sid = client.post("/api/sessions").json()["id"]  # the csv module refused a lone \r: a 500
+    res = client.post(f"/api/sessions/{sid}/csv", json={"csv": "x1,x2,label\r1,2,0\r-1,-2,1\r"})
+    assert res.status_code == 200 and res.json() == {"points": 2}
+
+
+def test_a_422_never_echoes_the_input(client):
+    sid = client.post("/api/sessions").json()["id"]
+    marker = "ECHO" * 25_000
+    cases = [
+        ("PUT", "settings", {"dataset": marker}),
+        ("PUT", "settings", {marker: 1}),
+        ("POST", "csv", {"csv": marker * 3}),  # over 200,000 characters
+        ("PUT", "points", {"points": [[0, 0, 1, True]] * 2001, "note": marker}),
+        ("POST", "control", {"action": marker}),
+    ]
+    for method, path, body in cases:
+        res = client.request(method, f"/api/sessions/{sid}/{path}", json=body)
+        assert res.status_code == 422, (path, res.text[:200])
+        assert "ECHOECHO" * 10 not in res.text and len(res.content) < 3000, res.text[:300]
+        assert all(set(d) == {"loc", "msg", "type"} for d in res.json()["detail"])
+    # many failed checks: the first 20
+    res = client.put(f"/api/sessions/{sid}/settings", json={f"k{i}": 0 for i in range(5000)})
+    assert res.status_code == 422 and len(res.json()["detail"]) == 20
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "loc"),
+    [
+        ("PUT", "settings", '{"noise": NaN}', ["body", "noise"]),
+        ("PUT", "settings", '{"stop_loss": Infinity}', ["body", "stop_loss"]),
+        ("PUT", "settings", '{"learning_rate": 1e999}', ["body", "learning_rate"]),
+        ("POST", "points", '{"x1": -Infinity, "x2": 0, "label": 0}', ["body", "x1"]),
+        ("PUT", "points", '{"points": [[0, 0, NaN, true]]}', ["body", "points", 0, 2]),
+        (
+            "PUT",
+            "points",
+            '{"target": "value", "points": [[0, 0, NaN, true]]}',
+            ["body", "points", 0, 2],
+        ),
+        (
+            "POST",
+            "weight",
+            '{"layer": 0, "source": 0, "target": 0, "value": NaN}',
+            ["body", "value"],
+        ),
+        ("POST", "", '{"reg_rate": NaN}', ["body", "reg_rate"]),
+    ],
+)
+def test_nan_and_infinities_are_a_422_that_names_the_field(client, method, path, body, loc):
+    sid = client.post("/api/sessions").json()["id"]
+    url = f"/api/sessions/{sid}/{path}" if path else "/api/sessions"
+    res = client.request(method, url, content=body, headers=JSON)
+    assert res.status_code == 422, res.text
+    details = res.json()["detail"]
+    finite = {"loc": loc, "msg": "Input should be a finite number", "type": "finite_number"}
+    assert finite in details, details

@@ -175,3 +175,40 @@ def test_teaching_flags_hide_controls_and_custom_points_survive_a_reload(browser
     )
     assert errors == []
     page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_on_the_network_the_printed_address_opens_the_page_and_it_plays(browser):
+    """`--allow-remote`: the address with its token opens the page (a cookie, then the token
+    leaves the address bar), the page's own requests pass the token and Origin checks, and an
+    address without the token is refused."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlab.cli", "playground", "--host", "0.0.0.0", "--port", "0"]
+        + ["--allow-remote"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        port, token = re.search(r":(\d+)/\?token=([\w-]+) ", proc.stdout.readline()).groups()
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        refused = page.goto(f"http://127.0.0.1:{port}/")
+        assert refused.status == 403 and "token" in page.content()
+        page.goto(f"http://127.0.0.1:{port}/?token={token}#dataset=xor")
+        page.wait_for_function("window.playground.frames > 0")
+        assert "token" not in page.url and "dataset=xor" in page.url
+        page.click("#play")
+        page.wait_for_function("Number(document.getElementById('epoch').textContent) > 5")
+        assert errors == []
+        page.close()
+    finally:
+        proc.kill()
+        proc.wait()

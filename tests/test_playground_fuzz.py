@@ -1,8 +1,11 @@
-"""Fuzz the playground API with Hypothesis: whatever JSON arrives, the answer is never a 500."""
+"""Fuzz the playground API with Hypothesis: whatever arrives, the answer is never a 500. One test
+plays plausible request sequences on a session; the other sends malformed path parameters, query
+strings and bodies to every route of the app's OpenAPI schema."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -15,6 +18,7 @@ from nnlab.playground.app import SessionStore, create_app
 from nnlab.playground.settings import DATASETS, INPUTS, Settings
 
 JSON = {"Content-Type": "application/json"}
+LOCAL = "http://127.0.0.1"  # the test client's default Host, testserver, is refused
 ACTIONS = ["play", "pause", "step", "reset", "regenerate", "clear"]
 ACTS = ["relu", "leaky_relu", "tanh", "sigmoid", "linear", "softplus"]
 junk = st.one_of(
@@ -136,7 +140,8 @@ requests = st.one_of(
 )
 @given(st.one_of(st.none(), settings_bodies), st.lists(requests, min_size=1, max_size=6))
 def test_no_request_sequence_gets_a_500(first, sequence):
-    with TestClient(create_app(SessionStore(limit=2)), raise_server_exceptions=False) as client:
+    app = create_app(SessionStore(limit=2))
+    with TestClient(app, base_url=LOCAL, raise_server_exceptions=False) as client:
         # a page opened from a link creates its session with the link's settings
         res = client.post("/api/sessions", content=json.dumps(first), headers=JSON)
         assert res.status_code in (200, 422), (first, res.status_code, res.text)
@@ -157,3 +162,70 @@ def test_no_request_sequence_gets_a_500(first, sequence):
         frame = client.get(f"/api/sessions/{sid}/frame")
         assert frame.status_code == 200
         Settings.model_validate(frame.json()["settings"])  # the state stays valid
+
+
+ROUTES = [
+    (method.upper(), path, [p["name"] for p in op.get("parameters", []) if p["in"] == "query"])
+    for path, ops in create_app().openapi()["paths"].items()
+    for method, op in ops.items()
+]
+ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
+malformed_bodies = st.one_of(
+    junk.map(json.dumps),  # JSON of another shape
+    settings_bodies.map(json.dumps),
+    st.binary(max_size=64),  # not JSON, not even UTF-8
+    st.sampled_from(
+        [
+            b"",
+            b"{",
+            b"[" * 5000 + b"]" * 5000,  # deeper than the parser's recursion
+            b'{"x1": NaN, "csv": Infinity, "points": [[NaN, 0, 0, true]]}',
+            b"1e999",
+            b"9" * 5000,  # an integer longer than Python reads from a string
+            b'{"csv": "\\ud800,1,1"}',  # a lone surrogate
+            b'{"action": "play", "action": "step"}',
+            b"\xef\xbb\xbf{}",  # a byte-order mark
+            b"null",
+        ]
+    ),
+)
+session_ids = st.one_of(
+    st.just("REAL"),  # the session this example created
+    st.just("abcdefghijkl"),  # well-formed, unknown
+    st.text(max_size=40),  # anything (percent-encoded into the path)
+)
+query_values = st.one_of(
+    st.text(max_size=12), st.integers(-(2**70), 2**70).map(str), st.sampled_from(["nan", "-1"])
+)
+content_types = st.sampled_from(
+    ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+
+
+@pytest.mark.parametrize(("method", "path", "query"), ROUTES, ids=ROUTE_IDS)
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_every_route_answers_malformed_input_with_a_4xx(method, path, query, data):
+    app = create_app(SessionStore(limit=2))
+    with TestClient(app, base_url=LOCAL, raise_server_exceptions=False) as client:
+        real = client.post("/api/sessions").json()["id"]
+        sid = data.draw(session_ids, label="sid")
+        url = path.replace("{sid}", quote(real if sid == "REAL" else sid, safe=""))
+        params = data.draw(st.fixed_dictionaries({}, optional=dict.fromkeys(query, query_values)))
+        if path.endswith("/stream"):
+            params["max_frames"] = "1"  # a paused stream would otherwise stay open
+        headers = data.draw(st.one_of(st.none(), content_types), label="content type")
+        res = client.request(
+            method,
+            url,
+            params=params,
+            content=data.draw(malformed_bodies, label="body"),
+            headers={"Content-Type": headers} if headers else {},
+        )
+        assert res.status_code < 500, (method, url, params, res.status_code, res.text[:300])
+        if res.status_code == 422:
+            assert all(set(d) == {"loc", "msg", "type"} for d in res.json()["detail"])

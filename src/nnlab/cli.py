@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -322,9 +323,11 @@ def cmd_playground(args: argparse.Namespace) -> None:
     from nnlab.playground import server
 
     server.check_web_extra()
-    sock = server.bind(args.host, args.port)
-    print(f"nnlab playground: {server.url_of(sock)} (Ctrl+C stops it)", flush=True)
-    server.run(sock, open_browser=args.open)
+    sock = server.bind(args.host, args.port, allow_remote=args.allow_remote)
+    token = None if server.is_loopback(sock) else secrets.token_urlsafe(24)
+    reach = "other machines can reach it: every request needs this token; " if token else ""
+    print(f"nnlab playground: {server.url_of(sock, token)} ({reach}Ctrl+C stops it)", flush=True)
+    server.run(sock, open_browser=args.open, token=token)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -462,9 +465,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a web page that trains the NumPy engine live (needs the web extra)",
         description="Serve the playground page; open the printed address in a browser.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (127.0.0.1; see --allow-remote)"
+    )
     p.add_argument("--port", type=int, default=8765, help="port (8765; 0 picks a free one)")
     p.add_argument("--open", action="store_true", help="open the page in the web browser")
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other machines can reach; every request then needs the printed token",
+    )
     p.set_defaults(func=cmd_playground)
 
     p = sub.add_parser("data", help="list, fetch and verify datasets")

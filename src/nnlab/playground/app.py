@@ -15,6 +15,10 @@
     GET  /api/sessions/{id}/export.py       a Python snippet that rebuilds it with nnlab.scratch
     POST /api/sessions/{id}/close           the tab is going away
 
+Every request passes `guard.Guard` first: Host, Origin, token, and a body of at most 1 MiB and
+20,000 values, so that parsing it on the event loop, which streams every session's frames, takes
+milliseconds. A failed check is a 422 that names the field and never echoes the input.
+
 Training runs in this process while a page's stream is open and the session plays: each turn
 of the stream trains whole epochs for TRAIN_BUDGET seconds in a worker thread, then sends a
 frame. Sessions are bounded in number (MAX_SESSIONS; the longest idle is evicted), in size
@@ -33,10 +37,12 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import Body, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from nnlab.playground.guard import MAX_BODY, Access, Guard
 from nnlab.playground.session import PlaygroundError, Session
 from nnlab.playground.settings import MAX_LAYERS, Control, Point, PointSet, Settings, WeightEdit
 
@@ -47,6 +53,7 @@ MIN_FRAME_INTERVAL = 1 / 25
 POLL = 0.03  # a paused stream checks for changes this often
 KEEPALIVE = 15.0
 MAX_CSV_CHARS = 200_000
+MAX_ERRORS = 20  # a 422 lists at most this many failed checks
 
 STATIC = resources.files("nnlab.playground") / "static"
 SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,32}$")]
@@ -97,10 +104,31 @@ def _unprocessable(exc: PlaygroundError) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-def create_app(store: SessionStore | None = None) -> FastAPI:
+def _short(part: str | int) -> str | int:
+    return part if isinstance(part, int) or len(part) <= 40 else part[:40] + "..."
+
+
+def _invalid(exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 without the ``input`` it would echo (a 22 MB body came back whole, and a
+    NaN in it made the reply a 500): where and why each check failed, the first MAX_ERRORS."""
+    detail = [
+        {"loc": [_short(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors()[:MAX_ERRORS]
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def create_app(
+    store: SessionStore | None = None, access: Access | None = None, max_body: int = MAX_BODY
+) -> FastAPI:
+    """The playground's app, for requests that ``access`` allows (by default: Host 127.0.0.1,
+    localhost or [::1], no token) with bodies of at most ``max_body`` bytes."""
     app = FastAPI(title="nnlab playground", docs_url=None, redoc_url=None)
+    app.add_middleware(Guard, access=access or Access(), max_body=max_body)
     app.state.store = store = store or SessionStore()
+    app.state.stopping = lambda: False  # `server.run` asks uvicorn instead
     app.add_exception_handler(PlaygroundError, lambda request, exc: _unprocessable(exc))
+    app.add_exception_handler(RequestValidationError, lambda request, exc: _invalid(exc))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -195,14 +223,16 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
 
 async def _frames(session: Session, request: Request, max_frames: int | None):
     """The SSE body: a frame whenever something changed, trained between frames while playing.
-    A newer stream of the same session takes over (a reloaded tab); this one then ends."""
+    A newer stream of the same session takes over (a reloaded tab); this one then ends, and so
+    does every stream when the server stops (``app.state.stopping()``)."""
+    stopping = request.app.state.stopping
     token = object()
     session.stream_owner = token
     session.streams += 1
     since, key, data_version = 0, "", -1
     sent_version, sent, last_sent = -1, 0, time.monotonic()
     try:
-        while getattr(session, "stream_owner", None) is token:
+        while getattr(session, "stream_owner", None) is token and not stopping():
             if await request.is_disconnected():
                 break
             started = time.monotonic()

@@ -1,20 +1,16 @@
 """One learner's playground: data, a `nnlab.scratch` network, its optimizer and what it has
 learned so far, and the frames the page draws.
 
-A frame is one dict, sent as JSON: the output heat-map and one thumbnail per input and neuron
-(all from a single batched forward pass over a grid covering [-6, 6]^2, quantised to bytes and
-base64-encoded), the weights, the newest loss/accuracy records and the test confusion matrix.
-`Session.warp` maps a regular grid of input lines and the data through the network up to one
-hidden layer (again one batched pass): how that layer bends the plane. Nothing here knows about
-HTTP; `nnlab.playground.app` wraps it.
+A frame is one dict, sent as JSON: the pictures (`render.pictures`: the output heat-map and one
+thumbnail per input and neuron), the weights, the newest loss/accuracy records and the test
+confusion matrix. `Session.warp` shows how one hidden layer bends the plane
+(`render.warp_images`). Nothing here knows about HTTP; `nnlab.playground.app` wraps it.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import json
 import math
 import threading
 import time
@@ -24,26 +20,32 @@ from typing import Any
 import numpy as np
 
 from nnlab.playground.datasets import EXTENT, generate, split
-from nnlab.playground.settings import INPUTS, MAX_POINTS, MAX_VALUE, Point, PointSet, Settings
+from nnlab.playground.render import (  # noqa: F401 (the names importable from here too)
+    GRID,
+    GRID_POINTS,
+    THUMB_STRIDE,
+    WARP_LINES,
+    WARP_SAMPLES,
+    _coordinates,
+    features,
+    forward,
+    pictures,
+    python_snippet,
+    warp_images,
+)
+from nnlab.playground.settings import MAX_POINTS, MAX_VALUE, Point, PointSet, Settings
 from nnlab.scratch import (
     SGD,
-    Activation,
     Adam,
-    Dropout,
     Linear,
     Momentum,
     Sequential,
     minibatches,
     mlp,
-    softmax,
     softmax_cross_entropy,
     squared_error,
 )
 
-GRID = 64  # output heat-map is GRID x GRID; thumbnails take every THUMB_STRIDE-th cell
-THUMB_STRIDE = 2
-WARP_LINES = 13  # the warp view's grid: lines x1 = -6, -5, ..., 6 and the same in x2
-WARP_SAMPLES = 49  # points along each line
 PLAY_LIMIT_SECONDS = 600.0  # continuous play pauses after this; pressing play continues
 HISTORY_LIMIT = 4000  # records kept per run (older ones are thinned to every second)
 
@@ -59,74 +61,22 @@ class PlaygroundError(ValueError):
         self.field, self.where = field, where
 
 
-def features(points: np.ndarray, inputs: list[str]) -> np.ndarray:
-    """The chosen input columns for points of shape (n, 2)."""
-    x1, x2 = points[:, 0], points[:, 1]
-    columns = {
-        "x1": lambda: x1,
-        "x2": lambda: x2,
-        "x1^2": lambda: x1 * x1,
-        "x2^2": lambda: x2 * x2,
-        "x1*x2": lambda: x1 * x2,
-        "sin_x1": lambda: np.sin(x1),
-        "sin_x2": lambda: np.sin(x2),
-    }
-    return np.stack([columns[name]() for name in inputs], axis=1)
-
-
-def _grid_points(n: int) -> np.ndarray:
-    # row 0 is the top of the picture (x2 = +EXTENT), as a canvas draws it
-    axis = np.linspace(-EXTENT, EXTENT, n)
-    x1, x2 = np.meshgrid(axis, axis[::-1])
-    return np.stack([x1.ravel(), x2.ravel()], axis=1)
-
-
-_GRID_POINTS = _grid_points(GRID)
-_THUMB_INDEX = np.arange(GRID * GRID).reshape(GRID, GRID)[::THUMB_STRIDE, ::THUMB_STRIDE].ravel()
-
-
-def _input_pictures() -> dict[str, str]:
-    """Every input feature over the thumbnail grid, each scaled to span [-1, 1]."""
-    if not _INPUT_PICTURES:
-        columns = features(_GRID_POINTS[_THUMB_INDEX], list(INPUTS))
-        columns = columns / np.abs(columns).max(axis=0)
-        _INPUT_PICTURES.update({name: _bytes(columns[:, j]) for j, name in enumerate(INPUTS)})
-    return _INPUT_PICTURES
-
-
-_INPUT_PICTURES: dict[str, str] = {}
-
-
-def _warp_lines() -> np.ndarray:
-    """(2 * WARP_LINES, WARP_SAMPLES, 2): first the lines x1 = const (bottom to top), then the
-    lines x2 = const (left to right), each from -EXTENT to EXTENT."""
-    ticks = np.linspace(-EXTENT, EXTENT, WARP_LINES)
-    along = np.linspace(-EXTENT, EXTENT, WARP_SAMPLES)
-    at_x1 = np.stack(np.broadcast_arrays(ticks[:, None], along[None, :]), axis=-1)
-    at_x2 = np.stack(np.broadcast_arrays(along[None, :], ticks[:, None]), axis=-1)
-    return np.concatenate([at_x1, at_x2])
-
-
-_WARP_LINES = _warp_lines()
 CSV_HEADERS = {("x1", "x2", "label"): "label", ("x1", "x2", "value"): "value"}
 
 
-def _bytes(values: np.ndarray) -> str:
-    """Values in [-1, 1] (clipped; NaN -> 0) as base64 of uint8 0..255."""
-    v = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
-    q = np.round((np.clip(v, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-    return base64.b64encode(q.tobytes()).decode("ascii")
+def _csv_rows(text: str):
+    """(line number, fields) of each row, lines ending in LF, CRLF or CR; a line the csv
+    module cannot read (a field over its 131,072 characters) is a PlaygroundError."""
+    reader = csv.reader(io.StringIO(text, newline=None))
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise PlaygroundError("csv", f"line {reader.line_num}: {exc}") from None
 
 
 def _finite(x: float) -> float | None:
     return round(float(x), 6) if math.isfinite(x) else None
-
-
-def _coordinates(a: np.ndarray) -> list:
-    """Rounded to 3 decimals as nested lists; NaN and infinity become None (JSON null)."""
-    out = np.round(a, 3).astype(object)
-    out[~np.isfinite(a)] = None
-    return out.tolist()
 
 
 def output_head(settings: Settings) -> tuple[int, str]:
@@ -341,7 +291,7 @@ class Session:
         target = "value" if self.settings.is_regression else "label"
         rows: list[tuple[float, float, float]] = []
         header_allowed = True
-        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        for number, row in _csv_rows(text):
             if not row or all(not cell.strip() for cell in row):
                 continue
             names = tuple(cell.strip().lower() for cell in row)
@@ -359,7 +309,8 @@ class Session:
                     raise PlaygroundError(
                         "csv", f"line {number}: the header must be x1,x2,label or x1,x2,value"
                     ) from None
-                raise PlaygroundError("csv", f"line {number}: not numbers: {row!r}") from None
+                shown = repr(row) if len(repr(row)) <= 60 else repr(row)[:60] + "..."
+                raise PlaygroundError("csv", f"line {number}: not numbers: {shown}") from None
             header_allowed = False
             if not (abs(x1) <= EXTENT and abs(x2) <= EXTENT):
                 raise PlaygroundError("csv", f"line {number}: x1, x2 must lie in [-6, 6]")
@@ -507,19 +458,7 @@ class Session:
     def neuron_maps(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """The network's output and every hidden layer's activations over the grid, from one
         batched forward pass in evaluation mode: (output (GRID^2, n_out), [layer (GRID^2, n)])."""
-        return self._forward(_GRID_POINTS)
-
-    def _forward(self, points: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """(output, [each hidden layer's activations]) at ``points`` (n, 2), evaluation mode."""
-        x = features(points, self.settings.inputs)
-        hidden = []
-        with np.errstate(all="ignore"):
-            for i, layer in enumerate(self.model.layers):
-                x = layer.forward(x, training=False)
-                nxt = self.model.layers[i + 1] if i + 1 < len(self.model.layers) else None
-                if isinstance(layer, Activation) and isinstance(nxt, (Linear, Dropout)):
-                    hidden.append(x)
-        return x, hidden
+        return forward(self.model, self.settings.inputs, GRID_POINTS)
 
     def warp(self, layer: int) -> dict[str, Any]:
         """How hidden layer ``layer`` (0 = the first) bends the input plane: the images of the
@@ -538,30 +477,14 @@ class Session:
                 raise PlaygroundError(
                     "layer", f"hidden layer {layer + 1} has one neuron; the view needs two", "query"
                 )
-            n_grid = _WARP_LINES.shape[0] * _WARP_LINES.shape[1]
-            _, hidden = self._forward(np.vstack([_WARP_LINES.reshape(-1, 2), self.X]))
-            h = hidden[layer][:, :2]
             return {
                 "layer": layer,
                 "neurons": s.hidden[layer],
                 "activation": s.activations[layer],
-                "lines": _coordinates(h[:n_grid].reshape(*_WARP_LINES.shape)),
-                "points": _coordinates(h[n_grid:]),
+                **warp_images(self.model, s.inputs, self.X, layer),
                 "data_version": self.data_version,
                 "version": self.version,
             }
-
-    def _output_picture(self, out: np.ndarray) -> dict[str, str]:
-        s = self.settings
-        if s.loss == "cross_entropy":
-            probs = softmax(out)
-            if s.n_classes == 2:
-                return {"value": _bytes(2 * probs[:, 1] - 1)}
-            return {
-                "class": base64.b64encode(np.argmax(probs, 1).astype(np.uint8).tobytes()).decode(),
-                "confidence": _bytes(2 * probs.max(axis=1) - 1),
-            }
-        return {"value": _bytes(out[:, 0])}
 
     def frame(
         self, since: int = 0, history_key: str = "", data_version: int = -1
@@ -572,10 +495,7 @@ class Session:
         with self.lock:
             key = f"{self.run}.{self.thinned}"
             start = since if key == history_key and 0 <= since <= len(self.history) else 0
-            out, hidden = self.neuron_maps()
             s = self.settings
-            inputs = _input_pictures()
-            thumbs = [[_bytes(h[_THUMB_INDEX, j]) for j in range(h.shape[1])] for h in hidden]
             frame: dict[str, Any] = {
                 "run": self.run,
                 "version": self.version,
@@ -583,11 +503,7 @@ class Session:
                 "playing": self.playing,
                 "message": self.message,
                 "settings": s.model_dump(),
-                "grid": GRID,
-                "thumb": GRID // THUMB_STRIDE,
-                "output": self._output_picture(out),
-                "inputs": inputs,
-                "neurons": thumbs,
+                **pictures(self.model, s),
                 "weights": [
                     np.round(np.nan_to_num(lin.params["W"]), 4).tolist() for lin in self.linears
                 ],
@@ -630,52 +546,3 @@ class Session:
 
 def _label(v: Any) -> float | int:
     return int(v) if isinstance(v, (np.integer, int)) else round(float(v), 4)
-
-
-def python_snippet(exported: dict[str, Any]) -> str:
-    """Python source that rebuilds an exported network with nnlab.scratch and predicts."""
-    s = exported["settings"]
-    loss = s["loss"]
-    regression = s["dataset"] in ("plane", "multigauss") or s.get("custom_target") == "value"
-    if regression:
-        decide = "out[:, 0]  # the predicted value"
-    elif loss == "cross_entropy":
-        decide = "out.argmax(axis=1)  # the class with the largest logit"
-    else:
-        decide = "(out[:, 0] > 0).astype(int)  # tanh output: class 1 where it is positive"
-    state = json.dumps(exported["state"])
-    return f'''"""A network trained for {exported["epoch"]} epochs in the nnlab playground
-(data: {s["dataset"]}, test loss {exported["latest"]["test_loss"]}), rebuilt with nnlab.scratch."""
-import numpy as np
-
-from nnlab.scratch import mlp
-
-INPUTS = {json.dumps(s["inputs"])}
-model = mlp(
-    {exported["sizes"]},
-    {json.dumps(s["activations"])},
-    output_activation={exported["output_activation"]!r},
-    dropout={s["dropout"]!r},  # only while training; predict() does not drop
-)
-STATE = {state}
-model.load_state_dict({{name: np.array(value) for name, value in STATE.items()}})
-
-
-def features(points):
-    """The network's input columns for points (x1, x2) in [-6, 6]^2."""
-    x1, x2 = points[:, 0], points[:, 1]
-    columns = {{
-        "x1": x1, "x2": x2, "x1^2": x1 * x1, "x2^2": x2 * x2, "x1*x2": x1 * x2,
-        "sin_x1": np.sin(x1), "sin_x2": np.sin(x2),
-    }}
-    return np.stack([columns[name] for name in INPUTS], axis=1)
-
-
-def predict(points):
-    out = model.predict(features(np.asarray(points, dtype=float).reshape(-1, 2)))
-    return {decide}
-
-
-if __name__ == "__main__":
-    print(predict([[0.0, 0.0], [3.0, -2.0]]))
-'''

@@ -1,6 +1,6 @@
 """The playground's state: one typed object that the page keeps in its URL hash and sends to
-the server whole. pydantic checks every field; FastAPI turns a failed check into a 422 whose
-``loc`` names the field (``["body", "hidden", 2]``), never a 500.
+the server whole. pydantic checks every field (NaN and infinities are refused too); FastAPI turns
+a failed check into a 422 whose ``loc`` names the field (``["body", "hidden", 2]``), never a 500.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ Neurons = Annotated[int, Field(ge=1, le=MAX_NEURONS)]
 class Settings(BaseModel):
     """Everything that decides what is trained and how (display options live on the page)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     dataset: Literal[DATASETS] | Literal["custom"] = "circle"  # type: ignore[valid-type]
     classes: int = Field(2, ge=2, le=5, description="for spiral, blobs and custom points")
@@ -98,7 +98,7 @@ class Settings(BaseModel):
 class Point(BaseModel):
     """A point the learner clicked onto the picture (it joins the training set)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     x1: float = Field(ge=-6, le=6)
     x2: float = Field(ge=-6, le=6)
@@ -114,7 +114,7 @@ class PointSet(BaseModel):
     """All custom points at once, as a shared link carries them: rows (x1, x2, label or value,
     train). They replace the session's points; the data set becomes "custom"."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     target: Literal["label", "value"] = "label"
     points: list[tuple[Coordinate, Coordinate, float, bool]] = Field(max_length=MAX_POINTS)
@@ -134,7 +134,7 @@ class PointSet(BaseModel):
 class WeightEdit(BaseModel):
     """Set one weight: ``layer`` counts Linear layers from 0 (input to first hidden)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     layer: int = Field(ge=0, le=MAX_LAYERS)
     source: int = Field(ge=0, le=MAX_NEURONS)
@@ -143,6 +143,6 @@ class WeightEdit(BaseModel):
 
 
 class Control(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     action: Literal["play", "pause", "step", "reset", "regenerate", "clear"]
