@@ -340,6 +340,7 @@ def nested(tmp_path_factory) -> Path:
         summary=NESTED,
         reference={"value": 0.774, "source": "64-unit network in the course (seed 004 Q3)"},
         reproduces="seed 004 Q3 (NIST36 classifier from scratch)",
+        preset="full",
     )
     render_run(run)
     return run
@@ -381,17 +382,29 @@ def test_reference_stands_beside_the_headline(nested):
     box = html[html.index('<div class="headline">') : html.index("<h2>Summary</h2>")]
     assert '<div class="value">0.7851</div>' in box
     assert "reference <b>0.774</b>: 64-unit network in the course (seed 004 Q3)" in box
-    assert "+0.01112 from the reference (the reference is for the full preset)" in box
+    assert "+0.01112 from the reference" in box and "not comparable" not in box
     assert "<b>Reproduces:</b> seed 004 Q3 (NIST36 classifier from scratch)" in html
     md = (nested / "report.md").read_text()
     quote_lines = [line for line in md.splitlines() if line.startswith(">")]
     assert quote_lines == [
         "> **test_accuracy** (higher is better): **0.7851** — reference **0.774**: "
         "64-unit network in the course (seed 004 Q3) "
-        "(+0.01112; the reference is for the full preset)",
+        "(+0.01112)",
         ">",
         "> early stopping wins | by 4.1 points",
     ]
+
+
+def test_a_run_unlike_the_reference_says_so_and_what_to_run_instead(tmp_path):
+    ref = {"value": 0.774, "source": "the course", "data": "chars36", "preset": "full"}
+    smoke = make_run(tmp_path, accuracy=0.5, reference=ref, config={"dataset": "digits"})
+    html = render_run(smoke).read_text()
+    box = html[html.index('<div class="headline">') : html.index("<h2>Summary</h2>")]
+    assert "from the reference" not in box  # no difference against an unlike run
+    assert (
+        "not comparable: this smoke run on digits; the reference is for the full preset on "
+        "chars36 (`nnlab run mlp --preset full --set dataset=chars36`)"
+    ) in box
 
 
 def test_the_verdict_stands_under_the_headline(nested):
@@ -474,7 +487,8 @@ def test_atlas_has_one_card_per_experiment_with_thumbnail_and_report_link(tmp_pa
         assert im.width <= 400 and im.height <= 250
     assert 'alt="weights"' in mlp  # weights.png has no caption: its stem
     assert '<span class="value">0.7851</span>' in mlp
-    assert "vs reference <b>0.774</b>" in mlp and "64-unit network in the course" in mlp
+    assert "vs reference" not in mlp and "64-unit network in the course" in mlp
+    assert "not comparable: this quick run" in mlp  # the reference is the full preset's
     others = re.findall(r'<li><a href="([^"]+)"', mlp)  # the other runs, newest first
     assert others == [
         "mlp/20240104-000000-full/report.html",
@@ -548,6 +562,8 @@ def test_execute_records_the_declarations_and_the_atlas_uses_them(tmp_path):
     assert config["reference"] == {
         "value": 0.774,
         "source": "64-unit network in the course (seed 004 Q3)",
+        "data": None,
+        "preset": "full",
     }
     assert config["key_figure"] == "b_key"
     assert config["reproduces"] == "nothing in particular (test)"
@@ -609,7 +625,7 @@ def test_real_experiment_run_renders_its_records_and_its_card(tmp_path):
 
 def test_atlas_and_report_render_in_chromium(browser, tmp_path):
     ref = {"value": 0.774, "source": "64-unit network in the course"}
-    make_run(tmp_path, accuracy=0.7851, reference=ref, summary=NESTED)
+    make_run(tmp_path, accuracy=0.7851, reference=ref, summary=NESTED, preset="full")
     make_run(tmp_path, "20240102-000000-smoke", experiment="gpt", accuracy=0.5)
     index = render_index(tmp_path)
     page = browser.new_page(viewport={"width": 1280, "height": 900})

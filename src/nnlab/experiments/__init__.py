@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -42,12 +43,62 @@ class Reference:
 
     value: float
     source: str
+    data: str | None = None
+    """The data set (or corpus) the reference was measured on; a run on other data is not
+    compared with it (None: any)."""
+    preset: str = "full"
+    """The preset that reproduces the reference's configuration."""
+
+    def comparable(self, settings: dict[str, Any], preset: str | None) -> bool:
+        """Whether a run with these settings and preset measures what the reference does."""
+        data = settings.get("dataset", settings.get("corpus"))
+        return preset == self.preset and (self.data is None or data == self.data)
 
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
             raise TypeError(f"Reference value must be a number, got {self.value!r}")
         if not isinstance(self.source, str) or not self.source.strip():
             raise TypeError("Reference source must name where the number comes from")
+
+
+class _Lenient(string.Formatter):
+    """str.format that writes "?" for a missing value or one its format does not fit."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        try:
+            return super().get_field(field_name, args, kwargs)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None, field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None:
+            return "?"
+        try:
+            return format(value, format_spec)
+        except (ValueError, TypeError):
+            return "?"
+
+
+@dataclasses.dataclass(frozen=True)
+class Teaching:
+    """What a learner reads first in a run's report (and in the atlas, `nnlab describe`):
+
+    - `question`: the question the experiment answers, with its seed reference;
+    - `answer`: the answer as a `str.format` template filled from the run's own summary, so
+      it is true for every run: `"{test_accuracy:.1%} of test digits are right"`;
+    - `figures`: figure name (as given to `run.figure`) -> what to look for in it;
+    - `try_next`: two or three (command, what it shows) pairs.
+    """
+
+    question: str
+    answer: str
+    figures: dict[str, str] = dataclasses.field(default_factory=dict)
+    try_next: tuple[tuple[str, str], ...] = ()
+
+    def answer_for(self, summary: dict[str, Any] | None) -> str:
+        """The answer with the summary's numbers in it ("?" where a value is missing or does
+        not fit its format, e.g. a failed run)."""
+        return _Lenient().vformat(self.answer, (), summary or {})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +123,8 @@ class Experiment:
     key_figure: str | None = None
     """Name of the figure (as passed to `run.figure`) that stands for the experiment in the
     atlas; None: its first figure in file-name order (the first one its report shows)."""
+    teaching: Teaching | None = None
+    """The question, the answer from the run's summary, what to look for, what to try next."""
     chapter: str = ""
     """The chapter's subpackage (set by the registry from where the module lives)."""
     data_parallel: bool = False

@@ -299,6 +299,17 @@ def _run_context(run: RunInfo) -> dict:
     }
 
 
+def _not_comparable(run: RunInfo, ref: dict) -> str:
+    """What the run was, and the command that measures the reference's number."""
+    was = f"this {run.config.get('preset')} run" + (f" on {run.data}" if run.data else "")
+    wants = f"the {ref['preset']} preset" + (f" on {ref['data']}" if ref["data"] else "")
+    command = f"nnlab run {run.config.get('experiment')} --preset {ref['preset']}"
+    if ref["data"] and run.data != ref["data"]:
+        key = "corpus" if "corpus" in (run.config.get("config") or {}) else "dataset"
+        command += f" --set {key}={ref['data']}"
+    return f"not comparable: {was}; the reference is for {wants} (`{command}`)"
+
+
 def _headline(run: RunInfo) -> dict | None:
     """The headline metric, its value and the reference it is compared with, as text."""
     if not run.headline_metric:
@@ -310,9 +321,11 @@ def _headline(run: RunInfo) -> dict | None:
         reference = {
             "value": format_value(ref["value"]),
             "source": ref["source"],
-            "delta": format_delta(value - ref["value"]) if _is_number(value) else None,
-            # a reference describes the seed's configuration, the full preset
-            "preset_note": run.config.get("preset") not in (None, "full"),
+            "delta": format_delta(value - ref["value"])
+            if _is_number(value) and run.comparable
+            else None,
+            "comparable": run.comparable,
+            "not_comparable": None if run.comparable else _not_comparable(run, ref),
         }
     return {
         "metric": run.headline_metric,

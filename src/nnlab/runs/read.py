@@ -130,7 +130,28 @@ class RunInfo:
         value = ref.get("value") if isinstance(ref, dict) else None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             return None
-        return {"value": ref["value"], "source": str(ref.get("source") or "")}
+        return {
+            "value": ref["value"],
+            "source": str(ref.get("source") or ""),
+            "data": ref.get("data"),
+            "preset": ref.get("preset") or "full",
+        }
+
+    @property
+    def data(self) -> str | None:
+        """The data set or corpus the run trained on, from its settings."""
+        settings = self.config.get("config") or {}
+        return settings.get("dataset", settings.get("corpus"))
+
+    @property
+    def comparable(self) -> bool:
+        """Whether the run measured what its reference did: the reference's data (where it
+        names one) and preset (the seed's configuration, `full`)."""
+        ref = self.reference
+        if ref is None:
+            return False
+        same_data = ref["data"] is None or self.data == ref["data"]
+        return self.config.get("preset") == ref["preset"] and same_data
 
     @property
     def key_figure(self) -> Path | None:

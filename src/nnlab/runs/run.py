@@ -357,7 +357,9 @@ def _discard(directory: Path, created: list[Path]) -> None:
 def _reference(experiment: Any) -> dict[str, Any] | None:
     """The experiment's declared reference as `{"value", "source"}` (None if it has none)."""
     ref = getattr(experiment, "reference", None)
-    return None if ref is None else {"value": ref.value, "source": ref.source}
+    if ref is None:
+        return None
+    return {"value": ref.value, "source": ref.source, "data": ref.data, "preset": ref.preset}
 
 
 def execute(
