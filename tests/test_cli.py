@@ -46,17 +46,46 @@ def single_run(out: Path) -> Path:
     return directory
 
 
-def test_list_shows_every_experiment_with_presets(capsys):
+def test_list_groups_every_experiment_under_its_chapter_in_course_order(capsys):
+    from nnlab.experiments import CHAPTERS, chapter_title
+
     assert main(["list"]) == 0
-    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
-    assert set(rows) == set(registry())
-    assert all(row.rstrip().endswith("smoke/quick/full") for row in rows.values())
+    lines = capsys.readouterr().out.splitlines()
+    titles = [line.split(". ", 1)[1] for line in lines if line[:1].isdigit()]
+    assert titles == [chapter_title(c) for c in CHAPTERS]
+    listed, chapter = [], None
+    for line in lines:
+        if line[:1].isdigit():
+            chapter = CHAPTERS[int(line.split(".")[0]) - 1]
+        elif (
+            line.startswith("   ")
+            and not line.startswith("    ")
+            and "nnlab playground" not in line
+        ):
+            listed.append((line.split()[0], chapter))
+    assert listed == [(e.name, e.chapter) for e in registry().values()]
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_list_json_has_every_field_and_seed_keeps_that_documents_experiments(capsys):
+    assert main(["list", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in records] == list(registry())
+    fields = {"name", "chapter", "description", "reproduces", "presets", "headline", "reference"}
+    assert all(fields <= set(r) for r in records)
+    assert main(["list", "--json", "--seed", "4"]) == 0
+    seed4 = {r["name"] for r in json.loads(capsys.readouterr().out)}
+    assert {"numpy-classifier", "ocr", "lenet"} <= seed4 and "ddpm" not in seed4
+    assert main(["list", "--seed", "9"]) == 2
 
 
 def test_describe_lists_settings_per_preset(capsys):
     assert main(["describe", "mlp-classifier"]) == 0
     out = capsys.readouterr().out
     assert "hidden" in out and "batch_size" in out and '"digits"' in out
+    for name in registry():
+        assert main(["describe", name]) == 0
+        assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 100, name
 
 
 def test_smoke_run_writes_a_complete_run_directory(tmp_path, capsys):

@@ -1,12 +1,13 @@
-"""The `nnlab` command. Thin: parse arguments, call library code, print results.
+"""The `nnlab` command line."""
 
-Bad input raises `UserError`; `main` prints its one-line message and exits with code 2.
-"""
+# Thin: parse arguments, call library code, print results. Bad input raises `UserError`;
+# `main` prints its one-line message and exits with code 2.
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -16,26 +17,129 @@ from typing import Any
 from nnlab.errors import UserError
 from nnlab.report.tables import text_table
 
+WIDTH = 100  # the terminal width `list`, `describe` and `course` fit
+
+
+def _wrapped(text: str, indent: int, first: str = "") -> list[str]:
+    """`first` then `text` wrapped to WIDTH, continuation lines indented by `indent`; words
+    are never cut (a word longer than a line stands alone)."""
+    import textwrap
+
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=(first.ljust(indent) if len(first) < indent else first + " ")
+        if first
+        else " " * indent,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first]
+
+
+def _seed_number(text: str) -> str:
+    digits = text.strip().lstrip("0")
+    if not text.strip().isdigit():
+        raise UserError(f"--seed takes a seed document's number such as 004, got {text!r}")
+    return f"{int(digits or 0):03d}"
+
+
+def _answers_seed(exp: Any, seed: str) -> bool:
+    import re
+
+    return bool(re.search(rf"\bseeds? (?:[0-9, and]*\b)?{seed}\b", exp.reproduces))
+
 
 def cmd_list(args: argparse.Namespace) -> None:
-    from nnlab.experiments import registry
+    from nnlab.experiments import CHAPTERS, chapter_title, registry
 
-    rows = [(e.name, e.description, e.reproduces, "/".join(e.presets)) for e in registry().values()]
-    print("\n".join(text_table(["experiment", "description", "reproduces", "presets"], rows)))
+    experiments = list(registry().values())
+    if args.seed is not None:
+        seed = _seed_number(args.seed)
+        experiments = [e for e in experiments if _answers_seed(e, seed)]
+        if not experiments:
+            raise UserError(f"no experiment answers seed {seed}; seeds are 000 to 004")
+    if args.json:
+        print(json.dumps([_experiment_record(e) for e in experiments], indent=1))
+        return
+    print(
+        "nnlab's experiments, chapter by chapter in course order. Each runs with `nnlab run NAME`"
+    )
+    print("(presets smoke, quick, full); `nnlab describe NAME` shows its settings.")
+    for number, chapter in enumerate(CHAPTERS, start=1):
+        members = [e for e in experiments if e.chapter == chapter]
+        if not members:
+            continue
+        print(f"\n{number}. {chapter_title(chapter)}")
+        if chapter == "neurons" and args.seed is None:
+            print(
+                "\n".join(
+                    _wrapped("the web page that trains a network live", 26, "   nnlab playground")
+                )
+            )
+        for e in members:
+            print("\n".join(_wrapped(e.description, 29, f"   {e.name}")))
+            print("\n".join(_wrapped(f"reproduces: {e.reproduces}", 31)))
+
+
+def _experiment_record(exp: Any) -> dict[str, Any]:
+    """Every field of an experiment's declaration, as JSON values (for tools)."""
+    import dataclasses
+
+    from nnlab.experiments import chapter_title
+
+    ref = exp.reference
+    teaching = exp.teaching
+    return {
+        "name": exp.name,
+        "chapter": exp.chapter,
+        "chapter_title": chapter_title(exp.chapter),
+        "description": exp.description,
+        "reproduces": exp.reproduces,
+        "presets": {
+            name: {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
+            for name, overrides in exp.presets.items()
+        },
+        "headline": {"metric": exp.headline, "mode": exp.mode},
+        "reference": None if ref is None else dataclasses.asdict(ref),
+        "key_figure": exp.key_figure,
+        "uses_torch": exp.uses_torch,
+        "data_parallel": exp.data_parallel,
+        "teaching": None if teaching is None else dataclasses.asdict(teaching),
+    }
+
+
+def _short(value: Any, width: int) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cmd_describe(args: argparse.Namespace) -> None:
     from nnlab.config import field_help
-    from nnlab.experiments import PRESET_NAMES, get
+    from nnlab.experiments import PRESET_NAMES, chapter_title, get
 
     exp = get(args.experiment)
-    print(f"{exp.name}: {exp.description}\nreproduces: {exp.reproduces}\n")
+    lines = _wrapped(exp.description, 0, f"{exp.name}:")
+    lines += _wrapped(exp.reproduces, 0, "reproduces:")
+    lines += _wrapped(chapter_title(exp.chapter), 0, "chapter:")
+    if exp.teaching is not None:
+        lines += _wrapped(exp.teaching.question, 0, "question:")
+    print("\n".join(lines))
     configs = {p: exp.make_config(p).to_dict() for p in PRESET_NAMES}
-    rows = [
-        (name, kind, *(json.dumps(configs[p][name]) for p in PRESET_NAMES), text)
-        for name, kind, _, text in field_help(exp.config)
-    ]
-    print("\n".join(text_table(["key", "type", *PRESET_NAMES, "help"], rows)))
+    rows = []
+    for name, kind, _, text in field_help(exp.config):
+        rows.append((name, *(_short(configs[p][name], 20) for p in PRESET_NAMES)))
+        rows.append(("", f"  {text}{'; ' if text else ''}{kind}", "", ""))
+    table = text_table(["setting", *PRESET_NAMES], [r for r in rows if r[0]])
+    print()
+    print(table[0])
+    print(table[1])
+    body = iter(table[2:])
+    for row in rows:
+        if row[0]:
+            print(next(body))
+        else:
+            print("\n".join(_wrapped(row[1].strip(), 4)))
     print("\nSetting names mean the same in every experiment: src/nnlab/SETTINGS.md")
 
 
@@ -333,11 +437,15 @@ def cmd_playground(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlab",
-        description=__doc__.splitlines()[0] + "\nDeep-learning experiments, one command each.",
+        description="A deep-learning lab: every experiment of an introductory course, from "
+        "back-propagation by hand to a character GPT and a diffusion model, one command each. "
+        "Start with `nnlab list` (the chapters in course order) and `nnlab run perceptron`.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list the experiments")
+    p = sub.add_parser("list", help="the experiments, chapter by chapter")
+    p.add_argument("--json", action="store_true", help="every field of every experiment, as JSON")
+    p.add_argument("--seed", metavar="NNN", help="only those answering seed document NNN (000-004)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("describe", help="show an experiment's settings and presets")
@@ -504,6 +612,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nnlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `nnlab list | head`: the reader has all it wants
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the interpreter's flush
+        return 0
     return 0
 
 
