@@ -658,3 +658,44 @@ def test_atlas_and_report_render_in_chromium(browser, tmp_path):
     # wide tables scroll inside their box; the page itself does not scroll sideways
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.close()
+
+
+def test_atlas_groups_cards_by_chapter_in_course_order(tmp_path):
+    for name in ("ddpm", "mlp-classifier", "zzz-foreign", "perceptron"):
+        make_run(tmp_path, experiment=name, accuracy=0.5)
+    html = render_index(tmp_path).read_text()
+    titles = re.findall(r'<h2 class="chapter">([^<]+)</h2>', html)
+    assert titles == [
+        "1. Neurons and back-propagation",
+        "2. Training: descent, optimisers, regularisation, search",
+        "8. Diffusion",
+        "Other experiments",
+    ]
+    assert list(cards(html)) == ["perceptron", "mlp-classifier", "ddpm", "zzz-foreign"]
+
+
+def test_report_opens_with_the_question_and_an_answer_from_its_own_summary(tmp_path, monkeypatch):
+    import dataclasses
+
+    import nnlab.experiments
+    from nnlab.experiments import Teaching, registry
+
+    real = registry()
+    taught = dataclasses.replace(
+        real["perceptron"],
+        teaching=Teaching(
+            "Seed 003: does the perceptron learn OR?",
+            "it reaches {test_accuracy:.0%} in this run",
+            {"a_first": "the line between the classes"},
+            (("nnlab run perceptron --set epochs=3", "fewer epochs"),),
+        ),
+    )
+    monkeypatch.setattr(nnlab.experiments, "registry", lambda: {**real, "perceptron": taught})
+    html = render_run(make_run(tmp_path, experiment="perceptron", accuracy=0.75)).read_text()
+    teaching = html[html.index('<section class="teaching">') : html.index("</section>")]
+    assert "Seed 003: does the perceptron learn OR?" in teaching
+    assert "it reaches 75% in this run" in teaching  # filled from this run's summary
+    assert "nnlab run perceptron --set epochs=3" in teaching
+    assert html.index('<section class="teaching">') < html.index("<h2>Summary</h2>")
+    other = render_run(make_run(tmp_path / "b", experiment="perceptron", accuracy=0.5))
+    assert "it reaches 50% in this run" in other.read_text()

@@ -290,12 +290,35 @@ def _run_context(run: RunInfo) -> dict:
         "error": status.get("error") if run.state != "completed" else None,
         "meta": {k: format_value(v) for k, v in meta.items()},
         "headline": headline,
+        "teaching": _teaching(run),
         "summary": summary_blocks(run.summary, run.headline_metric) if run.summary else None,
         "timings": {k: format_value(v) for k, v in (status.get("timings") or {}).items()},
         "curves": _curves(run),
         "figures": _figures(run),
         "config": {k: format_value(v) for k, v in settings.items()},
         "versions": {k: format_value(v) for k, v in versions.items()},
+    }
+
+
+def _declaration(name: str) -> Any:
+    """The registered experiment of that name, or None (a run of a removed or foreign one)."""
+    from nnlab.experiments import registry
+
+    return registry().get(name)
+
+
+def _teaching(run: RunInfo) -> dict | None:
+    """The question the run answers, the answer with its own numbers, what to look for in
+    its figures and what to try next, from the experiment's declaration."""
+    exp = _declaration(str(run.config.get("experiment")))
+    if exp is None or exp.teaching is None:
+        return None
+    t = exp.teaching
+    return {
+        "question": t.question,
+        "answer": t.answer_for(run.summary) if run.summary else None,
+        "figures": dict(t.figures),
+        "try_next": [{"command": c, "shows": why} for c, why in t.try_next],
     }
 
 
@@ -456,6 +479,7 @@ def _card(name: str, entries: list[tuple[RunInfo, dict]], root: Path) -> dict:
         "description": run.config.get("description") or "",
         "reproduces": run.config.get("reproduces") or "",
         "headline": _headline(run),
+        "teaching": _teaching(run),
         "run": row,
         "thumbnail": thumb,
         "figure": figure_link,
@@ -474,6 +498,28 @@ def _figure_caption(run_dir: Path, file: str) -> str:
     if file == CURVES_FILE and not captions.get(file):
         return "Learning curves"
     return str(captions.get(file) or captions.get(stem) or stem)
+
+
+def _chapters(cards: list[dict]) -> list[dict]:
+    """The cards grouped by chapter in course order; experiments nnlab does not know last."""
+    from nnlab.experiments import CHAPTERS, chapter_title, registry
+
+    order = {name: i for i, name in enumerate(registry())}
+    known = {name: exp.chapter for name, exp in registry().items()}
+    chapters = [
+        {
+            "title": f"{i}. {chapter_title(c)}",
+            "cards": [x for x in cards if known.get(x["experiment"]) == c],
+        }
+        for i, c in enumerate(CHAPTERS, start=1)
+    ]
+    others = sorted(
+        (x for x in cards if x["experiment"] not in known), key=lambda x: x["experiment"]
+    )
+    chapters.append({"title": "Other experiments", "cards": others})
+    for chapter in chapters:
+        chapter["cards"].sort(key=lambda x: order.get(x["experiment"], 0))
+    return [c for c in chapters if c["cards"]]
 
 
 def render_index(root: str | os.PathLike) -> Path:
@@ -507,7 +553,8 @@ def render_index(root: str | os.PathLike) -> Path:
         tables["(unreadable)"] = sorted(broken, key=lambda r: r["sort_key"])
     ctx = {
         "root": root.resolve().name,
-        "cards": [_card(name, entries, root) for name, entries in sorted(groups.items())],
+        "chapters": _chapters([_card(name, entries, root) for name, entries in groups.items()]),
+        "n_cards": len(groups),
         "groups": tables,
         "n_runs": sum(len(rows) for rows in tables.values()),
         "n_broken": len(broken),
