@@ -6,7 +6,9 @@
     X, y = make_toy("spiral", n=400, noise=0.1)   # TensorFlow Playground-style 2-D sets
     images = load_natural_images()                # (9, 256, 256) whitened like IMAGES.mat
 
-See README.md in this folder for how files are found and verified.
+See README.md in this folder for how files are found and verified. Beside the loaders:
+`augment` (batch image augmentation and the distortions pages do to letters) and
+`imagefolder` (a folder of class sub-folders as a data set).
 """
 
 from nnlab.data.chars36 import load_chars36
