@@ -15,7 +15,6 @@ from nnlab.data.chars36 import load_chars36
 from nnlab.data.cifar10 import CIFAR10_CLASSES, load_cifar10
 from nnlab.data.datasets import (
     CLASS_NAMES,
-    ArraySplits,
     load_dataset,
     load_idx_images,
     load_text,
@@ -40,6 +39,7 @@ from nnlab.data.registry import (
     locate,
     status,
 )
+from nnlab.data.splits import ArraySplits
 from nnlab.data.toy import TOY_KINDS, make_toy
 
 __all__ = [

@@ -46,10 +46,10 @@ import numpy as np
 import PIL
 from PIL import Image, ImageDraw, ImageFont, features
 
-from nnlab.data.datasets import ArraySplits
 from nnlab.data.digest import array_digest, note_dataset
 from nnlab.data.idx import read_idx
 from nnlab.data.registry import DatasetStatus, cache_dir, get, locate, status
+from nnlab.data.splits import ArraySplits
 from nnlab.errors import DataError
 from nnlab.io import atomic_write_bytes
 

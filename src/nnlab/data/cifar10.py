@@ -92,8 +92,9 @@ def _read_tarball(path: Path) -> dict[str, bytes]:
 def load_cifar10(*, download: bool = False, progress: bool = False):
     """CIFAR-10 as ArraySplits: 50000 training and 10000 test images (N, 32, 32, 3) float32 in
     [0, 1] with labels 0-9. Found, fetched (`download=True`) and checked by the registry."""
-    from nnlab.data.datasets import ArraySplits  # datasets imports this module
+    from nnlab.data.digest import note_dataset, recording_active
     from nnlab.data.registry import locate
+    from nnlab.data.splits import ArraySplits
 
     folder = _extracted_dir()
     if folder is not None:
@@ -107,4 +108,8 @@ def load_cifar10(*, download: bool = False, progress: bool = False):
     x_train = np.concatenate([p[0] for p in parts])
     y_train = np.concatenate([p[1] for p in parts])
     x_test, y_test = parse_cifar_binary(read(TEST_FILE), f"{where}: {TEST_FILE}")
+    if recording_active():
+        note_dataset(
+            "cifar10", {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+        )
     return ArraySplits(x_train, y_train, x_test, y_test, list(CIFAR10_CLASSES), "cifar10")

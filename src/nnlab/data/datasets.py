@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -11,30 +10,9 @@ import numpy as np
 
 from nnlab.data.digest import note_dataset, recording_active
 from nnlab.data.idx import read_idx
-from nnlab.data.registry import DATASETS, get, locate
+from nnlab.data.registry import DATASETS, entry_point, get, locate
+from nnlab.data.splits import ArraySplits
 from nnlab.errors import DataError
-
-
-@dataclass
-class ArraySplits:
-    """A train/test split of an image dataset: x has shape (N, H, W), y has shape (N,).
-
-    `x_val`, `y_val` hold a validation split when the dataset defines one (chars36), else None.
-    """
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    class_names: list[str]
-    name: str
-    x_val: np.ndarray | None = None
-    y_val: np.ndarray | None = None
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
 
 DIGITS = [str(i) for i in range(10)]
 CLASS_NAMES: dict[str, list[str]] = {
@@ -109,22 +87,17 @@ def _load_digits() -> ArraySplits:
 
 
 def load_dataset(name: str, *, download: bool = False, progress: bool = False) -> ArraySplits:
-    """Load an image classification dataset: "mnist", "fashion-mnist", "kmnist", "digits",
-    "cifar10" (images (N, 32, 32, 3)) or "chars36" (with its default options; see
-    `nnlab.data.chars36.load_chars36`).
+    """Load an image classification dataset: "mnist", "fashion-mnist", "kmnist", "digits", or
+    one whose registry entry names its own loader: "cifar10" (images (N, 32, 32, 3)) and
+    "chars36" (with its default options; see `nnlab.data.chars36.load_chars36`).
 
     Files are found (and with `download=True` fetched) and verified by the registry;
     DataError if they are missing or corrupt.
     """
-    if name == "chars36":
-        from nnlab.data.chars36 import load_chars36  # chars36 imports this module
-
-        return load_chars36(download=download, progress=progress)  # notes its own digest
-    if name == "cifar10":
-        from nnlab.data.cifar10 import load_cifar10
-
-        splits = load_cifar10(download=download, progress=progress)
-    elif name == "digits":
+    entry = DATASETS.get(name)
+    if entry is not None and entry.loader:  # the entry loads itself and notes its own digest
+        return entry_point(entry.loader)(download=download, progress=progress)
+    if name == "digits":
         splits = _load_digits()
     elif name in CLASS_NAMES:
         splits = _load_idx_dataset(name, download, progress)
@@ -150,7 +123,7 @@ def _not_an_image_dataset(name: str) -> NoReturn:
         raise DataError(f"{name!r} is a 2-D toy set; use nnlab.data.make_toy({name!r})")
     if ds is not None:
         raise DataError(f"{name!r} is a text dataset; use nnlab.data.load_text({name!r})")
-    choices = ", ".join([*CLASS_NAMES, "chars36", "cifar10"])
+    choices = ", ".join([*CLASS_NAMES, *(n for n, d in DATASETS.items() if d.loader)])
     raise DataError(f"unknown image dataset {name!r}; choose one of: {choices}")
 
 
