@@ -241,7 +241,7 @@ def render_item(item: Item, runs_dir: Path) -> list[str]:
     """The lines of one item: title, command, the document's number, nnlab's answer."""
     number = item.number or "·"
     lines = textwrap.wrap(
-        f"{number:<8}{item.title}", WIDTH, subsequent_indent=" " * 8, break_on_hyphens=False
+        f"{number:<7} {item.title}", WIDTH, subsequent_indent=" " * 8, break_on_hyphens=False
     )
     if item.kind == "absent":
         lines += _field("command", "none")
@@ -261,7 +261,7 @@ def render_item(item: Item, runs_dir: Path) -> list[str]:
     elif item.experiment:
         lines += _field("nnlab", f"not run yet — {item.run_command}")
     else:
-        lines += _field("nnlab", "prints it at once; nothing is stored under runs/")
+        lines += _field("nnlab", "a command to try, not a run: nothing under runs/ to read")
     if item.supply:
         lines += _field("needs", item.supply)
     if item.gap:
