@@ -165,14 +165,18 @@ def _runs_of(experiment: str, runs_dir: Path) -> list[tuple[tuple[str, str], Any
     return out
 
 
-def latest_run(item: Item, runs_dir: Path) -> Found | None:
+def latest_run(item: Item, runs_dir: Path, read: dict | None = None) -> Found | None:
     """The latest completed run of the item's experiment with the item's settings (the rule is
-    in the module docstring); None if there is none."""
+    in the module docstring); None if there is none. `read`: runs already read, by experiment
+    (one rendering reads each experiment's runs once)."""
     if not item.experiment:
         return None
+    read = {} if read is None else read
+    if item.experiment not in read:
+        read[item.experiment] = _runs_of(item.experiment, runs_dir)
     wanted = _normal(item.settings)
     best = None
-    for key, run in _runs_of(item.experiment, runs_dir):
+    for key, run in read[item.experiment]:
         settings = run.config.get("config")
         if (
             run.config.get("experiment") != item.experiment
@@ -237,7 +241,7 @@ def _field(label: str, text: str) -> list[str]:
     ) or [head.rstrip()]
 
 
-def render_item(item: Item, runs_dir: Path) -> list[str]:
+def render_item(item: Item, runs_dir: Path, read: dict | None = None) -> list[str]:
     """The lines of one item: title, command, the document's number, nnlab's answer."""
     number = item.number or "·"
     lines = textwrap.wrap(
@@ -254,7 +258,7 @@ def render_item(item: Item, runs_dir: Path) -> list[str]:
         lines += _field("also", extra)
     if item.document:
         lines += _field("document", item.document)
-    found = latest_run(item, runs_dir)
+    found = latest_run(item, runs_dir, read)
     if found is not None:
         where = f"({found.preset} run {found.run_dir.name})"
         lines += _field("nnlab", f"{answer_for(item, found.summary)} {where}")
@@ -273,10 +277,11 @@ def render(seed: str | None, runs_dir: Path) -> str:
     """The course text of one seed or of all five."""
     seeds = [seed] if seed is not None else list(SEEDS)
     out: list[str] = []
+    read: dict = {}
     for s in seeds:
         its = items(s)
         counts = {k: sum(it.kind == k for it in its) for k in RUN_KINDS}
-        answered = sum(latest_run(it, runs_dir) is not None for it in its)
+        answered = sum(latest_run(it, runs_dir, read) is not None for it in its)
         out += textwrap.wrap(f"seed {s} — {SEEDS[s]}", WIDTH)
         out += textwrap.wrap(
             f"{len(its)} items: {counts['run']} answered by a run, {counts['partial']} partly, "
@@ -286,6 +291,6 @@ def render(seed: str | None, runs_dir: Path) -> str:
         )
         out.append("=" * min(WIDTH, 100))
         for it in its:
-            out += render_item(it, runs_dir)
+            out += render_item(it, runs_dir, read)
             out.append("")
     return "\n".join(out).rstrip() + "\n"
