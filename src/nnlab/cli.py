@@ -306,6 +306,14 @@ def cmd_data(args: argparse.Namespace) -> None:
         raise UserError("some dataset files are corrupt (see above); restore or re-fetch them")
 
 
+def cmd_course(args: argparse.Namespace) -> None:
+    from nnlab.course import render
+
+    if args.runs is not None and not Path(args.runs).is_dir():
+        raise UserError(f"--runs {args.runs} is not a directory; pass the --out of `nnlab run`")
+    sys.stdout.write(render(args.seed, Path(args.runs or "runs")))
+
+
 def cmd_conv_shape(args: argparse.Namespace) -> None:
     from nnlab.numerics.convshape import conv_shape_main
 
@@ -495,6 +503,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_tour)
+
+    p = sub.add_parser(
+        "course",
+        help="every question of the course documents: its command and nnlab's measured answer",
+        description="For each seed document (000-004), every question, problem and exercise in "
+        "its own order: the command that answers it, the document's own number, and the answer "
+        "of the latest completed matching run under runs/ (or 'not run yet').",
+    )
+    p.add_argument("seed", nargs="?", metavar="SEED", help="one document: 000, 001, 002, 003, 004")
+    p.add_argument("--runs", metavar="DIR", help="root of run directories (default runs/)")
+    p.set_defaults(func=cmd_course)
 
     p = sub.add_parser(
         "conv-shape",
