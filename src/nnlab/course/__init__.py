@@ -2,8 +2,9 @@
 (`../shared/seeds/000`..`004`) in each document's own order and numbering, the command that
 answers it, the document's own number, and nnlab's measured answer. `nnlab course [SEED]`.
 
-The items are data (`catalog.py`: one `Item` record each); this module loads them, finds the
-runs that answer them and renders the text. It is light: no PyTorch, no matplotlib.
+The items are data (`seed000.py` .. `seed004.py`, one `Item` record each, gathered by
+`catalog.py`); this module loads them, finds the runs that answer them and renders the text.
+It is light: no PyTorch, no matplotlib.
 
 Matching a run to an item: an item names an experiment and the settings that matter to its
 question (`settings`, e.g. `{"dataset": "mnist"}`). The runs considered are the directories
