@@ -12,7 +12,7 @@ import pytest
 from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments.training.hparam_search import Config, verdict
-from nnlab.training import hpo
+from nnlab.training import hpo, studies
 
 optuna = pytest.importorskip("optuna")
 
@@ -75,7 +75,7 @@ def test_two_worker_processes_share_one_sqlite_study(tmp_path):
     assert s["workers"] == 2 and s["storage"] == "sqlite" and s["total_trials"] == 16
 
     # read the studies back from the database: the counts add up to the budget
-    storage = hpo.make_storage(url)
+    storage = studies.make_storage(url)
     for sampler in ("random", "tpe"):
         study = optuna.load_study(study_name=f"nnlab-hparam-search-{sampler}", storage=storage)
         trials = study.get_trials()

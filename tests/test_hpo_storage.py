@@ -27,7 +27,7 @@ import pytest
 
 import hpo_worker
 from nnlab.cli import main
-from nnlab.training import hpo
+from nnlab.training import hpo, studies
 
 optuna = pytest.importorskip("optuna")
 
@@ -65,14 +65,14 @@ def _one_process_best() -> tuple[float, dict]:
     job = hpo_worker.job("", "reference", "grid", BUDGET)
     job.objective.delay = 0.0
     sampler = hpo.make_sampler("grid", hpo_worker.SEED, job.space, job.levels)
-    study = hpo.open_study(None, "reference", sampler, job.settings)
-    hpo.take_part(study, job.objective, BUDGET)
-    assert len(hpo.completed_trials(study)) == BUDGET
+    study = studies.open_study(None, "reference", sampler, job.settings)
+    studies.take_part(study, job.objective, BUDGET)
+    assert len(studies.completed_trials(study)) == BUDGET
     return study.best_value, study.best_params
 
 
 def _study(url: str, name: str):
-    return optuna.load_study(study_name=name, storage=hpo.make_storage(url))
+    return optuna.load_study(study_name=name, storage=studies.make_storage(url))
 
 
 def _grid_points() -> set:
@@ -106,7 +106,7 @@ def test_two_processes_share_a_grid_study_and_find_the_one_process_best(url, tmp
     assert len(complete) == BUDGET
     assert {_point(t) for t in complete} == _grid_points()  # every point once
     per_worker = Counter(t.user_attrs["worker"] for t in complete)
-    print(f"{hpo.storage_kind(url)}: trials per worker {sorted(per_worker.values())}")
+    print(f"{studies.storage_kind(url)}: trials per worker {sorted(per_worker.values())}")
     assert len(per_worker) == 2 and sum(per_worker.values()) == BUDGET
     best = max(complete, key=lambda t: t.value)
     assert (best.value, best.params) == _one_process_best()
@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_trial_leaves_a_study_another_worker_completes(url):
     out = _finish(_worker(url, "killed"))  # the heartbeat is 1 s: stale 2 s after the kill
     assert out.endswith("done\n")
     seconds = time.monotonic() - started
-    print(f"{hpo.storage_kind(url)}: the later worker finished in {seconds:.1f} s")
+    print(f"{studies.storage_kind(url)}: the later worker finished in {seconds:.1f} s")
 
     trials = _study(url, "killed").get_trials()
     states = Counter(t.state for t in trials)
@@ -154,24 +154,24 @@ def test_hparam_search_with_two_workers_in_a_shared_storage_matches_one_process(
     (one,) = tmp_path.glob("one/hparam-search/*/summary.json")
     (two,) = tmp_path.glob("two/hparam-search/*/summary.json")
     one, two = json.loads(one.read_text()), json.loads(two.read_text())
-    assert two["storage"] == hpo.storage_kind(url) and two["workers"] == 2
+    assert two["storage"] == studies.storage_kind(url) and two["workers"] == 2
     (r1,), (r2,) = one["results"], two["results"]
     assert r2["n_trials"] == r1["n_trials"] == 8 and r2["trials_per_worker"] == [4, 4]
     assert (r2["best_value"], r2["best_params"]) == (r1["best_value"], r1["best_params"])
 
 
 def test_storage_urls_and_their_errors(tmp_path):
-    assert hpo.storage_kind("") == "in-memory"
-    assert hpo.storage_kind("postgresql+psycopg://u@h/db") == "postgresql"
-    assert hpo.storage_kind("journal:///s.log") == "journal"
-    assert hpo.journal_path("journal:////abs/s.log") == "/abs/s.log"
-    assert hpo.journal_path("journal:///rel/s.log") == "rel/s.log"
+    assert studies.storage_kind("") == "in-memory"
+    assert studies.storage_kind("postgresql+psycopg://u@h/db") == "postgresql"
+    assert studies.storage_kind("journal:///s.log") == "journal"
+    assert studies.journal_path("journal:////abs/s.log") == "/abs/s.log"
+    assert studies.journal_path("journal:///rel/s.log") == "rel/s.log"
     with pytest.raises(hpo.UserError, match="must name a file"):
-        hpo.journal_path("journal://s.log")
+        studies.journal_path("journal://s.log")
     with pytest.raises(hpo.UserError, match="cannot open journal file"):
-        hpo.make_storage(f"journal:///{tmp_path}/missing/s.log")
+        studies.make_storage(f"journal:///{tmp_path}/missing/s.log")
     with pytest.raises(hpo.UserError, match="postgresql\\+psycopg://"):
-        hpo.make_storage("postgresql://u@127.0.0.1/db")  # SQLAlchemy's default: psycopg2
+        studies.make_storage("postgresql://u@127.0.0.1/db")  # SQLAlchemy's default: psycopg2
     with pytest.raises(hpo.UserError) as err:  # nothing listens on port 1
-        hpo.make_storage("postgresql+psycopg://me:secret@127.0.0.1:1/db")
+        studies.make_storage("postgresql+psycopg://me:secret@127.0.0.1:1/db")
     assert "cannot open study storage" in str(err.value) and "secret" not in str(err.value)

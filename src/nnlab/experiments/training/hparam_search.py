@@ -252,13 +252,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
     from nnlab.data import load_dataset
-    from nnlab.training import hpo
+    from nnlab.training import hpo, studies
     from nnlab.training.tensors import split_indices
     from nnlab.training.threads import torch_threads
     from nnlab.viz import best_so_far_curves, explored_points, text_figure, text_table, wrap_words
 
     plural = "s" if len(cfg.samplers) > 1 else ""
-    hpo.require_optuna(  # fail before loading data when Optuna is missing
+    studies.require_optuna(  # fail before loading data when Optuna is missing
         f"hparam-search with sampler{plural} {', '.join(cfg.samplers)}"
     )
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
@@ -448,7 +448,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "budget": cfg.budget,
         "repeats": cfg.repeats,
         "total_trials": sum(r["n_trials"] for r in results),
-        "storage": hpo.storage_kind(storage_url),
+        "storage": studies.storage_kind(storage_url),
         "workers": cfg.workers,
         "dataset": cfg.dataset,
         "n_train": len(train_idx),
