@@ -15,26 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from nnlab.errors import UserError
-from nnlab.report.tables import text_table
+from nnlab.report.tables import text_table, wrapped
 
 WIDTH = 100  # the terminal width `list`, `describe` and `course` fit
-
-
-def _wrapped(text: str, indent: int, first: str = "") -> list[str]:
-    """`first` then `text` wrapped to WIDTH, continuation lines indented by `indent`; words
-    are never cut (a word longer than a line stands alone)."""
-    import textwrap
-
-    return textwrap.wrap(
-        text,
-        WIDTH,
-        initial_indent=(first.ljust(indent) if len(first) < indent else first + " ")
-        if first
-        else " " * indent,
-        subsequent_indent=" " * indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    ) or [first]
 
 
 def _seed_number(text: str) -> str:
@@ -60,7 +43,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         if not experiments:
             raise UserError(f"no experiment answers seed {seed}; seeds are 000 to 004")
     if args.json:
-        print(json.dumps([_experiment_record(e) for e in experiments], indent=1))
+        print(json.dumps([e.record() for e in experiments], indent=1))
         return
     print(
         "nnlab's experiments, chapter by chapter in course order. Each runs with `nnlab run NAME`"
@@ -72,41 +55,11 @@ def cmd_list(args: argparse.Namespace) -> None:
             continue
         print(f"\n{number}. {chapter_title(chapter)}")
         if chapter == "neurons" and args.seed is None:
-            print(
-                "\n".join(
-                    _wrapped("the web page that trains a network live", 26, "   nnlab playground")
-                )
-            )
+            playground = "the web page that trains a network live"
+            print("\n".join(wrapped(playground, WIDTH, "   nnlab playground", 29)))
         for e in members:
-            print("\n".join(_wrapped(e.description, 29, f"   {e.name}")))
-            print("\n".join(_wrapped(f"reproduces: {e.reproduces}", 31)))
-
-
-def _experiment_record(exp: Any) -> dict[str, Any]:
-    """Every field of an experiment's declaration, as JSON values (for tools)."""
-    import dataclasses
-
-    from nnlab.experiments import chapter_title
-
-    ref = exp.reference
-    teaching = exp.teaching
-    return {
-        "name": exp.name,
-        "chapter": exp.chapter,
-        "chapter_title": chapter_title(exp.chapter),
-        "description": exp.description,
-        "reproduces": exp.reproduces,
-        "presets": {
-            name: {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
-            for name, overrides in exp.presets.items()
-        },
-        "headline": {"metric": exp.headline, "mode": exp.mode},
-        "reference": None if ref is None else dataclasses.asdict(ref),
-        "key_figure": exp.key_figure,
-        "uses_torch": exp.uses_torch,
-        "data_parallel": exp.data_parallel,
-        "teaching": None if teaching is None else dataclasses.asdict(teaching),
-    }
+            print("\n".join(wrapped(e.description, WIDTH, f"   {e.name}", 29)))
+            print("\n".join(wrapped(f"reproduces: {e.reproduces}", WIDTH, indent=31)))
 
 
 def _short(value: Any, width: int) -> str:
@@ -119,11 +72,11 @@ def cmd_describe(args: argparse.Namespace) -> None:
     from nnlab.experiments import PRESET_NAMES, chapter_title, get
 
     exp = get(args.experiment)
-    lines = _wrapped(exp.description, 0, f"{exp.name}:")
-    lines += _wrapped(exp.reproduces, 0, "reproduces:")
-    lines += _wrapped(chapter_title(exp.chapter), 0, "chapter:")
+    lines = wrapped(exp.description, WIDTH, f"{exp.name}:", 0)
+    lines += wrapped(exp.reproduces, WIDTH, "reproduces:", 0)
+    lines += wrapped(chapter_title(exp.chapter), WIDTH, "chapter:", 0)
     if exp.teaching is not None:
-        lines += _wrapped(exp.teaching.question, 0, "question:")
+        lines += wrapped(exp.teaching.question, WIDTH, "question:", 0)
     print("\n".join(lines))
     configs = {p: exp.make_config(p).to_dict() for p in PRESET_NAMES}
     rows = []
@@ -139,7 +92,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
         if row[0]:
             print(next(body))
         else:
-            print("\n".join(_wrapped(row[1].strip(), 4)))
+            print("\n".join(wrapped(row[1].strip(), WIDTH, indent=4)))
     print("\nSetting names mean the same in every experiment: src/nnlab/SETTINGS.md")
 
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import string
 import textwrap
 from pathlib import Path
 from typing import Any
 
 from nnlab.errors import UserError
+from nnlab.report.tables import fill
 
 WIDTH = 100
 LABEL = 12  # the width of the "command:" column
@@ -198,33 +198,9 @@ def latest_run(item: Item, runs_dir: Path, read: dict | None = None) -> Found | 
 _MISSING = object()
 
 
-class _Lenient(string.Formatter):
-    """str.format that writes "?" for a missing value or one its format does not fit."""
-
-    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
-        try:
-            return super().get_field(field_name, args, kwargs)
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
-            return None, field_name
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if value is None or isinstance(value, (dict, list)) and not format_spec:
-            return "?" if value is None else _printable(json.dumps(value))
-        try:
-            return _printable(format(value, format_spec))
-        except (ValueError, TypeError):
-            return "?"
-
-
-def _printable(text: str, limit: int = 300) -> str:
-    """A summary value as safe terminal text: no control characters, at most `limit` long."""
-    text = "".join(c if c.isprintable() else " " for c in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def answer_for(item: Item, summary: dict[str, Any]) -> str:
     """The item's answer template filled from a run's summary ("?" where a value is missing)."""
-    return _Lenient().vformat(item.answer, (), summary)
+    return fill(item.answer, summary)
 
 
 # ---- text -------------------------------------------------------------------------------

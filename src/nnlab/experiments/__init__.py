@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
-import string
 from collections.abc import Callable
 from typing import Any
 
@@ -61,24 +60,6 @@ class Reference:
             raise TypeError("Reference source must name where the number comes from")
 
 
-class _Lenient(string.Formatter):
-    """str.format that writes "?" for a missing value or one its format does not fit."""
-
-    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
-        try:
-            return super().get_field(field_name, args, kwargs)
-        except (KeyError, IndexError, TypeError, AttributeError):
-            return None, field_name
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if value is None:
-            return "?"
-        try:
-            return format(value, format_spec)
-        except (ValueError, TypeError):
-            return "?"
-
-
 @dataclasses.dataclass(frozen=True)
 class Teaching:
     """What a learner reads first in a run's report (and in the atlas, `nnlab describe`):
@@ -98,7 +79,9 @@ class Teaching:
     def answer_for(self, summary: dict[str, Any] | None) -> str:
         """The answer with the summary's numbers in it ("?" where a value is missing or does
         not fit its format, e.g. a failed run)."""
-        return _Lenient().vformat(self.answer, (), summary or {})
+        from nnlab.report.tables import fill
+
+        return fill(self.answer, summary or {})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +131,28 @@ class Experiment:
         missing = set(PRESET_NAMES) - set(self.presets)
         if missing:
             raise TypeError(f"experiment {self.name} lacks presets {sorted(missing)}")
+
+    def record(self) -> dict[str, Any]:
+        """Every field of the declaration as JSON values (`nnlab list --json`)."""
+        presets = {
+            name: {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
+            for name, overrides in self.presets.items()
+        }
+        ref, teaching = self.reference, self.teaching
+        return {
+            "name": self.name,
+            "chapter": self.chapter,
+            "chapter_title": chapter_title(self.chapter) if self.chapter else "",
+            "description": self.description,
+            "reproduces": self.reproduces,
+            "presets": presets,
+            "headline": {"metric": self.headline, "mode": self.mode},
+            "reference": None if ref is None else dataclasses.asdict(ref),
+            "key_figure": self.key_figure,
+            "uses_torch": self.uses_torch,
+            "data_parallel": self.data_parallel,
+            "teaching": None if teaching is None else dataclasses.asdict(teaching),
+        }
 
     def make_config(
         self,

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import string
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -36,3 +39,48 @@ def _looks_numeric(s: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def wrapped(text: str, width: int, first: str = "", indent: int = 0) -> list[str]:
+    """`first` then `text` in lines of at most `width` characters, continuation lines indented
+    by `indent`; broken at spaces only (a longer word gets a line of its own)."""
+    head = (first.ljust(indent) if len(first) < indent else first + " ") if first else ""
+    return textwrap.wrap(
+        text,
+        width,
+        initial_indent=head or " " * indent,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first]
+
+
+class _Lenient(string.Formatter):
+    """str.format that writes "?" for a missing value or one its format does not fit."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        try:
+            return super().get_field(field_name, args, kwargs)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+            return None, field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None or isinstance(value, (dict, list)) and not format_spec:
+            return "?" if value is None else _printable(json.dumps(value))
+        try:
+            return _printable(format(value, format_spec))
+        except (ValueError, TypeError):
+            return "?"
+
+
+def _printable(text: str, limit: int = 300) -> str:
+    """One line of at most `limit` characters: control characters (a hostile summary's escape
+    sequences or newlines) become spaces."""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """`template.format(**values)`, but "?" where a value is missing or does not fit its format
+    (a teaching answer or a course item filled from a run's summary)."""
+    return _Lenient().vformat(template, (), values)
