@@ -84,7 +84,7 @@ def test_a_hairline_beside_a_bold_stem_is_ink_and_the_stem_does_not_grow():
     stroke's blurred halo out; that halo stays out (the stem is as wide as a lone one)."""
     from scipy import ndimage
 
-    from nnlab.ocr.letters import flatten_lighting, ink_mask
+    from nnlab.ocr.ink import flatten_lighting, ink_mask
 
     ink = np.zeros((600, 600))
     ink[250:310, 200:204] = 0.85  # a bold stem
@@ -117,8 +117,8 @@ def _faint_n(diagonal: float, rng: np.random.Generator) -> tuple[np.ndarray, np.
 def test_a_diagonal_as_faint_as_the_grain_is_found_along_its_line(monkeypatch):
     """A hairline N's diagonal, each pixel of it barely darker than the grain, is ink by the
     line evidence (without it, most of the diagonal is lost); the letter is one component."""
-    from nnlab.ocr import letters
-    from nnlab.ocr.letters import flatten_lighting, ink_mask
+    from nnlab.ocr import ink as letters
+    from nnlab.ocr.ink import flatten_lighting, ink_mask
 
     page, (rows, cols) = _faint_n(0.1, np.random.default_rng(1))
     flat = flatten_lighting(page)
@@ -139,7 +139,7 @@ def test_line_evidence_stays_off_bold_strokes_and_the_gaps_between_them():
     is not a faint stroke where strokes are thick), and their stems do not grow."""
     from scipy import ndimage
 
-    from nnlab.ocr.letters import flatten_lighting, ink_mask
+    from nnlab.ocr.ink import flatten_lighting, ink_mask
 
     ink = np.zeros((300, 300))
     ink[130:170, 100:106] = ink[130:136, 100:130] = 0.85  # a bold F-like letter ...
@@ -235,7 +235,7 @@ def test_the_reader_cuts_a_component_as_the_classifier_reads_it_best(monkeypatch
     import itertools
 
     from nnlab.ocr import read
-    from nnlab.ocr.letters import flatten_lighting
+    from nnlab.ocr.ink import flatten_lighting
 
     stix = next(f for f in page_fonts() if f.name == "STIXGeneral Bold")
     page = render_page(["MY WAY"], stix, np.random.default_rng(0), PageStyle(tracking=-0.08))

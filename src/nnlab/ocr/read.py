@@ -33,14 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab.ocr.letters import (
-    Line,
-    flatten_lighting,
-    label_letters,
-    layout,
-    split_component,
-    to_grey,
-)
+from nnlab.ocr.ink import flatten_lighting, to_grey
+from nnlab.ocr.letters import Line, label_letters, layout, split_component
 
 CROP = 32
 GLYPH = 22  # chars36's longer glyph side in a 32x32 image at scale 1
