@@ -36,19 +36,22 @@ dataset, and warn that the number then compares only with numbers from the same 
     real_floor("mnist", len(images))             # the same for real digits
     extractor_info("mnist")                      # {"recipe": "mnist-cnn-v1", "sha256": ...}
 
-Measured once (`benchmarks/bench_frechet.py`; torch 2.13 CPU, 2 cores shared at load ~7):
-the MNIST extractor trained in 115 s wall (the whole benchmark took 68 CPU-seconds), test accuracy
-99.26%, weights sha256 dd757976b76a0493143f14a1f3fcc5c836813a6facead4dd5656c6ca48cdeb39.
-Against the 10,000 test images:
+Measured by `NNLAB_DATA=../shared/data python benchmarks/bench_frechet.py` (torch 2.13 CPU)
+with the shipped MNIST extractor, test accuracy 99.26%, weights sha256
+aa8c478654914f76e6f9f536221538988ed9835669952ebffe524fcf5fc3b317 (float16; training it took
+115-130 s wall on 2 shared cores). Against the 10,000 test images:
 
-    real training images, n = 1,000 (the floor)      6.6  (seeds 0-4: 6.3 to 10.4)
-    real training images, n = 10,000 (the floor)     2.4  (all 60,000: 1.8)
-    the floor's 1,000, blurred sigma 0.5 / 1 / 2 px  32 / 309 / 919
+    real training images, n = 1,000 (the floor)      6.6
+    real training images, n = 10,000 (the floor)     2.4
+    the floor's 1,000, blurred sigma 0.5 / 1 / 2 px  32 / 308 / 918
     the same with Gaussian noise sigma 0.1 / 0.25 / 0.5 (clamped)   9.4 / 33 / 152
     uniform noise in [-1, 1], n = 1,000              1262 (mean max probability 1.000)
 
-Two disjoint halves of the test set (5,000 each) are at 3.3. Fashion-MNIST's extractor (the
-same recipe): 97 s, 91.00% test accuracy; floor 2.9 at n = 1,000 and 0.75 at n = 10,000.
+With the same recipe's float32 weights (sha256 dd757976...; the same numbers as above to the
+digits shown) the floor at n = 1,000 over seeds 0-4 was 6.3 to 10.4, with all 60,000 training
+images 1.8, two disjoint halves of the test set (5,000 each) 3.3, and Fashion-MNIST's extractor
+(91.00% test accuracy, also unchanged in float16) gave a floor of 2.9 at n = 1,000 and 0.75 at
+n = 10,000.
 The mean max probability alone says little: the MNIST classifier is certain about uniform
 noise (all of it one class); the class fractions show it.
 """
