@@ -1,7 +1,7 @@
 """How long `nnlab.ocr.read_page` takes on a generated page of about 200 characters, on CPU.
 
 Reads each of chars36's 11 test fonts' pages (seed 0) `REPEATS` times with the default
-classifier (trained first if not cached) and prints the median and worst wall time per
+classifier (shipped with nnlab) and prints the median and worst wall time per
 page and the characters per page; the goal is under 1 s for 200 characters. Run pinned to
 one thread, e.g. `taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/bench_ocr.py`.
 """
@@ -20,7 +20,7 @@ REPEATS = 3
 
 def main() -> None:
     torch.set_num_threads(1)
-    classifier = character_classifier(progress=True)
+    classifier = character_classifier()
     pages = generate_pages(11, seed=0, chars_per_page=200)
     read_page(pages[0].image, classifier)  # warm-up: imports, first allocations
     times = []

@@ -6,7 +6,8 @@ fonts, with the browser's own word spacing and no extra letter spacing. Each pag
 as rendered ("clean") and as a simulated photograph made with Pillow and NumPy only
 ("photo": seen slightly from one side, light falling off, blurred, noised, saved as JPEG at
 quality 70). Prints the character accuracy with and without whitespace per page and on
-average. Needs Playwright and Debian's `chromium`; without them it says so and skips.
+average. Needs Playwright and Debian's `chromium`; without them it says so and exits 1 (it
+cannot measure).
 
     python benchmarks/bench_ocr_browser.py [DIR]     # DIR: keep the pages and readings
 """
@@ -69,18 +70,18 @@ def photograph(clean: Image.Image, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.uint8(np.clip(warm, 0, 1) * 255))
 
 
-def main() -> None:
+def main() -> int:
     reason = chromium_missing()
     if reason:
-        print(f"bench_ocr_browser: skipped, {reason}")
-        return
+        print(f"bench_ocr_browser: cannot measure: {reason}", file=sys.stderr)
+        return 1
     from playwright.sync_api import sync_playwright
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
     out.mkdir(parents=True, exist_ok=True)
     fonts = {f.name: f for f in page_fonts()}
     truth = "\n".join(text for text, _ in LINES)
-    classifier = character_classifier(progress=True)
+    classifier = character_classifier()
     rng = np.random.default_rng(0)
     scores = []
     with sync_playwright() as pw:
@@ -106,7 +107,8 @@ def main() -> None:
     mean = np.mean(scores, axis=0)
     print(f"mean over {len(scores)} pages: {mean[0]:.1%}, {mean[1]:.1%} without whitespace")
     print(f"pages in {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

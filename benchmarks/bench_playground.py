@@ -5,8 +5,9 @@
 * the delay from pressing play (POST control) to the first frame of training;
 * seconds of play until the two-class spiral (x1, x2, two hidden layers of 8 tanh, SGD 0.03 as
   TensorFlow Playground's default) shows test loss < 0.1;
-* with chromium on PATH, the frames per second the page itself draws (heat-map, thumbnails,
-  links, curves) in headless chromium.
+* the frames per second the page itself draws (heat-map, thumbnails, links, curves) in
+  headless chromium; without chromium or Playwright it says so and exits 1 (it cannot
+  measure).
 
     python benchmarks/bench_playground.py [--seconds 10]
 
@@ -109,10 +110,16 @@ def browser_rate(url: str, seconds: float) -> float | None:
     return drawn / seconds
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
+    from nnlab.report.browser import chromium_missing
+
+    reason = chromium_missing()
+    if reason:  # before the server starts: nothing to measure the page with
+        print(f"bench_playground: cannot measure the page: {reason}", file=sys.stderr)
+        return 1
     proc, url = start_server()
     try:
         with httpx.Client(base_url=url) as client:
@@ -127,13 +134,14 @@ def main() -> None:
             print(f"spiral (x1 x2, 2x8 tanh, SGD 0.03): loss < 0.1 after {shown}, epoch {epoch}")
         drawn = browser_rate(url, args.seconds)
         if drawn is None:
-            print("page in chromium: skipped (no chromium or playwright)")
-        else:
-            print(f"page in headless chromium: {drawn:.1f} frames/s drawn (heat-map, thumbnails)")
+            print("bench_playground: chromium did not start", file=sys.stderr)
+            return 1
+        print(f"page in headless chromium: {drawn:.1f} frames/s drawn (heat-map, thumbnails)")
     finally:
         proc.terminate()
         proc.wait(10)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

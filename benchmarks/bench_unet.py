@@ -1,28 +1,36 @@
-"""Diffusion U-Net training speed on 28x28 images, measured in one run on this machine (run it
-on an idle CPU; with other work on the cores the numbers drop and scatter):
+"""Diffusion U-Net training speed on 28x28 images against a plain baseline, both measured in
+this run on this machine (run it on an idle CPU; with other work on the cores the numbers drop
+and scatter, which the interleaving spreads over both cases alike):
 
 * the float32 matmul peak of this CPU (best of square products from 256 to 1024);
 * for channels (32, 64, 128) and (16, 32, 64), without and with attention: parameters,
   convolution FLOPs per image (forward 2·MACs, training 3x forward), and training images/s
-  at batch 128 (forward, MSE against the noise, backward, AdamW step) in the default memory
-  format and in channels_last, with the fraction of the matmul peak that speed uses.
+  at batch 128 (forward, MSE against the noise, backward, AdamW step) the way `ddpm` trains
+  (channels_last memory format, torch's default multi-tensor AdamW) and the plain way (the
+  default NCHW format, AdamW one parameter at a time), interleaved over `--rounds` rounds of
+  `--iters` steps: medians, the ratio taken round by round (median and range) and the
+  fraction of the matmul peak nnlab's median uses.
 
-    .venv/bin/python benchmarks/bench_unet.py [--iters 3]
+    .venv/bin/python benchmarks/bench_unet.py [--rounds 3 --iters 2]
 
-Issue 10's reference: a plain 2.6M-parameter U-Net with 32/64/128 channels trains at
-160-186 images/s on this machine.
+Issue 10's reference, not measured here and not divided by: a plain 2.6M-parameter U-Net with
+32/64/128 channels trained at 160-186 images/s on that day's machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import statistics
+from collections.abc import Callable
+from functools import partial
 
 import torch
 
 from matmul import matmul_peak
 from nnlab.models.unet import UNet, UNetConfig
+from sidebyside import interleaved, ratios, spread
 
+#: a reference from another day (issue 10), printed as such: never divided by
 REFERENCE_IMAGES_PER_SECOND = (160, 186)
 BATCH = 128
 
@@ -44,59 +52,70 @@ def conv_macs(model: UNet, size: int = 28) -> int:
     return total
 
 
-def images_per_second(cfg: UNetConfig, channels_last: bool, iters: int) -> float:
-    """Best of `iters` timed training steps (after two warm-up steps), in images/s."""
+def trainer(cfg: UNetConfig, plain: bool) -> Callable[[int], int]:
+    """A function running n training steps at batch BATCH (returning the images trained on):
+    `ddpm`'s way (channels_last, multi-tensor AdamW) or the plain way (NCHW, AdamW one
+    parameter at a time)."""
     torch.manual_seed(0)
     model = UNet(cfg)
     x = torch.randn(BATCH, cfg.in_channels, 28, 28)
     t = torch.randint(0, 1000, (BATCH,))
-    if channels_last:
+    if not plain:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     noise = torch.randn_like(x)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, foreach=False if plain else None)
 
-    def step() -> None:
-        loss = (model(x, t) - noise).pow(2).mean()
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+    def steps(n: int) -> int:
+        for _ in range(n):
+            loss = (model(x, t) - noise).pow(2).mean()
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        return n * BATCH
 
-    for _ in range(2):
-        step()
-    best = float("inf")
-    for _ in range(iters):
-        began = time.perf_counter()
-        step()
-        best = min(best, time.perf_counter() - began)
-    return BATCH / best
+    return steps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iters", type=int, default=3, help="timed training steps per case")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    parser.add_argument("--iters", type=int, default=2, help="steps per case per round (2)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, 28x28")
     peak = matmul_peak((256, 512, 1024), 0.5)
     print(f"float32 matmul peak: {peak:.1f} GFLOP/s")
-    lo, hi = REFERENCE_IMAGES_PER_SECOND
+    print(
+        f"{args.rounds} rounds of {args.iters} steps per case, interleaved; "
+        "nnlab: channels_last, multi-tensor AdamW; plain: NCHW, per-parameter AdamW"
+    )
     print(
         f"\n{'channels':14} {'attention':9} {'parameters':>10} {'GFLOP/img':>9} "
-        f"{'img/s':>7} {'img/s CL':>8} {'peak':>6}  vs reference ({lo}-{hi} img/s)"
+        f"{'nnlab img/s':>11} {'plain img/s':>11} {'nnlab/plain (range)':>20} {'peak':>6}"
     )
     for channels in ((32, 64, 128), (16, 32, 64)):
         for attention in (False, True):
             cfg = UNetConfig(channels=channels, attention=attention)
             model = UNet(cfg)
             train_gflop = 3 * 2 * conv_macs(model) / 1e9
-            default = images_per_second(cfg, False, args.iters)
-            last = images_per_second(cfg, True, args.iters)
-            best = max(default, last)
+            nnlab, plain = trainer(cfg, plain=False), trainer(cfg, plain=True)
+            nnlab(1), plain(1)  # warm-up
+            rates = interleaved(
+                {"nnlab": partial(nnlab, args.iters), "plain": partial(plain, args.iters)},
+                args.rounds,
+            )
+            median = statistics.median(rates["nnlab"])
             print(
                 f"{str(channels):14} {str(attention):9} {model.num_parameters():>10,} "
-                f"{train_gflop:9.3f} {default:7.1f} {last:8.1f} "
-                f"{best * train_gflop / peak:6.1%}  {best / hi:.2f}x-{best / lo:.2f}x"
+                f"{train_gflop:9.3f} {median:11.1f} {statistics.median(rates['plain']):11.1f} "
+                f"{spread(ratios(rates['nnlab'], rates['plain']), '.2f'):>20} "
+                f"{median * train_gflop / peak:6.1%}"
             )
+    lo, hi = REFERENCE_IMAGES_PER_SECOND
+    print(
+        f"\nreference, not measured here: issue 10's plain U-Net (32, 64, 128) at {lo}-{hi} "
+        "img/s on that day's machine"
+    )
 
 
 if __name__ == "__main__":

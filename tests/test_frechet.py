@@ -1,10 +1,9 @@
-"""nnlab.diffusion.frechet: the Fréchet distance against closed forms and scipy, the cached digits
-extractor, sample quality of real digits and of noise against the real-data floor, the input
-checks, and the MNIST extractor's recipe on the shared data (slow)."""
+"""nnlab.diffusion.frechet: the Fréchet distance against closed forms and scipy, the shipped
+digits extractor, sample quality of real digits and of noise against the real-data floor, the input
+checks, and the MNIST extractor on the shared data (slow)."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import subprocess
 import sys
@@ -14,11 +13,10 @@ import pytest
 import scipy.linalg
 import torch
 
-from nnlab.data import load_dataset
+from nnlab.data import load_dataset, trained
 from nnlab.diffusion import frechet
 from nnlab.diffusion.frechet import (
     extractor_info,
-    extractor_path,
     feature_extractor,
     frechet_distance,
     real_floor,
@@ -131,57 +129,26 @@ def test_mismatched_or_non_finite_statistics_are_one_line_errors(args, message):
 # --------------------------------------------------------------------------- the extractor
 
 
-def test_digits_extractor_trains_in_seconds_is_cached_and_loads_the_same(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    path = extractor_path("digits")
-    assert path == tmp_path / "nnlab" / "extractors" / "digits-cnn-v1.pt"
-    assert not path.exists()
-
-    trained = feature_extractor("digits")
-    assert path.is_file()
-    assert trained.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert trained.test_accuracy >= 0.97
-    info = extractor_info("digits")
-    assert info == {
+def test_digits_extractor_ships_with_its_digest_and_loads_the_same_twice():
+    # corrupt or outdated shipped files: tests/test_trained.py
+    first = feature_extractor("digits")
+    assert first.path == trained.SHIPPED / "frechet" / "digits-cnn-v1.pt"
+    assert first.sha256 == hashlib.sha256(first.path.read_bytes()).hexdigest()
+    assert first.sha256 == trained.read_manifest()["files"]["frechet/digits-cnn-v1.pt"]["sha256"]
+    assert first.test_accuracy >= 0.98
+    assert extractor_info("digits") == {
         "recipe": "digits-cnn-v1",
         "version": 1,
-        "sha256": trained.sha256,
-        "test_accuracy": trained.test_accuracy,
+        "sha256": first.sha256,
+        "test_accuracy": first.test_accuracy,
     }
-
-    written = path.stat().st_mtime_ns
-    loaded = feature_extractor("digits")
-    assert path.stat().st_mtime_ns == written  # loaded, not trained again
-    assert loaded.sha256 == trained.sha256
+    second = feature_extractor("digits")
     images = digits_images()
-    f1, p1 = trained.features_and_probabilities(images)
-    f2, p2 = loaded.features_and_probabilities(images)
+    f1, p1 = first.features_and_probabilities(images)
+    f2, p2 = second.features_and_probabilities(images)
     assert f1.shape == (len(images), 32) and p1.shape == (len(images), 10)
     np.testing.assert_array_equal(f1, f2)
     np.testing.assert_array_equal(p1, p2)
-
-    # the fixed recipe is reproducible: trained again from nothing, the same bytes
-    path.unlink()
-    assert feature_extractor("digits").sha256 == trained.sha256
-
-
-def test_an_unreadable_or_outdated_cached_extractor_is_a_one_line_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    path = extractor_path("digits")
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"not a torch file")
-    with pytest.raises(DataError) as exc:
-        feature_extractor("digits")
-    assert "unreadable" in one_line(exc) and "delete it" in str(exc.value)
-    assert path.read_bytes() == b"not a torch file"  # never replaced behind the user's back
-
-    path.unlink()
-    feature_extractor("digits")
-    changed = dataclasses.replace(frechet.RECIPES["digits"], channels=(8, 16))
-    monkeypatch.setitem(frechet.RECIPES, "digits", changed)  # same version, other recipe
-    with pytest.raises(DataError) as exc:
-        feature_extractor("digits")
-    assert "another recipe" in one_line(exc)
 
 
 def test_unknown_dataset_and_missing_mnist_are_one_line_data_errors(tmp_path, monkeypatch):
@@ -194,7 +161,6 @@ def test_unknown_dataset_and_missing_mnist_are_one_line_data_errors(tmp_path, mo
         with pytest.raises(DataError) as exc:
             sample_quality(torch.zeros(4, 1, 28, 28), dataset)
         assert dataset in one_line(exc)
-    assert not extractor_path("mnist").exists()
 
 
 def test_importing_the_module_loads_neither_torch_nor_numpy():
@@ -281,8 +247,8 @@ def test_floor_sizes_beyond_the_real_data_are_one_line_errors():
 
 @pytest.mark.slow
 def test_mnist_extractor_recipe_reaches_99_percent_and_separates_noise(shared_data, monkeypatch):
-    """The fixed MNIST recipe (about 2 CPU minutes): ≥ 99% test accuracy, 128 features, and
-    noised digits far above the real-data floor at n = 1,000."""
+    """The shipped MNIST extractor: ≥ 99% test accuracy, 128 features, and noised digits far
+    above the real-data floor at n = 1,000."""
     monkeypatch.setenv("NNLAB_DATA", str(shared_data))
     info = extractor_info("mnist")
     assert info["recipe"] == "mnist-cnn-v1" and info["test_accuracy"] >= 0.99

@@ -24,7 +24,7 @@ def font():
 
 @pytest.fixture(scope="session")
 def small_classifier():
-    """The smoke recipe's classifier (trained once per session, in seconds)."""
+    """The smoke recipe's classifier (shipped with nnlab)."""
     return character_classifier("chars36-cnn-small")
 
 
@@ -408,8 +408,8 @@ def test_glyph_augment_slants_right_thickens_thins_and_keeps_the_paper():
     assert run(shift=2.0, scale=0.1, blur=0.6)[:, :, :3, :3].allclose(torch.tensor(0.9))
 
 
-# Each cached recipe's fields as of its version: change a recipe's training and this fails until
-# its version is bumped (a new cached file name: old weights are never taken for new ones);
+# Each shipped recipe's fields as of its version: change a recipe's training and this fails until
+# its version is bumped (a new shipped file name: old weights are never taken for new ones);
 # a new field that leaves training as it was only needs its digest here updated
 RECIPE_DIGESTS = {"chars36-cnn-v2": "c19d2e7eb6817730", "chars36-cnn-small-v2": "54848a6830941701"}
 
@@ -419,14 +419,14 @@ def test_a_recipe_never_changes_under_the_same_version():
     import json
     from dataclasses import asdict
 
-    from nnlab.ocr.classifier import RECIPES, classifier_path
+    from nnlab.ocr.classifier import RECIPES, trained_parts
 
     for key, recipe in RECIPES.items():
         fields = json.dumps(asdict(recipe), sort_keys=True).encode()
         digest = hashlib.sha256(fields).hexdigest()[:16]
         name = recipe.name(key)
         assert RECIPE_DIGESTS.get(name) == digest, f"{key} changed: bump its version from {name}"
-        assert classifier_path(key).name == f"{name}.pt"
+        assert trained_parts()[key].file == f"ocr/{name}.pt"
 
 
 # ------------------------------------------------------------------------------ nnlab ocr

@@ -366,12 +366,10 @@ def cmd_ocr(args: argparse.Namespace) -> None:
     from nnlab.viz.ocr import annotate_page
 
     image = Path(args.image)
-    if not image.is_file():  # before a classifier is loaded or trained
+    if not image.is_file():  # before a classifier is loaded
         raise UserError(f"image {image} does not exist")
-    if args.model:
-        classifier = load_run_classifier(Path(args.model))
-    else:
-        classifier = character_classifier(progress=sys.stderr.isatty())
+    model = Path(args.model) if args.model else None
+    classifier = load_run_classifier(model) if model else character_classifier()
     reading, page = read_image_file(image, classifier)
     out = Path(args.out) if args.out else image.with_name(f"{image.stem}.ocr.png")
     buffer = io.BytesIO()
@@ -382,6 +380,12 @@ def cmd_ocr(args: argparse.Namespace) -> None:
     else:
         print("(no letters found: the page looks blank)", file=sys.stderr)
     print(f"boxes: {out}")
+
+
+def cmd_retrain(args: argparse.Namespace) -> None:
+    from nnlab.data import trained
+
+    trained.run(args)
 
 
 def cmd_playground(args: argparse.Namespace) -> None:
@@ -535,6 +539,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="RUN_DIR", help="an ocr or lenet (chars36) run's classifier")
     p.add_argument("--out", metavar="FILE.png", help="where to write the annotated image")
     p.set_defaults(func=cmd_ocr)
+
+    p = sub.add_parser(
+        "retrain",
+        help="rebuild the trained parts nnlab ships (OCR classifier, Fréchet extractors)",
+        description="Train by the recipes in the code and write nnlab/trained/FAMILY/*.pt and "
+        "their manifest (SHA-256, recipe, accuracy); e.g. nnlab retrain frechet --recipe mnist "
+        "(MNIST and Fashion-MNIST need NNLAB_DATA)",
+    )
+    p.add_argument("family", choices=["ocr", "frechet"], help="which parts to rebuild")
+    p.add_argument(
+        "--recipe",
+        action="append",
+        metavar="KEY",
+        help="only this recipe (repeatable): chars36-cnn, chars36-cnn-small; mnist, "
+        "fashion-mnist, digits",
+    )
+    p.set_defaults(func=cmd_retrain)
 
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")

@@ -11,12 +11,13 @@ dataset, and warn that the number then compares only with numbers from the same 
 
 * **Extractor.** nnlab's `CNN` trained by the fixed `RECIPES[dataset]` (seed, architecture,
   epochs, optimizer, schedule) on the dataset's training split, on one CPU thread (which is
-  also the fastest on shared cores). It is trained on first use and cached as
-  `<nnlab cache>/extractors/<dataset>-cnn-v<version>.pt`; `extractor_info(dataset)` gives the
-  recipe version, the SHA-256 of that file and the extractor's test accuracy. Training is
-  seeded and single-threaded, so it repeats byte for byte on one machine (tested on digits,
-  whatever the thread setting), but another torch build or CPU may round differently: quote
-  the digest with every number, as two numbers compare only under one.
+  also the fastest on shared cores), its weights rounded to float16. It ships with nnlab as
+  `nnlab/trained/frechet/<dataset>-cnn-v<version>.pt` (see `nnlab.data.trained`; `nnlab
+  retrain frechet` rebuilds it); `extractor_info(dataset)` gives the recipe version, the
+  SHA-256 of that file and the extractor's test accuracy. Training is seeded and
+  single-threaded, so it repeats byte for byte on one machine, but another torch build or CPU
+  may round differently: quote the digest with every number, as two numbers compare only
+  under one.
 * **Images** are float (N, 1, H, W) in [-1, 1], the diffusion convention. The extractor was
   trained on dataset images converted the same way (`to_signed`: x in [0, 1] -> 2x - 1), so
   real and generated images go through one conversion.
@@ -35,27 +36,29 @@ dataset, and warn that the number then compares only with numbers from the same 
     real_floor("mnist", len(images))             # the same for real digits
     extractor_info("mnist")                      # {"recipe": "mnist-cnn-v1", "sha256": ...}
 
-Measured once (`benchmarks/bench_frechet.py`; torch 2.13 CPU, 2 cores shared at load ~7):
-the MNIST extractor trained in 115 s wall (the whole benchmark took 68 CPU-seconds), test accuracy
-99.26%, weights sha256 dd757976b76a0493143f14a1f3fcc5c836813a6facead4dd5656c6ca48cdeb39.
-Against the 10,000 test images:
+Measured by `NNLAB_DATA=../shared/data python benchmarks/bench_frechet.py` (torch 2.13 CPU)
+with the shipped MNIST extractor, test accuracy 99.26%, weights sha256
+aa8c478654914f76e6f9f536221538988ed9835669952ebffe524fcf5fc3b317 (float16; training it took
+115-130 s wall on 2 shared cores). Against the 10,000 test images:
 
-    real training images, n = 1,000 (the floor)      6.6  (seeds 0-4: 6.3 to 10.4)
-    real training images, n = 10,000 (the floor)     2.4  (all 60,000: 1.8)
-    the floor's 1,000, blurred sigma 0.5 / 1 / 2 px  32 / 309 / 919
+    real training images, n = 1,000 (the floor)      6.6
+    real training images, n = 10,000 (the floor)     2.4
+    the floor's 1,000, blurred sigma 0.5 / 1 / 2 px  32 / 308 / 918
     the same with Gaussian noise sigma 0.1 / 0.25 / 0.5 (clamped)   9.4 / 33 / 152
     uniform noise in [-1, 1], n = 1,000              1262 (mean max probability 1.000)
 
-Two disjoint halves of the test set (5,000 each) are at 3.3. Fashion-MNIST's extractor (the
-same recipe): 97 s, 91.00% test accuracy; floor 2.9 at n = 1,000 and 0.75 at n = 10,000.
+With the same recipe's float32 weights (sha256 dd757976...; the same numbers as above to the
+digits shown) the floor at n = 1,000 over seeds 0-4 was 6.3 to 10.4, with all 60,000 training
+images 1.8, two disjoint halves of the test set (5,000 each) 3.3, and Fashion-MNIST's extractor
+(91.00% test accuracy, also unchanged in float16) gave a floor of 2.9 at n = 1,000 and 0.75 at
+n = 10,000.
 The mean max probability alone says little: the MNIST classifier is certain about uniform
 noise (all of it one class); the class fractions show it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,17 +69,18 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
+    from nnlab.data.trained import TrainedPart
     from nnlab.models.cnn import CNN
 
 #: Slack allowed outside [-1, 1] for rounding in a sampler's last step.
 RANGE_TOLERANCE = 1e-4
-FILE_FORMAT = 1
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a feature extractor is trained. `version` is part of the cached file's name: change
-    it whenever any other field changes, so old weights are never taken for new ones."""
+    """How a feature extractor is trained. `version` is part of the shipped file's name: change
+    it whenever any other field changes (and run `nnlab retrain frechet`), so old weights are
+    never taken for new ones."""
 
     version: int
     channels: tuple[int, ...]
@@ -114,11 +118,17 @@ def recipe(dataset: str) -> Recipe:
     return RECIPES[dataset]
 
 
-def extractor_path(dataset: str) -> Path:
-    """Where `dataset`'s extractor is cached: `<nnlab cache>/extractors/<name>.pt`."""
-    from nnlab.data.registry import cache_dir
+def trained_parts() -> dict[str, TrainedPart]:
+    """Every extractor as a shipped part (`nnlab.data.trained`)."""
+    from nnlab.data.trained import TrainedPart
 
-    return cache_dir() / "extractors" / f"{recipe(dataset).name(dataset)}.pt"
+    def trainer(dataset: str) -> Callable[[bool], dict[str, Any]]:
+        return lambda progress: _train(dataset, recipe(dataset), progress=progress)
+
+    return {
+        dataset: TrainedPart("frechet", dataset, rec.name(dataset), rec, trainer(dataset))
+        for dataset, rec in RECIPES.items()
+    }
 
 
 def to_signed(x):
@@ -131,7 +141,7 @@ def to_signed(x):
 
 @dataclass
 class FeatureExtractor:
-    """A trained classifier loaded from its cached file, with the file's SHA-256."""
+    """A trained classifier loaded from its shipped file, with the file's SHA-256."""
 
     dataset: str
     recipe: Recipe
@@ -179,13 +189,17 @@ def _image_tensor(x: np.ndarray) -> torch.Tensor:
     return to_signed(torch.as_tensor(x, dtype=torch.float32)).unsqueeze(1).contiguous()
 
 
-def _train(dataset: str, rec: Recipe, download: bool, progress: bool) -> bytes:
-    """Train `dataset`'s extractor by its recipe; the serialised file (weights, recipe, test
-    accuracy), whose bytes depend only on the recipe, the data and the torch build."""
+def _train(
+    dataset: str, rec: Recipe, *, download: bool = False, progress: bool = False
+) -> dict[str, Any]:
+    """Train `dataset`'s extractor by its recipe; the file's payload (weights rounded to
+    float16, as they ship; recipe; test accuracy), which depends only on the recipe, the data
+    and the torch build."""
     import torch
     from tqdm import tqdm
 
     from nnlab.data import load_dataset
+    from nnlab.data.trained import round_to_float16
     from nnlab.training.classifier import evaluate, steps_per_epoch, train_epoch
     from nnlab.training.optim import make_optimizer, make_schedule
     from nnlab.training.tensors import batches
@@ -212,10 +226,10 @@ def _train(dataset: str, rec: Recipe, download: bool, progress: bool) -> bytes:
             train_epoch(
                 model, opt, schedule, x_train, y_train, order, on_step=lambda _: bar.update(1)
             )
+        round_to_float16(model)
         _, accuracy, _ = evaluate(model, x_test, y_test)
     bar.close()
-    payload = {
-        "format": FILE_FORMAT,
+    return {
         "dataset": dataset,
         "recipe": asdict(rec),
         "input_shape": list(x_train.shape[1:]),
@@ -223,64 +237,32 @@ def _train(dataset: str, rec: Recipe, download: bool, progress: bool) -> bytes:
         "test_accuracy": accuracy,
         "state_dict": model.state_dict(),
     }
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    return buffer.getvalue()
 
 
-def load_extractor(path: str | Path, dataset: str) -> FeatureExtractor:
-    """Read an extractor file (`torch.load(weights_only=True)`: tensors and plain values
-    only). DataError if it is unreadable or was trained by another recipe than today's."""
-    import torch
+def feature_extractor(dataset: str = "mnist") -> FeatureExtractor:
+    """`dataset`'s shipped extractor. DataError for another dataset, or if its file is corrupt
+    or was built by another recipe than the code's (see `nnlab.data.trained`); the dataset
+    itself is not needed."""
+    from nnlab.data.trained import load
 
-    path = Path(path)
     rec = recipe(dataset)
-    blob = path.read_bytes()
-    unreadable = DataError(
-        f"cached feature extractor {path} is unreadable; delete it and it is trained again on "
-        "next use"
-    )
-    try:
-        payload = torch.load(io.BytesIO(blob), weights_only=True)
-        stored = (payload["dataset"], payload["recipe"])
-    except Exception:  # truncated, not a torch file, not a dict, keys missing
-        raise unreadable from None
-    if stored != (dataset, asdict(rec)):
-        raise DataError(
-            f"cached feature extractor {path} was trained by another recipe than "
-            f"{rec.name(dataset)}'s; delete it and it is trained again on next use"
-        )
+    shipped = load(trained_parts()[dataset])
+    payload = shipped.payload
     try:
         model = _build(rec, tuple(payload["input_shape"]), payload["n_classes"])
-        model.load_state_dict(payload["state_dict"])
+        model.load_state_dict(payload["state_dict"])  # float16 in the file, float32 here
         accuracy = float(payload["test_accuracy"])
     except Exception:  # keys missing, tensors of the wrong shapes
-        raise unreadable from None
+        raise DataError(
+            f"{shipped.path} is unreadable; reinstall nnlab or run `nnlab retrain frechet`"
+        ) from None
     model.eval()
-    sha = hashlib.sha256(blob).hexdigest()
-    return FeatureExtractor(dataset, rec, model, sha, accuracy, path)
+    return FeatureExtractor(dataset, rec, model, shipped.sha256, accuracy, shipped.path)
 
 
-def feature_extractor(
-    dataset: str = "mnist", *, download: bool = False, progress: bool = False
-) -> FeatureExtractor:
-    """`dataset`'s extractor: loaded from the cache, or trained by its recipe (about 2 minutes
-    on a busy CPU for MNIST, seconds for digits) and cached first. DataError if the dataset is
-    missing (with `download`, it is fetched; `progress` shows bars)."""
-    from nnlab.io import atomic_write_bytes
-
-    path = extractor_path(dataset)
-    if not path.is_file():
-        blob = _train(dataset, recipe(dataset), download, progress)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, blob)
-    return load_extractor(path, dataset)
-
-
-def extractor_info(dataset: str = "mnist", **kwargs: bool) -> dict[str, Any]:
-    """{"recipe", "version", "sha256", "test_accuracy"} of `dataset`'s extractor (trained
-    first if it is not cached; `kwargs` as for `feature_extractor`)."""
-    return feature_extractor(dataset, **kwargs).info()
+def extractor_info(dataset: str = "mnist") -> dict[str, Any]:
+    """{"recipe", "version", "sha256", "test_accuracy"} of `dataset`'s shipped extractor."""
+    return feature_extractor(dataset).info()
 
 
 # --------------------------------------------------------------------------- the distance
@@ -408,7 +390,7 @@ def sample_quality(
     progress: bool = False,
 ) -> dict[str, Any]:
     """How close (N, 1, H, W) images in [-1, 1] are to `dataset`, in the features of its fixed
-    extractor (trained first if not cached):
+    extractor (shipped with nnlab):
 
     * `frechet_distance` of the first `n` images (all by default) against the whole
       `reference` split ("test" or "train"): 0 is identical statistics; read it beside
@@ -422,7 +404,7 @@ def sample_quality(
     from nnlab.data import CLASS_NAMES
 
     _check_split(reference, "reference")
-    extractor = feature_extractor(dataset, download=download, progress=progress)
+    extractor = feature_extractor(dataset)
     images = check_images(images, tuple(extractor.model.input_shape))
     if n is not None:
         if not 2 <= n <= len(images):

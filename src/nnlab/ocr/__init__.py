@@ -7,7 +7,7 @@ lay them out in lines and words, read them.
 
 Pieces: `letters` (`find_letters(image) -> (boxes, binary)`, `layout`: lines, order, spaces,
 touching letters, punctuation), `read` (crops that look like chars36 images, classification,
-text), `classifier` (the cached chars36 CNN, or one from a run directory), `pages` (generated
+text), `classifier` (the shipped chars36 CNN, or one from a run directory), `pages` (generated
 photographed pages with their truth, in fonts chars36 never trains on), `score` (character
 accuracy, box recall and precision). Alphabet: 0-9 and A-Z, as chars36 (no lowercase), plus
 the marks ". , -" (and "'" by shape).

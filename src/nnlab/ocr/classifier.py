@@ -1,14 +1,14 @@
-"""The character classifier OCR reads crops with: a chars36 CNN, trained on first use and cached.
+"""The character classifier OCR reads crops with: a chars36 CNN that ships with nnlab.
 
-`character_classifier()` loads `<nnlab cache>/ocr/<recipe name>.pt`, or trains nnlab's `CNN`
-by the fixed `RECIPES[name]` on the generated chars36 (training fonts only; source "fonts",
-so the same data on every machine) on one CPU thread, and caches it first -- the mechanism of
-`nnlab.diffusion.frechet`'s extractors. The default recipe also distorts every training batch afresh
-the way pages distort letters (`PAGE_AUGMENT`: slant, fit, stroke width, faint ink, blur; see
-`nnlab.data.augment.glyph_augment`), on top of chars36's fixed distortions. The file is a
-`torch.save`d dict loadable with `weights_only=True` and by
-`nnlab.models.pretrained.load_model_file` ("state_dict", "cnn", "class_names"), plus the
-input standardisation and the validation/test accuracy on the held-out chars36 fonts.
+`character_classifier()` loads the shipped `nnlab/trained/ocr/<recipe name>.pt` (see
+`nnlab.data.trained`: digest and recipe checked, `torch.load(weights_only=True)`), built by the
+fixed `RECIPES[name]`: nnlab's `CNN` trained on the generated chars36 (training fonts only;
+source "fonts", so the same data on every machine) on one CPU thread. The default recipe also
+distorts every training batch afresh the way pages distort letters (`PAGE_AUGMENT`: slant,
+fit, stroke width, faint ink, blur; see `nnlab.data.augment.glyph_augment`), on top of
+chars36's fixed distortions. `nnlab retrain ocr` rebuilds the files. A file holds a dict
+loadable by `nnlab.models.pretrained.load_model_file` ("state_dict", "cnn", "class_names"),
+plus the input standardisation and the validation/test accuracy on the held-out chars36 fonts.
 `Classifier.sha256` is the digest of that file: quote it with results.
 
 `load_run_classifier(run_dir)` takes a trained model from a run directory instead: an `ocr`
@@ -16,7 +16,7 @@ run's `checkpoints/classifier.pt` (the same file format), or the CNN of a `lenet
 chars36 (its `checkpoints/last.pt`; its standardisation is recomputed from the chars36 it
 trained on).
 
-    clf = character_classifier()              # "chars36-cnn-v2"
+    clf = character_classifier()              # "chars36-cnn"
     probabilities = clf.probabilities(crops)  # (N, 32, 32) in [0, 1], dark ink on white
 """
 
@@ -36,13 +36,14 @@ if TYPE_CHECKING:
     import numpy as np
     from torch import nn
 
-FILE_FORMAT = 1
+    from nnlab.data.trained import TrainedPart
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How the classifier is trained. `version` is part of the cached file's name: change it
-    whenever another field changes, so old weights are never taken for new ones."""
+    """How the classifier is trained. `version` is part of the shipped file's name: change it
+    whenever another field changes (and run `nnlab retrain ocr`), so old weights are never
+    taken for new ones."""
 
     version: int
     channels: tuple[int, ...]
@@ -129,10 +130,16 @@ def recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
-def classifier_path(name: str = DEFAULT_RECIPE) -> Path:
-    from nnlab.data.registry import cache_dir
+def trained_parts() -> dict[str, TrainedPart]:
+    """Every recipe as a shipped part (`nnlab.data.trained`)."""
+    from functools import partial
 
-    return cache_dir() / "ocr" / f"{recipe(name).name(name)}.pt"
+    from nnlab.data.trained import TrainedPart
+
+    return {
+        key: TrainedPart("ocr", key, rec.name(key), rec, partial(_train, key))
+        for key, rec in RECIPES.items()
+    }
 
 
 def _cnn_kwargs(rec: Recipe, n_classes: int) -> dict[str, Any]:
@@ -146,14 +153,15 @@ def _cnn_kwargs(rec: Recipe, n_classes: int) -> dict[str, Any]:
     }
 
 
-def _train(name: str, progress: bool) -> bytes:
-    """Train by the recipe; the serialised file, whose bytes depend only on the recipe, the
-    generated chars36 and the torch build."""
+def _train(name: str, progress: bool) -> dict[str, Any]:
+    """Train by the recipe; the file's payload (weights rounded to float16, as they ship),
+    which depends only on the recipe, the generated chars36 and the torch build."""
     import torch
     from tqdm import tqdm
 
     from nnlab.data.augment import glyph_augment
     from nnlab.data.chars36 import load_chars36
+    from nnlab.data.trained import round_to_float16
     from nnlab.models.cnn import CNN
     from nnlab.training.classifier import evaluate, steps_per_epoch, train_epoch
     from nnlab.training.optim import make_optimizer, make_schedule
@@ -199,10 +207,10 @@ def _train(name: str, progress: bool) -> bytes:
                 transform=transform,
                 on_step=lambda _: bar.update(1),
             )
+        round_to_float16(model)
         val_accuracy, test_accuracy = evaluate(model, *val)[1], evaluate(model, *test)[1]
     bar.close()
-    payload = {
-        "format": FILE_FORMAT,
+    return {
         "recipe_name": rec.name(name),
         "recipe": asdict(rec),
         "cnn": kwargs,
@@ -213,31 +221,30 @@ def _train(name: str, progress: bool) -> bytes:
         "test_accuracy": test_accuracy,
         "state_dict": model.state_dict(),
     }
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    return buffer.getvalue()
 
 
 def load_classifier_file(path: Path, source: str | None = None) -> Classifier:
     """Read a classifier file (weights_only: tensors and plain values, never code)."""
     import torch
 
-    from nnlab.models.cnn import CNN
-
-    unreadable = DataError(
-        f"classifier file {path} is unreadable; delete it (a cached one is trained again on "
-        "next use) or pass another --model"
-    )
     try:
         blob = path.read_bytes()
         payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    except Exception:  # missing, truncated, not a torch file
+        raise DataError(f"classifier file {path} is unreadable; pass another --model") from None
+    return _classifier(payload, hashlib.sha256(blob).hexdigest(), path, source)
+
+
+def _classifier(payload: Any, sha: str, path: Path, source: str | None) -> Classifier:
+    from nnlab.models.cnn import CNN
+
+    try:
         model = CNN(**payload["cnn"])
-        model.load_state_dict(payload["state_dict"])
+        model.load_state_dict(payload["state_dict"])  # float16 in the file, float32 here
         names, mean, std = list(payload["class_names"]), payload["mean"], payload["std"]
-    except Exception:  # missing, truncated, not a torch file, keys missing, wrong shapes
-        raise unreadable from None
+    except Exception:  # not a dict, keys missing, wrong shapes
+        raise DataError(f"classifier file {path} is unreadable; pass another --model") from None
     model.eval()
-    sha = hashlib.sha256(blob).hexdigest()
     return Classifier(
         model,
         names,
@@ -250,20 +257,15 @@ def load_classifier_file(path: Path, source: str | None = None) -> Classifier:
     )
 
 
-def character_classifier(name: str = DEFAULT_RECIPE, *, progress: bool = False) -> Classifier:
-    """The recipe's classifier: from the cache, or trained first (a few minutes on one busy
-    core for "chars36-cnn", seconds for "chars36-cnn-small")."""
-    from nnlab.io import atomic_write_bytes
+def character_classifier(name: str = DEFAULT_RECIPE) -> Classifier:
+    """The recipe's shipped classifier ("chars36-cnn" reads pages; "chars36-cnn-small", for
+    smoke tests, reads clean pages less well). DataError if its file is corrupt or was built by
+    another recipe (see `nnlab.data.trained`)."""
+    from nnlab.data.trained import load
 
-    path = classifier_path(name)
-    if not path.is_file():
-        blob = _train(name, progress)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, blob)
-    clf = load_classifier_file(path)
-    if clf.source != recipe(name).name(name):
-        raise DataError(f"cached classifier {path} is not {recipe(name).name(name)}; delete it")
-    return clf
+    recipe(name)  # DataError for an unknown name
+    shipped = load(trained_parts()[name])
+    return _classifier(shipped.payload, shipped.sha256, shipped.path, None)
 
 
 def load_run_classifier(run_dir: Path) -> Classifier:

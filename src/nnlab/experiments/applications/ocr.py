@@ -3,7 +3,7 @@
 Pages of text over chars36's alphabet (0-9, A-Z; chars36 has no lowercase) are rendered in
 chars36's *test* fonts -- never seen by the classifier -- with slight rotation, uneven
 lighting, paper grain, blur and noise (`nnlab.ocr.pages`), and read by `nnlab.ocr.read_page`
-with a chars36 CNN (`nnlab.ocr.classifier`, trained on first use and cached). Measured per
+with a chars36 CNN (`nnlab.ocr.classifier`, shipped with nnlab). Measured per
 page and pooled over pages: character accuracy 1 - edit distance / length, with spaces and
 newlines counted (`accuracy`) and removed from both texts (`accuracy_no_whitespace`); box
 recall and precision (IoU >= 0.5 against the true boxes); the characters read wrongly.
@@ -64,7 +64,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.viz import text_figure, text_table
     from nnlab.viz.ocr import annotate_page, page_figure
 
-    clf = character_classifier(cfg.classifier, progress=not run.quiet)
+    clf = character_classifier(cfg.classifier)
     if run.writer:  # `nnlab ocr --model RUN_DIR` reads with the same classifier
         atomic_write_bytes(run.dir / "checkpoints" / "classifier.pt", clf.path.read_bytes())
     sets = {

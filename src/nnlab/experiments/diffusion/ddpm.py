@@ -89,7 +89,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sample_batch": 100,
     },
     # sized for 15 CPU minutes: the (16, 32, 64) U-Net trains at ~560 images/s here, the
-    # (32, 64, 128) one at ~160; DDPM's 1000 steps of 256 samples take ~2.6 minutes. Measured:
+    # (32, 64, 128) one at ~160; DDPM's 1000 steps of 256 samples take ~2.6 minutes. Measured
+    # by `NNLAB_DATA=../shared/data nnlab run ddpm --preset quick` on an idle 2-core CPU with
+    # the MNIST extractor's float32 weights (sha256 dd757976..., before it shipped in float16):
     # 13.2 min in all, DDPM-1000 Fréchet 56.9 (real floor 30.1 at n = 256), DDIM-50 98.5
     "quick": {"channels": (16, 32, 64), "epochs": 5, "quality_samples": 256, "sample_batch": 256},
     "full": {"epochs": 20, "attention": True, "quality_samples": 10_000, "lr": 1e-3},
