@@ -10,11 +10,12 @@ import sys
 import pytest
 
 from figcheck import check_figure
+from needs import need_module
 from nnlab import hpo
 from nnlab.cli import main
 from nnlab.experiments.hparam_search import Config, verdict
 
-optuna = pytest.importorskip("optuna")
+optuna = need_module("optuna", "hparam-search needs optuna (pip install -e .[dev])")
 
 SMOKE = ["run", "hparam-search", "--preset", "smoke", "--quiet"]
 

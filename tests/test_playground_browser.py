@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
+from needs import need_module
+
+need_module("fastapi", "the playground needs the web extra (pip install -e .[web])")
 
 
 @pytest.fixture(scope="module")

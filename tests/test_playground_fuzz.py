@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from needs import need
 
-pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
-from fastapi.testclient import TestClient
+try:
+    from fastapi.testclient import TestClient
+except ImportError as exc:
+    need(f"the playground needs the web extra (pip install -e .[web]): {exc}")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -14,6 +14,7 @@ from PIL import Image
 from torch import nn
 
 from figcheck import check_figure
+from needs import need_module
 from nnlab.cli import main
 from nnlab.imagefolder import load_images, make_shapes_folder, scan
 from nnlab.models import CNN
@@ -139,7 +140,7 @@ def test_loose_images_are_unlabelled_and_only_counted(tmp_path):
 
 
 def test_every_frame_of_a_video_with_one_label(tmp_path):
-    iio = pytest.importorskip("imageio.v3")
+    iio = need_module("imageio.v3", "reading a video needs imageio")
     model_path = tmp_path / "nearest.pt"
     torch.jit.save(torch.jit.script(Nearest()), str(model_path))
     classes = tmp_path / "classes.txt"
