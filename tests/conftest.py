@@ -88,3 +88,26 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def stopwatch(monkeypatch: pytest.MonkeyPatch):
+    """`stopwatch(owner, "name")` replaces `owner.name` by a wrapper that times each call and
+    returns the list the durations (seconds) go to: a reported timing can then be compared
+    with the same intervals measured from outside."""
+    import time
+
+    def watch(owner, name: str) -> list[float]:
+        original, took = getattr(owner, name), []
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                took.append(time.perf_counter() - started)
+
+        monkeypatch.setattr(owner, name, timed)
+        return took
+
+    return watch
