@@ -5,7 +5,8 @@ For the whole session `HOME` and `XDG_CACHE_HOME` point at empty folders under p
 temporary directory (so a user's `~/.cache/nnlab` cannot change a result), `NNLAB_DATA` is
 unset and `NNLAB_OFFLINE=1`. Tests that need the shared data ask for the `shared_data`
 fixture, which finds it in the `NNLAB_DATA` the suite was started with (CI sets it) and skips
-with a reason when it is absent.
+with a reason when it is absent. Under CI (`CI=true`) every missing requirement (shared data,
+chromium, fastapi, optuna, ...) fails instead of skipping: see `needs.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from needs import need
 
 # Property tests draw the same examples on every run and machine (and write no example
 # database into the checkout): a failure is reproducible, and CI cannot pass by luck.
@@ -46,7 +49,7 @@ def _shared_folder(*needs: str) -> Path:
     for entry in STARTED_WITH_DATA.split(os.pathsep):
         if entry and all((Path(entry) / n).exists() for n in needs):
             return Path(entry)
-    pytest.skip(
+    need(
         f"shared data ({', '.join(needs)}) not found: run with NNLAB_DATA=../shared/data "
         "(as .ci/run does)"
     )
@@ -55,18 +58,19 @@ def _shared_folder(*needs: str) -> Path:
 @pytest.fixture
 def shared_data() -> Path:
     """The shared data folder (full MNIST, Fashion-MNIST, Tiny Shakespeare), from the
-    `NNLAB_DATA` the suite was started with; skips with a reason when absent."""
+    `NNLAB_DATA` the suite was started with; skips with a reason when absent (fails under CI)."""
     return _shared_folder("mnist", "fashion-mnist", "tinyshakespeare.txt")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """A headless chromium for the module's tests; they skip with a reason without one."""
+    """A headless chromium for the module's tests; without one they skip with a reason (fail
+    under CI)."""
     from nnlab.report.browser import chromium_missing, launch_chromium
 
     reason = chromium_missing()
     if reason:
-        pytest.skip(reason)
+        need(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -108,3 +112,26 @@ def pg_url(pg_server: str) -> str:
     except ImportError:
         pg.missing("psycopg is not installed: pip install 'nnlab[pg]'")
     return pg.fresh_database(pg_server)
+
+
+@pytest.fixture
+def stopwatch(monkeypatch: pytest.MonkeyPatch):
+    """`stopwatch(owner, "name")` replaces `owner.name` by a wrapper that times each call and
+    returns the list the durations (seconds) go to: a reported timing can then be compared
+    with the same intervals measured from outside."""
+    import time
+
+    def watch(owner, name: str) -> list[float]:
+        original, took = getattr(owner, name), []
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                took.append(time.perf_counter() - started)
+
+        monkeypatch.setattr(owner, name, timed)
+        return took
+
+    return watch

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from needs import need
 from nnlab.errors import ConfigError, UserError
 from nnlab.training.distributed import World
 from nnlab.training.threads import cores, torch_threads
@@ -32,7 +33,7 @@ WEIGHT_ATOL = 2e-5
 
 dist = torch.distributed
 if not (dist.is_available() and dist.is_gloo_available()):
-    pytest.skip("torch.distributed with the gloo backend is not available", allow_module_level=True)
+    need("torch.distributed with the gloo backend is not available")
 
 
 def _free_port() -> int:

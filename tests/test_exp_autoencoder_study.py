@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
+from nnlab.data import load_dataset
 
 SMOKE = ["run", "autoencoder-study", "--preset", "smoke", "--quiet"]
 
@@ -15,7 +17,15 @@ SMOKE = ["run", "autoencoder-study", "--preset", "smoke", "--quiet"]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def test_smoke_compares_every_model_and_states_the_finding(tmp_path):
+def baselines() -> tuple[float, float]:
+    """On the test digits: the MSE of predicting the mean training image for every input
+    (0.074), and the accuracy of always answering the commonest test label (0.102)."""
+    data = load_dataset("digits")
+    mean_image = float(((data.x_test - data.x_train.mean(axis=0)) ** 2).mean())
+    return mean_image, float(np.bincount(data.y_test).max() / len(data.y_test))
+
+
+def test_every_smoke_model_beats_the_mean_image_and_its_code_beats_chance(tmp_path):
     assert main([*SMOKE, "--out", str(tmp_path)]) == 0
     (path,) = tmp_path.glob("*/*/summary.json")
     summary = json.loads(path.read_text())
@@ -23,8 +33,14 @@ def test_smoke_compares_every_model_and_states_the_finding(tmp_path):
     assert set(models) == {"plain", "skip", "denoise", "skip-denoise", "mlp"}
     conv = [models[n]["parameters"] for n in ("plain", "skip", "denoise", "skip-denoise")]
     assert len(set(conv)) == 1  # skips add no parameters
+    # Measured (smoke, seeds 0-3): the worst model's MSE is 0.876 of the mean image's (the
+    # conv "denoise", whose 2-D code sees noisy input), the worst kNN-5 0.22 (skip-denoise: the
+    # skips bypass the code). A chance code scores the majority 0.102 +- 0.014 (one standard
+    # error on 450 test labels): 0.07 is five of them.
+    mean_image, majority = baselines()
     for name, m in models.items():
-        assert 0 < m["test_mse"] < 0.08 and 0.1 < m["knn_accuracy"] <= 1, name
+        assert m["test_mse"] < 0.92 * mean_image, name
+        assert m["knn_accuracy"] > majority + 0.07, name
         assert (m["test_mse_vs_input"] > m["test_mse"]) == ("denoise" in name)
     # the skip models reconstruct better: the decoder bypasses the 2-D code
     assert models["skip"]["test_mse"] < models["plain"]["test_mse"]

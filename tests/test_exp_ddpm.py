@@ -25,16 +25,45 @@ def smoke_run(tmp_path_factory) -> Path:
     return single_run(out)
 
 
-def test_smoke_trains_samples_and_measures_quality(smoke_run):
+def baselines(run: Path, n: int) -> dict[str, dict]:
+    """`sample_quality` of what a broken sampler or training would give, at the run's n: the
+    sampler's clamped starting noise, and DDIM-10 samples of the run's U-Net untrained."""
+    import torch
+
+    from nnlab.diffusion.frechet import sample_quality
+    from nnlab.diffusion.samplers import sample_ddim
+    from nnlab.diffusion.schedules import NoiseSchedule
+    from nnlab.models.unet import UNet, UNetConfig
+
+    state = torch.load(run / "checkpoints" / "ema.pt", weights_only=True)
+    shape = (n, 1, 8, 8)
+    noise = torch.randn(shape, generator=torch.Generator().manual_seed(1)).clamp(-1, 1)
+    torch.manual_seed(0)
+    untrained = UNet(UNetConfig(**state["unet"])).eval()
+    schedule = NoiseSchedule.linear(state["T"])
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        drawn = sample_ddim(untrained, schedule, shape, 10, 0.0, g, "cpu", clip_x0=True)
+    return {
+        "noise": sample_quality(noise, "digits"),
+        "untrained": sample_quality(drawn.clamp(-1, 1), "digits"),
+    }
+
+
+def test_smoke_samples_are_closer_to_digits_than_noise_or_an_untrained_unet(smoke_run):
     summary = json.loads((smoke_run / "summary.json").read_text())
     losses = summary["epoch_losses"]
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert summary["final_epoch_loss"] < 0.6  # predicting eps = 0 scores 1.0
+    # Measured at n = 100 (seeds 0-2): clamped noise 117.7-120.1, the untrained U-Net
+    # 120.6-132.4, the smoke model 77-79 over the three samplers (0.65 of the better
+    # baseline), real digits 4.8. The bar: at most 0.8 of the better baseline.
+    base = baselines(smoke_run, summary["quality_samples"])
+    worst = min(b["frechet_distance"] for b in base.values())
     for name in ("ddpm", "ddim5", "ddim10"):
-        assert summary[f"{name}_frechet"] > summary["real_floor_frechet"] > 0
+        assert summary["real_floor_frechet"] < summary[f"{name}_frechet"] < 0.8 * worst, name
         fractions = summary[f"{name}_class_fractions"]
         assert sum(fractions.values()) == pytest.approx(1.0)
-        assert 0.1 <= summary[f"{name}_max_probability"] <= 1.0
         check_figure(smoke_run / "figures" / f"samples_{name}.png")
     assert summary["headline_sampler"] == "ddim10"  # the most DDIM steps, short of 50
     for name in ("forward_noising", "reverse_trajectory"):

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -22,24 +24,31 @@ def _summary(out):
     return path.parent, json.loads(path.read_text())
 
 
-def test_smoke_reports_both_methods_in_the_papers_unit(tmp_path):
+def test_smoke_codes_beat_the_mean_image_and_chance_in_the_papers_unit(tmp_path):
     assert main([*SMOKE, "--out", str(tmp_path)]) == 0
     run, summary = _summary(tmp_path)
     methods = summary["methods"]
     assert set(methods) == {"ae2", "ae10", "pca2", "pca10"}
-    for m in methods.values():  # the paper's error: a sum over the 64 pixels
+    from nnlab.data import load_dataset
+
+    data = load_dataset("digits")
+    mean_image = float(((data.x_test - data.x_train.mean(axis=0)) ** 2).mean())  # 0.074
+    majority = float(np.bincount(data.y_test).max() / len(data.y_test))  # 0.102
+    # measured: MSE 0.015 (ae10) to 0.053 (pca2, 0.72 of the mean image's); kNN-5 0.62 (pca2)
+    # to 0.97 (pca10)
+    for name, m in methods.items():  # the paper's error: a sum over the 64 pixels
         assert m["squared_error_per_image"] == pytest.approx(64 * m["test_mse"])
-        assert 0.1 < m["knn_accuracy"] <= 1.0
+        assert m["test_mse"] < 0.8 * mean_image, name
+        assert m["knn_accuracy"] > majority + 0.3, name
     assert methods["pca10"]["test_mse"] < methods["pca2"]["test_mse"]
     assert methods["ae10"]["test_mse"] < methods["ae2"]["test_mse"]
     assert summary["ae_squared_error_per_image"] == methods["ae10"]["squared_error_per_image"]
     assert "paper_ae30_squared_error_per_image" not in summary  # digits: no paper number
     assert len(list((run / "checkpoints").glob("digits-deep-ae*.pt"))) == 2
-    from nnlab.data import load_dataset
     from nnlab.models.autoencoders import autoencoder_from_state
 
     saved = torch.load(run / "checkpoints" / "digits-deep-ae10.pt", weights_only=True)
-    x = torch.as_tensor(load_dataset("digits").x_test, dtype=torch.float32)
+    x = torch.as_tensor(data.x_test, dtype=torch.float32)
     with torch.no_grad():
         error = ((autoencoder_from_state(saved)(x) - x) ** 2).sum(dim=(1, 2)).mean()
     assert float(error) == pytest.approx(methods["ae10"]["squared_error_per_image"], rel=1e-5)
@@ -78,10 +87,20 @@ def test_pca30_on_mnist_reproduces_the_papers_13_87(tmp_path, shared_data, monke
     sets.append("train_subset=20000")
     args = [a for s in sets for a in ("--set", s)]
     assert main([*SMOKE, *args, "--out", str(tmp_path)]) == 0
-    _, summary = _summary(tmp_path)
-    assert summary["pca30_squared_error_per_image"] == pytest.approx(13.87, rel=0.02)
-    assert summary["paper_pca30_squared_error_per_image"] == 13.87
-    assert summary["paper_ae30_squared_error_per_image"] == 3.00
+    run, summary = _summary(tmp_path)
+    pca30 = summary["pca30_squared_error_per_image"]
+    assert pca30 == pytest.approx(13.87, rel=0.02)  # Hinton & Salakhutdinov 2006, Fig. 3
+    # the number reported beside it is the one it reproduces; the verdict follows the numbers
+    assert pca30 == pytest.approx(summary["paper_pca30_squared_error_per_image"], rel=0.02)
+    ae30, paper_ae30 = summary["ae30_squared_error_per_image"], 3.00
+    assert summary["ae30_at_most_paper"] == (ae30 <= summary["paper_ae30_squared_error_per_image"])
+    # the report's headline stands beside the paper's 3.00 with the difference
+    line = next(x for x in (run / "report.md").read_text().splitlines() if "(lower is" in x)
+    found = re.search(r"\*\*([\d.]+)\*\* — reference \*\*([\d.]+)\*\*.*\(([+-][\d.]+)", line)
+    assert found, line
+    value, reference, delta = (float(g) for g in found.groups())
+    assert value == pytest.approx(ae30, rel=1e-3) and reference == paper_ae30
+    assert delta == pytest.approx(ae30 - paper_ae30, rel=1e-3, abs=1e-3)
     assert 0.3 < summary["pca2_knn_accuracy"] < 0.6  # the two top components mix the digits
 
 

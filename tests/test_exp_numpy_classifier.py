@@ -54,11 +54,22 @@ def test_smoke_summary_reports_the_three_learning_rates(smoke_run):
     sweep = {r["network"]: r for r in s["sweep"]}
     assert [r["network"] for r in s["sweep"]] == [net for net, _, _ in SWEEP]
     assert {net: r["lr"] for net, r in sweep.items()} == {"tuned": 0.1, "x10": 1.0, "div10": 0.01}
+    history = [json.loads(x) for x in (smoke_run / "metrics.jsonl").read_text().splitlines()]
     for r in s["sweep"]:
-        for key in ("train_accuracy", "val_accuracy", "test_accuracy", "peak_val_accuracy"):
-            assert 0.0 <= r[key] <= 1.0
         assert r["val_accuracy"] <= r["peak_val_accuracy"]
-        assert 1 <= r["peak_val_epoch"] <= 3
+        curve = [
+            h[f"val_accuracy@{r['network']}"]
+            for h in history
+            if f"val_accuracy@{r['network']}" in h
+        ]
+        assert len(curve) == 3 and r["peak_val_accuracy"] == pytest.approx(max(curve))
+        assert r["peak_val_epoch"] == curve.index(max(curve)) + 1
+    # 36 classes: chance is 0.028 (one standard error on the ~800 validation images: 0.006).
+    # Measured (seeds 0, 1): the tuned rate 0.16-0.24 on every split, x10 and div10 0.03-0.08.
+    chance = 1 / 36
+    for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
+        assert sweep["tuned"][key] > chance + 0.1, key
+    assert sweep["tuned"]["val_accuracy"] > max(sweep[n]["val_accuracy"] for n in ("x10", "div10"))
     best = max(s["sweep"], key=lambda r: r["val_accuracy"])
     assert s["best_lr"] == best["lr"] and s["best_network"] == best["network"]
     assert s["val_accuracy"] == best["val_accuracy"]

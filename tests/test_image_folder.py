@@ -116,11 +116,17 @@ def test_empty_root_is_a_one_line_error(tmp_path, capsys):
     assert not list(tmp_path.glob("*/*/summary.json"))
 
 
-def test_missing_folder_is_a_one_line_error(tmp_path, capsys):
+def test_missing_folder_is_a_one_line_error_that_leaves_no_run_behind(
+    tmp_path, capsys, monkeypatch
+):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # no --out: a run would go to ./runs
     code = main(["run", "image-folder", "--quiet", "--set", f"root={tmp_path / 'nope'}"])
     assert code == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and len(err.strip().splitlines()) == 1
+    assert list(cwd.rglob("*")) == []  # no ./runs, nothing half-written
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torchvision") is not None, reason="has torchvision")

@@ -10,8 +10,12 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
-from fastapi.testclient import TestClient
+from needs import need
+
+try:
+    from fastapi.testclient import TestClient
+except ImportError as exc:
+    need(f"the playground needs the web extra (pip install -e .[web]): {exc}")
 
 from nnlab.cli import main
 from nnlab.playground.app import SessionStore, create_app

@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
+from needs import need_module
+
+need_module("fastapi", "the playground needs the web extra (pip install -e .[web])")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,19 @@ def live_url():
 
 def add_neuron(page, layer: int) -> None:
     page.locator(".column.hidden").nth(layer).locator(".layer-head button").first.click()
+
+
+def class_shares(screenshot, box: dict) -> tuple[float, float]:
+    """The fractions of the `box` region of a screenshot (CSS pixels, device scale 1) that are
+    orange (class 0: red well above blue) and blue (class 1: blue well above red)."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(screenshot).convert("RGB"), dtype=np.int16)
+    x, y, w, h = (round(box[k]) for k in ("x", "y", "width", "height"))
+    region = rgb[y : y + h, x : x + w]
+    red, blue = region[..., 0], region[..., 2]
+    return float(np.mean(red - blue > 60)), float(np.mean(blue - red > 60))
 
 
 @pytest.mark.slow
@@ -78,8 +93,13 @@ def test_spiral_trains_below_0_1_and_the_link_restores_it(browser, live_url, tmp
     assert page.locator("#confusion td").count() == 4
     screenshot = tmp_path / "playground-spiral.png"
     page.screenshot(path=str(screenshot), full_page=True)
-    assert screenshot.stat().st_size > 20_000
+    # the output picture of a trained spiral splits into both class colours (measured: about
+    # 0.4 and 0.5); one colour everywhere, with the data points drawn on it, leaves the other
+    # colour only the points' share (under 0.1)
+    orange, blue = class_shares(screenshot, page.locator("#heatmap").bounding_box())
+    assert min(orange, blue) > 0.2, (orange, blue)
     print(f"spiral: test loss {shown} after {seconds:.1f} s, epoch {epoch}; {screenshot}")
+    print(f"heat map: {orange:.2f} orange, {blue:.2f} blue")
 
     url = page.url
     assert "dataset=spiral" in url and "hidden=8%2C8" in url

@@ -9,8 +9,12 @@ from urllib.parse import quote
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
-from fastapi.testclient import TestClient
+from needs import need
+
+try:
+    from fastapi.testclient import TestClient
+except ImportError as exc:
+    need(f"the playground needs the web extra (pip install -e .[web]): {exc}")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -14,6 +14,7 @@ from PIL import Image
 from torch import nn
 
 from figcheck import check_figure
+from needs import need_module
 from nnlab.cli import main
 from nnlab.data.imagefolder import load_images, make_shapes_folder, scan
 from nnlab.models import CNN
@@ -139,7 +140,7 @@ def test_loose_images_are_unlabelled_and_only_counted(tmp_path):
 
 
 def test_every_frame_of_a_video_with_one_label(tmp_path):
-    iio = pytest.importorskip("imageio.v3")
+    iio = need_module("imageio.v3", "reading a video needs imageio")
     model_path = tmp_path / "nearest.pt"
     torch.jit.save(torch.jit.script(Nearest()), str(model_path))
     classes = tmp_path / "classes.txt"
@@ -157,14 +158,32 @@ def test_every_frame_of_a_video_with_one_label(tmp_path):
     assert summary["top1_correct"] == 3 and summary["top5_correct"] == 4
 
 
-def test_smoke_demo_runs(tmp_path):
+def test_smoke_demo_scores_the_top1_its_untrained_cnn_predicts(tmp_path):
     assert (
         main(["run", "pretrained-eval", "--preset", "smoke", "--quiet", "--out", str(tmp_path)])
         == 0
     )
-    summary = json.loads((single_run(tmp_path) / "summary.json").read_text())
+    run = single_run(tmp_path)
+    summary = json.loads((run / "summary.json").read_text())
     assert summary["demo_model"] is True and summary["images"] == 30
-    assert summary["top5_accuracy"] == 1.0
+    # the demo's CNN (untrained, seed 0) evaluated here on the shapes the run wrote
+    folder = scan(run / "demo_shapes")
+    assert list(folder.class_names) == ["circle", "square", "triangle"]
+    torch.manual_seed(0)
+    model = CNN((3, 32, 32), 3, (8,), (3,), (16,)).eval()
+    with torch.no_grad():
+        predicted = model(load_images(folder.paths, 32)).argmax(dim=1).numpy()
+    correct = predicted == np.asarray(folder.labels)
+    assert summary["top1_correct"] == int(correct.sum())
+    assert summary["top1_accuracy"] == pytest.approx(correct.mean())
+    assert summary["per_class_top1"] == {
+        name: pytest.approx(correct[np.asarray(folder.labels) == c].mean())
+        for c, name in enumerate(folder.class_names)
+    }
+    counts = np.bincount(predicted, minlength=3)
+    assert {f["label"]: f["count"] for f in summary["most_frequent_predictions"]} == {
+        name: int(counts[c]) for c, name in enumerate(folder.class_names) if counts[c]
+    }
 
 
 def test_empty_source_is_a_one_line_error(tmp_path, capsys):

@@ -212,7 +212,22 @@ def test_digit_datasets_get_ufldl_digit_hyperparameters():
     assert (cfg.hidden, cfg.lam, cfg.rho) == (25, 1e-4, 0.01)
 
 
-def test_smoke_run_learns_oriented_filters(tmp_path):
+def test_smoke_run_learns_oriented_filters(tmp_path, monkeypatch):
+    import time
+    from collections import defaultdict
+
+    from nnlab.scratch.sparse_autoencoder import SparseAutoencoderCost
+
+    calls, original = defaultdict(list), SparseAutoencoderCost.__call__
+
+    def timed(self, theta):
+        started = time.perf_counter()
+        try:
+            return original(self, theta)
+        finally:
+            calls[id(self)].append(time.perf_counter() - started)
+
+    monkeypatch.setattr(SparseAutoencoderCost, "__call__", timed)
     argv = ["run", "sparse-autoencoder", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
     assert main(argv) == 0
     (run_dir,) = tmp_path.glob("sparse-autoencoder/*")
@@ -239,7 +254,13 @@ def test_smoke_run_learns_oriented_filters(tmp_path):
     assert history[0]["step"] == 0 and history[-1]["step"] == s["iterations"]
     assert history[-1]["cost"] == pytest.approx(s["cost_final"])
     status = json.loads((run_dir / "status.json").read_text())
-    assert status["timings"]["seconds_per_evaluation_median"] > 0
+    # the median over the training cost's evaluations (the cost object called most: L-BFGS's
+    # and a few more at accepted points), timed from outside the cost function
+    training = max(calls.values(), key=len)
+    assert len(training) > s["evaluations"]
+    outside = float(np.median(training))
+    median = status["timings"]["seconds_per_evaluation_median"]
+    assert outside - 1e-6 <= median <= 1.05 * outside + 0.002
     assert not any("second" in key for key in s)  # timings stay out of summary.json
 
 

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 
 @dataclass(frozen=True)
 class LatentPanel:
-    """One panel: codes (N, 2) (only the first two coordinates are drawn), a label per code,
-    the panel's title and the axis names."""
+    """One panel: codes (N, 2) (only the first two coordinates are drawn; 1-D codes are drawn
+    against their class), a label per code, the panel's title and the axis names."""
 
     codes: np.ndarray
     labels: np.ndarray
@@ -48,12 +48,15 @@ def latent_scatter(
     cmap = mpl.colormaps["tab10" if len(class_names) <= 10 else "tab20"]
     for ax, panel in zip(axes, panels, strict=False):
         codes, labels = np.asarray(panel.codes), np.asarray(panel.labels)
+        one = codes.ndim == 1 or codes.shape[1] == 1
+        codes = codes.reshape(len(codes), -1)
         for c, name in enumerate(class_names):
             pts = codes[labels == c]
-            ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.6, color=cmap(c), label=name, lw=0)
+            y = np.full(len(pts), float(c)) if one else pts[:, 1]
+            ax.scatter(pts[:, 0], y, s=3, alpha=0.6, color=cmap(c), label=name, lw=0)
         ax.set_title(panel.title, fontsize=10)
         ax.set_xlabel(panel.xlabel)
-        ax.set_ylabel(panel.ylabel)
+        ax.set_ylabel("class" if one else panel.ylabel)
         ax.grid(True, alpha=0.3)
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
