@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.nnlab-installed
 
-.PHONY: demo test lint format bench
+.PHONY: demo test test-slow test-all lint format bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,10 +15,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/nnlab tour --preset quick
 
+# the fast tier: lint, then every test not marked slow (each under 20 s, tests/conftest.py)
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not slow"
+
+# the slow tier: recipe retraining, multi-process launches, SIGKILL resumes, load tests
+test-slow: $(STAMP)
+	$(VENV)/bin/pytest -m slow
+
+test-all: test test-slow
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests benchmarks

@@ -135,3 +135,25 @@ def stopwatch(monkeypatch: pytest.MonkeyPatch):
         return took
 
     return watch
+
+
+FAST_LIMIT = float(os.environ.get("NNLAB_FAST_LIMIT", "20"))
+"""Seconds a test of the fast tier (`pytest -m "not slow"`, `make test`) may take."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = (yield).get_result()
+    fast_tier = item.config.getoption("markexpr", "") == "not slow"
+    if (
+        fast_tier
+        and report.when == "call"
+        and report.passed
+        and "slow" not in item.keywords
+        and report.duration > FAST_LIMIT
+    ):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} took {report.duration:.1f} s, over the fast tier's {FAST_LIMIT:g} s: "
+            "make it faster or mark it @pytest.mark.slow"
+        )
