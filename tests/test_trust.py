@@ -1,0 +1,136 @@
+"""Hostile input, crashes and full disks: reports, images, checkpoints, run directories,
+data and text files (the "trust" findings). Each test fails on the code before its fix."""
+
+import base64
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from nnlab.cli import main
+from nnlab.errors import DataError
+from nnlab.report.render import render_index, render_run
+
+
+def one_line_error(capsys, args: list[str], expected: str) -> str:
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nnlab: error: ") and expected in err[0], err
+    return err[0]
+
+
+def bomb_png(path: Path, side: int = 20000) -> Path:
+    """A 74-byte PNG whose header claims side x side grey pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 778, 9))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def a_run(root: Path, name: str = "run") -> Path:
+    run = root / "mlp" / name
+    (run / "figures").mkdir(parents=True)
+    config = {"experiment": "mlp", "preset": "smoke", "seed": 0, "versions": {"nnlab": "0"}}
+    (run / "config.json").write_text(json.dumps(config))
+    (run / "status.json").write_text(json.dumps({"state": "completed"}))
+    (run / "summary.json").write_text(json.dumps({"accuracy": 0.5}))
+    return run
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def test_report_renders_only_nnlab_runs_and_keeps_files_it_did_not_write(tmp_path, capsys):
+    foreign = tmp_path / "project"
+    foreign.mkdir()
+    (foreign / "config.json").write_text(json.dumps({"name": "my web app"}))
+    one_line_error(capsys, ["report", str(foreign)], "was not written by nnlab")
+    assert sorted(p.name for p in foreign.iterdir()) == ["config.json"]
+
+    run = a_run(tmp_path)
+    (run / "report.html").write_text("<h1>my notes</h1>")
+    one_line_error(capsys, ["report", str(run)], "report.html was not written by nnlab")
+    assert (run / "report.html").read_text() == "<h1>my notes</h1>"
+    assert not (run / "report.md").exists()
+
+    (run / "report.html").unlink()
+    render_run(run)
+    render_run(run)  # its own files are replaced
+    assert "nnlab.report" in (run / "report.md").read_text().splitlines()[0]
+
+    (tmp_path / "index.md").write_text("# my index\n")
+    one_line_error(capsys, ["report", str(tmp_path)], "index.md was not written by nnlab")
+    assert (tmp_path / "index.md").read_text() == "# my index\n"
+    (tmp_path / "index.md").unlink()
+    render_index(tmp_path)
+    render_index(tmp_path)
+
+
+def test_report_embeds_only_png_files_inside_the_run_directory(tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG\r\n\x1a\n" + b"PRIVATE KEY " * 20)
+    run = a_run(tmp_path / "runs")
+    Image.new("RGB", (8, 8), (200, 0, 0)).save(run / "figures" / "real.png")
+    (run / "figures" / "leak.png").symlink_to(secret)
+    (run / "figures" / "notes.png").write_text("not a PNG at all " * 20)
+    html = render_run(run).read_text()
+    assert "real" in html and base64.b64encode(secret.read_bytes()).decode() not in html
+    assert "leak" not in html and "notes" not in html
+    card = render_index(tmp_path / "runs").read_text()
+    assert "leak.png" not in card and "notes.png" not in card
+
+
+# --------------------------------------------------------------------------- images
+
+
+def test_decompression_bombs_are_one_line_errors_everywhere(tmp_path, capsys):
+    from nnlab.data.imagefolder import load_image
+
+    bomb = bomb_png(tmp_path / "bomb.png")
+    assert bomb.stat().st_size == 74
+    no_model = ["--model", str(tmp_path / "none")]  # checked after the image
+    one_line_error(capsys, ["ocr", str(bomb), *no_model], "over nnlab's limit of 64 Mpx")
+    big = tmp_path / "big.png"  # under Pillow's own error limit, over nnlab's
+    Image.new("1", (9000, 9000)).save(big)
+    one_line_error(capsys, ["ocr", str(big), *no_model], "9000 x 9000 pixels (81 Mpx)")
+    with pytest.raises(DataError, match="64 Mpx"):
+        load_image(bomb, 32)
+    run = a_run(tmp_path / "runs")
+    bomb_png(run / "figures" / "bomb.png")
+    one_line_error(capsys, ["report", str(run)], "over nnlab's limit")
+
+
+def test_a_large_page_is_downscaled_before_the_float_work(tmp_path):
+    from nnlab.io import read_image
+    from nnlab.ocr.read import PAGE_MAX_SIDE
+
+    page = tmp_path / "page.jpg"
+    Image.new("RGB", (6000, 4000), (250, 250, 250)).save(page, quality=80)
+    with read_image(page, max_side=PAGE_MAX_SIDE) as im:
+        assert max(im.size) <= PAGE_MAX_SIDE and im.size[0] > im.size[1]
+
+
+# --------------------------------------------------------------------------- other input
+
+
+def test_a_text_file_over_the_cap_is_refused_before_reading(tmp_path, capsys):
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(128 * 2**20 + 1)  # sparse: no disk used
+    args = ["run", "char-gpt", "--preset", "smoke", "--quiet", "--out", str(tmp_path / "runs")]
+    one_line_error(capsys, [*args, "--set", f"text={big}"], "cap of 128 MiB")
+    assert not (tmp_path / "runs" / "char-gpt").exists() or not any(
+        (tmp_path / "runs" / "char-gpt").iterdir()
+    )
