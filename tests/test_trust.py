@@ -2,7 +2,10 @@
 data and text files (the "trust" findings). Each test fails on the code before its fix."""
 
 import base64
+import errno
 import json
+import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -134,3 +137,69 @@ def test_a_text_file_over_the_cap_is_refused_before_reading(tmp_path, capsys):
     assert not (tmp_path / "runs" / "char-gpt").exists() or not any(
         (tmp_path / "runs" / "char-gpt").iterdir()
     )
+
+
+# --------------------------------------------------------------------------- run directories
+
+SMOKE = ["run", "mlp-classifier", "--preset", "smoke", "--quiet"]
+
+
+def a_smoke_run(root: Path, capsys) -> Path:
+    assert main([*SMOKE, "--out", str(root)]) == 0
+    capsys.readouterr()
+    (run,) = root.glob("mlp-classifier/*")
+    return run
+
+
+def set_state(run: Path, state: str) -> None:
+    status = json.loads((run / "status.json").read_text())
+    (run / "status.json").write_text(json.dumps({**status, "state": state}))
+
+
+def test_run_files_follow_the_umask(tmp_path, capsys):
+    old = os.umask(0o022)
+    try:
+        run = a_smoke_run(tmp_path, capsys)
+    finally:
+        os.umask(old)
+    for name in ["config.json", "status.json", "report.html", "checkpoints/last.pt"]:
+        assert stat.S_IMODE((run / name).stat().st_mode) == 0o644, name
+
+
+def test_a_second_writer_is_refused_and_a_stale_lock_taken_over(tmp_path, capsys):
+    from nnlab.runs.run import LOCK, locked
+
+    run = a_smoke_run(tmp_path, capsys)
+    set_state(run, "running")
+    with locked(run):  # another process writing the run
+        one_line_error(capsys, ["run", "--resume", str(run)], f"pid {os.getpid()} on ")
+    assert (run / LOCK).read_text().startswith(f"pid {os.getpid()}")  # left behind: stale
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert json.loads((run / "status.json").read_text())["state"] == "completed"
+
+
+def test_resume_notices_an_edited_config(tmp_path, capsys):
+    run = a_smoke_run(tmp_path, capsys)
+    set_state(run, "failed")
+    config = json.loads((run / "config.json").read_text())
+    config["config"]["lr"] = config["config"]["lr"] * 2
+    (run / "config.json").write_text(json.dumps(config))
+    one_line_error(capsys, ["run", "--resume", str(run)], "was edited since the checkpoint")
+
+
+def test_a_full_disk_leaves_a_failed_status_and_no_temporary_files(tmp_path, capsys, monkeypatch):
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # the disk fills up when the checkpoint is written
+        if "checkpoints" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    line = one_line_error(capsys, [*SMOKE, "--out", str(tmp_path)], "No space left on device")
+    (run,) = tmp_path.glob("mlp-classifier/*")
+    assert f"--resume {run}" in line
+    status = json.loads((run / "status.json").read_text())
+    assert status["state"] == "failed" and "No space left on device" in status["error"]
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
+    assert not (run / "checkpoints" / "last.pt").exists()
