@@ -203,3 +203,25 @@ def test_a_full_disk_leaves_a_failed_status_and_no_temporary_files(tmp_path, cap
     assert status["state"] == "failed" and "No space left on device" in status["error"]
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
     assert not (run / "checkpoints" / "last.pt").exists()
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ({"n_layer": 1000, "n_head": 4, "n_embd": 128}, "setting 'n_layer' must be in [1, 96]"),
+        # within the bounds, but its weights are not those of such a model (a real 8192-wide,
+        # 24-layer one would take 77 GB; this one stays small if the shape check is missing)
+        ({"n_layer": 8, "n_head": 8, "n_embd": 1024}, "does not match the shapes of its weights"),
+    ],
+)
+def test_a_checkpoint_cannot_choose_a_huge_model(tmp_path, capsys, size, expected):
+    import torch
+
+    (tmp_path / "checkpoints").mkdir()
+    gpt_config = {"vocab_size": 4, "block_size": 16, **size}
+    state = {"model": {}, "gpt_config": gpt_config, "chars": "abc\n"}
+    torch.save(state, tmp_path / "checkpoints" / "best.pt")
+    one_line_error(capsys, ["generate", str(tmp_path), "--tokens", "1"], expected)

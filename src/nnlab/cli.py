@@ -239,6 +239,7 @@ def cmd_count_params(args: argparse.Namespace) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
+    from nnlab.experiments import get
     from nnlab.training.lm import load_language_model
 
     if args.tokens < 0:
@@ -252,7 +253,8 @@ def cmd_generate(args: argparse.Namespace) -> None:
     from nnlab.runs.run import resolve_device
 
     device = resolve_device(args.device)
-    model, tok = load_language_model(Path(args.run_dir), device)
+    bounds = get("char-gpt").config  # a checkpoint's sizes within the experiment's bounds
+    model, tok = load_language_model(Path(args.run_dir), device, bounds)
     prompt = args.prompt
     if not prompt:
         prompt = "\n" if "\n" in tok.chars else tok.chars[0]
