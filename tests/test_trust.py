@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from nnlab.cli import main
-from nnlab.errors import DataError
+from nnlab.errors import DataError, UserError
 from nnlab.report.render import render_index, render_run
 
 
@@ -225,3 +225,17 @@ def test_a_checkpoint_cannot_choose_a_huge_model(tmp_path, capsys, size, expecte
     state = {"model": {}, "gpt_config": gpt_config, "chars": "abc\n"}
     torch.save(state, tmp_path / "checkpoints" / "best.pt")
     one_line_error(capsys, ["generate", str(tmp_path), "--tokens", "1"], expected)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def test_torchvision_weights_are_not_downloaded_offline(tmp_path, monkeypatch):
+    pytest.importorskip("torchvision")
+    from nnlab.models.pretrained import imagenet_model
+
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    with pytest.raises(UserError, match="NNLAB_OFFLINE is set, so nothing is downloaded"):
+        imagenet_model("resnet18")
+    assert not any(tmp_path.rglob("*.pth*"))
