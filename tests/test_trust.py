@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import struct
+import types
 import zlib
 from pathlib import Path
 
@@ -239,3 +240,24 @@ def test_torchvision_weights_are_not_downloaded_offline(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="NNLAB_OFFLINE is set, so nothing is downloaded"):
         imagenet_model("resnet18")
     assert not any(tmp_path.rglob("*.pth*"))
+
+
+def test_downloads_and_zip_members_have_a_size_cap(monkeypatch):
+    import io
+    import zipfile
+
+    from nnlab.data import registry
+
+    class Response(io.BytesIO):
+        headers = {"Content-Length": str(10**12)}
+
+    monkeypatch.setattr(registry.urllib.request, "urlopen", lambda *a, **k: Response(b"x"))
+    spec = types.SimpleNamespace(name="f.bin")
+    with pytest.raises(ValueError, match="over the cap of 512 MiB"):
+        registry._download_one("https://example.org/f", spec, progress=False)
+    monkeypatch.setattr(registry, "MAX_DOWNLOAD_BYTES", 1000)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data/IMAGES.mat", b"\0" * 100_000)  # 100 kB from a few hundred bytes
+    with pytest.raises(ValueError, match="zip member IMAGES.mat is over the cap"):
+        registry._extract_member(archive.getvalue(), "IMAGES.mat")

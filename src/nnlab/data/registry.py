@@ -391,10 +391,21 @@ def verify_file(path: Path, spec: FileSpec, ds: Dataset, source: str = "NNLAB_DA
 # ---------------------------------------------------------------------------- download
 
 
+# No registered file is larger (cifar10's archive: 163 MiB); a server that sends more, or a zip
+# member that unpacks to more, is refused instead of filling memory and disk.
+MAX_DOWNLOAD_BYTES = 512 * 2**20
+
+
+def _too_big(what: str) -> ValueError:
+    return ValueError(f"{what} is over the cap of {MAX_DOWNLOAD_BYTES // 2**20} MiB")
+
+
 def _download_one(url: str, spec: FileSpec, progress: bool) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "nnlab"})
     with urllib.request.urlopen(request, timeout=60) as response:
         total = response.headers.get("Content-Length")
+        if total and total.isdigit() and int(total) > MAX_DOWNLOAD_BYTES:
+            raise _too_big(f"the download ({int(total):,} bytes)")
         buf = io.BytesIO()
         with tqdm(
             total=int(total) if total else None,
@@ -408,6 +419,8 @@ def _download_one(url: str, spec: FileSpec, progress: bool) -> bytes:
             while chunk := response.read(CHUNK):
                 buf.write(chunk)
                 bar.update(len(chunk))
+                if buf.tell() > MAX_DOWNLOAD_BYTES:
+                    raise _too_big("the download")
     return buf.getvalue()
 
 
@@ -416,7 +429,13 @@ def _extract_member(archive: bytes, member: str) -> bytes:
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         for info in zf.infolist():
             if info.filename == member or info.filename.endswith("/" + member):
-                return zf.read(info)
+                out = io.BytesIO()
+                with zf.open(info) as f:  # streamed: the size in the header may lie
+                    while chunk := f.read(CHUNK):
+                        out.write(chunk)
+                        if out.tell() > MAX_DOWNLOAD_BYTES:
+                            raise _too_big(f"zip member {member}")
+                return out.getvalue()
     raise ValueError(f"the zip archive has no member {member}")
 
 
