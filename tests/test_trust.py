@@ -261,3 +261,21 @@ def test_downloads_and_zip_members_have_a_size_cap(monkeypatch):
         zf.writestr("data/IMAGES.mat", b"\0" * 100_000)  # 100 kB from a few hundred bytes
     with pytest.raises(ValueError, match="zip member IMAGES.mat is over the cap"):
         registry._extract_member(archive.getvalue(), "IMAGES.mat")
+
+
+def test_a_file_without_a_registered_digest_keeps_the_first_downloads(tmp_path, monkeypatch):
+    import hashlib
+
+    from nnlab.data import registry
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    spec = registry.FileSpec("IMAGES.mat", None, None, ("https://example.org/IMAGES.mat",))
+    ds = registry.Dataset("tofu-test", "a test", "none", (spec,))
+    monkeypatch.setattr(registry, "_download_one", lambda *a: b"first content")
+    path = registry._download(ds, spec, progress=False)
+    recorded = path.with_name("IMAGES.mat.sha256").read_text().strip()
+    assert recorded == hashlib.sha256(b"first content").hexdigest()
+    registry.verify_file(path, spec, ds)
+    path.write_bytes(b"other content")  # changed after the first download
+    with pytest.raises(DataError, match=f"expected {recorded}"):
+        registry.verify_file(path, spec, ds)

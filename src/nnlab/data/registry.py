@@ -18,7 +18,7 @@ import os
 import urllib.request
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -369,11 +369,22 @@ def _check(what: str, spec: FileSpec, digest: str, nbytes: int, fix: str) -> Non
         )
 
 
+def _recorded_digest(path: Path) -> str | None:
+    """The SHA-256 recorded beside a downloaded file that has none registered (FILE.sha256)."""
+    try:
+        return path.with_name(path.name + ".sha256").read_text().strip() or None
+    except OSError:
+        return None
+
+
 def verify_file(path: Path, spec: FileSpec, ds: Dataset, source: str = "NNLAB_DATA") -> None:
     """Check the uncompressed content of `path` against `spec`; DataError if it differs.
 
     The result is remembered per (path, size, mtime), so a second load does not re-hash.
     """
+    recorded = _recorded_digest(path)
+    if spec.sha256 is None and recorded is not None:  # trust on first use: the first download's
+        spec = replace(spec, sha256=recorded)
     key = _cache_key(path)
     if key not in _HASHED:
         opener = gzip.open if path.suffix == ".gz" else open
@@ -468,6 +479,8 @@ def _download(ds: Dataset, spec: FileSpec, progress: bool) -> Path:
             continue
         target = cache_dir() / ds.name / spec.name
         target.parent.mkdir(parents=True, exist_ok=True)
+        if spec.sha256 is None:  # no digest registered: record the first download's
+            atomic_write_bytes(target.with_name(target.name + ".sha256"), f"{digest}\n".encode())
         atomic_write_bytes(target, data)
         _HASHED[_cache_key(target)] = (digest, nbytes)
         return target
