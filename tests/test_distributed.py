@@ -303,7 +303,7 @@ def test_torchrun_writes_one_run_directory_with_rank_0s_files(uninterrupted):
         Path("runs/ddp-probe") / run_dir.name / f
         for f in [
             "config.json", "status.json", "summary.json", "metrics.jsonl", "report.html",
-            "report.md", "probe.txt", "checkpoints/last.pt", "checkpoints/probe.pt",
+            "run.lock", "report.md", "probe.txt", "checkpoints/last.pt", "checkpoints/probe.pt",
             "figures/captions.json", "figures/probe.png", "figures/learning_curves.png",
         ]
     )  # fmt: skip

@@ -312,6 +312,7 @@ def cmd_count_params(args: argparse.Namespace) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
+    from nnlab.experiments import get
     from nnlab.training.lm import load_language_model
 
     if args.tokens < 0:
@@ -325,7 +326,8 @@ def cmd_generate(args: argparse.Namespace) -> None:
     from nnlab.runs.run import resolve_device
 
     device = resolve_device(args.device)
-    model, tok = load_language_model(Path(args.run_dir), device)
+    bounds = get("char-gpt").config  # a checkpoint's sizes within the experiment's bounds
+    model, tok = load_language_model(Path(args.run_dir), device, bounds)
     prompt = args.prompt
     if not prompt:
         prompt = "\n" if "\n" in tok.chars else tok.chars[0]
@@ -360,7 +362,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
 def cmd_ocr(args: argparse.Namespace) -> None:
     import io
 
-    from nnlab.io import atomic_write_bytes
+    from nnlab.io import atomic_write_bytes, open_image
     from nnlab.ocr import character_classifier, load_run_classifier
     from nnlab.ocr.read import read_image_file
     from nnlab.viz.ocr import annotate_page
@@ -368,6 +370,7 @@ def cmd_ocr(args: argparse.Namespace) -> None:
     image = Path(args.image)
     if not image.is_file():  # before a classifier is loaded
         raise UserError(f"image {image} does not exist")
+    open_image(image).close()  # an unreadable image or a decompression bomb, before that too
     model = Path(args.model) if args.model else None
     classifier = load_run_classifier(model) if model else character_classifier()
     reading, page = read_image_file(image, classifier)
@@ -379,7 +382,7 @@ def cmd_ocr(args: argparse.Namespace) -> None:
         print(reading.text)
     else:
         print("(no letters found: the page looks blank)", file=sys.stderr)
-    print(f"boxes: {out}")
+    print(f"boxes: {out}", file=sys.stderr)  # stdout holds only the text: `> page.txt`
 
 
 def cmd_retrain(args: argparse.Namespace) -> None:
@@ -532,8 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "ocr",
         help="read the text of a page image (0-9, A-Z and . , -) and draw its boxes",
-        description="e.g. nnlab ocr page.jpg; prints the text, then the path of the image "
-        "with numbered boxes and the characters read (IMAGE.ocr.png beside it by default)",
+        description="e.g. nnlab ocr page.jpg > page.txt; prints the text (only the text goes "
+        "to stdout), and on stderr the path of the image with numbered boxes and the "
+        "characters read (IMAGE.ocr.png beside it by default)",
     )
     p.add_argument("image", metavar="IMAGE", help="any image Pillow opens (PNG, JPEG, ...)")
     p.add_argument("--model", metavar="RUN_DIR", help="an ocr or lenet (chars36) run's classifier")

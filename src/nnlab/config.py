@@ -151,6 +151,18 @@ def _check_range(f: dataclasses.Field, value: Any) -> None:
             raise ConfigError(f"setting '{f.name}' must be in {left}{lo}, {hi}]; got {v!r}")
 
 
+def check_bounds(cls: type[ExperimentConfig], values: dict[str, Any], source: str) -> None:
+    """Check `values` (e.g. architecture settings read from a checkpoint) against the bounds
+    that `cls`'s fields declare; ConfigError naming `source`. Keys `cls` lacks are skipped."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in values.items():
+        if key in fields:
+            try:
+                _check_range(fields[key], value)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
+
+
 def field_help(cls: type[ExperimentConfig]) -> list[tuple[str, str, Any, str]]:
     """(name, type description, default, help) for every field, for `--help` style listings."""
     types = _field_types(cls)

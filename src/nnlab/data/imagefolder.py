@@ -83,15 +83,15 @@ def stratified_split(
 
 
 def load_image(path: Path, size: int) -> np.ndarray:
-    """One image as (size, size, 3) uint8 RGB, resized (aspect ratio not kept)."""
-    from PIL import Image, UnidentifiedImageError
+    """One image as (size, size, 3) uint8 RGB, resized (aspect ratio not kept). DataError for
+    an unreadable image or one over `nnlab.io.MAX_PIXELS` (a decompression bomb)."""
+    from PIL import Image
 
-    try:
-        with Image.open(path) as img:
-            img = img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-            return np.asarray(img, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from None
+    from nnlab.io import read_image
+
+    with read_image(path) as img:
+        img = img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+        return np.asarray(img, dtype=np.uint8)
 
 
 def load_images(paths: tuple[Path, ...] | list[Path], size: int, progress=None) -> torch.Tensor:

@@ -18,7 +18,7 @@ import os
 import urllib.request
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -377,11 +377,22 @@ def _check(what: str, spec: FileSpec, digest: str, nbytes: int, fix: str) -> Non
         )
 
 
+def _recorded_digest(path: Path) -> str | None:
+    """The SHA-256 recorded beside a downloaded file that has none registered (FILE.sha256)."""
+    try:
+        return path.with_name(path.name + ".sha256").read_text().strip() or None
+    except OSError:
+        return None
+
+
 def verify_file(path: Path, spec: FileSpec, ds: Dataset, source: str = "NNLAB_DATA") -> None:
     """Check the uncompressed content of `path` against `spec`; DataError if it differs.
 
     The result is remembered per (path, size, mtime), so a second load does not re-hash.
     """
+    recorded = _recorded_digest(path)
+    if spec.sha256 is None and recorded is not None:  # trust on first use: the first download's
+        spec = replace(spec, sha256=recorded)
     key = _cache_key(path)
     if key not in _HASHED:
         opener = gzip.open if path.suffix == ".gz" else open
@@ -399,10 +410,21 @@ def verify_file(path: Path, spec: FileSpec, ds: Dataset, source: str = "NNLAB_DA
 # ---------------------------------------------------------------------------- download
 
 
+# No registered file is larger (cifar10's archive: 163 MiB); a server that sends more, or a zip
+# member that unpacks to more, is refused instead of filling memory and disk.
+MAX_DOWNLOAD_BYTES = 512 * 2**20
+
+
+def _too_big(what: str) -> ValueError:
+    return ValueError(f"{what} is over the cap of {MAX_DOWNLOAD_BYTES // 2**20} MiB")
+
+
 def _download_one(url: str, spec: FileSpec, progress: bool) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "nnlab"})
     with urllib.request.urlopen(request, timeout=60) as response:
         total = response.headers.get("Content-Length")
+        if total and total.isdigit() and int(total) > MAX_DOWNLOAD_BYTES:
+            raise _too_big(f"the download ({int(total):,} bytes)")
         buf = io.BytesIO()
         with tqdm(
             total=int(total) if total else None,
@@ -416,6 +438,8 @@ def _download_one(url: str, spec: FileSpec, progress: bool) -> bytes:
             while chunk := response.read(CHUNK):
                 buf.write(chunk)
                 bar.update(len(chunk))
+                if buf.tell() > MAX_DOWNLOAD_BYTES:
+                    raise _too_big("the download")
     return buf.getvalue()
 
 
@@ -424,7 +448,13 @@ def _extract_member(archive: bytes, member: str) -> bytes:
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         for info in zf.infolist():
             if info.filename == member or info.filename.endswith("/" + member):
-                return zf.read(info)
+                out = io.BytesIO()
+                with zf.open(info) as f:  # streamed: the size in the header may lie
+                    while chunk := f.read(CHUNK):
+                        out.write(chunk)
+                        if out.tell() > MAX_DOWNLOAD_BYTES:
+                            raise _too_big(f"zip member {member}")
+                return out.getvalue()
     raise ValueError(f"the zip archive has no member {member}")
 
 
@@ -457,6 +487,8 @@ def _download(ds: Dataset, spec: FileSpec, progress: bool) -> Path:
             continue
         target = cache_dir() / ds.name / spec.name
         target.parent.mkdir(parents=True, exist_ok=True)
+        if spec.sha256 is None:  # no digest registered: record the first download's
+            atomic_write_bytes(target.with_name(target.name + ".sha256"), f"{digest}\n".encode())
         atomic_write_bytes(target, data)
         _HASHED[_cache_key(target)] = (digest, nbytes)
         return target

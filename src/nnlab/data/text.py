@@ -11,6 +11,7 @@ the 90/10 train/validation split of nanoGPT's `shakespeare_char`.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,20 +68,33 @@ class CharTokenizer:
         return cls(chars)
 
 
+# A text file is read whole and encoded as int64 ids (8 bytes a character): 128 MiB of text
+# (enwik8's 100 MB fits) needs about 1-2 GB of memory; larger files are refused.
+MAX_TEXT_BYTES = 128 * 2**20
+
+
 def load_corpus(
     path: str | Path | None = None, *, min_chars: int = 1000, download: bool = False
 ) -> str:
     """Tiny Shakespeare (`path=None`, found and verified by the registry) or the UTF-8 text
-    file at `path`. DataError for a missing, empty, binary or too-short file."""
+    file at `path`. DataError for a missing, empty, binary, too-short or too-large
+    (over `MAX_TEXT_BYTES`) file."""
     if path is None:
         from nnlab.data.datasets import load_text
 
         return load_text("tinyshakespeare", download=download)
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            raw = f.read(MAX_TEXT_BYTES + 1) if size <= MAX_TEXT_BYTES else b""
     except OSError as exc:
         raise DataError(f"cannot read text file {path}: {exc.strerror}") from None
+    if size > MAX_TEXT_BYTES or len(raw) > MAX_TEXT_BYTES:  # (a pipe has no size)
+        raise DataError(
+            f"{path} is larger than the cap of {MAX_TEXT_BYTES // 2**20} MiB for a text file; "
+            "pass a smaller file (e.g. its first part: head -c 100M FILE > part.txt)"
+        )
     if b"\x00" in raw:
         raise DataError(f"{path} looks binary (it holds NUL bytes); pass a UTF-8 text file")
     try:

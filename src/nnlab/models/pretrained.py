@@ -18,6 +18,7 @@ from types import ModuleType
 import torch
 from torch import nn
 
+from nnlab.data.registry import offline
 from nnlab.errors import ConfigError, DataError, UserError
 from nnlab.models.cnn import CNN
 
@@ -59,6 +60,12 @@ def imagenet_model(name: str, what: str = "", hint: str = "") -> tuple[nn.Module
             f"torchvision has no model {name!r} with pretrained weights "
             "(e.g. resnet18, squeezenet1_1, mobilenet_v3_small)"
         ) from None
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    if offline() and not cached.is_file():
+        raise UserError(
+            f"{what}: its ImageNet weights are not in {cached.parent} and NNLAB_OFFLINE is set, "
+            "so nothing is downloaded; unset it or put the weights there"
+        )
     try:
         model = models.get_model(name, weights=weights)
     except Exception as exc:  # offline without cached weights, corrupt download, ...
@@ -92,8 +99,11 @@ def is_model_file(model: str) -> bool:
 def load_model_file(path: Path) -> tuple[nn.Module, list[str] | None]:
     """A TorchScript archive (`torch.jit.save`), or a `torch.save`d dict with "state_dict",
     "cnn" (the keyword arguments of `nnlab.models.CNN`) and optionally "class_names", loaded
-    with weights_only (never unpickling code). Returns the model and its class names, if
-    the file has them."""
+    with weights_only. Returns the model and its class names, if the file has them.
+
+    A TorchScript archive is code: the model it holds runs whatever its author compiled into
+    it, so load only files you trust as you would a script. The state-dict form is data
+    (weights_only never unpickles code)."""
     if not path.is_file():
         raise DataError(f"model file {path} does not exist")
     try:

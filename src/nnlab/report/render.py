@@ -18,11 +18,12 @@ from markupsafe import Markup, escape
 from PIL import Image  # a matplotlib dependency
 
 from nnlab.errors import UserError
-from nnlab.io import atomic_write_bytes, atomic_write_text
+from nnlab.io import atomic_write_bytes, atomic_write_text, open_image, read_image
 from nnlab.runs.read import (
     CURVES_FILE,
     GENERATED_KEY,
     RunInfo,
+    is_figure,
     is_generated,
     is_run_dir,
     read_dict,
@@ -227,12 +228,39 @@ def summary_blocks(summary: Mapping[str, Any], headline: str | None = None) -> d
 # --------------------------------------------------------------------------- one run
 
 
+# Every report and atlas file nnlab writes carries this mark (html: a generator meta tag and
+# the footer, markdown: a first-line comment); a file of that name without it is not replaced.
+MARK = b"nnlab.report"
+# what the reports of nnlab versions before the mark hold, near their top or end
+_LEGACY_MARKS = (b"<title>Atlas of runs in ", b"# Atlas of runs in ", b"| package | version |")
+
+
+def _check_replaceable(*paths: Path) -> None:
+    """UserError unless each file is absent or a regular file that nnlab's report wrote."""
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            continue
+        ours = False
+        if path.is_file() and not path.is_symlink():
+            with open(path, "rb") as f:
+                ends = f.read(65536)
+                f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
+                ends += f.read()
+            ours = any(mark in ends for mark in (MARK, *_LEGACY_MARKS))
+        if not ours:
+            raise UserError(
+                f"{path} was not written by nnlab's report; move it away to render the report here"
+            )
+
+
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _figure(run_dir: Path, file: str, caption: str, png: bytes | None = None) -> dict:
-    png = (run_dir / file).read_bytes() if png is None else png
+    if png is None:
+        open_image(run_dir / file).close()  # DataError for a decompression bomb
+        png = (run_dir / file).read_bytes()
     return {"file": file, "caption": caption, "data_uri": _data_uri(png)}
 
 
@@ -242,7 +270,9 @@ def _curves(run: RunInfo) -> dict | None:
     path = run.run_dir / "figures" / CURVES_FILE
     if path.exists() and not is_generated(path):
         return None
-    if not metric_groups(run.metrics):
+    if not metric_groups(run.metrics) or not path.parent.resolve().is_relative_to(
+        run.run_dir.resolve()
+    ):  # nothing to draw, or figures/ leads out of the run directory
         return None
     name = run.config.get("experiment") or run.run_dir.name
     fig = learning_curves(run.metrics, title=f"{name}: learning curves")
@@ -257,6 +287,8 @@ def _figures(run: RunInfo) -> list[dict]:
     captions = read_dict(fig_dir / "captions.json") or {}
     figures = []
     for png in sorted(fig_dir.glob("*.png")):
+        if not is_figure(run.run_dir, png):  # a symlink, a file outside the run, not a PNG
+            continue
         if png.name == CURVES_FILE and is_generated(png):
             continue
         caption = captions.get(png.name) or captions.get(png.stem) or png.stem
@@ -370,9 +402,10 @@ def _run_title(config: dict, run_dir: Path) -> str:
 def render_run(run_dir: str | os.PathLike) -> Path:
     """Write `report.html` (self-contained) and `report.md` into `run_dir`; return the html path."""
     run = read_run(run_dir)
+    md_path, html_path = run.run_dir / "report.md", run.run_dir / "report.html"
+    _check_replaceable(md_path, html_path)
     ctx = _run_context(run)
-    atomic_write_text(run.run_dir / "report.md", _env.get_template("run.md.j2").render(ctx))
-    html_path = run.run_dir / "report.html"
+    atomic_write_text(md_path, _env.get_template("run.md.j2").render(ctx))
     atomic_write_text(html_path, _env.get_template("run.html.j2").render(ctx))
     return html_path
 
@@ -408,7 +441,7 @@ def _report_is_stale(run_dir: Path) -> bool:
 def thumbnail(png: Path, size: tuple[int, int] = THUMBNAIL_SIZE) -> bytes:
     """A downscaled copy of a PNG figure for the atlas: at most `size` pixels, 64 colours,
     10-60 kB; the figure itself when that file is smaller still."""
-    with Image.open(png) as im:
+    with read_image(png, max_side=4 * max(size)) as im:  # DataError for a decompression bomb
         im = im.convert("RGB")
         im.thumbnail(size, Image.Resampling.LANCZOS)
     im = im.quantize(colors=64, dither=Image.Dither.NONE)
@@ -469,7 +502,7 @@ def _card(name: str, entries: list[tuple[RunInfo, dict]], root: Path) -> dict:
     if figure is not None:
         try:
             thumb = _data_uri(thumbnail(figure))
-        except OSError:  # an unreadable PNG: the card goes without a picture
+        except (OSError, UserError):  # an unreadable PNG: the card goes without a picture
             thumb = None
         figure_link = quote(figure.relative_to(root).as_posix())
         figure_caption = _figure_caption(run.run_dir, figure.name)
@@ -529,6 +562,8 @@ def render_index(root: str | os.PathLike) -> Path:
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root} is not a directory; pass the directory holding your runs (runs/)")
+    md_path, html_path = root / "index.md", root / "index.html"
+    _check_replaceable(md_path, html_path)
     groups: dict[str, list[tuple[RunInfo, dict]]] = {}
     broken: list[dict] = []
     for run_dir in _find_run_dirs(root):
@@ -559,7 +594,6 @@ def render_index(root: str | os.PathLike) -> Path:
         "n_runs": sum(len(rows) for rows in tables.values()),
         "n_broken": len(broken),
     }
-    atomic_write_text(root / "index.md", _env.get_template("index.md.j2").render(ctx))
-    html_path = root / "index.html"
+    atomic_write_text(md_path, _env.get_template("index.md.j2").render(ctx))
     atomic_write_text(html_path, _env.get_template("index.html.j2").render(ctx))
     return html_path

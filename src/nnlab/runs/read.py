@@ -17,6 +17,7 @@ from typing import Any
 from nnlab.errors import UserError
 
 CURVES_FILE = "learning_curves.png"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # PNG text chunk that marks the curves figure as drawn by the report (so it is redrawn on the
 # next render), as opposed to a figure of the same name saved by the experiment (kept as is).
 GENERATED_KEY = "nnlab-generated"
@@ -68,6 +69,17 @@ def is_run_dir(path: Path) -> bool:
     return (path / "config.json").is_file()
 
 
+def check_written_by_nnlab(run_dir: Path, config: dict) -> None:
+    """A config.json that `nnlab run` wrote names its experiment and the versions it ran."""
+    if not isinstance(config.get("experiment"), str) or not isinstance(
+        config.get("versions"), dict
+    ):
+        raise UserError(
+            f"{run_dir / 'config.json'} was not written by nnlab (no experiment and versions); "
+            "pass a directory written by `nnlab run`"
+        )
+
+
 def check_run_dir(run_dir: Path) -> None:
     if not is_run_dir(run_dir):
         what = "does not exist" if not run_dir.exists() else "has no config.json"
@@ -75,6 +87,19 @@ def check_run_dir(run_dir: Path) -> None:
             f"{run_dir} is not a run directory ({what}); pass a directory written by "
             "`nnlab run`, such as runs/<experiment>/<timestamp>-<preset>"
         )
+
+
+def is_figure(run_dir: Path, png: Path) -> bool:
+    """Whether `png` may be shown as a figure of the run: a regular file (not a symlink) that
+    lies inside the run directory and starts with the PNG signature."""
+    try:
+        inside = png.resolve().is_relative_to(run_dir.resolve())
+        if png.is_symlink() or not png.is_file() or not inside:
+            return False
+        with open(png, "rb") as f:
+            return f.read(8) == PNG_SIGNATURE
+    except OSError:
+        return False
 
 
 def is_generated(png: Path) -> bool:
@@ -169,7 +194,7 @@ class RunInfo:
         curves = None
         for name in candidates:
             path = fig_dir / name
-            if "/" in name or not path.is_file():
+            if "/" in name or not is_figure(self.run_dir, path):
                 continue
             if name == CURVES_FILE and is_generated(path):
                 curves = path
@@ -188,9 +213,11 @@ def read_run(run_dir: str | os.PathLike, metrics: bool = True) -> RunInfo:
     """Read config, summary, status (and metrics) of a run directory, validating them."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir)
+    config = read_dict(run_dir / "config.json", required=True)
+    check_written_by_nnlab(run_dir, config)
     return RunInfo(
         run_dir=run_dir,
-        config=read_dict(run_dir / "config.json", required=True),
+        config=config,
         summary=read_dict(run_dir / "summary.json"),
         status=read_dict(run_dir / "status.json") or {},
         metrics=read_metrics(run_dir / "metrics.jsonl") if metrics else [],

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
+import fcntl
+import hashlib
 import json
 import math
+import os
 import platform
 import random
 import shutil
@@ -32,6 +36,37 @@ if TYPE_CHECKING:
     import torch
 
 CHECKPOINT = "checkpoints/last.pt"
+LOCK = "run.lock"  # held (flock) by the process writing the run; names its pid and host
+
+
+def settings_digest(directory: Path) -> str:
+    """SHA-256 of what config.json says to run (experiment, preset, seed, settings); kept in
+    each checkpoint so that a resume notices an edited config.json."""
+    config = json.loads((Path(directory) / "config.json").read_text(encoding="utf-8"))
+    chosen = {k: config.get(k) for k in ("experiment", "preset", "seed", "config")}
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def locked(directory: Path):
+    """Hold the run directory's lock while writing it: a second process (a second
+    `--resume`) gets a UserError naming the holder. The lock is an flock, so the lock file
+    that a killed process leaves behind is stale and simply taken over."""
+    path = Path(directory) / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise UserError(
+                f"{directory} is being written by {holder}; wait for it to finish or stop it"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {platform.node()} since {_now()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 class Run:
@@ -128,6 +163,9 @@ class Run:
         full = dict(state)
         full["_rng"] = _rng_state()
         full["_metrics_lines"] = len(self.history())
+        full["_settings_sha256"] = settings_digest(self.dir)
+        with open(self._metrics_path, "rb") as f:  # the lines it counts are on disk first
+            os.fsync(f.fileno())
         buf = io.BytesIO()
         torch.save(full, buf)
         atomic_write_bytes(self.dir / CHECKPOINT, buf.getvalue())
@@ -167,6 +205,12 @@ class Run:
                 f"checkpoint {path} cannot be read ({type(exc).__name__}); "
                 "start a new run instead of resuming"
             ) from None
+        saved = state.pop("_settings_sha256", None)  # None: a checkpoint of an older nnlab
+        if saved is not None and saved != settings_digest(self.dir):
+            raise UserError(
+                f"{self.dir / 'config.json'} was edited since the checkpoint was saved; restore "
+                "it, or start a new run with the new settings (nnlab run EXPERIMENT --set ...)"
+            )
         _set_rng_state(state.pop("_rng"))
         self._rewind_metrics(state.pop("_metrics_lines"))
         return state
@@ -423,18 +467,21 @@ def _start(
     device: torch.device | None,
     out: Path,
     resume_dir: Path | None,
+    stack: contextlib.ExitStack,
 ) -> tuple[Path, dict[str, Any], list[Path]]:
     """Create (or reopen) the run directory and write config.json and status.json; return the
     directory, the status and the folders made for it (removed again if the run fails
     before logging anything)."""
     if resume_dir is not None:
         directory = Path(resume_dir)
+        stack.enter_context(locked(directory))
         status = json.loads((directory / "status.json").read_text())
         status["resumes"] = status.get("resumes", 0) + 1
         created = []
     else:
         created = [p for p in (Path(out) / experiment.name, Path(out)) if not p.exists()]
         directory = new_run_dir(out, experiment.name, preset)
+        stack.enter_context(locked(directory))
         status = {
             "state": "running",
             "started": _now(),
@@ -471,7 +518,10 @@ def _start(
             raise UserError(f"cannot write run directory {directory}: {exc.strerror}") from None
     status["state"] = "running"
     status["error"] = None
-    atomic_write_json(directory / "status.json", status)
+    try:
+        atomic_write_json(directory / "status.json", status)
+    except OSError as exc:
+        raise UserError(f"cannot write run directory {directory}: {exc.strerror}") from None
     return directory, status, created
 
 
@@ -488,6 +538,40 @@ def _execute(
     resume_dir: Path | None,
     tensorboard: bool = False,
 ) -> Path:
+    with contextlib.ExitStack() as stack:  # holds the run's lock (rank 0) until the end
+        return _execute_locked(
+            experiment,
+            cfg,
+            preset=preset,
+            seed=seed,
+            device=device,
+            out=out,
+            quiet=quiet,
+            allow_download=allow_download,
+            resume_dir=resume_dir,
+            stack=stack,
+            tensorboard=tensorboard,
+        )
+
+
+def _disk_error(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def _execute_locked(
+    experiment: Any,
+    cfg: Any,
+    *,
+    preset: str,
+    seed: int,
+    device: torch.device | None,
+    out: Path,
+    quiet: bool,
+    allow_download: bool,
+    resume_dir: Path | None,
+    stack: contextlib.ExitStack,
+    tensorboard: bool,
+) -> Path:
     w = distributed.world()
     status: dict[str, Any] = {}
     created: list[Path] = []
@@ -501,6 +585,7 @@ def _execute(
                 device=device,
                 out=out,
                 resume_dir=resume_dir,
+                stack=stack,
             )
         directory = Path(w.share(str(directory) if w.is_main else None))
 
@@ -526,6 +611,12 @@ def _execute(
         )
         atomic_write_json(directory / "status.json", status)
 
+    def close_failed(error: str) -> None:
+        """Record the failure if the disk still lets us (a small file may fit where a
+        checkpoint did not); the error being raised matters more than this one."""
+        with contextlib.suppress(OSError):
+            close("failed", error)
+
     listening = (  # the data every rank loads, recorded in config.json by rank 0
         recording(lambda entry: _record_dataset(directory, entry))
         if w.is_main
@@ -534,26 +625,35 @@ def _execute(
     try:
         with distributed.fail_together(), listening:
             summary = experiment.run(cfg, run)
+        if w.is_main:
+            summary = {k: _plain(v) for k, v in summary.items()}
+            atomic_write_json(directory / "summary.json", summary)
+            close("completed")
+            from nnlab.report.render import render_run
+
+            render_run(directory)
+            if tensorboard:
+                from nnlab.runs.tensorboard import write_events
+
+                write_events(directory)
     except UserError as exc:
         if w.is_main and resume_dir is None and not run.history():
             _discard(directory, created)  # bad input leaves nothing behind
         elif w.is_main:
-            close("failed", str(exc))
+            close_failed(str(exc))
         raise
     except BaseException as exc:
+        if not _disk_error(exc):
+            if w.is_main:
+                close_failed(f"{type(exc).__name__}: {exc}")
+            raise
+        message = (
+            f"cannot write to {directory}: {exc.strerror}; free some space, then continue "
+            f"with nnlab run --resume {directory}"
+        )
         if w.is_main:
-            close("failed", f"{type(exc).__name__}: {exc}")
-        raise
-    if w.is_main:
-        atomic_write_json(directory / "summary.json", {k: _plain(v) for k, v in summary.items()})
-        close("completed")
-        from nnlab.report.render import render_run
-
-        render_run(directory)
-        if tensorboard:
-            from nnlab.runs.tensorboard import write_events
-
-            write_events(directory)
+            close_failed(message)
+        raise UserError(message) from None
     return directory
 
 

@@ -239,8 +239,11 @@ def train_language_model(
     }
 
 
-def load_language_model(run_dir: Path, device: torch.device):
-    """(GPT in eval mode, tokenizer) from a char-gpt run's `checkpoints/best.pt`."""
+def load_language_model(run_dir: Path, device: torch.device, bounds: type | None = None):
+    """(GPT in eval mode, tokenizer) from a char-gpt run's `checkpoints/best.pt`. The sizes
+    it reads are checked against the fields of the config class `bounds` (char-gpt's), and
+    against the shapes of the saved weights, before the model is allocated."""
+    from nnlab.config import check_bounds
     from nnlab.data.text import CharTokenizer
     from nnlab.errors import UserError
     from nnlab.models.gpt import GPT, GPTConfig
@@ -252,9 +255,22 @@ def load_language_model(run_dir: Path, device: torch.device):
             "(one that has evaluated at least once)"
         )
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
-        model = GPT(GPTConfig(**state["gpt_config"]))
-        model.load_state_dict(state["model"])
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        settings = dict(state["gpt_config"])
     except Exception as exc:  # a damaged or foreign file: any error means the same to the user
+        raise UserError(f"{path} cannot be loaded as a GPT ({type(exc).__name__}: {exc})") from None
+    # the checkpoint chooses the model's size: the experiment's bounds first, then the shapes
+    # of its weights, on the meta device (nothing allocated), before the model is built
+    if bounds is not None:
+        check_bounds(bounds, settings, f"{path} asks for a GPT out of bounds")
+    try:
+        with torch.device("meta"):
+            expected = GPT(GPTConfig(**settings)).state_dict()
+        weights = state["model"]
+        if {k: v.shape for k, v in expected.items()} != {k: v.shape for k, v in weights.items()}:
+            raise ValueError("its gpt_config does not match the shapes of its weights")
+        model = GPT(GPTConfig(**settings))
+        model.load_state_dict(weights)
+    except Exception as exc:
         raise UserError(f"{path} cannot be loaded as a GPT ({type(exc).__name__}: {exc})") from None
     return model.to(device).eval(), CharTokenizer(state["chars"])

@@ -10,7 +10,9 @@ has top-1 and top-5 accuracy and the most frequent predicted labels.
 The model is a torchvision ImageNet model by name (`--set model=resnet18`: needs the optional
 `vision` extra and cached weights under TORCH_HOME) or a local file, `--set model=path.pt`:
 a TorchScript archive (`torch.jit.save`), or a `torch.save`d dict with `state_dict` and `cnn`
-(the keyword arguments of `nnlab.models.CNN`), loaded with weights_only. Class names of a local
+(the keyword arguments of `nnlab.models.CNN`), loaded with weights_only. A TorchScript archive is
+a program: loading and running it runs code its author wrote, so pass only files you would run
+as a script; the state-dict form holds no code. Class names of a local
 model come from `--set classes=FILE` (one per line), the file's `class_names`, or the sorted
 sub-folder names of the source.
 """
