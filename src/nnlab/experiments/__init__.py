@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -198,3 +200,22 @@ def get(name: str) -> Experiment:
             f"unknown experiment '{name}'{hint}; `nnlab list` shows all: {', '.join(experiments)}"
         )
     return experiments[name]
+
+
+def by_chapter() -> dict[str, list[str]]:
+    """Experiment names grouped by chapter, `{chapter title: [names]}`, in course order."""
+    grouped: dict[str, list[str]] = {chapter_title(c): [] for c in CHAPTERS}
+    for exp in registry().values():
+        grouped[chapter_title(exp.chapter)].append(exp.name)
+    return grouped
+
+
+class _Package(types.ModuleType):
+    """This package, callable: `nnlab.experiments()` is `by_chapter()` (the notebook API's
+    listing; a function of that name in `nnlab` would be shadowed by this package)."""
+
+    def __call__(self) -> dict[str, list[str]]:
+        return by_chapter()
+
+
+sys.modules[__name__].__class__ = _Package

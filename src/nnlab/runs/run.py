@@ -233,12 +233,13 @@ class Run:
         unit: str = "it",
         initial: int = 0,
     ) -> tqdm:
-        """A progress bar on stderr, off with --quiet or when stderr is not a terminal.
+        """A progress bar on stderr, off with --quiet or when stderr is neither a terminal nor
+        a Jupyter kernel's output (`_draws_bars`).
 
         Wrap an iterable (`for x in run.bar(xs)`) or drive it by hand (`.update(n)`,
         `.set_postfix(...)`, `.close()`).
         """
-        disable = self.quiet or not self.writer or not sys.stderr.isatty()
+        disable = self.quiet or not self.writer or not _draws_bars(sys.stderr)
         return tqdm(
             iterable,
             total=total,
@@ -249,6 +250,14 @@ class Run:
             leave=False,
             dynamic_ncols=True,
         )
+
+
+def _draws_bars(stream: Any) -> bool:
+    """Whether a progress bar on `stream` is seen: a terminal, or the stream a Jupyter kernel
+    sends to the notebook (it draws tqdm's carriage returns in place)."""
+    isatty = getattr(stream, "isatty", None)
+    in_kernel = type(stream).__module__.split(".")[0] == "ipykernel"
+    return in_kernel or bool(isatty and isatty())
 
 
 def _plain(value: Any) -> Any:
