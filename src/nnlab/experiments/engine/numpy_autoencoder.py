@@ -33,9 +33,7 @@ layer), so it trained a different, mis-scaled gradient; the engine's gradient is
 (3) Ink: both are dark ink on white; the network can represent either convention exactly
 (sigmoid(-z) = 1 - sigmoid(z)), but training differs a little (``--set ink=bright`` came
 out ~0.6 dB higher in a probe). (4) Epochs: the quick preset trains 50, not 100.
-Measured (seed 0, dark ink): quick (50 epochs) 18.93 dB, full (100 epochs) 19.14 dB; the
-untrained network 6.93 dB; predicting the mean training image 12.23 dB -- so on chars36 the
-seed's 14.55 dB would be only a modest gain over the mean image.
+Measured results: README.md ("Measured results").
 """
 
 from __future__ import annotations

@@ -79,8 +79,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sample_tokens": 120,
     },
     # nanoGPT's CPU recipe with a batch of 16 (more tokens/s on 2 cores), twice the learning
-    # rate and 40 evaluation batches: val 1.773 after 1,800 iterations, 1.815 after 85 s of
-    # training on a slow day (nanoGPT's own recipe: 1.927 here, 1.886 in its README's run)
+    # rate and 40 evaluation batches (measured: README.md, "Measured results")
     "quick": {},
     "full": {
         "n_layer": 6,
