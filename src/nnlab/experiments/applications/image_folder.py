@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import Pretrained, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Teaching
 from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
@@ -240,4 +240,33 @@ EXPERIMENT = Experiment(
     run=run,
     headline="val_accuracy",
     tour={"demo": True, "epochs": 10, "demo_per_class": 60},
+    teaching=Teaching(
+        question=(
+            "Seed 004 Q6.1.4 and Q6.2: how well does a CNN trained on your own folder of class "
+            "sub-folders classify held-out images?"
+        ),
+        answer=(
+            "Trained for {epochs} epochs on {train_images} images, the network classifies "
+            "{val_accuracy:.1%} of the {val_images} validation images correctly (training "
+            "accuracy {train_accuracy:.1%}, pretrained weights: {pretrained})."
+        ),
+        figures={
+            "training_samples": (
+                "Augmented training images: flips and shifted crops the network must learn to "
+                "ignore."
+            ),
+            "confusion_matrix": "Which classes are mistaken for which.",
+            "learning_curves": "Training and validation loss and accuracy per epoch.",
+        },
+        try_next=(
+            (
+                "nnlab run image-folder --set demo=true --set augment=false",
+                "without augmentation the network over-fits sooner",
+            ),
+            (
+                "nnlab run image-folder --set root=DIR --set pretrained=resnet18",
+                "fine-tune an ImageNet network on your folder (needs the vision extra)",
+            ),
+        ),
+    ),
 )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Reference
+from nnlab.experiments import Experiment, Reference, Teaching
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -218,4 +218,41 @@ EXPERIMENT = Experiment(
         0.8385, "mean character accuracy on the seed's 4 handwritten photographs (seed 004 Q4.4)"
     ),
     key_figure="page_first",
+    teaching=Teaching(
+        question=(
+            "Seed 004 Q4: how well does finding letters by connected components and reading "
+            "them with a chars36 classifier transcribe a photographed page?"
+        ),
+        answer=(
+            "On pages in fonts the classifier never saw, it read {accuracy:.1%} of the "
+            "characters ({accuracy_no_whitespace:.1%} without whitespace) and found "
+            "{box_recall:.1%} of the letters' boxes at precision {box_precision:.1%}. The seed "
+            "read 83.9% of its four handwritten photographs; printed pages are easier."
+        ),
+        figures={
+            "page_first": (
+                "The first page with its numbered boxes and the characters read: red marks the "
+                "misreadings."
+            ),
+            "page_worst": "The worst page: which font and which characters fail.",
+            "page_touching": (
+                "Touching letters: one box around two letters unless wide components are split."
+            ),
+            "page_punctuation": "Periods and commas: small marks a size threshold throws away.",
+        },
+        try_next=(
+            (
+                "nnlab run ocr --set touching_tracking=-0.15",
+                "letters squeezed further together",
+            ),
+            (
+                "nnlab run ocr --set classifier=chars36-cnn-small",
+                "a weaker classifier: more misreadings with the same boxes",
+            ),
+            (
+                "nnlab run ocr --set context=false",
+                "reading without context between letters",
+            ),
+        ),
+    ),
 )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference
+from nnlab.experiments import Experiment, Reference, Teaching
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -91,11 +91,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         # score as pure noise does (Fréchet 118 against 118-120); at 0.9 they score 77
         "ema": 0.9,
     },
-    # sized for 15 CPU minutes: the (16, 32, 64) U-Net trains at ~560 images/s here, the
-    # (32, 64, 128) one at ~160; DDPM's 1000 steps of 256 samples take ~2.6 minutes. Measured
-    # by `NNLAB_DATA=../shared/data nnlab run ddpm --preset quick` on an idle 2-core CPU with
-    # the MNIST extractor's float32 weights (sha256 dd757976..., before it shipped in float16):
-    # 13.2 min in all, DDPM-1000 Fréchet 56.9 (real floor 30.1 at n = 256), DDIM-50 98.5
+    # sized for about 15 CPU minutes: a smaller U-Net, 5 epochs, 256 samples per sampler
+    # (measured: README.md, "Measured results")
     "quick": {"channels": (16, 32, 64), "epochs": 5, "quality_samples": 256, "sample_batch": 256},
     "full": {"epochs": 20, "attention": True, "quality_samples": 10_000, "lr": 1e-3},
 }
@@ -336,7 +333,49 @@ EXPERIMENT = Experiment(
         "ddim_steps": (10, 50),
         "ddpm_quality": False,
     },
-    reference=Reference(0.0372, "the seed's loss after two epochs (batch 128, MNIST)"),
+    reference=Reference(
+        0.0372, "the seed's loss after two epochs (batch 128, MNIST)", data="mnist"
+    ),
     key_figure="samples_ddim50",
     data_parallel=True,
+    teaching=Teaching(
+        question=(
+            "Seed 000 Problem 3C (Ho et al. 2020; Song et al. 2021): how well does a denoising "
+            "diffusion model learn to draw digits, and what do DDIM's few steps cost against "
+            "DDPM's 1000?"
+        ),
+        answer=(
+            "The noise-prediction loss fell from {epoch_losses[0]:.4f} after the first epoch "
+            "to {final_epoch_loss:.4f} after the last (the seed: 0.0795 then 0.0372). Samples "
+            "drawn by {headline_sampler} are at Fréchet distance {frechet:.1f} from the test "
+            "images, DDPM's 1000 steps at {ddpm_frechet:.1f}; real training images score "
+            "{real_floor_frechet:.1f}, the floor."
+        ),
+        figures={
+            "forward_noising": (
+                "Digits dissolving into noise as t grows: the process the network learns to "
+                "reverse."
+            ),
+            "reverse_trajectory": (
+                "One sample's x_t along the reverse process: shapes appear from noise in the "
+                "last few hundred steps."
+            ),
+            "samples_ddpm": "DDPM's 1000-step samples.",
+            "loss": "The training loss per step: it falls fast in the first epoch, then slowly.",
+        },
+        try_next=(
+            (
+                "nnlab run ddpm --set schedule=cosine",
+                "the cosine noise schedule",
+            ),
+            (
+                "nnlab run ddpm --set conditional=true --set guidance=3",
+                "class-conditional sampling with classifier-free guidance",
+            ),
+            (
+                "nnlab run ddpm --set ddim_steps=5,10,20",
+                "fewer DDIM steps: quicker, worse samples",
+            ),
+        ),
+    ),
 )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Teaching
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -114,4 +114,33 @@ EXPERIMENT = Experiment(
     headline="mean_final_test_accuracy",
     tour={"dataset": "digits", "train_subset": 0},
     tour_mnist={"dataset": "mnist", "epochs": 9},
+    teaching=Teaching(
+        question=(
+            "Seed 002 / MLDS HW1 1-2 'visualize the optimization process': what path do the "
+            "weights take during training, seen through PCA?"
+        ),
+        answer=(
+            "{runs} trainings from different seeds end at {mean_final_test_accuracy:.1%} test "
+            "accuracy on average. The first two principal components explain "
+            "{explained_variance_whole_model[0]:.0%} and "
+            "{explained_variance_whole_model[1]:.0%} of the whole model's variation across all "
+            "snapshots."
+        ),
+        figures={
+            "trajectories": (
+                "Each training is one path from its own start: the paths do not meet, every "
+                "run ends in a different place with a similar accuracy."
+            ),
+        },
+        try_next=(
+            (
+                "nnlab run weight-trajectory --set runs=4 --set every=1",
+                "denser snapshots of fewer runs",
+            ),
+            (
+                "nnlab run weight-trajectory --set lr=0.01",
+                "larger steps: longer, noisier paths",
+            ),
+        ),
+    ),
 )

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Teaching
 
 if TYPE_CHECKING:
     import numpy as np
@@ -658,4 +658,53 @@ EXPERIMENT = Experiment(
     headline="max_identity_error",
     mode="min",
     uses_torch=False,
+    teaching=Teaching(
+        question=(
+            "Seed 004 Q1-Q2, seed 001 Problems 2-3 and seed 003: do the textbook facts about "
+            "activations, softmax, cross-entropy, initialisation and parameter counts hold "
+            "when measured?"
+        ),
+        answer=(
+            "Every identity holds to {max_identity_error:.1e} (the largest error of all "
+            "checks). Sigmoid layers shrink the first layer's gradient by about "
+            "{sigmoid_grad_factor_per_layer:.2f} per layer (σ' ≤ 1/4); a too-large learning "
+            "rate leaves {dead_relu_fraction_large_lr:.0%} of the ReLUs dead against "
+            "{dead_relu_fraction_good_lr:.0%} with a good one; a zero-initialised network "
+            "keeps {zero_init_distinct_hidden_units} distinct hidden unit(s), Xavier's start "
+            "{xavier_distinct_hidden_units}; and the ICE #2 network has {mlp_parameters:,} "
+            "parameters."
+        ),
+        figures={
+            "activations": "Each activation beside its derivative; σ' never exceeds 1/4.",
+            "vanishing_gradient": (
+                "The first layer's gradient norm against depth: sigmoid falls by a constant "
+                "factor per layer (a straight line on the log axis), tanh and ReLU stay level."
+            ),
+            "zero_initialisation": (
+                "Started from zeros, all hidden units stay identical; Xavier's random start "
+                "breaks the symmetry."
+            ),
+            "cross_entropy": (
+                "The reversed cross-entropy is infinite at y ∈ {0, 1}; the correct one has its "
+                "minimum at σ(z) = y."
+            ),
+            "dead_relu": (
+                "The share of dead ReLUs during training with a good and a too-large learning rate."
+            ),
+        },
+        try_next=(
+            (
+                "nnlab run fundamentals --set relu_lrs=0.1,3",
+                "an even larger step kills more ReLUs",
+            ),
+            (
+                "nnlab run fundamentals --set depth_max=40",
+                "deeper stacks: how far the sigmoid gradient falls",
+            ),
+            (
+                "nnlab run fundamentals --set hidden=33",
+                "an odd width for the zero-initialised network: its units still stay equal",
+            ),
+        ),
+    ),
 )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param, settings_for
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference
+from nnlab.experiments import Experiment, Reference, Teaching
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -79,8 +79,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sample_tokens": 120,
     },
     # nanoGPT's CPU recipe with a batch of 16 (more tokens/s on 2 cores), twice the learning
-    # rate and 40 evaluation batches: val 1.773 after 1,800 iterations, 1.815 after 85 s of
-    # training on a slow day (nanoGPT's own recipe: 1.927 here, 1.886 in its README's run)
+    # rate and 40 evaluation batches (measured: README.md, "Measured results")
     "quick": {},
     "full": {
         "n_layer": 6,
@@ -206,7 +205,50 @@ EXPERIMENT = Experiment(
     mode="min",
     tour={"corpus": "toy-play", "steps": 300, "eval_every": 100},
     tour_mnist={"steps": 500},
-    reference=Reference(1.4697, "nanoGPT shakespeare_char, best val loss (A100, ~3 min)"),
+    reference=Reference(
+        1.4697,
+        "nanoGPT shakespeare_char, best val loss (A100, ~3 min)",
+        data="tinyshakespeare",
+    ),
     key_figure="sample",
     data_parallel=True,
+    teaching=Teaching(
+        question=(
+            "Seed 000 Problem 3B (nanoGPT): how well does a character-level GPT learn to "
+            "predict the next character of Shakespeare, and what does it write?"
+        ),
+        answer=(
+            "The {parameters:,}-parameter GPT reached a best validation loss of "
+            "{best_val_loss:.3f} nats per character on {corpus} (at iteration {best_iter} of "
+            "{iters}; training loss {final_train_loss:.3f}). nanoGPT's 10.7M-parameter model "
+            "reaches 1.47 on Tiny Shakespeare; a uniform guess over the {vocab_size} "
+            "characters would be ln {vocab_size}."
+        ),
+        figures={
+            "learning_curves": (
+                "Training and validation loss: when they part, the model starts to memorise."
+            ),
+            "sample": (
+                "500 generated characters: names, line breaks and word shapes come first, "
+                "sense last."
+            ),
+            "attention_map": (
+                "Where each position attends: mostly to the recent characters of the current word."
+            ),
+        },
+        try_next=(
+            (
+                "nnlab run char-gpt --set n_layer=2",
+                "half the layers: a higher loss",
+            ),
+            (
+                "nnlab run char-gpt --set block_size=16",
+                "a short context: the model cannot finish long words and names",
+            ),
+            (
+                "nnlab run char-gpt --set temperature=1.5",
+                "a hotter sample: more invented words",
+            ),
+        ),
+    ),
 )

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param, settings_for
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Teaching
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -279,4 +279,34 @@ EXPERIMENT = Experiment(
     tour={"corpus": "toy-play", **TOUR},
     tour_mnist={"corpus": "tinyshakespeare", **TOUR},
     key_figure="val_loss_vs_time",
+    teaching=Teaching(
+        question=(
+            "char-rnn (Karpathy 2015) against nanoGPT: given the same parameter count and the "
+            "same training time, does an LSTM or a GPT model characters better?"
+        ),
+        answer=(
+            "After {budget_seconds:.0f} s of training each, the GPT's validation loss is "
+            "{gpt_val_loss:.3f} and the LSTM's {lstm_val_loss:.3f} nats per character (LSTM "
+            "minus GPT: {lstm_minus_gpt_val_loss:+.3f}; {leader} is ahead), with "
+            "{gpt_parameters:,} and {lstm_parameters:,} parameters and {gpt_iters} and "
+            "{lstm_iters} iterations."
+        ),
+        figures={
+            "val_loss_vs_time": (
+                "Validation loss against training seconds: which model learns faster per "
+                "second, and whether the lines cross."
+            ),
+            "samples": "A sample from each model after the same time.",
+        },
+        try_next=(
+            (
+                "nnlab run char-lstm --set budget=150",
+                "twice the time: does the leader keep its lead?",
+            ),
+            (
+                "nnlab run char-lstm --set lstm_layers=1",
+                "one wide LSTM layer instead of a deep stack",
+            ),
+        ),
+    ),
 )

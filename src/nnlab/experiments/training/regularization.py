@@ -24,29 +24,10 @@ the method with the best validation accuracy (the choice one would make without 
 the test set), how much it gains over ``none`` on validation and test, how much it shrinks
 the gap, and whether the gain exceeds twice the validation accuracy's standard error.
 
-What over-fitting costs depends on the data (seed 0, 60 epochs, Adam lr 0.001):
-
-* 1000 *clean* Fashion-MNIST images (``--set label_noise=0``): the baseline fits them all
-  (gap 19 points) but its validation accuracy (80.8%) is as good as any regularized
-  model's: L1 3e-5 80.7%, L2 1e-3 80.6%, dropout 0.5 80.1%, early stopping (epoch 6)
-  79.4% with the smallest gap (11 points). Over-fitting is benign for accuracy here; it
-  shows in the validation loss (1.35 for the baseline, rising from 0.6; 0.6-1.0 with
-  regularization).
-* The quick preset therefore replaces 20% of the 1000 training labels by another class
-  (``label_noise``), as in real, noisily labelled data: the baseline memorises every wrong
-  label (``memorised_wrong_labels`` = 1.0) and loses accuracy, which regularization wins
-  back. Measured (validation / test %, gap in points, wrong labels learned): none 69.7 /
-  70.0, gap 30, 100%; L1 1e-5 68.0 / 67.7, 31, 97%; L2 1e-2 70.6 / 70.7, 26, 87%; dropout
-  0.7 76.4 / 77.0, 8, 40%; early stopping (epoch 4) 77.1 / 76.0, -5, 13%. With Adam the
-  L1 and L2 penalties barely help and can hurt (Adam rescales their gradient per weight,
-  see AdamW; L1 3e-5: 63.7%, L2 1e-3: 67.7%, dropout 0.5: 72.5%); with SGD + momentum
-  (``--set optimizer=momentum lr=0.01``) penalties of 1e-5 / 5e-4 change nothing, dropout
-  0.5 gains 1 point and early stopping 6. Single runs differ by a few points when a
-  detail changes, so read differences below ~2 points as noise.
-* The smoke preset (and the tour) use the two-moons toy set with noise: 100 points, a
-  2-256-256-2 network. There the textbook picture appears: the baseline's decision
-  boundary bends around noisy points (train 96%, validation 87%) and every method
-  smooths it (validation 88-91%, gaps 9 -> -1..4 points); ``decision_boundaries.png``.
+The quick preset replaces 20% of the training labels by another class (``label_noise``), so
+memorising them costs accuracy that regularization can win back; the smoke preset (and the
+tour) use the two-moons toy set, where over-fitting shows in ``decision_boundaries.png``.
+Measured results are in README.md ("Measured results").
 
 Metrics are logged as ``train_loss@<method>``, ``val_accuracy@<method>``, ... so the
 report's generic curves show one panel per method.
@@ -61,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, Optimizer, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment
+from nnlab.experiments import Experiment, Teaching
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,7 +126,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "l2": 1e-3,
         "dropout": 0.5,
     },
-    # 1000 clean Fashion-MNIST images over-fit benignly (see the module docstring);
+    # 1000 clean Fashion-MNIST images over-fit benignly (README.md, "Measured results");
     # with 20% wrong labels, memorising them costs accuracy
     "quick": {"label_noise": 0.2},
     "full": {
@@ -540,4 +521,46 @@ EXPERIMENT = Experiment(
         "dropout": 0.5,
         "label_noise": 0.0,
     },
+    teaching=Teaching(
+        question=(
+            "Seed 003 (over-fitting in DNNs): on a set-up that over-fits, which of L1, L2, "
+            "dropout and early stopping helps most?"
+        ),
+        answer=(
+            "Without regularization the network's train-validation accuracy gap is "
+            "{gap_none:.1%} and its validation accuracy {val_accuracy_none:.1%}. The best "
+            "method on validation is {best_method}: {best_val_accuracy:.1%} validation and "
+            "{best_test_accuracy:.1%} test ({test_gain:+.1%} on test), with a gap of "
+            "{best_gap:.1%}. A validation accuracy's standard error is "
+            "{val_accuracy_standard_error:.1%}, so smaller differences are noise."
+        ),
+        figures={
+            "learning_curves": (
+                "Per method: the baseline's validation loss rises while its training loss "
+                "keeps falling; early stopping stops near the turn."
+            ),
+            "gaps": "Train minus validation accuracy per method: how much each shrinks the gap.",
+            "decision_boundaries": (
+                "On the 2-D toy set (smoke preset): the baseline bends around noisy points, "
+                "regularization smooths the boundary."
+            ),
+        },
+        try_next=(
+            (
+                "nnlab run regularization --set label_noise=0",
+                (
+                    "clean labels: the baseline over-fits benignly and regularization gains "
+                    "little in accuracy"
+                ),
+            ),
+            (
+                "nnlab run regularization --set dropout=0.7",
+                "stronger dropout against memorised wrong labels",
+            ),
+            (
+                "nnlab run regularization --set optimizer=momentum --set lr=0.01",
+                "with SGD the L1 and L2 penalties act differently than under Adam",
+            ),
+        ),
+    ),
 )
