@@ -159,6 +159,7 @@ def _cli(*args: str, env: dict | None = None, cwd: Path | None = None):
     )
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
     args = [*SMOKE, *sets(epochs=40, hidden="256,256", batch_size=16)]
     reference = _cli(*args, "--out", str(tmp_path / "ref"))
