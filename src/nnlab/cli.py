@@ -27,19 +27,13 @@ def _seed_number(text: str) -> str:
     return f"{int(digits or 0):03d}"
 
 
-def _answers_seed(exp: Any, seed: str) -> bool:
-    import re
-
-    return bool(re.search(rf"\bseeds? (?:[0-9, and]*\b)?{seed}\b", exp.reproduces))
-
-
 def cmd_list(args: argparse.Namespace) -> None:
     from nnlab.experiments import CHAPTERS, chapter_title, registry
 
     experiments = list(registry().values())
     if args.seed is not None:
         seed = _seed_number(args.seed)
-        experiments = [e for e in experiments if _answers_seed(e, seed)]
+        experiments = [e for e in experiments if e.answers_seed(seed)]
         if not experiments:
             raise UserError(f"no experiment answers seed {seed}; seeds are 000 to 004")
     if args.json:
@@ -274,7 +268,7 @@ def cmd_conv_shape(args: argparse.Namespace) -> None:
 
 
 def cmd_count_params(args: argparse.Namespace) -> None:
-    from nnlab.models.gpt import GPT, GPTConfig
+    from nnlab.models.gpt import parameter_comparison
 
     size = {
         "vocab_size": args.vocab,
@@ -283,30 +277,10 @@ def cmd_count_params(args: argparse.Namespace) -> None:
         "n_head": args.heads,
         "n_embd": args.embd,
     }
-    styles = {
-        "nanoGPT (bias off, tied head, fused QKV)": {},
-        "lecture (biases, untied head, per-head QKV)": {
-            "bias": True,
-            "tied": False,
-            "fused_qkv": False,
-        },
-    }
     try:
-        models = {name: GPT(GPTConfig(**size, **style)) for name, style in styles.items()}
+        styles, rows = parameter_comparison(size)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    tables = {name: dict(m.parameter_table()) for name, m in models.items()}
-    rows = [
-        (module, *(f"{t[module]:,}" for t in tables.values()))
-        for module in next(iter(tables.values()))
-    ]
-    rows.append(("total", *(f"{m.num_parameters():,}" for m in models.values())))
-    rows.append(
-        (
-            "without position embedding",
-            *(f"{m.num_parameters(position=False):,}" for m in models.values()),
-        )
-    )
     print(", ".join(f"{k} {v}" for k, v in size.items()))
     print("\n".join(text_table(["module", *styles], rows)))
 

@@ -134,6 +134,12 @@ class Experiment:
         if missing:
             raise TypeError(f"experiment {self.name} lacks presets {sorted(missing)}")
 
+    def answers_seed(self, seed: str) -> bool:
+        """Whether `reproduces` names seed document `seed` ("004"; "seeds 001 and 004" too)."""
+        import re
+
+        return bool(re.search(rf"\bseeds? (?:[0-9, and]*\b)?{seed}\b", self.reproduces))
+
     def record(self) -> dict[str, Any]:
         """Every field of the declaration as JSON values (`nnlab list --json`)."""
         presets = {

@@ -277,3 +277,34 @@ class GPT(TextSampling, nn.Module):
             else:  # the window is full: re-encode the last block_size tokens
                 cache = []
                 logits, _ = self(window)
+
+
+STYLES = {
+    "nanoGPT (bias off, tied head, fused QKV)": {},
+    "lecture (biases, untied head, per-head QKV)": {
+        "bias": True,
+        "tied": False,
+        "fused_qkv": False,
+    },
+}
+"""Two ways to build the same GPT whose parameter counts differ (`nnlab count-params`)."""
+
+
+def parameter_comparison(size: dict[str, int]) -> tuple[list[str], list[tuple[str, ...]]]:
+    """The style names and a row per module of a GPT of `size` (vocab_size, block_size,
+    n_layer, n_head, n_embd) built in each of `STYLES`: its parameter count in each, then the
+    totals with and without the position embedding. ValueError for an impossible size."""
+    models = {name: GPT(GPTConfig(**size, **style)) for name, style in STYLES.items()}
+    tables = {name: dict(m.parameter_table()) for name, m in models.items()}
+    rows = [
+        (module, *(f"{t[module]:,}" for t in tables.values()))
+        for module in next(iter(tables.values()))
+    ]
+    rows.append(("total", *(f"{m.num_parameters():,}" for m in models.values())))
+    rows.append(
+        (
+            "without position embedding",
+            *(f"{m.num_parameters(position=False):,}" for m in models.values()),
+        )
+    )
+    return list(STYLES), rows
