@@ -171,6 +171,7 @@ def _fake_run(folder: Path, preset: str, dataset: str) -> Path:
         "config": {"dataset": dataset, "epochs": 3},
         "headline": {"metric": "test_accuracy", "mode": "max"},
         "reference": {"value": 0.98, "source": "the course, seed 001", "data": "mnist"},
+        "versions": {"nnlab": "0.1.0"},
     }
     (run_dir / "config.json").write_text(json.dumps(config))
     (run_dir / "summary.json").write_text(json.dumps({"test_accuracy": 0.9712}))
