@@ -231,6 +231,7 @@ def write_run(
         "experiment": experiment,
         "preset": preset,
         "config": settings,
+        "versions": {"nnlab": "0.1.0"},
         "created": finished or "2026-01-01T00:00:00+00:00",
     }
     (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
