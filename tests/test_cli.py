@@ -113,6 +113,7 @@ def test_smoke_run_writes_a_complete_run_directory(tmp_path, capsys):
     assert "test_accuracy" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_summary(tmp_path):
     for out in ("a", "b"):
         assert main([*SMOKE, "--out", str(tmp_path / out), "--seed", "3"]) == 0

@@ -142,6 +142,7 @@ def test_bad_text_files_are_one_line_errors(tmp_path, capsys, content, message):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_users_text_file_trains(tmp_path):
     path = tmp_path / "poem.txt"
     path.write_text("the cat sat on the mat; the dog sat on the log.\n" * 60, encoding="utf-8")

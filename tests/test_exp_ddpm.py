@@ -31,16 +31,16 @@ def baselines(run: Path, n: int) -> dict[str, dict]:
     import torch
 
     from nnlab.diffusion.frechet import sample_quality
+    from nnlab.diffusion.pipeline import DiffusionPipeline
     from nnlab.diffusion.samplers import sample_ddim
-    from nnlab.diffusion.schedules import NoiseSchedule
-    from nnlab.models.unet import UNet, UNetConfig
+    from nnlab.models.unet import UNet
 
-    state = torch.load(run / "checkpoints" / "ema.pt", weights_only=True)
-    shape = (n, 1, 8, 8)
+    trained = DiffusionPipeline.from_file(run / "checkpoints" / "ema.pt")
+    shape = (n, *trained.image_shape)
     noise = torch.randn(shape, generator=torch.Generator().manual_seed(1)).clamp(-1, 1)
     torch.manual_seed(0)
-    untrained = UNet(UNetConfig(**state["unet"])).eval()
-    schedule = NoiseSchedule.linear(state["T"])
+    untrained = UNet(trained.model.cfg).eval()
+    schedule = trained.schedule
     g = torch.Generator().manual_seed(1)
     with torch.no_grad():
         drawn = sample_ddim(untrained, schedule, shape, 10, 0.0, g, "cpu", clip_x0=True)
@@ -117,6 +117,7 @@ def test_sample_needs_a_diffusion_run(tmp_path, capsys):
     assert "is not a ddpm model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_conditional_run_samples_a_chosen_label(tmp_path, capsys):
     fast = ["--set", "conditional=true", "--set", "quality_samples=0", "--set", "epochs=1"]
     assert main([*SMOKE, *fast, "--out", str(tmp_path)]) == 0
@@ -128,6 +129,7 @@ def test_conditional_run_samples_a_chosen_label(tmp_path, capsys):
     assert "between 0 and 9" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
     args = [*SMOKE, "--set", "quality_samples=50", "--set", "ddim_steps=5"]
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0

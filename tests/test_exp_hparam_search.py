@@ -69,6 +69,7 @@ def test_smoke_equal_budgets_and_same_seed_identical_summary(tmp_path):
     check_figure(figures / "search_table.png", min_size=(600, 160))
 
 
+@pytest.mark.slow
 def test_two_worker_processes_share_one_sqlite_study(tmp_path):
     db = tmp_path / "study.db"
     url = f"sqlite:///{db}"

@@ -90,13 +90,14 @@ def test_smoke_summary_and_figures(smoke_run):
     fonts = split_fonts(find_fonts())  # 2 images per (font, character) of each split
     assert s["epochs"] == 3
     assert (s["n_train"], s["n_val"]) == (72 * len(fonts["train"]), 72 * len(fonts["val"]))
-    # the report's headline stands beside the seed's 14.55 dB with the difference
+    # the report's headline stands beside the seed's 14.55 dB, said not to be comparable: the
+    # seed's number is the full preset's (a full run shows the difference, test_report.py)
     line = next(x for x in (smoke_run / "report.md").read_text().splitlines() if "val_psnr" in x)
-    found = re.search(r"\*\*([\d.]+)\*\* — reference \*\*([\d.]+)\*\*.*\(([+-][\d.]+)", line)
+    found = re.search(r"\*\*([\d.]+)\*\* — reference \*\*([\d.]+)\*\*", line)
     assert found, line
-    value, reference, delta = (float(g) for g in found.groups())
+    value, reference = (float(g) for g in found.groups())
     assert value == pytest.approx(s["val_psnr"], abs=0.01) and reference == 14.55
-    assert delta == pytest.approx(s["val_psnr"] - 14.55, rel=1e-3, abs=1e-3)
+    assert "not comparable: this smoke run" in line
     # trained 3 epochs: far better than the untrained network (which outputs about 0.5)
     assert s["val_psnr"] > s["val_psnr_untrained"] + 3.0
     assert 5.0 < s["val_psnr_untrained"] < 9.0

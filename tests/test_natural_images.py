@@ -181,4 +181,5 @@ def test_fetch_extracts_images_mat_from_the_exercise_zip(tmp_path, monkeypatch):
     assert served == list(DATASETS["ufldl-images"].files[0].urls)
     np.testing.assert_array_equal(loaded, np.moveaxis(images, -1, 0))
     cached = tmp_path / "cache" / "nnlab" / "ufldl-images"
-    assert [p.name for p in cached.iterdir()] == ["IMAGES.mat"]
+    # the archive's member, and the digest of the first download (trust on first use)
+    assert sorted(p.name for p in cached.iterdir()) == ["IMAGES.mat", "IMAGES.mat.sha256"]

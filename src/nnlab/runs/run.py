@@ -39,10 +39,14 @@ CHECKPOINT = "checkpoints/last.pt"
 LOCK = "run.lock"  # held (flock) by the process writing the run; names its pid and host
 
 
-def settings_digest(directory: Path) -> str:
+def settings_digest(directory: Path) -> str | None:
     """SHA-256 of what config.json says to run (experiment, preset, seed, settings); kept in
-    each checkpoint so that a resume notices an edited config.json."""
-    config = json.loads((Path(directory) / "config.json").read_text(encoding="utf-8"))
+    each checkpoint so that a resume notices an edited config.json. None without a config.json
+    (a `Run` the library drives itself, outside the runner)."""
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        return None
+    config = json.loads(path.read_text(encoding="utf-8"))
     chosen = {k: config.get(k) for k in ("experiment", "preset", "seed", "config")}
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()
 
