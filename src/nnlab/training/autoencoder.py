@@ -20,6 +20,21 @@ from nnlab.training.optim import (
 from nnlab.training.tensors import batches, steps_per_epoch
 
 
+def autoencoder_tensors(
+    data, train_subset: int, device: torch.device, channel: bool = False
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x_train, y_train, x_test, y_test of an `ArraySplits` for an autoencoder: the pixels as
+    loaded (not standardised), float32 (N, H, W), or (N, 1, H, W) with `channel`; the first
+    `train_subset` training examples when non-zero. All on `device` but y_test (for plots)."""
+    n = train_subset or len(data.x_train)
+    x_train = torch.as_tensor(data.x_train[:n], dtype=torch.float32)
+    x_test = torch.as_tensor(data.x_test, dtype=torch.float32)
+    if channel:
+        x_train, x_test = x_train.unsqueeze(1), x_test.unsqueeze(1)
+    y_train = torch.as_tensor(data.y_train[:n]).to(device)
+    return x_train.to(device), y_train, x_test.to(device), torch.as_tensor(data.y_test)
+
+
 def corrupt(
     x: torch.Tensor, noise_std: float, generator: torch.Generator, mask: float = 0.0
 ) -> torch.Tensor:

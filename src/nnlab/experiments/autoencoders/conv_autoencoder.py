@@ -73,6 +73,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         autoencoder_from_state,
     )
     from nnlab.training.autoencoder import (
+        autoencoder_tensors,
         evaluate_autoencoder,
         image_errors,
         reconstruct,
@@ -81,11 +82,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.viz import autoencoder_codes, learning_curves, mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    n = cfg.train_subset or len(data.x_train)
-    x_train = torch.as_tensor(data.x_train[:n], dtype=torch.float32).unsqueeze(1).to(run.device)
-    y_train = torch.as_tensor(data.y_train[:n]).to(run.device)
-    x_test = torch.as_tensor(data.x_test, dtype=torch.float32).unsqueeze(1).to(run.device)
-    y_test = torch.as_tensor(data.y_test)
+    x_train, y_train, x_test, y_test = autoencoder_tensors(
+        data, cfg.train_subset, run.device, channel=True
+    )
     side = x_train.shape[-1]
     name = model_file(cfg.dataset, cfg.skip, cfg.noise_std > 0)
 

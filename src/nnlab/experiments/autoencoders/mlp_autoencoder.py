@@ -52,6 +52,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data import load_dataset
     from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
     from nnlab.training.autoencoder import (
+        autoencoder_tensors,
         evaluate_autoencoder,
         image_errors,
         reconstruct,
@@ -60,11 +61,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.viz import autoencoder_codes, learning_curves, mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    n = cfg.train_subset or len(data.x_train)
-    x_train = torch.as_tensor(data.x_train[:n], dtype=torch.float32).to(run.device)
-    y_train = torch.as_tensor(data.y_train[:n]).to(run.device)
-    x_test = torch.as_tensor(data.x_test, dtype=torch.float32).to(run.device)
-    y_test = torch.as_tensor(data.y_test)
+    x_train, y_train, x_test, y_test = autoencoder_tensors(data, cfg.train_subset, run.device)
     pixels = x_train[0].numel()
     sizes = (pixels, *cfg.hidden, cfg.latent)
     name = f"{cfg.dataset}_ae"
