@@ -337,3 +337,33 @@ def train_one_autoencoder(
         keyed=False,
     )
     return autoencoder_from_state(state).to(run.device), run.save_model(name, state)
+
+
+def codes_and_curves(
+    run,
+    codes: torch.Tensor,
+    y_test: torch.Tensor,
+    metrics: dict,
+    class_names,
+    title: str,
+    denoising: bool = False,
+) -> None:
+    """Draws the run's "codes" figure (the test images' codes by class, with `metrics`' kNN
+    accuracy and silhouette) and its "learning_curves" (training and test squared error per
+    epoch; with `denoising`, of corrupted inputs against clean targets)."""
+    from nnlab.viz import autoencoder_codes, learning_curves
+
+    run.figure(
+        "codes", *autoencoder_codes(codes.numpy(), y_test.numpy(), metrics, class_names, title)
+    )
+    run.figure(
+        "learning_curves",
+        learning_curves(
+            run.history(),
+            groups={"mean squared error per pixel": ["train_loss", "test_loss"]},
+            title=title,
+            xlabel="epoch",
+        ),
+        "Training loss (mean over the epoch's batches) and test loss after each epoch"
+        + (" (corrupted inputs, clean targets)." if denoising else "."),
+    )

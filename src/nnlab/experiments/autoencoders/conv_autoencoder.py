@@ -74,12 +74,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
     from nnlab.training.autoencoder import (
         autoencoder_tensors,
+        codes_and_curves,
         evaluate_autoencoder,
         image_errors,
         reconstruct,
         train_one_autoencoder,
     )
-    from nnlab.viz import autoencoder_codes, learning_curves, mosaics_figure
+    from nnlab.viz import mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     x_train, y_train, x_test, y_test = autoencoder_tensors(
@@ -129,22 +130,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             else "."
         ),
     )
-    run.figure(
-        "codes",
-        *autoencoder_codes(
-            shown["codes"].numpy(), y_test.numpy(), metrics, data.class_names, title
-        ),
-    )
-    run.figure(
-        "learning_curves",
-        learning_curves(
-            run.history(),
-            groups={"mean squared error per pixel": ["train_loss", "test_loss"]},
-            title=title,
-            xlabel="epoch",
-        ),
-        "Training loss (mean over the epoch's batches) and test loss after each epoch"
-        + (" (corrupted inputs, clean targets)." if cfg.noise_std else "."),
+    codes_and_curves(
+        run, shown["codes"], y_test, metrics, data.class_names, title, bool(cfg.noise_std)
     )
     history = run.history()
     return {
