@@ -80,6 +80,17 @@ def browser():
 
 
 @pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """An empty NNLAB_DATA directory (`data`: no EMNIST, no MNIST) and an empty nnlab cache
+    (`cache`, under `XDG_CACHE_HOME`), both under tmp_path."""
+    data, xdg = tmp_path / "data", tmp_path / "xdg"
+    data.mkdir()
+    monkeypatch.setenv("NNLAB_DATA", str(data))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    return {"data": data, "cache": xdg / "nnlab"}
+
+
+@pytest.fixture
 def one_torch_thread():
     """Tiny models: one thread is faster, and immune to OpenMP oversubscription on busy CI."""
     import torch

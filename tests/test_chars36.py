@@ -16,16 +16,6 @@ from nnlab.data.chars36 import Font, find_fonts, load_chars36, split_fonts
 from nnlab.errors import DataError
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """An empty NNLAB_DATA directory (so no EMNIST) and an empty cache."""
-    data, xdg = tmp_path / "data", tmp_path / "xdg"
-    data.mkdir()
-    monkeypatch.setenv("NNLAB_DATA", str(data))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
-    return {"data": data, "cache": xdg / "nnlab" / "chars36"}
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> ArraySplits:
     """Two samples per (font, character), generated once for the module."""
@@ -132,7 +122,7 @@ def test_same_seed_same_images_other_seed_differs(tmp_path, monkeypatch, env):
 
 def test_cache_hit_returns_identical_arrays_without_rendering(env, monkeypatch):
     first = load_chars36(source="fonts", samples_per_glyph=1, seed=5)
-    assert len(list(env["cache"].glob("fonts-*.npz"))) == 1
+    assert len(list((env["cache"] / "chars36").glob("fonts-*.npz"))) == 1
 
     def no_rendering(*args, **kwargs):
         raise AssertionError("rendered again despite the cache")

@@ -39,14 +39,18 @@ def ours(fn, *args, **kwargs) -> int | None:
         return None
 
 
+#: input size, kernel, stride, padding and dilation of a convolution or pooling layer
+LAYER = {
+    "n": st.integers(1, 40),
+    "k": st.integers(1, 9),
+    "s": st.integers(1, 6),
+    "p": st.integers(0, 5),
+    "d": st.integers(1, 4),
+}
+
+
 @SETTINGS
-@given(
-    n=st.integers(1, 40),
-    k=st.integers(1, 9),
-    s=st.integers(1, 6),
-    p=st.integers(0, 5),
-    d=st.integers(1, 4),
-)
+@given(**LAYER)
 def test_conv_output_size_matches_torch_conv2d(n, k, s, p, d):
     conv = nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d)
     expected = torch_size(conv, n, n)
@@ -55,14 +59,7 @@ def test_conv_output_size_matches_torch_conv2d(n, k, s, p, d):
 
 
 @SETTINGS
-@given(
-    n=st.integers(1, 40),
-    k=st.integers(1, 9),
-    s=st.integers(1, 6),
-    p=st.integers(0, 5),
-    d=st.integers(1, 4),
-    ceil=st.booleans(),
-)
+@given(**LAYER, ceil=st.booleans())
 def test_pool_output_size_matches_torch_maxpool2d(n, k, s, p, d, ceil):
     pool = nn.MaxPool2d(k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
     expected = torch_size(pool, n, n)

@@ -37,16 +37,6 @@ IDX_NAMES = [
 ]
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """An empty NNLAB_DATA directory and an empty cache, both under tmp_path."""
-    data, cache = tmp_path / "data", tmp_path / "xdg"
-    data.mkdir()
-    monkeypatch.setenv("NNLAB_DATA", str(data))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    return {"data": data, "cache": cache / "nnlab"}
-
-
 def sha256_of_content(path: Path) -> str:
     return hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
 

@@ -8,11 +8,8 @@ import numpy as np
 import pytest
 
 from figcheck import check_figure
-from nnlab.cli import main
 from nnlab.data import load_dataset
-
-SMOKE = ["run", "autoencoder-study", "--preset", "smoke", "--quiet"]
-
+from runs_helper import one_line_error, smoke_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -26,9 +23,7 @@ def baselines() -> tuple[float, float]:
 
 
 def test_every_smoke_model_beats_the_mean_image_and_its_code_beats_chance(tmp_path):
-    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
-    (path,) = tmp_path.glob("*/*/summary.json")
-    summary = json.loads(path.read_text())
+    run, summary = smoke_run(tmp_path, "autoencoder-study")
     models = summary["models"]
     assert set(models) == {"plain", "skip", "denoise", "skip-denoise", "mlp"}
     conv = [models[n]["parameters"] for n in ("plain", "skip", "denoise", "skip-denoise")]
@@ -45,9 +40,9 @@ def test_every_smoke_model_beats_the_mean_image_and_its_code_beats_chance(tmp_pa
     # the skip models reconstruct better: the decoder bypasses the 2-D code
     assert models["skip"]["test_mse"] < models["plain"]["test_mse"]
     assert f"{models['skip']['test_mse']:.4f}" in summary["finding"]
-    lines = [json.loads(x) for x in (path.parent / "metrics.jsonl").read_text().splitlines()]
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert {"train_loss@skip", "test_loss@mlp"} <= {k for line in lines for k in line}
-    figures = path.parent / "figures"
+    figures = run / "figures"
     check_figure(figures / "codes.png", min_size=(900, 600), panels=5)
     check_figure(figures / "learning_curves.png", min_size=(900, 250), panels=(1, 5))
 
@@ -56,6 +51,4 @@ def test_every_smoke_model_beats_the_mean_image_and_its_code_beats_chance(tmp_pa
     ("setting", "message"), [("variants=plain,vae", "variants"), ("noise_std=-0.3", "noise_std")]
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, setting, message):
-    assert main([*SMOKE, "--set", setting, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    one_line_error(tmp_path, capsys, "autoencoder-study", [setting], message)

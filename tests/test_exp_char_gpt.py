@@ -11,25 +11,19 @@ import torch
 from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.training.lm import LMTraining, learning_rate, sample_batch
+from runs_helper import interrupted_run, one_line_error, resumes_identically, single_run, smoke_run
 
 SMOKE = ["run", "char-gpt", "--preset", "smoke", "--quiet"]
 
 
-def single_run(out: Path) -> Path:
-    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
-    return directory
-
-
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("char-gpt")
-    assert main([*SMOKE, "--out", str(out)]) == 0
-    return single_run(out)
+def smoke_dir(tmp_path_factory) -> Path:
+    return smoke_run(tmp_path_factory.mktemp("char-gpt"), "char-gpt")[0]
 
 
-def test_smoke_learns_the_generated_play_and_reports(smoke_run):
-    summary = json.loads((smoke_run / "summary.json").read_text())
-    lines = [json.loads(x) for x in (smoke_run / "metrics.jsonl").read_text().splitlines()]
+def test_smoke_learns_the_generated_play_and_reports(smoke_dir):
+    summary = json.loads((smoke_dir / "summary.json").read_text())
+    lines = [json.loads(x) for x in (smoke_dir / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [0, 50, 100, 150]
     # ln(48) = 3.87 nats at the start; the play's grammar is learnt quickly
     assert lines[0]["val_loss"] == pytest.approx(3.87, abs=0.1)
@@ -38,20 +32,20 @@ def test_smoke_learns_the_generated_play_and_reports(smoke_run):
     assert summary["vocab_size"] == 48
     assert summary["train_characters"] + summary["val_characters"] == 150_000
     assert len(summary["sample"]) == 120
-    assert (smoke_run / "sample.txt").read_text() == summary["sample"]
-    assert json.loads((smoke_run / "tokenizer.json").read_text())["chars"][0] == "\n"
-    best = torch.load(smoke_run / "checkpoints" / "best.pt", weights_only=True)
+    assert (smoke_dir / "sample.txt").read_text() == summary["sample"]
+    assert json.loads((smoke_dir / "tokenizer.json").read_text())["chars"][0] == "\n"
+    best = torch.load(smoke_dir / "checkpoints" / "best.pt", weights_only=True)
     assert best["iter"] == summary["best_iter"]
     assert best["gpt_config"]["n_embd"] == 32
-    check_figure(smoke_run / "figures" / "learning_curves.png", panels=2)
-    check_figure(smoke_run / "figures" / "attention_map.png", panels=1)
-    check_figure(smoke_run / "figures" / "sample.png")
-    config = json.loads((smoke_run / "config.json").read_text())
+    check_figure(smoke_dir / "figures" / "learning_curves.png", panels=2)
+    check_figure(smoke_dir / "figures" / "attention_map.png", panels=1)
+    check_figure(smoke_dir / "figures" / "sample.png")
+    config = json.loads((smoke_dir / "config.json").read_text())
     assert config["data"][0]["name"] == "toy-play"
 
 
-def test_generate_streams_the_same_text_for_the_same_seed(smoke_run, capsys):
-    args = ["generate", str(smoke_run), "--prompt", "ALDO:", "--tokens", "60"]
+def test_generate_streams_the_same_text_for_the_same_seed(smoke_dir, capsys):
+    args = ["generate", str(smoke_dir), "--prompt", "ALDO:", "--tokens", "60"]
     assert main([*args, "--seed", "3"]) == 0
     first = capsys.readouterr().out
     assert main([*args, "--seed", "3"]) == 0
@@ -69,8 +63,8 @@ def test_generate_streams_the_same_text_for_the_same_seed(smoke_run, capsys):
         (["--tokens", "-1"], "--tokens must be >= 0"),
     ],
 )
-def test_generate_bad_input_is_one_line(smoke_run, capsys, extra, message):
-    assert main(["generate", str(smoke_run), *extra]) == 2
+def test_generate_bad_input_is_one_line(smoke_dir, capsys, extra, message):
+    assert main(["generate", str(smoke_dir), *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
 
@@ -87,24 +81,12 @@ def test_generate_needs_a_run_with_weights(tmp_path, capsys):
 def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
     args = [*SMOKE, "--set", "steps=90", "--set", "eval_every=30"]
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-    from nnlab.runs.run import Run
-
-    original = Run.save_checkpoint
-    saved = []
-
-    def save_then_stop(self, state):
-        original(self, state)
-        saved.append(state["iter"])
-        if len(saved) == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(Run, "save_checkpoint", original)
-    assert saved == [0, 30]
-    cut, ref = single_run(tmp_path / "cut"), single_run(tmp_path / "ref")
-    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
-    assert (cut / "summary.json").read_bytes() == (ref / "summary.json").read_bytes()
+    cut, saved = interrupted_run(
+        tmp_path / "cut", monkeypatch, args, stop=lambda states: len(states) == 2
+    )
+    assert [state["iter"] for state in saved] == [0, 30]
+    ref = single_run(tmp_path / "ref")
+    resumes_identically(cut, ref, names=["summary.json"])
 
     def losses(run: Path) -> list:
         rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
@@ -121,10 +103,7 @@ def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, overrides, message):
-    sets = [a for o in overrides for a in ("--set", o)]
-    assert main([*SMOKE, *sets, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and "\n" not in err
+    one_line_error(tmp_path, capsys, "char-gpt", overrides, message)
     assert not list(tmp_path.iterdir())
 
 

@@ -7,7 +7,6 @@ import dataclasses
 import gzip
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,16 +16,12 @@ from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data import DATASETS, write_idx
 from nnlab.models import CNN
+from runs_helper import interrupted_run, resumes_identically, single_run
 
 SMOKE = ["run", "cnn-mnist", "--preset", "smoke", "--quiet"]
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def single_run(out: Path) -> Path:
-    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
-    return directory
 
 
 def test_smoke_on_digits_learns_and_reports_filters_and_confusions(tmp_path, stopwatch):
@@ -90,27 +85,11 @@ def test_shift_augmentation_moves_each_image_and_pads_with_the_background():
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     args = [*SMOKE, "--set", "epochs=3", "--set", "channels=40,8", "--set", "hidden=32"]
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-
-    from nnlab.runs.run import Run
-
-    original = Run.save_checkpoint
-    saved = []
-
-    def save_then_stop(self, state):
-        original(self, state)
-        saved.append(state["epoch"])
-        if len(saved) == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(Run, "save_checkpoint", original)
-    cut = single_run(tmp_path / "cut")
+    cut, _ = interrupted_run(
+        tmp_path / "cut", monkeypatch, args, stop=lambda states: len(states) == 2
+    )
     assert len((cut / "metrics.jsonl").read_text().splitlines()) == 2
-    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
-    ref = single_run(tmp_path / "ref")
-    for name in ("metrics.jsonl", "summary.json"):
-        assert (cut / name).read_bytes() == (ref / name).read_bytes(), name
+    resumes_identically(cut, single_run(tmp_path / "ref"))
 
 
 def test_mismatched_channels_and_kernels_is_a_one_line_error(tmp_path, capsys):

@@ -3,29 +3,17 @@ seed's file names, reloading with weights_only=True, bad settings."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
 from figcheck import check_figure
-from nnlab.cli import main
 from nnlab.data import load_dataset
 from nnlab.experiments.autoencoders.conv_autoencoder import model_file
 from nnlab.models.autoencoders import autoencoder_from_state
 from nnlab.training.autoencoder import corrupt, image_errors, reconstruct
-
-SMOKE = ["run", "conv-autoencoder", "--preset", "smoke", "--quiet"]
-
+from runs_helper import one_line_error, smoke_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def _run(out, *sets):
-    args = [a for s in sets for a in ("--set", s)]
-    assert main([*SMOKE, *args, "--out", str(out)]) == 0
-    (path,) = out.glob("*/*/summary.json")
-    return path.parent, json.loads(path.read_text())
 
 
 def test_seed_file_names():
@@ -36,7 +24,7 @@ def test_seed_file_names():
 
 
 def test_smoke_trains_and_the_saved_model_reproduces_the_test_mse(tmp_path):
-    run, summary = _run(tmp_path)
+    run, summary = smoke_run(tmp_path, "conv-autoencoder")
     # 1->4->8 convs on 8x8: 8*2*2 = 32 features; 40+296 + (32*20+20)+42 + 60+(20*32+32) + 292+37
     assert summary["parameters"] == 40 + 296 + 660 + 42 + 60 + 672 + 292 + 37
     data = load_dataset("digits")
@@ -57,8 +45,10 @@ def test_smoke_trains_and_the_saved_model_reproduces_the_test_mse(tmp_path):
 
 
 def test_skip_and_denoising_variants_differ_and_the_denoiser_sees_corrupted_inputs(tmp_path):
-    _, plain = _run(tmp_path / "plain", "epochs=5")
-    run, both = _run(tmp_path / "both", "epochs=5", "skip=true", "noise_std=0.3")
+    _, plain = smoke_run(tmp_path / "plain", "conv-autoencoder", "epochs=5")
+    run, both = smoke_run(
+        tmp_path / "both", "conv-autoencoder", "epochs=5", "skip=true", "noise_std=0.3"
+    )
     assert both["model_file"] == "digits-dcae-skip.pt" and both["parameters"] == plain["parameters"]
     assert both["test_mse"] != plain["test_mse"]
     # its input is the corrupted image: the reconstruction is far from the noise it was given
@@ -79,7 +69,4 @@ def test_skip_and_denoising_variants_differ_and_the_denoiser_sees_corrupted_inpu
     [("noise_std=-0.3", "noise_std"), ("latent=0", "latent"), ("dataset=cifar", "dataset")],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, setting, message):
-    assert main([*SMOKE, "--set", setting, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
-    assert not list(tmp_path.glob("*/*/config.json"))
+    one_line_error(tmp_path, capsys, "conv-autoencoder", [setting], message)

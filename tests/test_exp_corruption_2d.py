@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from figcheck import check_figure
-from nnlab.cli import main
 from nnlab.experiments.autoencoders.corruption_2d import curve_points, distance_to_curve
-
-SMOKE = ["run", "corruption-2d", "--preset", "smoke", "--quiet"]
-
+from runs_helper import one_line_error, smoke_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _summary(out):
-    (path,) = out.glob("*/*/summary.json")
-    return path.parent, json.loads(path.read_text())
-
-
 def test_smoke_denoiser_brings_corrupted_points_back_to_the_parabola(tmp_path):
-    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
-    run, summary = _summary(tmp_path)
+    run, summary = smoke_run(tmp_path, "corruption-2d")
     # N(0, 0.1² I) noise: the mean distance to y = x² is about 0.08 (less than E|ε| = 0.125,
     # as the component along the curve does not count)
     assert 0.06 < summary["mean_distance_corrupted"] < 0.1
@@ -34,9 +23,8 @@ def test_smoke_denoiser_brings_corrupted_points_back_to_the_parabola(tmp_path):
 
 
 def test_masking_trains_on_masked_points_and_beats_leaving_them_masked(tmp_path):
-    sets = ["--set", "corruption=mask", "--set", "mask=0.3", "--set", "epochs=5"]
-    assert main([*SMOKE, *sets, "--out", str(tmp_path)]) == 0
-    _, summary = _summary(tmp_path)
+    sets = ["corruption=mask", "mask=0.3", "epochs=5"]
+    _, summary = smoke_run(tmp_path, "corruption-2d", *sets)
     assert summary["mask"] == 0.3 and summary["noise_std"] == 0.0
     assert "Bernoulli" in summary["corruption_formula"]
     # Leaving a masked point as it is costs p E[x_i^2] per coordinate: with x ~ U(-1, 1) on
@@ -59,7 +47,4 @@ def test_distance_to_curve_is_exact_for_points_off_the_parabola():
     [("noise_std=-0.1", "noise_std"), ("curve=spiral", "curve"), ("noise_std=0", "> 0")],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, setting, message):
-    assert main([*SMOKE, "--set", setting, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
-    assert not list(tmp_path.glob("*/*/config.json"))
+    one_line_error(tmp_path, capsys, "corruption-2d", [setting], message)

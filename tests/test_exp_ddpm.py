@@ -9,20 +9,14 @@ import pytest
 
 from figcheck import check_figure
 from nnlab.cli import main
+from runs_helper import interrupted_run, resumes_identically, single_run, smoke_run
 
 SMOKE = ["run", "ddpm", "--preset", "smoke", "--quiet"]
 
 
-def single_run(out: Path) -> Path:
-    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
-    return directory
-
-
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ddpm")
-    assert main([*SMOKE, "--out", str(out)]) == 0
-    return single_run(out)
+def smoke_dir(tmp_path_factory) -> Path:
+    return smoke_run(tmp_path_factory.mktemp("ddpm"), "ddpm")[0]
 
 
 def baselines(run: Path, n: int) -> dict[str, dict]:
@@ -50,36 +44,36 @@ def baselines(run: Path, n: int) -> dict[str, dict]:
     }
 
 
-def test_smoke_samples_are_closer_to_digits_than_noise_or_an_untrained_unet(smoke_run):
-    summary = json.loads((smoke_run / "summary.json").read_text())
+def test_smoke_samples_are_closer_to_digits_than_noise_or_an_untrained_unet(smoke_dir):
+    summary = json.loads((smoke_dir / "summary.json").read_text())
     losses = summary["epoch_losses"]
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert summary["final_epoch_loss"] < 0.6  # predicting eps = 0 scores 1.0
     # Measured at n = 100 (seeds 0-2): clamped noise 117.7-120.1, the untrained U-Net
     # 120.6-132.4, the smoke model 77-79 over the three samplers (0.65 of the better
     # baseline), real digits 4.8. The bar: at most 0.8 of the better baseline.
-    base = baselines(smoke_run, summary["quality_samples"])
+    base = baselines(smoke_dir, summary["quality_samples"])
     worst = min(b["frechet_distance"] for b in base.values())
     for name in ("ddpm", "ddim5", "ddim10"):
         assert summary["real_floor_frechet"] < summary[f"{name}_frechet"] < 0.8 * worst, name
         fractions = summary[f"{name}_class_fractions"]
         assert sum(fractions.values()) == pytest.approx(1.0)
-        check_figure(smoke_run / "figures" / f"samples_{name}.png")
+        check_figure(smoke_dir / "figures" / f"samples_{name}.png")
     assert summary["headline_sampler"] == "ddim10"  # the most DDIM steps, short of 50
     for name in ("forward_noising", "reverse_trajectory"):
-        check_figure(smoke_run / "figures" / f"{name}.png")
-    check_figure(smoke_run / "figures" / "loss.png", panels=1)
-    status = json.loads((smoke_run / "status.json").read_text())
+        check_figure(smoke_dir / "figures" / f"{name}.png")
+    check_figure(smoke_dir / "figures" / "loss.png", panels=1)
+    status = json.loads((smoke_dir / "status.json").read_text())
     assert (
         status["timings"]["ddpm_sample_seconds_100"] > status["timings"]["ddim5_sample_seconds_100"]
     )
 
 
-def test_sample_writes_a_grid_the_same_for_the_same_seed(smoke_run, capsys):
-    args = ["sample", str(smoke_run), "--steps", "5", "--n", "9"]
+def test_sample_writes_a_grid_the_same_for_the_same_seed(smoke_dir, capsys):
+    args = ["sample", str(smoke_dir), "--steps", "5", "--n", "9"]
     assert main([*args, "--seed", "1"]) == 0
     path = Path(capsys.readouterr().out.strip())
-    assert path.parent == smoke_run / "samples" and path.suffix == ".png"
+    assert path.parent == smoke_dir / "samples" and path.suffix == ".png"
     first = path.read_bytes()
     path.unlink()
     assert main([*args, "--seed", "1"]) == 0
@@ -102,8 +96,8 @@ def test_sample_writes_a_grid_the_same_for_the_same_seed(smoke_run, capsys):
         (["--eta", "1.5"], "--eta must be between 0"),
     ],
 )
-def test_sample_bad_input_is_one_line(smoke_run, capsys, extra, message):
-    assert main(["sample", str(smoke_run), *extra]) == 2
+def test_sample_bad_input_is_one_line(smoke_dir, capsys, extra, message):
+    assert main(["sample", str(smoke_dir), *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
 
@@ -133,21 +127,10 @@ def test_conditional_run_samples_a_chosen_label(tmp_path, capsys):
 def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
     args = [*SMOKE, "--set", "quality_samples=50", "--set", "ddim_steps=5"]
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-    from nnlab.runs.run import Run
-
-    original = Run.save_checkpoint
-
-    def save_then_stop(self, state):
-        original(self, state)
-        if state["epoch"] == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(Run, "save_checkpoint", original)
-    cut, ref = single_run(tmp_path / "cut"), single_run(tmp_path / "ref")
-    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
-    assert (cut / "summary.json").read_bytes() == (ref / "summary.json").read_bytes()
+    cut, _ = interrupted_run(
+        tmp_path / "cut", monkeypatch, args, stop=lambda states: states[-1]["epoch"] == 1
+    )
+    resumes_identically(cut, single_run(tmp_path / "ref"), names=["summary.json"])
 
 
 def test_ddim_steps_beyond_T_is_a_one_line_error(tmp_path, capsys):

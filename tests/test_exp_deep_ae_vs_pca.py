@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -12,21 +11,20 @@ import torch
 
 from figcheck import check_figure
 from nnlab.cli import main
-
-SMOKE = ["run", "deep-ae-vs-pca", "--preset", "smoke", "--quiet"]
-
+from runs_helper import (
+    interrupted_run,
+    one_line_error,
+    resumes_identically,
+    single_run,
+    smoke_args,
+    smoke_run,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _summary(out):
-    (path,) = out.glob("*/*/summary.json")
-    return path.parent, json.loads(path.read_text())
-
-
 def test_smoke_codes_beat_the_mean_image_and_chance_in_the_papers_unit(tmp_path):
-    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
-    run, summary = _summary(tmp_path)
+    run, summary = smoke_run(tmp_path, "deep-ae-vs-pca")
     methods = summary["methods"]
     assert set(methods) == {"ae2", "ae10", "pca2", "pca10"}
     from nnlab.data import load_dataset
@@ -56,27 +54,18 @@ def test_smoke_codes_beat_the_mean_image_and_chance_in_the_papers_unit(tmp_path)
 
 
 def test_run_cut_inside_the_second_autoencoder_resumes_to_the_same_result(tmp_path, monkeypatch):
-    from nnlab.runs.run import Run
-
-    args = [*SMOKE, "--set", "epochs=4", "--set", "hidden=16"]
+    args = smoke_args("deep-ae-vs-pca", "epochs=4", "hidden=16")
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-    original, saved = Run.save_checkpoint, []
-
-    def save_then_stop(self, state):
-        original(self, state)
-        saved.append(state)
-        if len(state["results"]) == 1 and state["current"] is not None:
-            raise KeyboardInterrupt  # epoch 1 of the second autoencoder is checkpointed
-
-    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(Run, "save_checkpoint", original)
+    # stopped once epoch 1 of the second autoencoder is checkpointed
+    cut, saved = interrupted_run(
+        tmp_path / "cut", monkeypatch, args, stop=second_autoencoder_started
+    )
     assert [len(s["current"]["history"]) for s in saved if s["current"]] == [1, 2, 3, 1]
-    (cut,) = (tmp_path / "cut").glob("*/*")
-    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
-    (ref,) = (tmp_path / "ref").glob("*/*")
-    for name in ("metrics.jsonl", "summary.json"):
-        assert (cut / name).read_bytes() == (ref / name).read_bytes(), name
+    resumes_identically(cut, single_run(tmp_path / "ref"))
+
+
+def second_autoencoder_started(saved: list[dict]) -> bool:
+    return len(saved[-1]["results"]) == 1 and saved[-1]["current"] is not None
 
 
 @pytest.mark.slow
@@ -85,9 +74,7 @@ def test_pca30_on_mnist_reproduces_the_papers_13_87(tmp_path, shared_data, monke
     # PCA from 20,000 training images; the paper's 13.87 is from all 60,000
     sets = ["dataset=mnist", "hidden=8", "codes=2,30", "epochs=1", "batch_size=1000"]
     sets.append("train_subset=20000")
-    args = [a for s in sets for a in ("--set", s)]
-    assert main([*SMOKE, *args, "--out", str(tmp_path)]) == 0
-    run, summary = _summary(tmp_path)
+    run, summary = smoke_run(tmp_path, "deep-ae-vs-pca", *sets)
     pca30 = summary["pca30_squared_error_per_image"]
     assert pca30 == pytest.approx(13.87, rel=0.02)  # Hinton & Salakhutdinov 2006, Fig. 3
     # the number reported beside it is the one it reproduces; the verdict follows the numbers
@@ -106,6 +93,4 @@ def test_pca30_on_mnist_reproduces_the_papers_13_87(tmp_path, shared_data, monke
 
 @pytest.mark.parametrize("codes", ["2,2", "0,2", "2,65"])
 def test_bad_code_sizes_exit_2_with_one_line(tmp_path, capsys, codes):
-    assert main([*SMOKE, "--set", f"codes={codes}", "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "codes" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    one_line_error(tmp_path, capsys, "deep-ae-vs-pca", [f"codes={codes}"], "codes")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,6 +10,7 @@ from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.models import MLP, width_for_budget
 from nnlab.models import mlp_parameter_count as mlp_parameters
+from runs_helper import interrupted_run, one_line_error, resumes_identically, single_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -54,11 +54,6 @@ def test_width_for_budget_known_values_and_refusal():
         width_for_budget(784, 10, 2, 500)
 
 
-def single_run(out: Path) -> Path:
-    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
-    return directory
-
-
 def test_smoke_trains_equal_budget_networks_on_digits(tmp_path):
     assert (
         main(["run", "deep-vs-shallow", "--preset", "smoke", "--quiet", "--out", str(tmp_path)])
@@ -93,35 +88,14 @@ def test_smoke_trains_equal_budget_networks_on_digits(tmp_path):
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, overrides, message):
-    sets = [a for o in overrides for a in ("--set", o)]
-    args = ["run", "deep-vs-shallow", "--preset", "smoke", "--quiet", *sets]
-    assert main([*args, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
-    assert not list(tmp_path.glob("*/*/config.json"))  # nothing left behind
+    one_line_error(tmp_path, capsys, "deep-vs-shallow", overrides, message)
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     args = ["run", "deep-vs-shallow", "--preset", "smoke", "--quiet", "--set", "epochs=4"]
     args += ["--set", "dropout=0.2"]  # dropout draws from the global RNG: it must be restored
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-
-    from nnlab.runs.run import Run
-
-    original = Run.save_checkpoint
-    saved = []
-
-    def save_then_stop(self, state):
-        original(self, state)
-        saved.append(state["epoch"])
-        if len(saved) == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(Run, "save_checkpoint", original)
-    cut = single_run(tmp_path / "cut")
-    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
-    ref = single_run(tmp_path / "ref")
-    for name in ("metrics.jsonl", "summary.json"):
-        assert (cut / name).read_bytes() == (ref / name).read_bytes(), name
+    cut, _ = interrupted_run(
+        tmp_path / "cut", monkeypatch, args, stop=lambda states: len(states) == 2
+    )
+    resumes_identically(cut, single_run(tmp_path / "ref"))

@@ -4,34 +4,17 @@ numbers asserted, figures checked, bad settings one-line errors with exit code 2
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from figcheck import check_figure
-from nnlab.cli import main
+from runs_helper import one_line_error, smoke_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def smoke(tmp_path: Path, name: str, *sets: str) -> tuple[Path, dict]:
-    args = ["run", name, "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
-    assert main([*args, *(a for s in sets for a in ("--set", s))]) == 0
-    (directory,) = sorted(p.parent for p in tmp_path.glob(f"{name}/*/config.json"))
-    return directory, json.loads((directory / "summary.json").read_text())
-
-
-def one_line_error(tmp_path, capsys, name: str, sets: list[str], message: str) -> None:
-    args = ["run", name, "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
-    assert main([*args, *(a for s in sets for a in ("--set", s))]) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1, err
-    assert "Traceback" not in err
-    assert not list(tmp_path.glob("*/*/config.json"))  # nothing left behind
-
-
 def test_function_fit_equal_budgets_fit_both_kinds_of_function(tmp_path):
-    run, s = smoke(tmp_path, "function-fit")
+    run, s = smoke_run(tmp_path, "function-fit")
     counts = s["parameters"]
     assert set(counts) == {"depth1", "depth2", "depth4"}
     assert all(abs(c - 1000) / 1000 < 0.01 for c in counts.values())
@@ -46,7 +29,7 @@ def test_function_fit_equal_budgets_fit_both_kinds_of_function(tmp_path):
 
 
 def test_minimal_ratio_hessian_at_critical_points(tmp_path):
-    run, s = smoke(tmp_path, "minimal-ratio")
+    run, s = smoke_run(tmp_path, "minimal-ratio")
     assert s["runs"] == 3 and s["parameters"] == 4 * 2 + 4 * 5 + 5  # 1-4-4-1
     # the exact Hessian agrees with central differences of the gradient (float64)
     assert s["hessian_fd_max_error"] < 1e-6 * max(1.0, s["hessian_max_abs"])
@@ -62,7 +45,7 @@ def test_minimal_ratio_hessian_at_critical_points(tmp_path):
 
 
 def test_random_labels_are_memorised_and_test_stays_at_chance(tmp_path):
-    run, s = smoke(tmp_path, "random-labels")
+    run, s = smoke_run(tmp_path, "random-labels")
     assert s["random_train_accuracy"] == 1.0 and s["true_train_accuracy"] == 1.0
     assert abs(s["random_test_accuracy"] - 0.1) < 0.05  # 450 digits: chance ± 2 sd
     assert s["true_test_accuracy"] > 0.85
@@ -97,7 +80,7 @@ def test_bad_settings_are_one_line_errors(tmp_path, capsys, name, sets, message)
 
 
 def test_weight_trajectory_pca_of_all_runs_together(tmp_path):
-    run, s = smoke(tmp_path, "weight-trajectory")
+    run, s = smoke_run(tmp_path, "weight-trajectory")
     assert s["runs"] == 3 and s["snapshot_epochs"] == [0, 3, 6]
     for key in ("explained_variance_first_layer", "explained_variance_whole_model"):
         first, second = s[key]
@@ -109,7 +92,7 @@ def test_weight_trajectory_pca_of_all_runs_together(tmp_path):
 
 
 def test_grad_norm_logs_every_iteration(tmp_path):
-    run, s = smoke(tmp_path, "grad-norm")
+    run, s = smoke_run(tmp_path, "grad-norm")
     assert s["iterations"] == 4 * 22  # 1347 digits training images in batches of 64
     assert s["mean_loss_last_10pct"] < 0.6 * s["first_loss"]
     assert s["first_grad_norm"] > 0 and s["max_grad_norm"] >= s["first_grad_norm"]
@@ -120,7 +103,7 @@ def test_grad_norm_logs_every_iteration(tmp_path):
 
 
 def test_params_vs_generalization_more_parameters_fit_better(tmp_path):
-    run, s = smoke(tmp_path, "params-vs-generalization")
+    run, s = smoke_run(tmp_path, "params-vs-generalization")
     widths = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
     assert s["widths"] == widths
     assert s["parameters"] == [64 * w + w + 10 * w + 10 for w in widths]  # 64-w-10 on digits
@@ -135,7 +118,7 @@ def test_params_vs_generalization_more_parameters_fit_better(tmp_path):
 
 
 def test_flatness_interpolation_line_and_surfaces(tmp_path):
-    run, s = smoke(tmp_path, "flatness-interpolation")
+    run, s = smoke_run(tmp_path, "flatness-interpolation")
     alphas = s["alphas"]
     assert alphas[0] == -1 and alphas[-1] == 2 and {0.0, 1.0} <= set(alphas) and len(alphas) == 13
     assert "recomputed" in s["batchnorm_statistics"]
@@ -158,7 +141,7 @@ def test_flatness_interpolation_line_and_surfaces(tmp_path):
 
 
 def test_sensitivity_against_batch_size(tmp_path):
-    run, s = smoke(tmp_path, "sensitivity")
+    run, s = smoke_run(tmp_path, "sensitivity")
     assert s["batch_sizes"] == [16, 32, 64, 128, 256]
     for key in ("loss_gradient_norm", "loss_gradient_of_mean_norm", "jacobian_norm", "sharpness"):
         assert len(s[key]) == 5 and all(v > 0 for v in s[key]), key

@@ -15,13 +15,9 @@ from nnlab.cli import main
 from nnlab.data import CIFAR10_CLASSES, DATASETS, load_dataset
 from nnlab.data.cifar10 import FOLDER, TEST_FILE, TRAIN_FILES, parse_cifar_binary
 from nnlab.errors import DataError
+from runs_helper import interrupted_run, one_line_error, resumes_identically, single_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def single_run(out: Path) -> Path:
-    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
-    return directory
 
 
 def test_smoke_trains_both_networks_on_digits(tmp_path):
@@ -52,12 +48,7 @@ def test_smoke_trains_both_networks_on_digits(tmp_path):
     [(["kernels=5"], "one kernel size per convolution"), (["activation=swish"], "activation")],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, overrides, message):
-    sets = [a for o in overrides for a in ("--set", o)]
-    args = ["run", "lenet", "--preset", "smoke", "--quiet", *sets, "--out", str(tmp_path)]
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
-    assert not list(tmp_path.glob("*/*/config.json"))
+    one_line_error(tmp_path, capsys, "lenet", overrides, message)
 
 
 # ----------------------------------------------------------------------------- CIFAR-10
@@ -164,23 +155,7 @@ def test_smoke_runs_on_generated_cifar10(tmp_path, monkeypatch):
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     args = ["run", "lenet", "--preset", "smoke", "--quiet", "--set", "epochs=3"]
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-
-    from nnlab.runs.run import Run
-
-    original = Run.save_checkpoint
-    saved = []
-
-    def save_then_stop(self, state):
-        original(self, state)
-        saved.append(state["epoch"])
-        if len(saved) == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(Run, "save_checkpoint", original)
-    cut = single_run(tmp_path / "cut")
-    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
-    ref = single_run(tmp_path / "ref")
-    for name in ("metrics.jsonl", "summary.json"):
-        assert (cut / name).read_bytes() == (ref / name).read_bytes(), name
+    cut, _ = interrupted_run(
+        tmp_path / "cut", monkeypatch, args, stop=lambda states: len(states) == 1
+    )
+    resumes_identically(cut, single_run(tmp_path / "ref"))

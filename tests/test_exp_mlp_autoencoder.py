@@ -8,22 +8,16 @@ import pytest
 import torch
 
 from figcheck import check_figure
-from nnlab.cli import main
 from nnlab.data import load_dataset
 from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
 from nnlab.training.autoencoder import image_errors, reconstruct
-
-SMOKE = ["run", "mlp-autoencoder", "--preset", "smoke", "--quiet"]
-
+from runs_helper import one_line_error, smoke_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_smoke_embeds_digits_in_2d_and_the_saved_model_reproduces_the_mse(tmp_path):
-    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
-    (path,) = tmp_path.glob("*/*/summary.json")
-    summary = json.loads(path.read_text())
-    run = path.parent
+    run, summary = smoke_run(tmp_path, "mlp-autoencoder")
     assert summary["architecture"] == "64-64-32-16-2"
     assert summary["parameters"] == sum(
         p.numel() for p in MLPAutoencoder((64, 64, 32, 16, 2)).parameters()
@@ -43,6 +37,4 @@ def test_smoke_embeds_digits_in_2d_and_the_saved_model_reproduces_the_mse(tmp_pa
 
 
 def test_latent_size_zero_exits_2_with_one_line(tmp_path, capsys):
-    assert main([*SMOKE, "--set", "latent=0", "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "latent" in err and len(err.splitlines()) == 1
+    one_line_error(tmp_path, capsys, "mlp-autoencoder", ["latent=0"], "latent")

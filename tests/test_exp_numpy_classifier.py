@@ -22,24 +22,17 @@ from nnlab.experiments.engine.numpy_classifier import (
     train_network,
 )
 from nnlab.numerics.metrics import confused_pairs_unordered
-from nnlab.runs.run import Run
 from nnlab.scratch import SGD, Momentum, engine_state, flatten, restore_engine_state
 from nnlab.training.threads import blas_threads
 from nnlab.viz import image_grid
+from runs_helper import interrupted_run, smoke_args, smoke_run
 
 EXP = "numpy-classifier"
 
 
-def _smoke(out: Path, *extra: str) -> int:
-    return main(["run", EXP, "--preset", "smoke", "--quiet", "--out", str(out), *extra])
-
-
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("smoke")
-    assert _smoke(out) == 0
-    (run_dir,) = (out / EXP).iterdir()
-    return run_dir
+def smoke_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return smoke_run(tmp_path_factory.mktemp("smoke"), EXP)[0]
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +42,12 @@ def tiny() -> tuple[np.ndarray, ...]:
     return flatten(d.x_train), d.y_train, flatten(d.x_val), d.y_val, flatten(d.x_test), d.y_test
 
 
-def test_smoke_summary_reports_the_three_learning_rates(smoke_run):
-    s = json.loads((smoke_run / "summary.json").read_text())
+def test_smoke_summary_reports_the_three_learning_rates(smoke_dir):
+    s = json.loads((smoke_dir / "summary.json").read_text())
     sweep = {r["network"]: r for r in s["sweep"]}
     assert [r["network"] for r in s["sweep"]] == [net for net, _, _ in SWEEP]
     assert {net: r["lr"] for net, r in sweep.items()} == {"tuned": 0.1, "x10": 1.0, "div10": 0.01}
-    history = [json.loads(x) for x in (smoke_run / "metrics.jsonl").read_text().splitlines()]
+    history = [json.loads(x) for x in (smoke_dir / "metrics.jsonl").read_text().splitlines()]
     for r in s["sweep"]:
         assert r["val_accuracy"] <= r["peak_val_accuracy"]
         curve = [
@@ -90,8 +83,8 @@ def test_smoke_summary_reports_the_three_learning_rates(smoke_run):
     assert s["reaches_seed_threshold"] is False  # 3 epochs are not enough for 75%
 
 
-def test_smoke_metrics_and_figures(smoke_run):
-    lines = [json.loads(x) for x in (smoke_run / "metrics.jsonl").read_text().splitlines()]
+def test_smoke_metrics_and_figures(smoke_dir):
+    lines = [json.loads(x) for x in (smoke_dir / "metrics.jsonl").read_text().splitlines()]
     assert len(lines) == 3 * 3  # 3 networks x 3 epochs
     for i, (net, _, _) in enumerate(SWEEP):
         block = lines[3 * i : 3 * i + 3]
@@ -100,7 +93,7 @@ def test_smoke_metrics_and_figures(smoke_run):
             assert set(r) == {"step"} | {
                 f"{split}_{m}@{net}" for split in ("train", "val") for m in ("loss", "accuracy")
             }
-    figures = smoke_run / "figures"
+    figures = smoke_dir / "figures"
     # the sweep: accuracy (top) and cross-entropy (bottom) for each of the 3 learning rates
     check_figure(figures / "learning_curves.png", min_size=(900, 450), panels=(2, 3))
     for name in ("weights_init", "weights_trained"):  # 8 x 8 tiles, axes off
@@ -191,26 +184,17 @@ def test_engine_state_round_trip_continues_training_exactly():
         np.testing.assert_array_equal(a, b, err_msg=name)
 
 
-def test_resume_after_interruption_equals_uninterrupted_run(smoke_run, tmp_path, monkeypatch):
+def test_resume_after_interruption_equals_uninterrupted_run(smoke_dir, tmp_path, monkeypatch):
     # interrupt in the second network, after its 2nd epoch was logged but before its
     # checkpoint: resuming must rewind that line, retrain the epoch and finish identically
-    original_log, calls = Run.log, []
-
-    def log(self, step, **metrics):
-        original_log(self, step, **metrics)
-        calls.append(step)
-        if len(calls) == 5:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "log", log)
-    assert _smoke(tmp_path) == 130
-    monkeypatch.setattr(Run, "log", original_log)
-    (run_dir,) = (tmp_path / EXP).iterdir()
+    run_dir, _ = interrupted_run(
+        tmp_path, monkeypatch, smoke_args(EXP), stop=lambda steps: len(steps) == 5, at="log"
+    )
     assert json.loads((run_dir / "status.json").read_text())["state"] == "failed"
     assert not (run_dir / "summary.json").exists()
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 5
 
     assert main(["run", "--resume", str(run_dir), "--quiet"]) == 0
     for name in ("summary.json", "metrics.jsonl"):
-        assert (run_dir / name).read_bytes() == (smoke_run / name).read_bytes(), name
+        assert (run_dir / name).read_bytes() == (smoke_dir / name).read_bytes(), name
     assert json.loads((run_dir / "status.json").read_text())["resumes"] == 1

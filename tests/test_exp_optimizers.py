@@ -17,14 +17,13 @@ from nnlab.experiments.training.optimizers import (
 )
 from nnlab.models import MLP
 from nnlab.viz import moving_average
+from runs_helper import smoke_run
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("runs")
-    assert main(["run", "optimizers", "--preset", "smoke", "--quiet", "--out", str(out)]) == 0
-    (run_dir,) = out.glob("optimizers/*")
-    return {"dir": run_dir, "summary": json.loads((run_dir / "summary.json").read_text())}
+    run_dir, summary = smoke_run(tmp_path_factory.mktemp("runs"), "optimizers")
+    return {"dir": run_dir, "summary": summary}
 
 
 def test_every_optimizer_starts_from_the_same_initial_weights(smoke):

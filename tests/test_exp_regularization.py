@@ -13,14 +13,13 @@ from nnlab.cli import main
 from nnlab.experiments.training.regularization import Config, conclusion, penalty
 from nnlab.models import MLP
 from nnlab.training.tensors import split_indices
+from runs_helper import smoke_run
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("runs")
-    assert main(["run", "regularization", "--preset", "smoke", "--quiet", "--out", str(out)]) == 0
-    (run_dir,) = out.glob("regularization/*")
-    return {"dir": run_dir, "summary": json.loads((run_dir / "summary.json").read_text())}
+    run_dir, summary = smoke_run(tmp_path_factory.mktemp("runs"), "regularization")
+    return {"dir": run_dir, "summary": summary}
 
 
 def test_baseline_overfits_and_regularization_shrinks_the_gap(smoke):

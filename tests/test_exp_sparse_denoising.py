@@ -3,25 +3,18 @@ maximising input is the normalised weight vector."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
 from figcheck import check_figure
-from nnlab.cli import main
 from nnlab.data import load_dataset
-
-SMOKE = ["run", "sparse-denoising", "--preset", "smoke", "--quiet"]
-
+from runs_helper import one_line_error, smoke_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_smoke_sparsity_penalties_silence_hidden_units(tmp_path):
-    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
-    (path,) = tmp_path.glob("*/*/summary.json")
-    summary = json.loads(path.read_text())
+    run, summary = smoke_run(tmp_path, "sparse-denoising")
     by = {r["variant"]: r for r in summary["variants"]}
     assert list(by) == ["plain", "l1", "kl", "denoise"]
     plain_zeros = by["plain"]["near_zero_fraction"]  # ~0.09
@@ -32,7 +25,7 @@ def test_smoke_sparsity_penalties_silence_hidden_units(tmp_path):
     assert by["kl"]["mean_activation"] < 0.2  # pulled towards ρ = 0.05
     # the report's table puts the slide's best MSE beside each variant's own (none for kl and
     # denoise, which the slide does not have)
-    table = [x for x in (path.parent / "report.md").read_text().splitlines() if "|" in x]
+    table = [x for x in (run / "report.md").read_text().splitlines() if "|" in x]
     head = next(i for i, x in enumerate(table) if "slide_best_mse" in x)
     columns = [c.strip() for c in table[head].strip("|").split("|")]
     rows = {
@@ -53,7 +46,7 @@ def test_smoke_sparsity_penalties_silence_hidden_units(tmp_path):
     for r in by.values():
         assert r["best_test_mse"] < 0.5 * mean_image, r["variant"]
         assert r["clean_input_test_mse"] < 0.5 * mean_image, r["variant"]
-    figures = path.parent / "figures"
+    figures = run / "figures"
     check_figure(figures / "maximising_inputs.png", min_size=(700, 250))
     check_figure(figures / "learning_curves.png", min_size=(700, 250), panels=(1, 4))
 
@@ -71,6 +64,4 @@ def test_the_normalised_weight_vector_maximises_a_sigmoid_unit():
     [("variants=plain,dropout", "variants"), ("noise_std=-1", "noise_std"), ("hidden=0", "hidden")],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, setting, message):
-    assert main([*SMOKE, "--set", setting, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    one_line_error(tmp_path, capsys, "sparse-denoising", [setting], message)

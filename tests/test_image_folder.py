@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,16 +15,12 @@ from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.data.augment import augment
 from nnlab.data.imagefolder import load_images, make_shapes_folder, scan, stratified_split
+from runs_helper import interrupted_run, single_run
 
 SMOKE = ["run", "image-folder", "--preset", "smoke", "--quiet"]
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def single_run(out: Path) -> Path:
-    (directory,) = sorted(p.parent for p in out.glob("*/*/config.json"))
-    return directory
 
 
 def test_scan_lists_classes_sorted_and_skips_non_images(tmp_path):
@@ -143,22 +138,9 @@ def test_pretrained_without_torchvision_is_a_one_line_error(tmp_path, capsys, na
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     args = [*SMOKE, "--set", "epochs=3", "--set", "demo_per_class=12"]
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-
-    from nnlab.runs.run import Run
-
-    original = Run.save_checkpoint
-    saved = []
-
-    def save_then_stop(self, state):
-        original(self, state)
-        saved.append(state["epoch"])
-        if len(saved) == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "save_checkpoint", save_then_stop)
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(Run, "save_checkpoint", original)
-    cut = single_run(tmp_path / "cut")
+    cut, _ = interrupted_run(
+        tmp_path / "cut", monkeypatch, args, stop=lambda states: len(states) == 2
+    )
     assert main(["run", "--resume", str(cut), "--quiet"]) == 0
     ref = single_run(tmp_path / "ref")
     for name in ("metrics.jsonl", "summary.json"):

@@ -26,6 +26,7 @@ from nnlab.scratch import (
     unpack,
 )
 from nnlab.scratch.sparse_autoencoder import encode, gradcheck_indices, reconstruct
+from runs_helper import interrupted_run, resumes_identically, single_run, smoke_args
 
 
 @pytest.fixture(scope="module")
@@ -301,34 +302,21 @@ def test_mnist_variant_uses_ufldl_settings_and_learns_strokes(tmp_path, shared_d
     assert f"{s['edge_fraction_trained']:.0%} of the trained" in captions["filters.png"]
 
 
-def _tiny(tmp_path, *extra: str) -> list[str]:
-    settings = ["n_patches=400", "steps=15", *extra]
-    argv = ["run", "sparse-autoencoder", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
-    return [*argv, *(a for kv in settings for a in ("--set", kv))]
+def _tiny(tmp_path) -> list[str]:
+    return [*TINY, "--out", str(tmp_path)]
+
+
+TINY = smoke_args("sparse-autoencoder", "n_patches=400", "steps=15")
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     """L-BFGS starts over on resume; the metrics the first attempt logged are dropped."""
-    from nnlab.runs.run import Run
-
     assert main(_tiny(tmp_path / "whole")) == 0
-    (whole,) = (tmp_path / "whole").glob("sparse-autoencoder/*")
-    original_log, calls = Run.log, []
-
-    def log(self, step, **metrics):
-        original_log(self, step, **metrics)
-        calls.append(step)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(Run, "log", log)
-    assert main(_tiny(tmp_path / "cut")) == 130
-    monkeypatch.setattr(Run, "log", original_log)
-    (cut,) = (tmp_path / "cut").glob("sparse-autoencoder/*")
+    cut, _ = interrupted_run(
+        tmp_path / "cut", monkeypatch, TINY, stop=lambda steps: len(steps) == 6, at="log"
+    )
     assert len((cut / "metrics.jsonl").read_text().splitlines()) == 6
-    assert main(["run", "--resume", str(cut), "--quiet"]) == 0
-    for name in ("summary.json", "metrics.jsonl"):
-        assert (cut / name).read_bytes() == (whole / name).read_bytes(), name
+    resumes_identically(cut, single_run(tmp_path / "whole"))
 
 
 def test_a_run_never_imports_torch(tmp_path):

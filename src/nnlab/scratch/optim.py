@@ -146,18 +146,13 @@ class SGD(Optimizer):
 
 class Momentum(SGD):
     """SGD with momentum 0.9 by default. Note: the form ``v = mu v - lr g; w += v`` found in
-    many notes is the same trajectory while ``lr`` is constant (its v is -lr times ours)."""
+    many notes is the same trajectory while ``lr`` is constant (its v is -lr times ours).
+    Other arguments as `SGD`'s."""
 
     def __init__(
-        self,
-        model: HasParameters,
-        lr: float = 0.001,
-        momentum: float = 0.9,
-        nesterov: bool = False,
-        weight_decay: float = 0.0,
-        l1: float = 0.0,
+        self, model: HasParameters, lr: float = 0.001, momentum: float = 0.9, **options: Any
     ) -> None:
-        super().__init__(model, lr, momentum, nesterov, weight_decay, l1)
+        super().__init__(model, lr, momentum, **options)
 
 
 class Adagrad(Optimizer):

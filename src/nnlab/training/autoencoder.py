@@ -20,6 +20,21 @@ from nnlab.training.optim import (
 from nnlab.training.tensors import batches, steps_per_epoch
 
 
+def autoencoder_tensors(
+    data, train_subset: int, device: torch.device, channel: bool = False
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x_train, y_train, x_test, y_test of an `ArraySplits` for an autoencoder: the pixels as
+    loaded (not standardised), float32 (N, H, W), or (N, 1, H, W) with `channel`; the first
+    `train_subset` training examples when non-zero. All on `device` but y_test (for plots)."""
+    n = train_subset or len(data.x_train)
+    x_train = torch.as_tensor(data.x_train[:n], dtype=torch.float32)
+    x_test = torch.as_tensor(data.x_test, dtype=torch.float32)
+    if channel:
+        x_train, x_test = x_train.unsqueeze(1), x_test.unsqueeze(1)
+    y_train = torch.as_tensor(data.y_train[:n]).to(device)
+    return x_train.to(device), y_train, x_test.to(device), torch.as_tensor(data.y_test)
+
+
 def corrupt(
     x: torch.Tensor, noise_std: float, generator: torch.Generator, mask: float = 0.0
 ) -> torch.Tensor:
@@ -322,3 +337,33 @@ def train_one_autoencoder(
         keyed=False,
     )
     return autoencoder_from_state(state).to(run.device), run.save_model(name, state)
+
+
+def codes_and_curves(
+    run,
+    codes: torch.Tensor,
+    y_test: torch.Tensor,
+    metrics: dict,
+    class_names,
+    title: str,
+    denoising: bool = False,
+) -> None:
+    """Draws the run's "codes" figure (the test images' codes by class, with `metrics`' kNN
+    accuracy and silhouette) and its "learning_curves" (training and test squared error per
+    epoch; with `denoising`, of corrupted inputs against clean targets)."""
+    from nnlab.viz import autoencoder_codes, learning_curves
+
+    run.figure(
+        "codes", *autoencoder_codes(codes.numpy(), y_test.numpy(), metrics, class_names, title)
+    )
+    run.figure(
+        "learning_curves",
+        learning_curves(
+            run.history(),
+            groups={"mean squared error per pixel": ["train_loss", "test_loss"]},
+            title=title,
+            xlabel="epoch",
+        ),
+        "Training loss (mean over the epoch's batches) and test loss after each epoch"
+        + (" (corrupted inputs, clean targets)." if denoising else "."),
+    )

@@ -46,6 +46,43 @@ def evaluate(
     return total_loss / len(x), accuracy, predicted.cpu()
 
 
+def report_classifier(
+    run,
+    model: nn.Module,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    class_names: Sequence[str],
+    title: str,
+) -> tuple[dict[str, float], torch.Tensor, np.ndarray]:
+    """Evaluates a classifier trained through `run` on the test set and draws the run's
+    learning curves and the test confusion matrix, titled `title`. Returns the test and last
+    epoch's training loss and accuracy (for the summary), the test predictions and the
+    confusion matrix."""
+    from nnlab.viz import confusion_matrix, confusion_matrix_figure, learning_curves
+
+    test_loss, test_acc, predicted = evaluate(model, x_test, y_test)
+    cm = confusion_matrix(y_test.cpu().numpy(), predicted.numpy(), len(class_names))
+    history = run.history()
+    run.figure(
+        "learning_curves",
+        learning_curves(history, title=title, xlabel="epoch"),
+        "Training and test cross-entropy and accuracy per epoch.",
+    )
+    run.figure(
+        "confusion_matrix",
+        confusion_matrix_figure(cm, class_names, title=f"{title} (test)"),
+        "Test confusion matrix: counts (left) and row-normalised recall (right).",
+    )
+    last = history[-1]
+    numbers = {
+        "test_accuracy": test_acc,
+        "test_loss": test_loss,
+        "train_accuracy": last["train_accuracy"],
+        "train_loss": last["train_loss"],
+    }
+    return numbers, predicted, cm
+
+
 def topk_correct(logits: torch.Tensor, target: torch.Tensor, k: int) -> torch.Tensor:
     """Bool per row: is the target among the k largest logits (k capped at the class count)."""
     top = logits.topk(min(k, logits.shape[1]), dim=1).indices

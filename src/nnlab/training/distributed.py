@@ -85,16 +85,7 @@ class World:
 
     def mean(self, value: float | torch.Tensor) -> float:
         """`value` averaged over the ranks (as a float)."""
-        if self.size == 1:
-            return float(value)
-        import torch
-        import torch.distributed as dist
-
-        t = torch.as_tensor(value, dtype=torch.float64).clone()
-        if self.backend == "nccl":
-            t = t.cuda()
-        dist.all_reduce(t)
-        return float(t) / self.size
+        return self.total(value) / self.size
 
     def share(self, value: Any) -> Any:
         """Rank 0's `value` (anything picklable), on every rank."""

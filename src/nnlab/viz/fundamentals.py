@@ -144,20 +144,12 @@ def batch_size_figure(
         (ax_t, "training time (s, this machine, log scale)", "Training loss vs wall time"),
     ):
         ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("training cross-entropy (nats, log scale)")
-        ax.set_title(title)
-        ax.legend(fontsize=8)
-        ax.grid(True, which="both", alpha=0.3)
+        _log_panel(ax, xlabel, "training cross-entropy (nats, log scale)", title)
     ax_t.set_xscale("log")
     sizes_a, var = np.asarray(sizes, dtype=float), np.asarray(variance)
     ax_v.loglog(sizes_a, var, "o", color="C3", label=f"measured (fitted slope {slope:.3f})")
     ax_v.loglog(sizes_a, var[0] / sizes_a, "--", color="0.4", label="1/B law (slope −1)")
-    ax_v.set_xlabel("batch size B")
-    ax_v.set_ylabel("E‖g_B − g‖² (log scale)")
-    ax_v.set_title("Variance of the gradient estimate")
-    ax_v.legend(fontsize=8)
-    ax_v.grid(True, which="both", alpha=0.3)
+    _log_panel(ax_v, "batch size B", "E‖g_B − g‖² (log scale)", "Variance of the gradient estimate")
     return fig
 
 
@@ -222,11 +214,7 @@ def dead_units_figure(
     for i, (label, values) in enumerate(losses.items()):
         ax_l.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, color=f"C{i}", label=label)
     ax_l.set_yscale("log")
-    ax_l.set_xlabel("epoch")
-    ax_l.set_ylabel("training cross-entropy (nats, log scale)")
-    ax_l.set_title("Training loss")
-    ax_l.legend(fontsize=8)
-    ax_l.grid(True, which="both", alpha=0.3)
+    _log_panel(ax_l, "epoch", "training cross-entropy (nats, log scale)", "Training loss")
     return fig
 
 
@@ -327,3 +315,12 @@ def unit_patches_figure(patches: np.ndarray, values: np.ndarray, *, title: str) 
         axes[u, 0].set_ylabel(f"channel {u}", fontsize=8)
     fig.suptitle(title, fontsize=10)
     return fig
+
+
+def _log_panel(ax, xlabel: str, ylabel: str, title: str) -> None:
+    """Labels, title, legend and a grid on both the major and minor ticks of a log axis."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)

@@ -79,7 +79,11 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         MLPAutoencoder,
         autoencoder_from_state,
     )
-    from nnlab.training.autoencoder import evaluate_autoencoder, fit_autoencoders
+    from nnlab.training.autoencoder import (
+        autoencoder_tensors,
+        evaluate_autoencoder,
+        fit_autoencoders,
+    )
     from nnlab.viz import (
         CurveRow,
         LatentPanel,
@@ -92,11 +96,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    n = cfg.train_subset or len(data.x_train)
-    x_train = torch.as_tensor(data.x_train[:n], dtype=torch.float32).unsqueeze(1).to(run.device)
-    y_train = torch.as_tensor(data.y_train[:n]).to(run.device)
-    x_test = torch.as_tensor(data.x_test, dtype=torch.float32).unsqueeze(1).to(run.device)
-    y_test = torch.as_tensor(data.y_test)
+    x_train, y_train, x_test, y_test = autoencoder_tensors(
+        data, cfg.train_subset, run.device, channel=True
+    )
     side = x_train.shape[-1]
     names = list(cfg.variants)
 
@@ -230,7 +232,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "dataset": cfg.dataset,
         "epochs": cfg.epochs,
-        "train_images": n,
+        "train_images": len(x_train),
         "models": results,
         "finding": finding,
     }

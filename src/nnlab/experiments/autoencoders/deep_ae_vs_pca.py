@@ -74,21 +74,20 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
-    import torch
 
     from nnlab.data import load_dataset
     from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
     from nnlab.numerics.metrics import knn_accuracy, silhouette
     from nnlab.numerics.pca import fit_pca
-    from nnlab.training.autoencoder import evaluate_autoencoder, fit_autoencoders
+    from nnlab.training.autoencoder import (
+        autoencoder_tensors,
+        evaluate_autoencoder,
+        fit_autoencoders,
+    )
     from nnlab.viz import LatentPanel, latent_scatter, learning_curves, mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    n = cfg.train_subset or len(data.x_train)
-    x_train = torch.as_tensor(data.x_train[:n], dtype=torch.float32).to(run.device)
-    y_train = torch.as_tensor(data.y_train[:n]).to(run.device)
-    x_test = torch.as_tensor(data.x_test, dtype=torch.float32).to(run.device)
-    y_test = torch.as_tensor(data.y_test)
+    x_train, y_train, x_test, y_test = autoencoder_tensors(data, cfg.train_subset, run.device)
     pixels = x_train[0].numel()
     if max(cfg.codes) > pixels:
         raise ConfigError(
@@ -113,6 +112,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         desc="deep autoencoders",
     )
 
+    n = len(x_train)
     flat_train = data.x_train[:n].reshape(n, -1).astype(np.float64)
     flat_test = data.x_test.reshape(len(data.x_test), -1).astype(np.float64)
     pca = fit_pca(flat_train, max(cfg.codes))

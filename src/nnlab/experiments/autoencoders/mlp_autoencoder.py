@@ -52,19 +52,17 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data import load_dataset
     from nnlab.models.autoencoders import MLPAutoencoder, autoencoder_from_state
     from nnlab.training.autoencoder import (
+        autoencoder_tensors,
+        codes_and_curves,
         evaluate_autoencoder,
         image_errors,
         reconstruct,
         train_one_autoencoder,
     )
-    from nnlab.viz import autoencoder_codes, learning_curves, mosaics_figure
+    from nnlab.viz import mosaics_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
-    n = cfg.train_subset or len(data.x_train)
-    x_train = torch.as_tensor(data.x_train[:n], dtype=torch.float32).to(run.device)
-    y_train = torch.as_tensor(data.y_train[:n]).to(run.device)
-    x_test = torch.as_tensor(data.x_test, dtype=torch.float32).to(run.device)
-    y_test = torch.as_tensor(data.y_test)
+    x_train, y_train, x_test, y_test = autoencoder_tensors(data, cfg.train_subset, run.device)
     pixels = x_train[0].numel()
     sizes = (pixels, *cfg.hidden, cfg.latent)
     name = f"{cfg.dataset}_ae"
@@ -98,22 +96,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "The first 16 test images (left) and their reconstructions through the "
         f"{cfg.latent}-D code (right), pixel values 0..1 on one scale.",
     )
-    run.figure(
-        "codes",
-        *autoencoder_codes(
-            shown["codes"].numpy(), y_test.numpy(), metrics, data.class_names, title
-        ),
-    )
-    run.figure(
-        "learning_curves",
-        learning_curves(
-            run.history(),
-            groups={"mean squared error per pixel": ["train_loss", "test_loss"]},
-            title=title,
-            xlabel="epoch",
-        ),
-        "Training loss (mean over the epoch's batches) and test loss after each epoch.",
-    )
+    codes_and_curves(run, shown["codes"], y_test, metrics, data.class_names, title)
     return {
         "dataset": cfg.dataset,
         "architecture": arch,

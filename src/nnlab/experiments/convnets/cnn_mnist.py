@@ -84,17 +84,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data.augment import augment
     from nnlab.models import CNN
     from nnlab.numerics.convshape import problem_4_1, problem_4_1_table, shape_table
-    from nnlab.training.classifier import evaluate, fit_classifier
+    from nnlab.training.classifier import fit_classifier, report_classifier
     from nnlab.training.tensors import image_tensors
-    from nnlab.viz import (
-        confusion_matrix,
-        confusion_matrix_figure,
-        image_grid,
-        learning_curves,
-        most_confused_pairs,
-        per_class_accuracy,
-        text_figure,
-    )
+    from nnlab.viz import image_grid, most_confused_pairs, per_class_accuracy, text_figure
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
@@ -131,24 +123,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         extra_state=initial,
     )["initial_filters"]
 
-    test_loss, test_acc, predicted = evaluate(model, x_test, y_test)
     names = data.class_names
     truth = y_test.cpu().numpy()
-    cm = confusion_matrix(truth, predicted.numpy(), len(names))
-    confused = most_confused_pairs(cm, names, k=5)
-    history = run.history()
     title = f"CNN on {data.name}"
-
-    run.figure(
-        "learning_curves",
-        learning_curves(history, title=title, xlabel="epoch"),
-        "Training and test cross-entropy and accuracy per epoch.",
-    )
-    run.figure(
-        "confusion_matrix",
-        confusion_matrix_figure(cm, names, title=f"{title} (test)"),
-        "Test confusion matrix: counts (left) and row-normalised recall (right).",
-    )
+    numbers, predicted, cm = report_classifier(run, model, x_test, y_test, names, title)
     filters = model.first_conv.weight.detach().cpu().float()
     n_filters, in_channels, kh, kw = filters.shape
     # how far training moved the filters from their random start (0: not at all)
@@ -197,13 +175,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "parameters per one-channel filter are k*k weights + 1 bias, pooling has none.",
     )
 
-    last = history[-1]
     return {
         "dataset": cfg.dataset,
-        "test_accuracy": test_acc,
-        "test_loss": test_loss,
-        "train_accuracy": last["train_accuracy"],
-        "train_loss": last["train_loss"],
+        **numbers,
         "epochs": cfg.epochs,
         "parameters": sum(p.numel() for p in model.parameters()),
         "first_layer_filters": list(filters.shape),
@@ -212,7 +186,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "class_names": list(names),
         "confusion_matrix": cm.tolist(),
         "per_class_accuracy": per_class_accuracy(cm, names),
-        "most_confused": confused,
+        "most_confused": most_confused_pairs(cm, names, k=5),
         "problem_4_1": {part: a["output"] for part, a in answers.items()},
         "problem_4_1_parameters_per_filter": {
             part: a["parameters_per_filter"] for part, a in answers.items()

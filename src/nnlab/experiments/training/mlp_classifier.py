@@ -36,14 +36,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data import load_dataset
     from nnlab.models import MLP
-    from nnlab.training.classifier import evaluate, fit_classifier
+    from nnlab.training.classifier import fit_classifier, report_classifier
     from nnlab.training.tensors import flat_tensors
-    from nnlab.viz import (
-        confusion_matrix,
-        confusion_matrix_figure,
-        learning_curves,
-        most_confused_pairs,
-    )
+    from nnlab.viz import most_confused_pairs
 
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     device = run.device
@@ -61,30 +56,15 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         desc=f"{cfg.dataset} MLP",
     )
 
-    test_loss, test_acc, predicted = evaluate(model, x_test, y_test)
-    cm = confusion_matrix(y_test.cpu().numpy(), predicted.numpy(), len(data.class_names))
-    confused = most_confused_pairs(cm, data.class_names, k=3)
-    history = run.history()
-    run.figure(
-        "learning_curves",
-        learning_curves(history, title=f"MLP on {data.name}", xlabel="epoch"),
-        "Training and test cross-entropy and accuracy per epoch.",
+    numbers, _, cm = report_classifier(
+        run, model, x_test, y_test, data.class_names, f"MLP on {data.name}"
     )
-    run.figure(
-        "confusion_matrix",
-        confusion_matrix_figure(cm, data.class_names, title=f"MLP on {data.name} (test)"),
-        "Test confusion matrix: counts (left) and row-normalised recall (right).",
-    )
-    last = history[-1]
     return {
         "dataset": cfg.dataset,
-        "test_accuracy": test_acc,
-        "test_loss": test_loss,
-        "train_accuracy": last["train_accuracy"],
-        "train_loss": last["train_loss"],
+        **numbers,
         "epochs": cfg.epochs,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "most_confused": confused,
+        "most_confused": most_confused_pairs(cm, data.class_names, k=3),
     }
 
 
