@@ -186,7 +186,7 @@ def test_a_run_on_other_ranks_writes_nothing_and_resumes_from_rank_0s_files(tmp_
 
 def test_experiments_that_do_not_train_data_parallel_refuse_torchrun(tmp_path, monkeypatch):
     from nnlab.experiments import registry
-    from nnlab.runs.run import execute
+    from nnlab.runs.runner import execute
 
     monkeypatch.setenv("RANK", "0")
     monkeypatch.setenv("WORLD_SIZE", "2")

@@ -13,7 +13,7 @@ import pytest
 from figcheck import check_figure
 from nnlab.cli import main
 from nnlab.experiments import get
-from nnlab.runs.run import execute
+from nnlab.runs.runner import execute
 
 EXP = get("char-lstm")
 

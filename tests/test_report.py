@@ -16,7 +16,7 @@ from nnlab.config import ExperimentConfig
 from nnlab.errors import UserError
 from nnlab.experiments import Experiment, Reference, registry
 from nnlab.report.render import format_delta, format_value, render_index, render_run
-from nnlab.runs.run import execute
+from nnlab.runs.runner import execute
 from nnlab.viz import confusion_matrix_figure, figure_to_png, image_grid
 
 CAPTION = "Confusion matrix on the test set <10 classes> & friends"

@@ -168,7 +168,7 @@ def test_run_files_follow_the_umask(tmp_path, capsys):
 
 
 def test_a_second_writer_is_refused_and_a_stale_lock_taken_over(tmp_path, capsys):
-    from nnlab.runs.run import LOCK, locked
+    from nnlab.runs.runner import LOCK, locked
 
     run = a_smoke_run(tmp_path, capsys)
     set_state(run, "running")

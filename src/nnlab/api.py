@@ -102,7 +102,7 @@ def _run(
         # tqdm.auto in a kernel without ipywidgets says so and draws text bars, which Jupyter
         # shows just as well
         warnings.filterwarnings("ignore", message="IProgress not found")
-        from nnlab.runs.run import execute
+        from nnlab.runs.runner import execute
 
     run_dir = execute(
         exp,

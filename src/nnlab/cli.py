@@ -122,7 +122,7 @@ def _read_config_file(path: str | None) -> dict:
 def cmd_run(args: argparse.Namespace) -> None:
     from nnlab.config import parse_overrides
     from nnlab.experiments import get
-    from nnlab.runs.run import execute, read_run_dir
+    from nnlab.runs.runner import execute, read_run_dir
     from nnlab.runs.tensorboard import wanted
     from nnlab.training.distributed import from_environment
 
@@ -182,7 +182,7 @@ def cmd_tour(args: argparse.Namespace) -> None:
     from nnlab.data.registry import status
     from nnlab.experiments import registry
     from nnlab.report.render import render_index
-    from nnlab.runs.run import execute
+    from nnlab.runs.runner import execute
     from nnlab.runs.tensorboard import wanted
 
     [mnist] = status("mnist")
