@@ -13,7 +13,7 @@ from nnlab.cli import main
 from nnlab.data import make_toy
 from nnlab.data.digest import array_digest, note_dataset, recording
 from nnlab.errors import UserError
-from nnlab.runs.run import _record_dataset
+from nnlab.runs.runner import _record_dataset
 
 
 def test_digest_changes_with_any_value_dtype_shape_or_name():
