@@ -113,11 +113,17 @@ def placeholders(template: str) -> list[tuple[str, list[str]]]:
 
 
 def saved_figures(exp: Experiment) -> tuple[set[str], list[re.Pattern]]:
-    """Names passed to `run.figure(...)` in the module: literal ones, and f-string ones as
-    patterns (`f"samples_{name}"` -> `samples_.+`)."""
-    tree = ast.parse(module_source(exp))
+    """Names passed to `run.figure(...)` in the module and in the nnlab modules it imports (a
+    library helper such as `report_classifier` saves the figures it draws): literal ones, and
+    f-string ones as patterns (`f"samples_{name}"` -> `samples_.+`)."""
+    source = module_source(exp)
     names, patterns = set(), []
-    for node in ast.walk(tree):
+    nodes = [
+        n
+        for text in (source, *imported_sources(source, depth=1))
+        for n in ast.walk(ast.parse(text))
+    ]
+    for node in nodes:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
