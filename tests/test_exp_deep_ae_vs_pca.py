@@ -83,11 +83,12 @@ def test_pca30_on_mnist_reproduces_the_papers_13_87(tmp_path, shared_data, monke
     assert summary["ae30_at_most_paper"] == (ae30 <= summary["paper_ae30_squared_error_per_image"])
     # the report's headline stands beside the paper's 3.00 with the difference
     line = next(x for x in (run / "report.md").read_text().splitlines() if "(lower is" in x)
-    found = re.search(r"\*\*([\d.]+)\*\* — reference \*\*([\d.]+)\*\*.*\(([+-][\d.]+)", line)
+    found = re.search(r"\*\*([\d.]+)\*\* — reference \*\*([\d.]+)\*\*", line)
     assert found, line
-    value, reference, delta = (float(g) for g in found.groups())
+    value, reference = (float(g) for g in found.groups())
     assert value == pytest.approx(ae30, rel=1e-3) and reference == paper_ae30
-    assert delta == pytest.approx(ae30 - paper_ae30, rel=1e-3, abs=1e-3)
+    # a smoke run is no full run: the reference stands beside it with no difference, said so
+    assert "not comparable: this smoke run on mnist" in line
     assert 0.3 < summary["pca2_knn_accuracy"] < 0.6  # the two top components mix the digits
 
 
