@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import nnlab
+from needs import need_module
 from nnlab.api import Result, _python_call
 from nnlab.cli import main
 from nnlab.errors import ConfigError, UserError
@@ -104,7 +105,7 @@ def test_a_bad_seed_or_device_is_a_user_error(tmp_path):
 
 
 def test_tensorboard_keyword_reaches_the_runner(tmp_path):
-    pytest.importorskip("tensorboard")
+    need_module("tensorboard", "--tensorboard needs the tensorboard extra (pip install -e .[dev])")
     r = nnlab.run(EXPERIMENT, preset="smoke", out=tmp_path, quiet=True, tensorboard=True)
     assert (r.dir / "events.out.tfevents.nnlab").stat().st_size > 0
 

@@ -26,10 +26,11 @@ from pathlib import Path
 import pytest
 
 import hpo_worker
+from needs import need_module
 from nnlab.cli import main
 from nnlab.training import hpo, studies
 
-optuna = pytest.importorskip("optuna")
+optuna = need_module("optuna", "hparam-search needs optuna (pip install -e .[dev])")
 
 WORKER = Path(__file__).resolve().parent / "hpo_worker.py"
 

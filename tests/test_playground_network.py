@@ -16,10 +16,14 @@ from contextlib import contextmanager
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the playground needs the web extra (pip install -e .[web])")
-import anyio
-import httpx2 as httpx
-from fastapi.testclient import TestClient
+from needs import need
+
+try:
+    import anyio
+    import httpx2 as httpx
+    from fastapi.testclient import TestClient
+except ImportError as exc:
+    need(f"the playground needs the web extra (pip install -e .[web]): {exc}")
 
 from nnlab.cli import main
 from nnlab.playground.app import SessionStore, create_app
