@@ -215,7 +215,10 @@ def test_a_full_disk_leaves_a_failed_status_and_no_temporary_files(tmp_path, cap
         ({"n_layer": 1000, "n_head": 4, "n_embd": 128}, "setting 'n_layer' must be in [1, 96]"),
         # within the bounds, but its weights are not those of such a model (a real 8192-wide,
         # 24-layer one would take 77 GB; this one stays small if the shape check is missing)
-        ({"n_layer": 8, "n_head": 8, "n_embd": 1024}, "does not match the shapes of its weights"),
+        (
+            {"n_layer": 8, "n_head": 8, "n_embd": 1024},
+            "its architecture does not match its weights",
+        ),
     ],
 )
 def test_a_checkpoint_cannot_choose_a_huge_model(tmp_path, capsys, size, expected):
@@ -226,6 +229,60 @@ def test_a_checkpoint_cannot_choose_a_huge_model(tmp_path, capsys, size, expecte
     state = {"model": {}, "gpt_config": gpt_config, "chars": "abc\n"}
     torch.save(state, tmp_path / "checkpoints" / "best.pt")
     one_line_error(capsys, ["generate", str(tmp_path), "--tokens", "1"], expected)
+
+
+def _huge_files(tmp_path):
+    """(loader, path) pairs: files of a few KB whose architecture asks for gigabytes."""
+    import torch
+
+    from nnlab.models.autoencoders import autoencoder_from_state
+    from nnlab.models.pretrained import load_model_file
+    from nnlab.ocr.classifier import load_classifier_file
+
+    cnn = {"input_shape": (1, 32, 32), "n_classes": 36, "channels": (4096, 4096)}
+    cnn |= {"kernels": (5, 3), "hidden": (2**20,)}
+    files = {
+        "classifier": (
+            load_classifier_file,
+            {"cnn": cnn, "state_dict": {}, "class_names": ["a"], "mean": 0.0, "std": 1.0},
+        ),
+        "pretrained": (load_model_file, {"cnn": cnn, "state_dict": {}}),
+        "autoencoder": (
+            lambda p: autoencoder_from_state(torch.load(p, weights_only=True), str(p)),
+            {"architecture": {"kind": "mlp", "sizes": [2**20, 2**16, 8]}, "state_dict": {}},
+        ),
+    }
+    for name, (loader, payload) in files.items():
+        torch.save(payload, tmp_path / f"{name}.pt")
+        yield name, loader, tmp_path / f"{name}.pt"
+
+
+def test_no_checkpoint_loader_builds_the_model_its_file_asks_for(tmp_path):
+    # each would allocate 64 GB or more if it built the model before comparing with its weights
+    for name, loader, path in _huge_files(tmp_path):
+        with pytest.raises(DataError, match="architecture does not match its weights") as err:
+            loader(path)
+        assert "\n" not in str(err.value), name
+
+
+def test_a_weight_cannot_claim_more_than_it_stores(tmp_path):
+    import torch
+
+    from nnlab.models.autoencoders import autoencoder_from_state
+
+    # a 2**16 x 2**15 weight (8 GB as float32) over one stored float: an expanded view
+    sizes = [2**15, 2**16]
+    arch = {"kind": "mlp", "sizes": sizes}
+    weights = {
+        "encoder.0.weight": torch.zeros(1).expand(2**16, 2**15),
+        "encoder.0.bias": torch.zeros(2**16),
+        "decoder.0.weight": torch.zeros(1).expand(2**15, 2**16),
+        "decoder.0.bias": torch.zeros(2**15),
+    }
+    torch.save({"architecture": arch, "state_dict": weights}, tmp_path / "ae.pt")
+    state = torch.load(tmp_path / "ae.pt", weights_only=True)
+    with pytest.raises(DataError, match="claims more than it stores"):
+        autoencoder_from_state(state, "ae.pt")
 
 
 # --------------------------------------------------------------------------- data

@@ -166,10 +166,19 @@ def autoencoder_state(model: MLPAutoencoder | ConvAutoencoder) -> dict:
     return {"architecture": arch, "state_dict": model.state_dict()}
 
 
-def autoencoder_from_state(state: dict) -> MLPAutoencoder | ConvAutoencoder:
-    """The model saved by `autoencoder_state`, with its weights, in eval mode."""
-    arch = dict(state["architecture"])
-    kind = arch.pop("kind")
-    model = ConvAutoencoder(**arch) if kind == "conv" else MLPAutoencoder(**arch)
-    model.load_state_dict(state["state_dict"])
-    return model.eval()
+def autoencoder_from_state(
+    state: dict, source: str = "the autoencoder file"
+) -> MLPAutoencoder | ConvAutoencoder:
+    """The model saved by `autoencoder_state`, with its weights, in eval mode; DataError naming
+    `source` when the file is not one (its size checked against its weights before allocation)."""
+    from nnlab.errors import DataError
+    from nnlab.models.loading import build_checked
+
+    try:
+        arch = dict(state["architecture"])
+        kind = arch.pop("kind")
+        weights = state["state_dict"]
+    except Exception:
+        raise DataError(f"{source} cannot be loaded: it is not a saved nnlab autoencoder") from None
+    build = ConvAutoencoder if kind == "conv" else MLPAutoencoder
+    return build_checked(lambda: build(**arch), weights, source).eval()

@@ -21,6 +21,7 @@ from torch import nn
 from nnlab.data.registry import offline
 from nnlab.errors import ConfigError, DataError, UserError
 from nnlab.models.cnn import CNN
+from nnlab.models.loading import build_checked
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -121,7 +122,7 @@ def load_model_file(path: Path) -> tuple[nn.Module, list[str] | None]:
             f"{path} is a state dict without its architecture: save a dict with 'state_dict' "
             "and 'cnn' (nnlab.models.CNN keyword arguments), or a TorchScript archive"
         )
-    model = CNN(**saved["cnn"])
-    model.load_state_dict(saved["state_dict"])
+    arch = saved["cnn"] if isinstance(saved["cnn"], dict) else {}
+    model = build_checked(lambda: CNN(**arch), saved["state_dict"], f"model file {path}")
     names = saved.get("class_names")
     return model, list(names) if names else None

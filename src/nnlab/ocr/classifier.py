@@ -237,13 +237,15 @@ def load_classifier_file(path: Path, source: str | None = None) -> Classifier:
 
 def _classifier(payload: Any, sha: str, path: Path, source: str | None) -> Classifier:
     from nnlab.models.cnn import CNN
+    from nnlab.models.loading import build_checked
 
     try:
-        model = CNN(**payload["cnn"])
-        model.load_state_dict(payload["state_dict"])  # float16 in the file, float32 here
+        arch, weights = dict(payload["cnn"]), payload["state_dict"]
         names, mean, std = list(payload["class_names"]), payload["mean"], payload["std"]
-    except Exception:  # not a dict, keys missing, wrong shapes
+    except Exception:  # not a dict, keys missing
         raise DataError(f"classifier file {path} is unreadable; pass another --model") from None
+    # float16 in the file, float32 here; its size checked against its weights first
+    model = build_checked(lambda: CNN(**arch), weights, f"classifier file {path}")
     model.eval()
     return Classifier(
         model,

@@ -247,6 +247,7 @@ def load_language_model(run_dir: Path, device: torch.device, bounds: type | None
     from nnlab.data.text import CharTokenizer
     from nnlab.errors import UserError
     from nnlab.models.gpt import GPT, GPTConfig
+    from nnlab.models.loading import build_checked
 
     path = Path(run_dir) / "checkpoints" / "best.pt"
     if not path.is_file():
@@ -260,17 +261,8 @@ def load_language_model(run_dir: Path, device: torch.device, bounds: type | None
     except Exception as exc:  # a damaged or foreign file: any error means the same to the user
         raise UserError(f"{path} cannot be loaded as a GPT ({type(exc).__name__}: {exc})") from None
     # the checkpoint chooses the model's size: the experiment's bounds first, then the shapes
-    # of its weights, on the meta device (nothing allocated), before the model is built
+    # of the weights it carries (nnlab.models.loading), before the model is built
     if bounds is not None:
         check_bounds(bounds, settings, f"{path} asks for a GPT out of bounds")
-    try:
-        with torch.device("meta"):
-            expected = GPT(GPTConfig(**settings)).state_dict()
-        weights = state["model"]
-        if {k: v.shape for k, v in expected.items()} != {k: v.shape for k, v in weights.items()}:
-            raise ValueError("its gpt_config does not match the shapes of its weights")
-        model = GPT(GPTConfig(**settings))
-        model.load_state_dict(weights)
-    except Exception as exc:
-        raise UserError(f"{path} cannot be loaded as a GPT ({type(exc).__name__}: {exc})") from None
+    model = build_checked(lambda: GPT(GPTConfig(**settings)), state.get("model"), f"{path} (a GPT)")
     return model.to(device).eval(), CharTokenizer(state["chars"])

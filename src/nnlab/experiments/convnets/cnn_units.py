@@ -223,24 +223,17 @@ def load_cnn_mnist_model(
 
     from nnlab.errors import ConfigError
     from nnlab.models import CNN
+    from nnlab.models.loading import build_checked
 
     path = Path(directory) / "checkpoints" / "last.pt"
     try:
-        model = CNN(
-            input_shape,
-            n_classes,
-            config["channels"],
-            config["kernels"],
-            config["hidden"],
-            config["dropout"],
-            config["batch_norm"],
-        )
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
+        arch = [config[k] for k in ("channels", "kernels", "hidden", "dropout", "batch_norm")]
+        weights = torch.load(path, map_location="cpu", weights_only=True)["model"]
     except Exception as exc:  # a damaged or foreign file means the same to the user
         raise ConfigError(
             f"{path} cannot be loaded as its run's CNN ({type(exc).__name__}: {exc})"
         ) from None
+    model = build_checked(lambda: CNN(input_shape, n_classes, *arch), weights, f"{path} (a CNN)")
     convs = sum(isinstance(m, torch.nn.Conv2d) for m in model.features)
     if convs < 2:
         raise ConfigError(
