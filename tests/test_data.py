@@ -412,3 +412,13 @@ def test_toy_bad_arguments():
     for noise in [-0.1, float("nan"), "a lot"]:
         with pytest.raises(DataError, match="noise"):
             make_toy("xor", noise=noise)
+
+
+def test_downloads_prefer_https_wherever_the_source_offers_it():
+    from nnlab.data.registry import DATASETS
+
+    http_only = {"IMAGES.mat"}  # the UFLDL exercise zip is published over http only
+    for dataset in DATASETS.values():
+        for spec in dataset.files:
+            if spec.urls and spec.name not in http_only:
+                assert spec.urls[0].startswith("https://"), (dataset.name, spec.urls[0])

@@ -146,8 +146,8 @@ DATASETS: dict[str, Dataset] = _register(
         "Xiao, Rasul & Vollgraf, Fashion-MNIST, arXiv:1708.07747 (2017); (c) Zalando SE, MIT",
         _idx_files(
             [
-                "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                 "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
+                "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
             ],
             {
                 "train-images-idx3-ubyte.gz": (
@@ -171,7 +171,7 @@ DATASETS: dict[str, Dataset] = _register(
         "Clanuwat et al., Deep Learning for Classical Japanese Literature, arXiv:1812.01718 "
         "(2018); CC BY-SA 4.0",
         # Like MNIST: no trusted SHA-256 of the uncompressed files, so size check only.
-        _idx_files(["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"], {}),
+        _idx_files(["https://codh.rois.ac.jp/kmnist/dataset/kmnist/"], {}),
     ),
     Dataset(
         "tinyshakespeare",
@@ -251,6 +251,7 @@ DATASETS: dict[str, Dataset] = _register(
         # IMAGES.mat sits inside the exercise's zip. Its SHA-256 and size could not be
         # computed here (no network) and are not recorded in a source we trust: none are
         # registered, so a copy is only checked for being a MATLAB file holding IMAGES.
+        # The exercise is published over http only; the first download's digest is kept.
         (
             FileSpec(
                 "IMAGES.mat",
