@@ -272,33 +272,10 @@ def _start(
     return directory, status, created
 
 
-def _execute(
-    experiment: Any,
-    cfg: Any,
-    *,
-    preset: str,
-    seed: int,
-    device: torch.device | None,
-    out: Path,
-    quiet: bool,
-    allow_download: bool,
-    resume_dir: Path | None,
-    tensorboard: bool = False,
-) -> Path:
-    with contextlib.ExitStack() as stack:  # holds the run's lock (rank 0) until the end
-        return _execute_locked(
-            experiment,
-            cfg,
-            preset=preset,
-            seed=seed,
-            device=device,
-            out=out,
-            quiet=quiet,
-            allow_download=allow_download,
-            resume_dir=resume_dir,
-            stack=stack,
-            tensorboard=tensorboard,
-        )
+def _execute(experiment: Any, cfg: Any, **options: Any) -> Path:
+    """`_execute_locked` (its keyword arguments), holding the run's lock (rank 0) until the end."""
+    with contextlib.ExitStack() as stack:
+        return _execute_locked(experiment, cfg, stack=stack, **options)
 
 
 def _disk_error(exc: BaseException) -> bool:
