@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, Optimizer, Schedule, param
+
+if TYPE_CHECKING:
+    from nnlab.data.splits import ArraySplits
 
 
 @dataclass
@@ -37,3 +40,39 @@ def default(name: str, value: Any) -> Any:
 def fit_settings(cfg: ClassifierTraining) -> dict[str, Any]:
     """The keyword arguments of `fit_classifier` that the settings hold."""
     return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(ClassifierTraining)}
+
+
+@dataclass
+class Chars36Settings(ExperimentConfig):
+    """The chars36 data settings of the recipes that train on it; `load_chars36_for(cfg, run)`
+    loads what they say."""
+
+    ink: Literal["dark", "bright"] = param(
+        "dark", help="dark: black ink on white, as NIST36; bright: white on black (1 - x)"
+    )
+    source: Literal["auto", "fonts", "emnist"] = param(
+        "auto", help="chars36 source: EMNIST files when present (auto), or rendered fonts"
+    )
+    fonts: Literal["bundled", "system"] = param(
+        "bundled",
+        help="chars36 fonts: nnlab's own (the same everywhere) or also this machine's (system)",
+    )
+    samples_per_glyph: int = param(20, low=1, high=500, help="chars36 images per (font, character)")
+    data_seed: int = param(
+        0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
+    )
+
+
+def load_chars36_for(cfg: Chars36Settings, run: Any) -> ArraySplits:
+    """chars36 as `cfg` describes it, downloading and showing progress as `run` allows."""
+    from nnlab.data.chars36 import load_chars36
+
+    return load_chars36(
+        source=cfg.source,
+        samples_per_glyph=cfg.samples_per_glyph,
+        seed=cfg.data_seed,
+        ink=cfg.ink,
+        fonts=cfg.fonts,
+        download=run.allow_download,
+        progress=not run.quiet,
+    )

@@ -42,9 +42,10 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.training.settings import Chars36Settings, load_chars36_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,7 +60,7 @@ SEED_LR, SEED_BATCH = 3e-5, 36  # the course's defaults, on a gradient summed ov
 
 
 @dataclass
-class Config(ExperimentConfig):
+class Config(Chars36Settings):
     hidden: tuple[int, ...] = param(
         (32, 32, 32), low=1, high=8_192, help="ReLU hidden layer widths"
     )
@@ -81,20 +82,6 @@ class Config(ExperimentConfig):
         50, low=1, high=10_000, help="epochs (the seed trains 100: the full preset)"
     )
     init: Literal["xavier", "he"] = param("xavier", help="weight init (the seed: Xavier)")
-    ink: Literal["dark", "bright"] = param(
-        "dark", help="dark: black ink on white, as NIST36; bright: white on black (1 - x)"
-    )
-    source: Literal["auto", "fonts", "emnist"] = param(
-        "auto", help="chars36 source: EMNIST files when present (auto), or rendered fonts"
-    )
-    fonts: Literal["bundled", "system"] = param(
-        "bundled",
-        help="chars36 fonts: nnlab's own (the same everywhere) or also this machine's (system)",
-    )
-    samples_per_glyph: int = param(20, low=1, high=500, help="chars36 images per (font, character)")
-    data_seed: int = param(
-        0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
-    )
     classes: tuple[str, ...] = param(("A", "B", "C", "1", "2"), help="classes shown, 2 images each")
     threads: int = param(
         1, low=0, high=256, help="BLAS threads while training (0: library default)"
@@ -157,7 +144,7 @@ def pick_examples(
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
-    from nnlab.data.chars36 import chars36_source, load_chars36
+    from nnlab.data.chars36 import chars36_source
     from nnlab.numerics.metrics import mean_psnr, psnr, psnr_of_mean_mse
     from nnlab.scratch import SGD, StepDecay, epoch_callback, fit, flatten, resume, squared_error
     from nnlab.training.threads import blas_threads
@@ -171,15 +158,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         text_table,
     )
 
-    data = load_chars36(
-        source=cfg.source,
-        samples_per_glyph=cfg.samples_per_glyph,
-        seed=cfg.data_seed,
-        ink=cfg.ink,
-        fonts=cfg.fonts,
-        download=run.allow_download,
-        progress=not run.quiet,
-    )
+    data = load_chars36_for(cfg, run)
     x_train, x_val = flatten(data.x_train), flatten(data.x_val)
 
     model = make_autoencoder(cfg, run.seed)

@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from nnlab.config import ExperimentConfig, param
+from nnlab.config import param
 from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.training.settings import Chars36Settings, load_chars36_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,7 +60,7 @@ SEED_THRESHOLD = 0.75  # Q3.1: validation accuracy to reach
 
 
 @dataclass
-class Config(ExperimentConfig):
+class Config(Chars36Settings):
     hidden: int = param(64, low=1, high=8_192, help="sigmoid units of the hidden layer")
     lr: float = param(
         0.1, low=0.0, low_open=True, help="tuned learning rate; lr*10 and lr/10 are trained too"
@@ -68,20 +69,6 @@ class Config(ExperimentConfig):
         32, low=1, high=1_000_000, help="mini-batch size (the last batch may be smaller)"
     )
     epochs: int = param(50, low=1, high=10_000, help="epochs of each of the three networks")
-    ink: Literal["dark", "bright"] = param(
-        "dark", help="dark: black ink on white, as NIST36; bright: white on black (1 - x)"
-    )
-    source: Literal["auto", "fonts", "emnist"] = param(
-        "auto", help="chars36 source: EMNIST files when present (auto), or rendered fonts"
-    )
-    fonts: Literal["bundled", "system"] = param(
-        "bundled",
-        help="chars36 fonts: nnlab's own (the same everywhere) or also this machine's (system)",
-    )
-    samples_per_glyph: int = param(20, low=1, high=500, help="chars36 images per (font, character)")
-    data_seed: int = param(
-        0, low=0, high=2_147_483_647, help="chars36 font split and augmentation seed"
-    )
     top_pairs: int = param(6, low=1, high=1_296, help="most confused pairs to report")
     threads: int = param(
         1, low=0, high=256, help="BLAS threads while training (0: library default)"
@@ -219,7 +206,7 @@ def _train_sweep_network(
 def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
-    from nnlab.data.chars36 import chars36_source, load_chars36
+    from nnlab.data.chars36 import chars36_source
     from nnlab.numerics.metrics import confused_pairs_unordered
     from nnlab.scratch import flatten, to_arrays
     from nnlab.training.threads import blas_threads
@@ -234,15 +221,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         text_table,
     )
 
-    data = load_chars36(
-        source=cfg.source,
-        samples_per_glyph=cfg.samples_per_glyph,
-        seed=cfg.data_seed,
-        ink=cfg.ink,
-        fonts=cfg.fonts,
-        download=run.allow_download,
-        progress=not run.quiet,
-    )
+    data = load_chars36_for(cfg, run)
     names = list(data.class_names)
     x_train, y_train = flatten(data.x_train), data.y_train
     x_val, y_val = flatten(data.x_val), data.y_val
