@@ -14,7 +14,7 @@ from figcheck import check_figure
 from nnlab.experiments.engine.initialisation import deep_network, q3_gradcheck
 from nnlab.scratch import softmax_cross_entropy
 from nnlab.scratch.initialisation import step0_statistics
-from runs_helper import smoke_run
+from runs_helper import one_line_error, smoke_run
 
 EXP = "initialisation"
 HIDDEN = (64,) * 6
@@ -146,3 +146,11 @@ def test_q3_gradcheck_reports_a_wrong_gradient_in_one_layer(monkeypatch):
     errors = q3_gradcheck(x, y, entries=20)
     assert errors["0.W"] > 1e-2 and errors["input"] > 1e-2
     assert errors["2.W"] < 1e-6  # the layer above the planted bug is still right
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [("hidden=", "needs at least one width"), ("activations=softmax", "activations")],
+)
+def test_bad_settings_are_one_line_errors(tmp_path, capsys, setting, message):
+    one_line_error(tmp_path, capsys, EXP, [setting], message)

@@ -15,7 +15,7 @@ from nnlab.experiments.neurons.layer_gradients import (
     draw_layer,
     max_abs_diff,
 )
-from runs_helper import smoke_run
+from runs_helper import one_line_error, smoke_run
 
 # (inputs, outputs, batch): the seed's 3 -> 2 layer and square ones, where a transposed W
 # has the right shape and only its values are wrong
@@ -73,3 +73,7 @@ def test_smoke_run_records_the_differences_and_the_matrices(tmp_path):
     for name in ("∂J/∂W = ΔXᵀ", "∂J/∂x = WᵀΔ", "∂J/∂b = Δ·1", "autograd", "batch of 4"):
         assert name in text
     check_figure(run_dir / "figures" / "gradients.png", caption="autograd", min_colours=2)
+
+
+def test_no_batch_size_is_a_one_line_error(tmp_path, capsys):
+    one_line_error(tmp_path, capsys, "layer-gradients", ["batch_sizes="], "at least one size")

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, check_choices, param
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ class Config(ExperimentConfig):
     threads: int = param(1, low=0, high=256, help="BLAS threads (0: library default)")
 
     def check(self) -> None:
+        if not self.hidden:
+            raise ConfigError("setting 'hidden' needs at least one width, e.g. hidden=128,128")
         check_choices("activations", self.activations, ACTIVATIONS)
         check_choices("inits", self.inits, SCHEMES)
 

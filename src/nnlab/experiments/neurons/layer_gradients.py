@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
+from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class Config(ExperimentConfig):
     batch_sizes: tuple[int, ...] = param(
         (1, 4), low=1, high=12, help="examples per batch, one table each"
     )
+
+    def check(self) -> None:
+        if not self.batch_sizes:
+            raise ConfigError("setting 'batch_sizes' needs at least one size, e.g. batch_sizes=1,4")
 
 
 # The layer is the same in every preset: the presets only exist because every experiment has them.
