@@ -45,12 +45,12 @@ ITEMS: tuple[Item, ...] = (
         "004",
         "Q1.5",
         "Given y = Wx + b and ∂J/∂y: ∂J/∂W, ∂J/∂x, ∂J/∂b",
-        experiment="backprop-by-hand",
-        answer="every ∂J/∂w and ∂J/∂b of a 2-2-2 network within {max_grad_error:.0e} of its "
-        "numerical estimate",
+        experiment="layer-gradients",
+        answer="δxᵀ, Wᵀδ and δ of a {inputs} → {outputs} layer, written out for a batch of 1 "
+        "and of 4, match torch autograd within {max_abs_diff:.0e}; the Jacobian ∂y/∂x is W "
+        "(within {jacobian_is_W:.0e})",
         document="∂J/∂W = δxᵀ, ∂J/∂x = Wᵀδ, ∂J/∂b = δ",
-        gap="δxᵀ, Wᵀδ and δ for a layer are checked in the tests (nnlab.scratch), not shown by "
-        "a run",
+        also=("nnlab run backprop-by-hand (the same rule through a 2-2-2 network)",),
     ),
     Item(
         "004",
@@ -66,30 +66,42 @@ ITEMS: tuple[Item, ...] = (
         "004",
         "Q2.1.1",
         "Why not initialise with all zeros? What can such a network output?",
-        experiment="fundamentals",
-        answer="zero-initialised: {zero_init_distinct_hidden_units} distinct hidden unit(s), "
-        "accuracy {zero_init_accuracy:.0%}; Xavier: {xavier_distinct_hidden_units} distinct, "
-        "{xavier_accuracy:.0%}",
+        experiment="initialisation",
+        answer="zero-initialised {depth}-layer tanh network after training: "
+        "{init[tanh/zeros][distinct_first_layer_units]} distinct unit(s), "
+        "{init[tanh/zeros][distinct_predictions]} class output for every image (a constant), "
+        "{init[tanh/zeros][val_accuracy]:.1%} validation accuracy; Xavier "
+        "{init[tanh/xavier][val_accuracy]:.1%}",
+        also=("nnlab run fundamentals (zero-init symmetry of a small sigmoid network)",),
     ),
     Item(
         "004",
         "Q2.1.2",
         "Implement initialize_weights (Xavier)",
-        experiment="fundamentals",
-        answer="Xavier-initialised hidden units stay distinct ({xavier_distinct_hidden_units}) "
-        "and learn ({xavier_accuracy:.0%})",
-        also=(f"the code: {SCRATCH}layers.py (init='xavier': U(-a, a), a = √(6/(in + out)))",),
-        gap="scaled and unscaled initialisation are never compared",
+        experiment="initialisation",
+        answer="Xavier-initialised tanh: last of {depth} layers' activation std "
+        "{init[tanh/xavier][last_layer_activation_std]:.2f}, validation accuracy "
+        "{init[tanh/xavier][val_accuracy]:.1%}; He for ReLU "
+        "{init[relu/he][last_layer_activation_std]:.2f}, {init[relu/he][val_accuracy]:.1%}",
+        also=(
+            f"the code: {SCRATCH}layers.py (init='xavier': U(-a, a), a = √(6/(in + out))), "
+            f"{SCRATCH}initialisation.py",
+        ),
     ),
     Item(
         "004",
         "Q2.1.3",
         "Why random initialisation? Why scale it by layer size?",
         written="Q.2.1.3",
-        experiment="fundamentals",
-        answer="random breaks the symmetry: zero init leaves {zero_init_distinct_hidden_units} "
-        "distinct unit(s), Xavier {xavier_distinct_hidden_units}",
-        gap="scaled and unscaled initialisation are never compared",
+        experiment="initialisation",
+        answer="random breaks the symmetry (zero init: "
+        "{init[tanh/zeros][distinct_first_layer_units]} distinct unit); a sum of n terms has "
+        "n times the variance, so over {depth} layers the last activation std is "
+        "{init[relu/unit_normal][last_layer_activation_std]:.0e} with N(0, 1) (ReLU), "
+        "{init[tanh/small_normal][last_layer_activation_std]:.0e} with N(0, 0.01²) (tanh), "
+        "{init[tanh/xavier][last_layer_activation_std]:.2f} with Xavier; the gradient at "
+        "layer 1 over the output's: {init[tanh/small_normal][gradient_ratio]:.0e} (N(0, 0.01²)) "
+        "against {init[tanh/xavier][gradient_ratio]:.2f} (Xavier)",
     ),
     Item(
         "004",
@@ -140,11 +152,12 @@ ITEMS: tuple[Item, ...] = (
         "004",
         "Q2.5",
         "Implement a numerical gradient checker",
-        experiment="backprop-by-hand",
-        answer="central differences agree with backprop within {max_grad_error:.0e}",
+        experiment="initialisation",
+        answer="on the Q3 network (1024-64-36 sigmoid, {gradcheck_images} images, "
+        "{gradcheck_entries} entries per tensor) the largest relative error of backprop "
+        "against central differences is {gradcheck_max_error:.0e}",
         document="the total relative error should be below 1e-4",
-        also=(f"the code: {SCRATCH}gradcheck.py",),
-        gap="never run on the Q3 network in an experiment",
+        also=(f"the code: {SCRATCH}gradcheck.py", "nnlab run backprop-by-hand"),
     ),
     Item(
         "004",

@@ -147,16 +147,23 @@ def line_panels(
     title: str | None = None,
     xlabel: str = "epoch",
     panel_size: tuple[float, float] = (4.8, 3.9),
+    ncols: int | None = None,
 ) -> Figure:
     """Panels of curves side by side, each with its own y axis (e.g. loss, accuracy and
-    learning rate of one training run, or the loss of several runs in one panel)."""
+    learning rate of one training run, or the loss of several runs in one panel); with
+    ``ncols``, in rows of ``ncols`` panels (row by row)."""
     if not panels:
         raise ValueError("line_panels: no panels")
     from matplotlib.ticker import MaxNLocator
 
     width, height = panel_size
-    fig = Figure(figsize=(width * len(panels), height), layout="constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    ncols = min(ncols or len(panels), len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    grid = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in grid.flat[len(panels) :]:
+        ax.remove()
+    axes = grid.flat[: len(panels)]
     for ax, panel in zip(axes, panels, strict=True):
         for line in panel.lines:
             ax.plot(

@@ -3,5 +3,12 @@ learn; back-propagation by hand. The playground (`nnlab playground`) belongs her
 """
 
 TITLE = "Neurons and back-propagation"
-ORDER = ("perceptron", "xor", "who_learns_xor", "fundamentals", "backprop_by_hand")
+ORDER = (
+    "perceptron",
+    "xor",
+    "who_learns_xor",
+    "fundamentals",
+    "backprop_by_hand",
+    "layer_gradients",
+)
 """Its experiments' modules in the order the chapter teaches them."""
