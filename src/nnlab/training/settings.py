@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, Optimizer, Schedule, param
+from nnlab.errors import ConfigError
 
 if TYPE_CHECKING:
     from nnlab.data.splits import ArraySplits
@@ -76,3 +77,26 @@ def load_chars36_for(cfg: Chars36Settings, run: Any) -> ArraySplits:
         download=run.allow_download,
         progress=not run.quiet,
     )
+
+
+@dataclass
+class CharModelSettings(ExperimentConfig):
+    """What the character-level language-model recipes share: the text, the GPT's shape and how
+    text is sampled."""
+
+    corpus: Literal["tinyshakespeare", "toy-play"] = param(
+        "tinyshakespeare", help="training text (toy-play: a generated play, no download)"
+    )
+    text: str = param("", help="path of a UTF-8 text file to train on instead of the corpus")
+    n_layer: int = param(4, low=1, high=96, help="GPT: transformer blocks")
+    n_head: int = param(4, low=1, high=128, help="GPT: attention heads per block")
+    n_embd: int = param(128, low=1, high=16_384, help="GPT: embedding width (divisible by n_head)")
+    temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
+    top_k: int = param(200, low=0, high=1_000_000, help="sample among the k likeliest (0: all)")
+
+    def check(self) -> None:
+        if self.n_embd % self.n_head:
+            raise ConfigError(
+                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): each head "
+                f"gets n_embd / n_head dimensions, e.g. n_embd={self.n_head * 32}"
+            )

@@ -14,11 +14,11 @@ iterations, no dropout); `full` is the seed's (block 256, 6 layers, 6 heads, 384
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from nnlab.config import ExperimentConfig, param, settings_for
-from nnlab.errors import ConfigError
+from nnlab.config import param, settings_for
 from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.training.settings import CharModelSettings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -27,14 +27,7 @@ ATTENTION_PROMPT_CHARS = 40
 
 
 @dataclass
-class Config(ExperimentConfig):
-    corpus: Literal["tinyshakespeare", "toy-play"] = param(
-        "tinyshakespeare", help="training text (toy-play: a generated play, no download)"
-    )
-    text: str = param("", help="path of a UTF-8 text file to train on instead of the corpus")
-    n_layer: int = param(4, low=1, high=96, help="transformer blocks")
-    n_head: int = param(4, low=1, high=128, help="attention heads per block")
-    n_embd: int = param(128, low=1, high=16_384, help="embedding width (divisible by n_head)")
+class Config(CharModelSettings):
     block_size: int = param(64, low=2, high=8_192, help="context length in characters")
     dropout: float = param(0.0, low=0.0, high=0.9)
     bias: bool = param(False, help="biases in linear layers and LayerNorms (nanoGPT: false)")
@@ -52,15 +45,6 @@ class Config(ExperimentConfig):
     eval_batches: int = param(40, low=1, high=100_000, help="batches per loss estimate")
     compile: bool = param(False, help="train through torch.compile")
     sample_tokens: int = param(500, low=0, high=100_000, help="characters sampled at the end")
-    temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
-    top_k: int = param(200, low=0, high=1_000_000, help="sample among the k likeliest (0: all)")
-
-    def check(self) -> None:
-        if self.n_embd % self.n_head:
-            raise ConfigError(
-                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): each head "
-                f"gets n_embd / n_head dimensions, e.g. n_embd={self.n_head * 32}"
-            )
 
 
 PRESETS: dict[str, dict[str, Any]] = {

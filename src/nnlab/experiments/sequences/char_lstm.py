@@ -26,11 +26,12 @@ continued exactly).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from nnlab.config import ExperimentConfig, param, settings_for
+from nnlab.config import param, settings_for
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import CharModelSettings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -42,11 +43,7 @@ TOUR = {"budget": 3.0, "eval_every": 20, "eval_batches": 5}  # the quick models,
 
 
 @dataclass
-class Config(ExperimentConfig):
-    corpus: Literal["tinyshakespeare", "toy-play"] = param(
-        "tinyshakespeare", help="training text (toy-play: a generated play, no download)"
-    )
-    text: str = param("", help="path of a UTF-8 text file to train on instead of the corpus")
+class Config(CharModelSettings):
     budget: float = param(
         75.0,
         low=0.0,
@@ -54,9 +51,6 @@ class Config(ExperimentConfig):
         high=1e6,
         help="training seconds for each model (evaluations excluded)",
     )
-    n_layer: int = param(4, low=1, high=96, help="GPT: transformer blocks")
-    n_head: int = param(4, low=1, high=128, help="GPT: attention heads per block")
-    n_embd: int = param(128, low=1, high=16_384, help="GPT: embedding width (divisible by n_head)")
     lstm_layers: int = param(2, low=1, high=64, help="LSTM: stacked layers")
     lstm_embd: int = param(
         64, low=1, high=16_384, help="LSTM: embedding width (the hidden width is chosen)"
@@ -74,15 +68,6 @@ class Config(ExperimentConfig):
     eval_every: int = param(100, low=1, high=10_000_000, help="iterations between evaluations")
     eval_batches: int = param(20, low=1, high=100_000, help="batches per loss estimate")
     sample_tokens: int = param(300, low=0, high=100_000, help="characters sampled from each")
-    temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
-    top_k: int = param(200, low=0, high=1_000_000, help="sample among the k likeliest (0: all)")
-
-    def check(self) -> None:
-        if self.n_embd % self.n_head:
-            raise ConfigError(
-                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): each head "
-                f"gets n_embd / n_head dimensions, e.g. n_embd={self.n_head * 32}"
-            )
 
 
 PRESETS: dict[str, dict[str, Any]] = {
