@@ -71,8 +71,7 @@ def test_figures(smoke_run):
 
 
 def test_the_same_seed_gives_the_same_summary(tmp_path):
-    """Caught a planted bug: training batches drawn from torch's global generator (after the
-    models are built differently, each run draws other batches)."""
+    """Caught a planted bug: the date generator's `random.Random` left unseeded."""
     short = {"steps": 30, "eval_every": 15, "n_train": 500, "val_size": 50, "test_size": 80}
     first = summary_of(smoke(tmp_path / "a", **short))
     assert summary_of(smoke(tmp_path / "b", **short)) == first
