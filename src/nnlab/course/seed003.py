@@ -214,21 +214,22 @@ ITEMS: tuple[Item, ...] = (
     Item(
         "003",
         "",
-        "Sequence structure in NLP: sentiment needs context carried over time",
+        "Sentiment with context: sentiment needs context carried over time",
         written="Sequence structure in NLP",
-        reason="no sentiment experiment and no sentiment data here (a labelled corpus such as "
-        "SST-2 or IMDb would be needed); char-lstm carries state over characters",
+        reason="no data here (supply a labelled review corpus, such as SST-2 or IMDb); "
+        "date-seq2seq measures what context carried over a sequence is worth, on generated dates",
     ),
     Item(
         "003",
         "",
         "Sequence-to-sequence models (LSTM)",
         written="Sequence to Sequence Model (LSTM) Applications",
-        experiment="char-lstm",
-        settings={"corpus": "tinyshakespeare"},
-        answer="equal-size LSTM and GPT, same time: validation loss LSTM {lstm_val_loss:.3f} vs "
-        "GPT {gpt_val_loss:.3f} ({lstm_parameters:,} vs {gpt_parameters:,} parameters)",
-        gap="a character language model only; no encoder-decoder (seq2seq) model",
+        experiment="date-seq2seq",
+        answer="dates in {formats} formats to ISO, on held-out days: exact match with attention "
+        "{test_exact_attention:.1%}, without attention {test_exact_no_attention:.1%}, with the "
+        "context cut {test_exact_no_context:.1%} (per character {test_char_attention:.1%}, "
+        "{test_char_no_attention:.1%}, {test_char_no_context:.1%})",
+        also=("nnlab run char-lstm (an LSTM language model against a GPT of the same size)",),
     ),
     Item(
         "003",

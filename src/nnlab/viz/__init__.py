@@ -6,6 +6,7 @@ from nnlab.viz.activations import (
 )
 from nnlab.viz.attention import (
     attention_map,
+    cross_attention_maps,
 )
 from nnlab.viz.bars import (
     accuracy_bars,
@@ -74,6 +75,7 @@ from nnlab.viz.text import (
 
 __all__ = [
     "attention_map",
+    "cross_attention_maps",
     "BoundaryPanel",
     "CurveRow",
     "Grid",

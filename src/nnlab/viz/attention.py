@@ -24,3 +24,37 @@ def attention_map(weights: np.ndarray, tokens: Sequence[str], *, title: str) -> 
     ax.set_title(title)
     fig.colorbar(image, ax=ax, shrink=0.8, label="attention probability")
     return fig
+
+
+def cross_attention_maps(
+    weights: Sequence[np.ndarray],
+    sources: Sequence[str],
+    outputs: Sequence[str],
+    titles: Sequence[str],
+    *,
+    title: str,
+) -> Figure:
+    """One panel per example of a (T, S) matrix of attention probabilities: row t is the
+    output character written at step t, column s the source character it reads (spaces
+    shown as ␣)."""
+    n = len(weights)
+    cols = min(n, 2)
+    rows = (n + cols - 1) // cols
+    width = max(len(s) for s in sources)
+    fig = Figure(figsize=(cols * (1.6 + 0.24 * width), rows * 3.3 + 0.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    image = None
+    top = max(float(np.max(w)) for w in weights)  # one colour scale for every panel
+    for ax, w, src, out, name in zip(axes, weights, sources, outputs, titles, strict=False):
+        image = ax.imshow(w[:, : len(src)], cmap="viridis", vmin=0.0, vmax=top, aspect="auto")
+        ax.set_xticks(range(len(src)), [{" ": "␣"}.get(c, c) for c in src], family="monospace")
+        ax.set_yticks(range(len(out)), list(out), family="monospace")
+        ax.set_xlabel("source character (read)")
+        ax.set_ylabel("output character (written)")
+        ax.set_title(name, fontsize=10)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[:n]), shrink=0.8, label="attention weight")
+    fig.suptitle(title)
+    return fig

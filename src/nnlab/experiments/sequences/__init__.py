@@ -3,5 +3,5 @@ text.
 """
 
 TITLE = "Sequence models"
-ORDER = ("char_gpt", "char_lstm")
+ORDER = ("char_gpt", "char_lstm", "date_seq2seq")
 """Its experiments' modules in the order the chapter teaches them."""
