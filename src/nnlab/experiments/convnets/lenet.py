@@ -158,11 +158,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
                 "loss (cross-entropy)": [f"{n}_{s}_loss" for n in NETWORKS for s in ("train", val)],
                 "accuracy": [f"{n}_{s}_accuracy" for n in NETWORKS for s in ("train", val)],
             },
-            title=f"FC network vs LeNet-style CNN on {data.name} ({cfg.activation})",
+            title=f"Q3 fully-connected network (sigmoid) vs LeNet-style CNN ({cfg.activation}) "
+            f"on {data.name}",
             xlabel="epoch",
         ),
         f"Training and {split} loss (left) and accuracy (right) per epoch of the "
-        f"fully-connected network (fc, {params['fc']:,} parameters) and the CNN "
+        f"Q3 fully-connected network (fc, {params['fc']:,} parameters) and the CNN "
         f"(cnn, {params['cnn']:,} parameters): same data, batches, optimizer and epochs.",
     )
     table = text_table(
