@@ -131,3 +131,9 @@ def test_a_run_without_its_weights_file_says_so(tmp_path, capsys, q3_run):
     assert main(["ocr", str(path), "--model", str(run_dir)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no checkpoints/model.npz" in err[0], err
+
+
+def test_ocr_q3_run_that_is_no_run_is_a_one_line_error(tmp_path, capsys):
+    from runs_helper import one_line_error
+
+    one_line_error(tmp_path / "out", capsys, "ocr", [f"q3_run={tmp_path}"], "not a run directory")

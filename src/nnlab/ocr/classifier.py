@@ -326,15 +326,14 @@ def load_run_classifier(run_dir: Path) -> Classifier | ScratchClassifier:
         experiment, settings = config["experiment"], config["config"]
     except (OSError, ValueError, KeyError, TypeError):
         raise DataError(
-            f"--model {run_dir} is not a run directory (no readable config.json); pass an ocr, "
+            f"{run_dir} is not a run directory (no readable config.json); pass an ocr, "
             "lenet or numpy-classifier run directory"
         ) from None
     if experiment == "numpy-classifier":
         npz = run_dir / "checkpoints" / "model.npz"
         if not npz.is_file():
             raise DataError(
-                f"--model {run_dir} has no checkpoints/model.npz; is the numpy-classifier run "
-                "complete?"
+                f"{run_dir} has no checkpoints/model.npz; is the numpy-classifier run complete?"
             )
         reader = load_scratch_classifier(npz, source=str(run_dir))
         try:  # the saved network's chars36 validation accuracy, as the run measured it
@@ -345,7 +344,7 @@ def load_run_classifier(run_dir: Path) -> Classifier | ScratchClassifier:
         return reader
     if experiment != "lenet" or settings.get("dataset") != "chars36":
         raise DataError(
-            f"--model {run_dir} is a {experiment} run on {settings.get('dataset', '?')}; the "
+            f"{run_dir} is a {experiment} run on {settings.get('dataset', '?')}; the "
             "reader needs a lenet run on chars36, a numpy-classifier run or an ocr run"
         )
     from nnlab.data import load_dataset
