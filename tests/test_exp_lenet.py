@@ -32,6 +32,12 @@ def test_smoke_trains_both_networks_on_digits(tmp_path):
     assert summary["fc_parameters"] == 64 * 64 + 64 + 64 * 10 + 10
     cnn = (9 * 8 + 8) + (9 * 8 * 16 + 16) + (64 * 64 + 64) + (64 * 32 + 32) + (32 * 10 + 10)
     assert summary["cnn_parameters"] == cnn
+    # the FC network is seed 004's Q3 network (sigmoid), compared in validation accuracy as
+    # the seed does (digits has no validation split: its test split stands in)
+    assert summary["networks"]["fc"]["architecture"] == "64 - 64 sigmoid - 10"
+    assert summary["validation_split"] == "test"
+    assert summary["fc_val_accuracy"] == summary["networks"]["fc"]["test_accuracy"]
+    assert summary["cnn_minus_fc"] == summary["cnn_val_accuracy"] - summary["fc_val_accuracy"]
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == list(range(1, 7))
     for name in ("fc", "cnn"):

@@ -26,12 +26,26 @@ def test_smoke_reads_pages_and_measures_both_failure_modes(tmp_path, capsys, sto
     assert r["punctuation/reader"]["punctuation_read"] >= 0.8 * marks
     config = json.loads((run_dir / "config.json").read_text())
     assert {d["name"] for d in config["data"]} >= {"ocr-pages-ordinary", "ocr-pages-touching"}
-    for name in ("page_first", "page_worst", "page_touching", "page_punctuation", "results"):
+    for name in (
+        "page_first",
+        "page_worst_q3",
+        "page_worst",
+        "page_touching",
+        "page_punctuation",
+        "results",
+    ):
         check_figure(run_dir / "figures" / f"{name}.png")
     assert (run_dir / "checkpoints" / "classifier.pt").is_file()
+    # the Q3 network (trained here, saved as arrays) read every page set beside the CNN
+    assert (run_dir / "checkpoints" / "q3.npz").is_file()
+    assert s["q3_accuracy"] == r["ordinary/Q3 network"]["accuracy"]
+    assert s["cnn_minus_q3"] == s["accuracy"] - s["q3_accuracy"]
+    assert {"touching/Q3 network", "punctuation/Q3 network"} <= set(r)
+    assert len(s["q3_per_page_accuracy"]) == 2
     timings = json.loads((run_dir / "status.json").read_text())["timings"]
-    # the smoke preset's 2 ordinary pages are read first (then the 1 + 1 failure pages, two
-    # ways each): the mean is theirs, timed here from outside read_page
-    assert len(reads) == 6
+    # the smoke preset's 2 ordinary pages are read first by the CNN (then by the Q3 network,
+    # then the 1 + 1 failure pages three ways each): the mean is the CNN's on the first two,
+    # timed here from outside read_page
+    assert len(reads) == 10
     outside = sum(reads[:2]) / 2
     assert outside - 1e-6 <= timings["read_seconds_per_page_mean"] <= 1.05 * outside + 0.005

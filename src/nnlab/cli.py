@@ -514,7 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
         "characters read (IMAGE.ocr.png beside it by default)",
     )
     p.add_argument("image", metavar="IMAGE", help="any image Pillow opens (PNG, JPEG, ...)")
-    p.add_argument("--model", metavar="RUN_DIR", help="an ocr or lenet (chars36) run's classifier")
+    p.add_argument(
+        "--model",
+        metavar="RUN_DIR",
+        help="an ocr, lenet (chars36) or numpy-classifier run's classifier",
+    )
     p.add_argument("--out", metavar="FILE.png", help="where to write the annotated image")
     p.set_defaults(func=cmd_ocr)
 

@@ -236,12 +236,15 @@ ITEMS: tuple[Item, ...] = (
         written="Q.4",
         experiment="ocr",
         preset="full",
-        answer="character accuracy {accuracy:.1%} ({accuracy_no_whitespace:.1%} without spaces) "
-        "on generated pages",
+        answer="character accuracy on the same generated pages: the CNN {accuracy:.1%} "
+        "({accuracy_no_whitespace:.1%} without spaces), the learner's Q3 network (NumPy "
+        "engine) {q3_accuracy:.1%} ({q3_accuracy_no_whitespace:.1%})",
+        also=(
+            "nnlab ocr PAGE.png --model NUMPY_CLASSIFIER_RUN_DIR (your own Q3 network reads "
+            "a page)",
+        ),
         document="81.7%, 80.6%, 92.6% and 80.5% on the four photographs (mean 83.9%)",
-        gap="the seed's handwritten photographs are not here: nnlab reads generated printed "
-        "pages with its own CNN; nnlab ocr --model takes an ocr or lenet run, not the Q3 "
-        "numpy-classifier",
+        gap="the seed's handwritten photographs are not here: nnlab reads generated printed pages",
     ),
     Item(
         "004",
@@ -290,10 +293,10 @@ ITEMS: tuple[Item, ...] = (
         "004",
         "Q6.1.1",
         "The fully-connected network in PyTorch on NIST36: accuracy and loss curves",
-        experiment="lenet",
-        settings={"dataset": "chars36", "fc_hidden": [64]},
-        answer="fully-connected 1024-64-36: test accuracy {fc_test_accuracy:.1%}",
-        gap="the hidden layer is ReLU or tanh, not the seed's sigmoid",
+        experiment="q3-torch",
+        answer="1024-64-36 sigmoid in PyTorch ({parameters:,} parameters): validation "
+        "{val_accuracy:.1%}, test {test_accuracy:.1%}; the NumPy engine from the same weights "
+        "on the same batches {numpy_val_accuracy:.1%} / {numpy_test_accuracy:.1%}",
     ),
     Item(
         "004",
@@ -302,11 +305,10 @@ ITEMS: tuple[Item, ...] = (
         experiment="lenet",
         preset="full",
         settings={"dataset": "chars36"},
-        answer="test accuracy fully-connected {fc_test_accuracy:.1%} vs CNN "
-        "{cnn_test_accuracy:.1%} ({fc_parameters:,} vs {cnn_parameters:,} parameters)",
+        answer="validation accuracy Q3 fully-connected {fc_val_accuracy:.1%} vs CNN "
+        "{cnn_val_accuracy:.1%} ({fc_parameters:,} vs {cnn_parameters:,} parameters; test "
+        "{fc_test_accuracy:.1%} vs {cnn_test_accuracy:.1%})",
         document="validation accuracy: fully-connected 77.4%, CNN 84.5%",
-        gap="lenet's reference is labelled Q6.1.3 and compares test accuracy with the seed's "
-        "validation figure",
     ),
     Item(
         "004",

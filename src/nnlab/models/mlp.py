@@ -83,3 +83,25 @@ def width_for_budget(in_features: int, n_classes: int, depth: int, budget: int) 
         candidates,
         key=lambda w: (abs(mlp_parameter_count(in_features, [w] * depth, n_classes) - budget), w),
     )
+
+
+def q3_network(
+    in_features: int = 1024, hidden: int = 64, n_classes: int = 36, seed: int = 0
+) -> nn.Sequential:
+    """Seed 004's Q3 network in PyTorch (Q6.1.1): Flatten, Linear(in_features, hidden), Sigmoid,
+    Linear(hidden, n_classes); the softmax is in the loss (`F.cross_entropy`). Its initial
+    weights are those the NumPy engine draws for the same `seed` (`nnlab.scratch.q3`: Xavier
+    uniform U(-a, a), a = sqrt(6 / (fan_in + fan_out)), zero biases, float32), so it starts
+    exactly where `numpy-classifier`'s network starts. 1024-64-36: 67,940 parameters.
+
+        model = q3_network(seed=0)   # torch.nn.Sequential, (N, 1024) or (N, 1, 32, 32) in
+    """
+    from nnlab.scratch.q3 import q3_network as engine_q3_network
+
+    engine = engine_q3_network(hidden, seed, in_features, n_classes)
+    first, last = nn.Linear(in_features, hidden), nn.Linear(hidden, n_classes)
+    with torch.no_grad():
+        for layer, params in ((first, engine.layers[0].params), (last, engine.layers[2].params)):
+            layer.weight.copy_(torch.from_numpy(params["W"].T.copy()))  # engine: x @ W
+            layer.bias.copy_(torch.from_numpy(params["b"]))
+    return nn.Sequential(nn.Flatten(), first, nn.Sigmoid(), last)

@@ -14,7 +14,9 @@ plus the input standardisation and the validation/test accuracy on the held-out 
 `load_run_classifier(run_dir)` takes a trained model from a run directory instead: an `ocr`
 run's `checkpoints/classifier.pt` (the same file format), or the CNN of a `lenet` run on
 chars36 (its `checkpoints/last.pt`; its standardisation is recomputed from the chars36 it
-trained on).
+trained on), or the Q3 network of a `numpy-classifier` run (`checkpoints/model.npz`: the
+NumPy engine's 1024-64-36 sigmoid network, read by `nnlab.scratch.q3.load_q3_npz`) as a
+`ScratchClassifier`.
 
     clf = character_classifier()              # "chars36-cnn"
     probabilities = clf.probabilities(crops)  # (N, 32, 32) in [0, 1], dark ink on white
@@ -122,6 +124,47 @@ class Classifier:
 
     def info(self) -> dict[str, Any]:
         return {"source": self.source, "sha256": self.sha256, "test_accuracy": self.test_accuracy}
+
+
+@dataclass
+class ScratchClassifier:
+    """A chars36 reader backed by the NumPy engine's Q3 network (seed 004 Q3): raw pixels in,
+    no standardisation, as `numpy-classifier` trained it; `ink` "bright" networks see 1 - x."""
+
+    model: Any  # nnlab.scratch.Sequential
+    class_names: list[str]
+    ink: str
+    source: str
+    sha256: str
+    val_accuracy: float | None
+    path: Path | None
+
+    def probabilities(self, crops: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """(N, classes) float64 class probabilities of (N, 32, 32) float crops in [0, 1]."""
+        import numpy as np
+
+        from nnlab.scratch import flatten, softmax
+
+        x = flatten(np.asarray(crops, np.float32))
+        if self.ink == "bright":
+            x = 1.0 - x
+        out = [self.model.predict(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        logits = np.concatenate(out) if out else np.zeros((0, len(self.class_names)))
+        return softmax(logits.astype(np.float64), axis=1)
+
+    def info(self) -> dict[str, Any]:
+        return {"source": self.source, "sha256": self.sha256, "val_accuracy": self.val_accuracy}
+
+
+def load_scratch_classifier(path: Path, source: str | None = None) -> ScratchClassifier:
+    """The Q3 network in an `.npz` file written by `numpy-classifier`; DataError (one line)
+    for a missing, wrong or hostile file."""
+    from nnlab.scratch.q3 import load_q3_npz
+
+    path = Path(path)
+    model, names, ink = load_q3_npz(path)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    return ScratchClassifier(model, names, ink, source or str(path), sha, None, path)
 
 
 def recipe(name: str) -> Recipe:
@@ -270,9 +313,10 @@ def character_classifier(name: str = DEFAULT_RECIPE) -> Classifier:
     return _classifier(shipped.payload, shipped.sha256, shipped.path, None)
 
 
-def load_run_classifier(run_dir: Path) -> Classifier:
-    """The classifier of an `ocr` run (`checkpoints/classifier.pt`) or the CNN of a `lenet`
-    run on chars36. DataError (one line) for anything else."""
+def load_run_classifier(run_dir: Path) -> Classifier | ScratchClassifier:
+    """The classifier of an `ocr` run (`checkpoints/classifier.pt`), the CNN of a `lenet`
+    run on chars36, or the Q3 network of a `numpy-classifier` run (`checkpoints/model.npz`).
+    DataError (one line) for anything else."""
     import torch
 
     run_dir = Path(run_dir)
@@ -284,13 +328,26 @@ def load_run_classifier(run_dir: Path) -> Classifier:
         experiment, settings = config["experiment"], config["config"]
     except (OSError, ValueError, KeyError, TypeError):
         raise DataError(
-            f"--model {run_dir} is not a run directory (no readable config.json); pass an ocr "
-            "or lenet run directory"
+            f"{run_dir} is not a run directory (no readable config.json); pass an ocr, "
+            "lenet or numpy-classifier run directory"
         ) from None
+    if experiment == "numpy-classifier":
+        npz = run_dir / "checkpoints" / "model.npz"
+        if not npz.is_file():
+            raise DataError(
+                f"{run_dir} has no checkpoints/model.npz; is the numpy-classifier run complete?"
+            )
+        reader = load_scratch_classifier(npz, source=str(run_dir))
+        try:  # the saved network's chars36 validation accuracy, as the run measured it
+            summary = json.loads((run_dir / "summary.json").read_text())
+            reader.val_accuracy = float(summary["val_accuracy"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return reader
     if experiment != "lenet" or settings.get("dataset") != "chars36":
         raise DataError(
-            f"--model {run_dir} is a {experiment} run on {settings.get('dataset', '?')}; the "
-            "reader needs a lenet run on chars36 or an ocr run"
+            f"{run_dir} is a {experiment} run on {settings.get('dataset', '?')}; the "
+            "reader needs a lenet run on chars36, a numpy-classifier run or an ocr run"
         )
     from nnlab.data import load_dataset
     from nnlab.models.cnn import CNN

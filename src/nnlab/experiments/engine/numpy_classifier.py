@@ -19,6 +19,10 @@ follows Q3 of the seed:
 * Q3.4 -- the test confusion matrix of the best network and its most confused pairs
   (characters that look alike in some fonts).
 
+The best network is saved as ``checkpoints/model.npz`` (arrays only, ``nnlab.scratch.q3``):
+``nnlab ocr --model RUN_DIR`` reads pages with it, and the ``ocr`` experiment reads its pages
+with it beside the CNN (seed 004 Q4.4).
+
 The seed's learning rates are per *summed* gradient (its ``backwards`` sums over the batch:
 lr 0.001 with batch 16); the engine averages over the batch, so the seed's setting is
 lr 0.001 x 16 = 0.016 here (the ``full`` preset: batch 16, lr 0.016, 600 epochs, as the
@@ -87,12 +91,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def make_network(hidden: int, seed: int) -> Sequential:
     """1024 -> hidden sigmoid -> 36 logits (softmax is fused into the loss), float32,
-    Xavier-uniform weights drawn from ``seed``."""
-    import numpy as np
+    Xavier-uniform weights drawn from ``seed`` (``nnlab.scratch.q3``)."""
+    from nnlab.scratch.q3 import q3_network
 
-    from nnlab.scratch import mlp
-
-    return mlp([1024, hidden, 36], "sigmoid", rng=np.random.default_rng(seed), dtype=np.float32)
+    return q3_network(hidden, seed)
 
 
 def train_network(
@@ -207,8 +209,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     import numpy as np
 
     from nnlab.data.chars36 import chars36_source
+    from nnlab.io import atomic_write_bytes
     from nnlab.numerics.metrics import confused_pairs_unordered
     from nnlab.scratch import flatten, to_arrays
+    from nnlab.scratch.q3 import q3_npz_bytes
     from nnlab.training.threads import blas_threads
     from nnlab.viz import (
         CurveRow,
@@ -292,6 +296,11 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     initial = make_network(cfg.hidden, run.seed)
     change, mean_activation = hidden_unit_changes(best_model, initial, x_val)
     saturated = int(np.sum((mean_activation < 0.01) | (mean_activation > 0.99)))
+
+    if run.writer:  # the best network, for `nnlab ocr --model RUN_DIR` (arrays only, no pickle)
+        atomic_write_bytes(
+            run.dir / "checkpoints" / "model.npz", q3_npz_bytes(best_model, names, cfg.ink)
+        )
 
     # figures
     best_label = f"{SWEEP_LABELS[best['network']]} = {best['lr']:g}"
