@@ -38,6 +38,7 @@ def test_pretrained_beats_the_same_cnn_from_scratch_at_the_smallest_size(smoke):
     assert probe[0] - scratch[0] >= 0.05  # the frozen features alone already help
     assert s["gain_smallest"] == pytest.approx(fine[0] - scratch[0], abs=1e-5)
     assert fine[1] - scratch[1] < fine[0] - scratch[0]  # more data, less to gain
+    assert s["finetuned_accuracy_largest"] == fine[-1] and s["largest"] == 5
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [2, 5]
     check_figure(run / "figures" / "accuracy_vs_size.png", min_size=(900, 350), panels=2)

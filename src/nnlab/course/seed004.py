@@ -329,7 +329,7 @@ ITEMS: tuple[Item, ...] = (
         answer="nnlab's chars36 CNN (printed characters) fine-tuned on {dataset}: test accuracy "
         "{finetuned_accuracy[0]:.1%} vs {scratch_accuracy[0]:.1%} from scratch with "
         "{smallest} example(s) per class (linear probe {probe_accuracy[0]:.1%}); "
-        "{finetuned_accuracy[-1]:.1%} vs {scratch_accuracy[-1]:.1%} with {largest}",
+        "{finetuned_accuracy_largest:.1%} vs {scratch_accuracy_largest:.1%} with {largest}",
         also=(
             "nnlab run image-folder --preset full --set pretrained=squeezenet1_1 --set "
             "root=FLOWERS_DIR (the seed's path: needs torchvision, its weights and the images)",
