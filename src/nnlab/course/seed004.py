@@ -340,17 +340,19 @@ ITEMS: tuple[Item, ...] = (
         "004",
         "Q6.2",
         "Fine-tune SqueezeNet on flowers against a CNN from scratch",
-        experiment="image-folder",
-        preset="full",
-        settings={"demo": False, "pretrained": "squeezenet1_1"},
-        args="--set root=FLOWERS_DIR",
-        answer="fine-tuned validation accuracy {val_accuracy:.1%} on {images} images",
-        also=("nnlab run image-folder --preset full --set root=FLOWERS_DIR (from scratch)",),
+        experiment="fine-tuning",
+        answer="nnlab's chars36 CNN (printed characters) fine-tuned on {dataset}: test accuracy "
+        "{finetuned_accuracy[0]:.1%} vs {scratch_accuracy[0]:.1%} from scratch with "
+        "{smallest} example(s) per class (linear probe {probe_accuracy[0]:.1%}); "
+        "{finetuned_accuracy_largest:.1%} vs {scratch_accuracy_largest:.1%} with {largest}",
+        also=(
+            "nnlab run image-folder --preset full --set pretrained=squeezenet1_1 --set "
+            "root=FLOWERS_DIR (the seed's path: needs torchvision, its weights and the images)",
+        ),
         document="skipped in the write-up",
-        supply="a flowers folder (FLOWERS_DIR/<class>/*.jpg, e.g. Oxford 17 flowers) and the "
-        "ImageNet SqueezeNet weights: pip install 'nnlab[vision]', weights cached under "
-        "TORCH_HOME",
-        gap="the scratch vs fine-tuned comparison takes two runs",
+        gap="a stand-in: the seed's SqueezeNet and flowers need a flowers folder "
+        "(FLOWERS_DIR/<class>/*.jpg, e.g. Oxford 17 flowers) and the ImageNet SqueezeNet "
+        "weights (pip install 'nnlab[vision]', cached under TORCH_HOME)",
     ),
     Item(
         "004",
@@ -363,7 +365,12 @@ ITEMS: tuple[Item, ...] = (
         "{top5_accuracy:.1%}; most frequent prediction {most_frequent_predictions[0][label]} "
         "({most_frequent_predictions[0][fraction]:.0%})",
         document="Rottweiler: 21 of 50 top-1 (42.0%), top-5 86.0%; video: none of 270 frames",
+        also=(
+            "nnlab run pretrained-eval --preset smoke --set demo_video=true --set label=K (a "
+            "video nnlab writes, read by its own character CNN; needs PyAV)",
+        ),
         supply="ResNet50's ImageNet weights (pip install 'nnlab[vision]', cached under "
-        "TORCH_HOME), images of one ImageNet class, and a video (read with imageio)",
+        "TORCH_HOME), images of one ImageNet class, and a video (read with PyAV: pip install "
+        "'nnlab[video]')",
     ),
 )

@@ -7,12 +7,13 @@ resizes to a fixed square size into a float32 (N, 3, S, S) tensor in [0, 1] (for
 3-class folder (circles, squares, triangles) for demos and tests.
 
 `read_source` reads whatever is to be classified -- a folder of class sub-folders, a folder of
-loose images, one image, or a video (every frame, with imageio) -- as uint8 frames with their
-true label names, and `class_index` matches those names to a model's classes.
+loose images, one image, or a video (every frame, with PyAV or imageio) -- as uint8 frames with
+their true label names, and `class_index` matches those names to a model's classes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,15 +187,18 @@ def read_video(
     path: Path, size: int, progress, label: str | None = None, max_frames: int = 0
 ) -> Source:
     """Every frame of a video (the first `max_frames` when non-zero), resized to `size` x
-    `size`, all labelled `label`; needs imageio (and imageio-ffmpeg or av for mp4 and
-    similar)."""
+    `size`, all labelled `label`: read with PyAV (`nnlab.data.video.read_frames`, the `video`
+    extra) when it is installed, else with imageio (GIFs; mp4 and similar need
+    imageio-ffmpeg)."""
+    if importlib.util.find_spec("av") is not None:
+        from nnlab.data.video import read_frames
+
+        frames = read_frames(path, size, max_frames, on_frame=lambda: progress.update(1))
+        return Source(frames, [label] * len(frames), "video", [])
     try:
         import imageio.v3 as iio
     except ImportError:
-        raise UserError(
-            "reading videos needs imageio (a scikit-image dependency): pip install imageio "
-            "imageio-ffmpeg"
-        ) from None
+        raise UserError("reading videos needs PyAV: pip install 'nnlab[video]'") from None
     from PIL import Image
 
     frames = []
@@ -209,7 +213,7 @@ def read_video(
     except Exception as exc:
         raise DataError(
             f"cannot read video {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
-            "for mp4 and similar install imageio-ffmpeg or av"
+            "for mp4 and similar install PyAV: pip install 'nnlab[video]'"
         ) from None
     if not frames:
         raise DataError(f"video {path} has no frames")

@@ -8,10 +8,12 @@ raise one-line `UserError`s that say what to install or where to put the weights
     model = pretrained_classifier("resnet18", 3)       # a new last layer for 3 classes
     x = imagenet_normalize(images)                     # (N, 3, H, W) in [0, 1]
     model, names = load_model_file(Path("cnn.pt"))     # TorchScript or a weights-only dict
+    local = load_local_model("chars36-cnn")            # also a run directory or a file
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -105,10 +107,17 @@ def load_model_file(path: Path) -> tuple[nn.Module, list[str] | None]:
     A TorchScript archive is code: the model it holds runs whatever its author compiled into
     it, so load only files you trust as you would a script. The state-dict form is data
     (weights_only never unpickles code)."""
+    model, names, _ = _load_file(path)
+    return model, names
+
+
+def _load_file(path: Path) -> tuple[nn.Module, list[str] | None, dict]:
+    """`load_model_file`'s model and names, and the state-dict file's dict ({} for
+    TorchScript)."""
     if not path.is_file():
         raise DataError(f"model file {path} does not exist")
     try:
-        return torch.jit.load(str(path), map_location="cpu"), None
+        return torch.jit.load(str(path), map_location="cpu"), None, {}
     except RuntimeError:
         pass  # not TorchScript: try a plain state-dict file
     try:
@@ -125,4 +134,66 @@ def load_model_file(path: Path) -> tuple[nn.Module, list[str] | None]:
     arch = saved["cnn"] if isinstance(saved["cnn"], dict) else {}
     model = build_checked(lambda: CNN(**arch), saved["state_dict"], f"model file {path}")
     names = saved.get("class_names")
-    return model, list(names) if names else None
+    return model, list(names) if names else None, saved
+
+
+@dataclass
+class LocalModel:
+    """A classifier from a local file: the model, its class names (None: not recorded), the
+    (C, H, W) input of an nnlab `CNN` (None for TorchScript: any input) and the input
+    standardisation `(x - mean) / std` the file records (None: inputs in [0, 1] as they are)."""
+
+    model: nn.Module
+    class_names: list[str] | None
+    input_shape: tuple[int, int, int] | None
+    mean: float | None
+    std: float | None
+    source: str
+
+
+#: Where a run directory keeps its classifier: fine-tuning's model, ocr's classifier.
+RUN_MODELS = ("checkpoints/model.pt", "checkpoints/classifier.pt")
+
+
+def load_local_model(spec: str) -> LocalModel:
+    """A shipped nnlab classifier by name (the OCR classifiers "chars36-cnn",
+    "chars36-cnn-small"), a run directory holding one of `RUN_MODELS` (a fine-tuning or ocr
+    run), or a model file (`load_model_file`; a state-dict file may record "mean" and "std").
+    DataError (one line) for anything else."""
+    from nnlab.ocr.classifier import RECIPES, character_classifier
+
+    if spec in RECIPES:
+        shipped = character_classifier(spec)
+        model = shipped.model
+        return LocalModel(
+            model, shipped.class_names, model.input_shape, shipped.mean, shipped.std, spec
+        )
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        found = [path / name for name in RUN_MODELS if (path / name).is_file()]
+        if not found:
+            raise DataError(
+                f"{path} holds no {' or '.join(RUN_MODELS)}: pass a fine-tuning or ocr run "
+                "directory, a model file or a shipped classifier (chars36-cnn)"
+            )
+        path = found[0]
+    model, names, saved = _load_file(path)
+    if not isinstance(model, CNN):
+        return LocalModel(model, names, None, None, None, path.name)
+    mean, std = saved.get("mean"), saved.get("std")
+    return LocalModel(
+        model,
+        names,
+        model.input_shape,
+        None if mean is None else float(mean),
+        None if std is None else float(std),
+        path.name if path.parent.name != "checkpoints" else str(path.parent.parent.name),
+    )
+
+
+def is_local_model(model: str) -> bool:
+    """Does `model` name a shipped nnlab classifier, a directory or a model file (rather than
+    a torchvision model)?"""
+    from nnlab.ocr.classifier import RECIPES
+
+    return model in RECIPES or Path(model).expanduser().is_dir() or is_model_file(model)

@@ -3,5 +3,5 @@ images.
 """
 
 TITLE = "Applications"
-ORDER = ("ocr", "pretrained_eval", "image_folder")
+ORDER = ("ocr", "pretrained_eval", "image_folder", "fine_tuning")
 """Its experiments' modules in the order the chapter teaches them."""

@@ -3,14 +3,22 @@
 
 `--set source=DIR` is a folder of class sub-folders whose names are the true labels (matched
 case-insensitively to the model's class names, or given as class indices); a folder of loose
-images, or `--set source=clip.mp4` (every frame, read with imageio when installed), is evaluated
-without labels unless `--set label=NAME` names the class of every image or frame. The summary
-has top-1 and top-5 accuracy and the most frequent predicted labels.
+images, or `--set source=clip.mp4` (every frame, read with PyAV, the `video` extra: `pip install
+'nnlab[video]'`; bounded by `max_frames` and `nnlab.io.MAX_PIXELS`, see `nnlab.data.video`), is
+evaluated without labels unless `--set label=NAME` names the class of every image or frame. The
+summary has top-1 and top-5 accuracy and the most frequent predicted labels (their histogram is
+a figure). `--set demo_video=true` needs no data: it writes an mp4 of characters of one class
+(`label`, default A, drawn in chars36's test fonts) drifting across a coloured page and reads it
+back with the shipped chars36 CNN.
 
 The model is a torchvision ImageNet model by name (`--set model=resnet18`: needs the optional
 `vision` extra and cached weights under TORCH_HOME) or a local file, `--set model=path.pt`:
 a TorchScript archive (`torch.jit.save`), or a `torch.save`d dict with `state_dict` and `cnn`
-(the keyword arguments of `nnlab.models.CNN`), loaded with weights_only. A TorchScript archive is
+(the keyword arguments of `nnlab.models.CNN`; optionally `mean` and `std`, the input
+standardisation), loaded with weights_only; a run directory holding one (a `fine-tuning` run's
+`checkpoints/model.pt`, an `ocr` run's `checkpoints/classifier.pt`); or a shipped classifier by
+name, `--set model=chars36-cnn`. Images are fed to an nnlab CNN at its own input size, in grey
+(luma) when it reads one channel. A TorchScript archive is
 a program: loading and running it runs code its author wrote, so pass only files you would run
 as a script; the state-dict form holds no code. Class names of a local
 model come from `--set classes=FILE` (one per line), the file's `class_names`, or the sorted
@@ -32,13 +40,17 @@ if TYPE_CHECKING:
     from nnlab.runs.run import Run
 
 TOP_SHOWN = 10
+DEMO_GLYPHS = 6
+LUMA = (0.299, 0.587, 0.114)  # grey = luma of the RGB frame (ITU-R BT.601), as Pillow's "L"
 LOCAL_HINT = ", or pass a local model file: --set model=path.pt"
 
 
 @dataclass
 class Config(ExperimentConfig):
     model: str = param(
-        "resnet18", help="torchvision model name, or a local TorchScript/state-dict file (.pt)"
+        "resnet18",
+        help="torchvision model name, a local TorchScript/state-dict file (.pt), a fine-tuning "
+        "or ocr run directory, or a shipped classifier (chars36-cnn)",
     )
     source: str = param("", help="folder of class sub-folders, folder of images, or a video file")
     label: str = param("", help="true class of every image/frame (videos, loose images)")
@@ -54,6 +66,14 @@ class Config(ExperimentConfig):
         0, low=0, high=10_000_000, help="stop a video after this many frames (0: all)"
     )
     demo: bool = param(False, help="no source: a shapes folder and a small CNN, untrained")
+    demo_video: bool = param(
+        False,
+        help="no source: write an mp4 of drifting characters of class `label` (default A) and "
+        "classify its frames with chars36-cnn (or a local model); needs PyAV",
+    )
+    demo_frames: int = param(
+        60, low=1, high=10_000, help="frames of the demo video (6 test-font glyphs in turn)"
+    )
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -72,34 +92,45 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.models.pretrained import (
         imagenet_model,
         imagenet_normalize,
-        is_model_file,
-        load_model_file,
+        is_local_model,
+        load_local_model,
     )
     from nnlab.training.classifier import topk_correct
     from nnlab.viz import count_bars, image_grid
 
-    if not cfg.source and not cfg.demo:
+    if not cfg.source and not cfg.demo and not cfg.demo_video:
         raise ConfigError(
             "pretrained-eval needs images: pass --set source=DIR (class sub-folders) or a video"
         )
     names: list[str] | None = None
     demo_model = False
-    if cfg.demo and not cfg.source:
+    local = None
+    label = cfg.label
+    model_spec = cfg.model
+    if cfg.demo_video and not cfg.source:
+        from nnlab.data.video import require_av
+
+        require_av("demo_video")
+        label = label or "A"
+        if not is_local_model(model_spec):
+            model_spec = "chars36-cnn"
+    if cfg.demo and not cfg.source and not cfg.demo_video:
         source = make_shapes_folder(run.dir / "demo_shapes", per_class=10, seed=run.seed)
         torchvision_name = None
-    elif is_model_file(cfg.model):
+    elif is_local_model(model_spec):
         torchvision_name = None
     else:
-        torchvision_name = cfg.model
+        torchvision_name = model_spec
     # the model first: a missing extra is reported before any image is read
-    if cfg.demo and not cfg.source:
+    if cfg.demo and not cfg.source and not cfg.demo_video:
         torch.manual_seed(run.seed)
         model = CNN((3, cfg.image_size, cfg.image_size), 3, (8,), (3,), (16,))
         names, demo_model = ["circle", "square", "triangle"], True
         kind = "demo CNN (untrained)"
     elif torchvision_name is None:
-        model, names = load_model_file(Path(cfg.model).expanduser())
-        kind = f"local {Path(cfg.model).name}"
+        local = load_local_model(model_spec)
+        model, names = local.model, local.class_names
+        kind = f"local {local.source}"
     else:
         model, names = imagenet_model(torchvision_name, hint=LOCAL_HINT)
         kind = f"torchvision {torchvision_name}"
@@ -110,9 +141,25 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
     if cfg.source:
         source = Path(cfg.source).expanduser()
+    elif cfg.demo_video:
+        from nnlab.data.video import chars36_glyphs, drifting_glyphs, write_video
+
+        per_glyph = -(-cfg.demo_frames // DEMO_GLYPHS)
+        glyphs = chars36_glyphs(label, DEMO_GLYPHS, seed=run.seed)
+        frames = drifting_glyphs(glyphs, per_glyph, scale=2, seed=run.seed)[: cfg.demo_frames]
+        source = write_video(run.dir / "demo_clip.mp4", frames)
+    image_size = cfg.image_size
+    if local is not None and local.input_shape is not None:  # an nnlab CNN: its input size
+        channels, height, width = local.input_shape
+        if height != width or channels not in (1, 3):
+            raise ConfigError(
+                f"{kind} takes {channels} x {height} x {width} inputs; pretrained-eval feeds "
+                "square grey or RGB images"
+            )
+        image_size = height
 
     bar = run.bar(desc="reading images", unit="img")
-    data = read_source(Path(source), cfg.image_size, bar, cfg.label or None, cfg.max_frames)
+    data = read_source(Path(source), image_size, bar, label or None, cfg.max_frames)
     bar.close()
     if names is None:
         if not data.folder_classes:
@@ -128,6 +175,10 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     x_all = torch.from_numpy(data.images).permute(0, 3, 1, 2).float().div_(255.0)
     if normalize == "imagenet":
         x_all = imagenet_normalize(x_all)
+    if local is not None and local.input_shape is not None and local.input_shape[0] == 1:
+        x_all = (x_all * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+    if local is not None and local.mean is not None and normalize == "none":
+        x_all = (x_all - local.mean) / local.std  # as the model's training data were
 
     model = model.to(run.device).eval()
     n = len(x_all)
@@ -213,6 +264,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "most_frequent_predictions": frequent,
         "mean_confidence": round(float(confidence.mean()), 6),
         "normalize": normalize,
+        "image_size": image_size,
     }
 
 
@@ -260,6 +312,11 @@ EXPERIMENT = Experiment(
                     "max_frames=100"
                 ),
                 "the frames of a video, every one labelled dog",
+            ),
+            (
+                "nnlab run pretrained-eval --preset smoke --set demo_video=true --set label=K",
+                "a video nnlab writes itself, read by its own character classifier: no "
+                "download needed (PyAV: pip install 'nnlab[video]')",
             ),
         ),
     ),
