@@ -234,21 +234,15 @@ EXPERIMENT = Experiment(
             "identity. What design choices stop that, and why is the result more useful?"
         ),
         answer=(
-            "Trained on digits only, the over-complete linear autoencoder reconstructs "
-            "held-out digits with MSE {open_digits_mse:.4f} and noise it never saw with "
-            "{open_noise_mse:.4f}: it keeps {open_noise_explained:.0%} of the noise's variance "
-            "({open_digits_explained:.0%} of the digits'), so it learned to copy, not what "
-            "digits are. The share of the noise's variance kept by the others: a {latent}-unit "
-            "bottleneck {bottleneck_noise_explained:.0%} (digits MSE "
-            "{bottleneck_digits_mse:.4f}), an L1 penalty on the code "
-            "{sparse_noise_explained:.0%} ({sparse_digits_mse:.4f}), input noise "
-            "{denoise_noise_explained:.0%} ({denoise_digits_mse:.4f}); below 0% is worse than "
-            "the noise's mean image. A model that cannot copy must keep what digits share, so "
-            "its code describes digits (useful for compression, features and denoising) and "
-            "anything else comes back digit-like. The ratio noise / digits MSE "
-            "({open_noise_to_digits_ratio:.0f} for the open model, "
-            "{bottleneck_noise_to_digits_ratio:.0f} for the bottleneck) misleads here: the open "
-            "model's digit error is almost zero; compare the noise errors themselves."
+            "Trained on digits only, the over-complete linear autoencoder keeps "
+            "{open_noise_explained:.0%} of the variance of noise it never saw (MSE "
+            "{open_noise_mse:.4f}; digits {open_digits_mse:.4f}): it learned to copy. Noise "
+            "variance kept with a {latent}-unit bottleneck {bottleneck_noise_explained:.0%}, "
+            "L1 on the code {sparse_noise_explained:.0%}, input noise "
+            "{denoise_noise_explained:.0%} (below 0%: worse than the noise's mean image), "
+            "while digits still come back (MSE {bottleneck_digits_mse:.4f}, "
+            "{sparse_digits_mse:.4f}, {denoise_digits_mse:.4f}). Unable to copy, they keep "
+            "what digits share: a code for digits."
         ),
         figures={
             "reconstructions": (

@@ -4,9 +4,10 @@
 Each training image gets a random square hole, its side drawn from ``hole_min``..``hole_max``
 pixels and its place uniformly inside the image (``nnlab.training.autoencoder.square_masks``).
 The network (``nnlab.models.autoencoders.ConvEncoderDecoder``: per width in ``channels`` a conv
-and a stride-2 conv, then as many upsamplings and convs back, a sigmoid on the pixels; no skip
-connections) reads two channels, the image with the hole set to 0 and the hole's mask, and is
-trained with Adam on the squared error over the whole image against the intact one
+and a stride-2 conv, then as many upsamplings and convs back; no skip connections; a linear
+output, as a sigmoid there saturated at 0 on MNIST's black background within the first epoch
+and stopped learning) reads two channels, the image with the hole set to 0 and the hole's
+mask, and is trained with Adam on the squared error over the whole image against the intact one
 (``fit_autoencoders`` with ``inpainting_pair``). A fresh hole is drawn for every training image
 in every epoch; the test images get one fixed draw.
 
@@ -94,7 +95,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     (state,) = fit_autoencoders(
         run,
         ["inpaint"],
-        lambda _: ConvEncoderDecoder(2, 1, cfg.channels, output="sigmoid"),
+        lambda _: ConvEncoderDecoder(2, 1, cfg.channels, output=None),
         x_train,
         x_test,
         epochs=cfg.epochs,
@@ -153,7 +154,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         ),
         "Each row a test image: its input with the hole in red, the hole filled by the better "
         "baseline, the network's whole output, that output pasted into the hole only, and the "
-        "intact image (pixel values 0..1).",
+        "intact image (pixel values 0..1, the output clipped for display).",
     )
     run.figure(
         "learning_curves",
