@@ -47,11 +47,11 @@ def test_the_network_fills_holes_better_than_the_mean_fills(smoke):
     run, summary = smoke
     model_mse = summary["model_hole_mse"]
     baseline = min(summary["mean_image_hole_mse"], summary["image_mean_hole_mse"])
-    # digits 8x8 with 3-4 px holes: 0.049 against the mean image's 0.100; half of it would be
+    # digits 8x8 with 3-4 px holes: 0.048 against the mean image's 0.100; half of it would be
     # 0.050, so ask for < 0.7 (a network returning its input scores the hole's mean square,
     # 0.17, one pasting the mean image scores the baseline itself)
     assert model_mse < 0.7 * baseline
-    assert summary["images_better_than_baseline"] > 0.7  # measured 0.91
+    assert summary["images_better_than_baseline"] > 0.7  # measured 0.90
     # the saved network, on holes drawn here, against the intact test digits
     data = load_dataset("digits")
     x = torch.as_tensor(data.x_test).unsqueeze(1)

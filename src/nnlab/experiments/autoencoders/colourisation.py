@@ -242,14 +242,14 @@ EXPERIMENT = Experiment(
             "for leaving them grey and {mean_chroma_chroma_mse:.5f} for the mean tint: "
             "{chroma_mse_ratio:.2f} times the better one (RGB error {model_rgb_mse:.4f} vs "
             "grey {grey_rgb_mse:.4f}). Texture and brightness tell sky from foliage from fur, "
-            "so it learns which colours go with which; where a grey value fits many colours "
-            "(a flag, a label) it can only paint the average, a washed-out tint."
+            "so it learns which colours go with which; where a texture fits several "
+            "photographs it paints a mixture, or another photograph's colour."
         ),
         figures={
             "patches": "Grey test patches, the baseline, the network's colours and the truth.",
             "photographs": (
-                "Whole held-out strips: large smooth regions (sky, fur, the cup) come out "
-                "right, small coloured objects stay grey."
+                "Whole held-out strips: look for regions coloured right (the night sky, the "
+                "wooden table) and for colours borrowed from another photograph."
             ),
             "learning_curves": "Training and test chroma error per epoch.",
         },
