@@ -312,7 +312,7 @@ def test_the_answer_comes_from_the_latest_completed_matching_run(tmp_path):
     assert "(a) ?x?" in text.split("P4.1")[1]
     # an item with no run says so, with its command
     p51 = _item("001", "P5.1")
-    assert p51.run_command == "nnlab run sparse-denoising --preset quick --set dataset=mnist"
+    assert p51.run_command == "nnlab run ae-identity --preset quick --set dataset=mnist"
     assert f"not run yet — {p51.run_command}" in text.split("P5.1")[1].split("\n\n")[0].replace(
         "\n" + " " * 16, " "
     )

@@ -211,6 +211,67 @@ def load_ufldl_images(*, download: bool = False, progress: bool = False) -> Arra
     return np.ascontiguousarray(np.moveaxis(images, -1, 0), dtype=np.float64)
 
 
+# --------------------------------------------------------------------------- colour
+
+#: The colour photographs among ``NATURAL_IMAGE_NAMES`` (the others are grey).
+COLOUR_IMAGE_NAMES: tuple[str, ...] = ("chelsea", "rocket", "coffee", "astronaut")
+
+
+@functools.lru_cache(maxsize=1)
+def _colour_images() -> tuple[Array, ...]:
+    import skimage.data
+
+    images = []
+    for name in COLOUR_IMAGE_NAMES:
+        image = np.asarray(getattr(skimage.data, name)()[..., :3], dtype=np.float32) / 255.0
+        image.flags.writeable = False
+        images.append(image)
+    return tuple(images)
+
+
+def load_colour_images() -> tuple[Array, ...]:
+    """scikit-image's colour photographs ``COLOUR_IMAGE_NAMES`` as they are (no whitening, no
+    resampling): float32 (H, W, 3) RGB in [0, 1], read-only, cached."""
+    images = _colour_images()
+    note_dataset("colour-images", dict(zip(COLOUR_IMAGE_NAMES, images, strict=True)))
+    return images
+
+
+def colour_patches(
+    images, patch_size: int, n: int, part: str, test_fraction: float = 0.25, rng=0
+) -> Array:
+    """``n`` random ``patch_size``² RGB patches (n, 3, p, p) float32, each from an image drawn
+    uniformly: from the left 1 − ``test_fraction`` of its columns for ``part="train"``, from
+    the right ``test_fraction`` for ``part="test"`` (`column_part`), so the two never share a
+    pixel. Seeded by ``rng``."""
+    if part not in ("train", "test"):
+        raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+    regions = [column_part(image, test_fraction, part) for image in images]
+    small = [r.shape for r in regions if min(r.shape[:2]) < patch_size]
+    if small:
+        raise DataError(
+            f"patch size {patch_size} does not fit the {part} regions of the photographs "
+            f"(smallest {min(min(s[:2]) for s in small)} pixels); choose a smaller one"
+        )
+    rng = np.random.default_rng(rng)
+    which = rng.integers(0, len(regions), n)
+    out = np.empty((n, 3, patch_size, patch_size), dtype=np.float32)
+    for k, i in enumerate(which):
+        h, w, _ = regions[i].shape
+        top = rng.integers(0, h - patch_size + 1)
+        left = rng.integers(0, w - patch_size + 1)
+        out[k] = regions[i][top : top + patch_size, left : left + patch_size].transpose(2, 0, 1)
+    return out
+
+
+def column_part(image: Array, test_fraction: float, part: str = "test") -> Array:
+    """The right ``test_fraction`` of an image's columns (``part="test"``) or the rest."""
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    cut = image.shape[1] - int(round(image.shape[1] * test_fraction))
+    return image[:, cut:] if part == "test" else image[:, :cut]
+
+
 # --------------------------------------------------------------------------- patches
 
 

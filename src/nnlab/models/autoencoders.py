@@ -144,10 +144,75 @@ class ConvAutoencoder(nn.Module):
         return out.reshape(x.shape)
 
 
-def autoencoder_state(model: MLPAutoencoder | ConvAutoencoder) -> dict:
+class ConvEncoderDecoder(nn.Module):
+    """An image-to-image convolutional autoencoder: ``in_channels`` → ``out_channels`` at the
+    same size, for inpainting (masked image and mask in, image out) and colourisation (grey
+    in, chroma out). Encoder: per width in ``channels``, conv k3 p1 + ReLU, then conv k3 s2
+    p1 + ReLU (halves the side); decoder: per width in reverse, nearest upsampling ×2, conv k3
+    p1 + ReLU; then conv k3 p1 to ``out_channels`` and ``output`` ("sigmoid" or None). No skip
+    connections: everything passes through the coarsest grid. The side must be a multiple of
+    2 ** len(channels).
+
+        ConvEncoderDecoder(2, 1, (16, 32))        # 28×28 → 7×7×32 → 28×28
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        channels: Sequence[int] = (16, 32),
+        output: str | None = "sigmoid",
+    ) -> None:
+        super().__init__()
+        channels = [int(c) for c in channels]
+        if not channels or min(channels) < 1 or in_channels < 1 or out_channels < 1:
+            raise ValueError(f"channels must be positive widths, got {channels}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.channels, self.output_name = tuple(channels), output
+        down: list[nn.Module] = []
+        width = in_channels
+        for c in channels:
+            down += [nn.Conv2d(width, c, 3, padding=1), nn.ReLU()]
+            down += [nn.Conv2d(c, c, 3, stride=2, padding=1), nn.ReLU()]
+            width = c
+        up: list[nn.Module] = []
+        for c in reversed(channels):
+            up += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(width, c, 3, padding=1)]
+            up += [nn.ReLU()]
+            width = c
+        up.append(nn.Conv2d(width, out_channels, 3, padding=1))
+        if output:
+            up.append(make_activation(output))
+        self.encoder, self.decoder = nn.Sequential(*down), nn.Sequential(*up)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        factor = 2 ** len(self.channels)
+        if x.ndim != 4 or x.shape[-1] % factor or x.shape[-2] % factor:
+            raise ValueError(
+                f"ConvEncoderDecoder needs (N, C, H, W) with H and W multiples of {factor}, "
+                f"got {tuple(x.shape)}"
+            )
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+def autoencoder_state(model: MLPAutoencoder | ConvAutoencoder | ConvEncoderDecoder) -> dict:
     """The model's architecture and weights as plain values and tensors, a file
     ``torch.load(path, weights_only=True)`` reads back; rebuild it with `autoencoder_from_state`."""
-    if isinstance(model, ConvAutoencoder):
+    if isinstance(model, ConvEncoderDecoder):
+        arch = {
+            "kind": "encoder-decoder",
+            "in_channels": model.in_channels,
+            "out_channels": model.out_channels,
+            "channels": list(model.channels),
+            "output": model.output_name,
+        }
+    elif isinstance(model, ConvAutoencoder):
         arch = {
             "kind": "conv",
             "image_size": model.image_size,
@@ -168,7 +233,7 @@ def autoencoder_state(model: MLPAutoencoder | ConvAutoencoder) -> dict:
 
 def autoencoder_from_state(
     state: dict, source: str = "the autoencoder file"
-) -> MLPAutoencoder | ConvAutoencoder:
+) -> MLPAutoencoder | ConvAutoencoder | ConvEncoderDecoder:
     """The model saved by `autoencoder_state`, with its weights, in eval mode; DataError naming
     `source` when the file is not one (its size checked against its weights before allocation)."""
     from nnlab.errors import DataError
@@ -180,5 +245,7 @@ def autoencoder_from_state(
         weights = state["state_dict"]
     except Exception:
         raise DataError(f"{source} cannot be loaded: it is not a saved nnlab autoencoder") from None
-    build = ConvAutoencoder if kind == "conv" else MLPAutoencoder
+    build = {"conv": ConvAutoencoder, "encoder-decoder": ConvEncoderDecoder}.get(
+        kind, MLPAutoencoder
+    )
     return build_checked(lambda: build(**arch), weights, source).eval()

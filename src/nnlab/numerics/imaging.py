@@ -52,3 +52,41 @@ def orientation_coherence(images: np.ndarray) -> np.ndarray:
     spread = np.sqrt((jxx - jyy) ** 2 + 4.0 * jxy**2)
     trace = jxx + jyy
     return np.divide(spread, trace, out=np.zeros_like(trace), where=trace > 0)
+
+
+# ITU-R BT.601 luma weights (JPEG's YCbCr, full range, chroma centred on 0)
+_KR, _KB = 0.299, 0.114
+_KG = 1.0 - _KR - _KB
+
+
+def rgb_to_ycbcr(rgb, channel_dim: int = -1):
+    """RGB in [0, 1] → (Y, Cb, Cr): Y = 0.299 R + 0.587 G + 0.114 B in [0, 1] (the grey image),
+    Cb = (B − Y)/1.772 and Cr = (R − Y)/1.402 in [−0.5, 0.5] (0: grey). NumPy arrays or torch
+    tensors, the colour channels along ``channel_dim``; `ycbcr_to_rgb` inverts it exactly."""
+    r, g, b = _channels(rgb, channel_dim)
+    y = _KR * r + _KG * g + _KB * b
+    parts = (y, (b - y) / (2 * (1 - _KB)), (r - y) / (2 * (1 - _KR)))
+    return _stack(parts, rgb, channel_dim)
+
+
+def ycbcr_to_rgb(ycc, channel_dim: int = -1):
+    """(Y, Cb, Cr) → RGB, the inverse of `rgb_to_ycbcr` (not clipped to [0, 1])."""
+    y, cb, cr = _channels(ycc, channel_dim)
+    r = y + 2 * (1 - _KR) * cr
+    b = y + 2 * (1 - _KB) * cb
+    g = (y - _KR * r - _KB * b) / _KG
+    return _stack((r, g, b), ycc, channel_dim)
+
+
+def _channels(x, channel_dim: int) -> tuple:
+    if isinstance(x, np.ndarray):
+        return tuple(np.take(x, i, axis=channel_dim) for i in range(3))
+    return tuple(x.select(channel_dim, i) for i in range(3))
+
+
+def _stack(parts, like, channel_dim: int):
+    if isinstance(like, np.ndarray):
+        return np.stack(parts, axis=channel_dim)
+    import torch
+
+    return torch.stack(parts, dim=channel_dim)

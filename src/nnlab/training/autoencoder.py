@@ -19,6 +19,11 @@ from nnlab.training.optim import (
 )
 from nnlab.training.tensors import batches, steps_per_epoch
 
+Pair = Callable[[torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+"""``pair(images, generator) -> (inputs, targets)``: what a model trained by `fit_autoencoder`
+sees and must predict when the task is not to reconstruct its input (`inpainting_pair`,
+`colouring_pair`); random parts (masks) drawn from ``generator``."""
+
 
 def autoencoder_tensors(
     data, train_subset: int, device: torch.device, channel: bool = False
@@ -62,21 +67,29 @@ def autoencoder_epoch(
     generator: torch.Generator | None = None,
     penalty: Callable[[torch.Tensor], torch.Tensor] | None = None,
     on_step: Callable[[torch.Tensor], None] | None = None,
+    pair: Pair | None = None,
 ) -> float:
     """One pass of squared-error training over the index batches ``order``: each batch is
     corrupted with N(0, noise_std²) noise from ``generator`` (denoising) and reconstructed,
     (and masking with probability ``mask``, see `corrupt`) the loss measured against the clean
     batch. ``penalty(code)`` (e.g. a sparsity term on the
     hidden activations, which needs ``model.encode`` / ``model.decode``) is added to it.
-    Returns the mean squared error per pixel (without the penalty) over the batches."""
+    Returns the mean squared error per pixel (without the penalty) over the batches.
+    With ``pair`` the batch is instead turned into (input, target) by ``pair(batch,
+    generator)`` (see `Pair`: inpainting, colourisation) and the target predicted."""
     model.train()
     total = torch.zeros((), device=x.device)
     count = 0
     for idx in order:
         clean = x[idx]
-        inputs = corrupt(clean, noise_std, generator, mask) if noise_std or mask else clean
+        if pair is not None:
+            inputs, clean = pair(clean, generator)
+        elif noise_std or mask:
+            inputs = corrupt(clean, noise_std, generator, mask)
+        else:
+            inputs = clean
         if penalty is None:
-            recon = model(inputs)
+            recon = model(inputs).reshape(clean.shape)
             extra = None
         else:
             code = model.encode(inputs)
@@ -135,6 +148,7 @@ def fit_autoencoder(
     on_step: Callable[[torch.Tensor], None] | None = None,
     resume: dict | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
+    pair: Pair | None = None,
 ) -> list[dict[str, float]]:
     """Train an autoencoder with squared error for ``epochs`` over batches shuffled from
     ``seed`` (``optimizer`` and ``schedule`` by name, see `make_optimizer`, `make_schedule`).
@@ -147,7 +161,10 @@ def fit_autoencoder(
 
     After each epoch but the last, ``on_checkpoint(state)`` gets the training state (model,
     optimizer, schedule, random generators, epoch, records); passed back as ``resume``, it
-    continues the training where it stopped, with the same result."""
+    continues the training where it stopped, with the same result.
+
+    With ``pair`` (see `Pair`) the model learns ``pair``'s targets from its inputs instead,
+    fresh pairs drawn for each training batch and one fixed draw for the test images."""
     device = x_train.device
     opt, sched = optimizer_and_schedule(
         model,
@@ -160,7 +177,11 @@ def fit_autoencoder(
     )
     shuffle = torch.Generator().manual_seed(seed)
     noise = torch.Generator().manual_seed(seed + 1)
-    test_inputs = corrupt(x_test, noise_std, torch.Generator().manual_seed(seed + 2), mask)
+    test_draw = torch.Generator().manual_seed(seed + 2)
+    if pair is not None:
+        test_inputs, test_targets = pair(x_test, test_draw)
+    else:
+        test_inputs, test_targets = corrupt(x_test, noise_std, test_draw, mask), x_test
     history: list[dict[str, float]] = []
     parts = {
         "model": model,
@@ -184,8 +205,10 @@ def fit_autoencoder(
             generator=noise,
             penalty=penalty,
             on_step=on_step,
+            pair=pair,
         )
-        test_loss = float(image_errors(reconstruct(model, test_inputs), x_test).mean())
+        recon = reconstruct(model, test_inputs).reshape(test_targets.shape)
+        test_loss = float(image_errors(recon, test_targets).mean())
         record = {"train_loss": train_loss, "test_loss": test_loss}
         history.append(record)
         if on_epoch is not None:
@@ -255,17 +278,19 @@ def fit_autoencoders(
     penalty: Mapping[str, Callable[[torch.Tensor], torch.Tensor] | None] | None = None,
     desc: str = "",
     keyed: bool = True,
+    pair: Mapping[str, Pair] | None = None,
 ) -> list[dict]:
     """Train one autoencoder per name in turn through a run by `fit_autoencoder`, each
     `build(name)` from the run's seed (so every variant starts from the same weights where
-    the architectures agree), with its own ``noise_std[name]`` and ``penalty[name]``. Logs
+    the architectures agree), with its own ``noise_std[name]``, ``penalty[name]`` and
+    ``pair[name]`` (a task other than reconstruction, see `Pair`). Logs
     ``<metric>@<name>`` per epoch (plain ``<metric>`` with ``keyed=False``). The run's
     checkpoint holds the finished variants and the current one's training state after every
     epoch, so an interrupted run resumes at the epoch it stopped at, with the same result.
     Returns the `autoencoder_state` of each variant, in the order of `names`."""
     from nnlab.models.autoencoders import autoencoder_state
 
-    noise_std, penalty = dict(noise_std or {}), dict(penalty or {})
+    noise_std, penalty, pair = dict(noise_std or {}), dict(penalty or {}), dict(pair or {})
     per_epoch = steps_per_epoch(len(x_train), batch_size)
     state = run.load_checkpoint() or {}
     results, current = state.get("results", []), state.get("current")
@@ -293,6 +318,7 @@ def fit_autoencoders(
             seed=run.seed,
             noise_std=noise_std.get(name, 0.0),
             penalty=penalty.get(name),
+            pair=pair.get(name),
             on_epoch=lambda e, m, name=name: run.log(
                 e, **{f"{k}@{name}" if keyed else k: v for k, v in m.items()}
             ),
@@ -367,3 +393,81 @@ def codes_and_curves(
         "Training loss (mean over the epoch's batches) and test loss after each epoch"
         + (" (corrupted inputs, clean targets)." if denoising else "."),
     )
+
+
+def noise_images(
+    n: int, support: torch.Tensor, generator: torch.Generator, kind: str = "uniform"
+) -> torch.Tensor:
+    """``n`` noise images shaped like ``support`` (a boolean pixel mask): inside it each pixel
+    U(0, 1) (``kind="uniform"``) or N(0.5, 0.25²) clipped to [0, 1] (``"gaussian"``), outside
+    it 0. Drawn on the CPU from ``generator``, returned on ``support``'s device.
+
+        noise_images(100, x_train.std(0) > 0.1, torch.Generator().manual_seed(0))
+    """
+    shape = (n, *support.shape)
+    if kind == "uniform":
+        values = torch.rand(shape, generator=generator)
+    elif kind == "gaussian":
+        values = (0.5 + 0.25 * torch.randn(shape, generator=generator)).clamp(0.0, 1.0)
+    else:
+        raise ValueError(f"noise kind must be 'uniform' or 'gaussian', got {kind!r}")
+    return (values * support.cpu()).to(support.device)
+
+
+def variance_explained(recon: torch.Tensor, target: torch.Tensor) -> float:
+    """1 − MSE(recon, target) / MSE(target's own mean image, target): the fraction of a set's
+    pixel variance a model reconstructs. 1 is perfect, 0 is no better than predicting the
+    set's mean image (which needs no input at all), below 0 worse than that."""
+    error = float(image_errors(recon, target).mean())
+    spread = float(image_errors(target.mean(dim=0, keepdim=True).expand_as(target), target).mean())
+    return 1.0 - error / spread
+
+
+def square_masks(
+    n: int, side: int, low: int, high: int, generator: torch.Generator
+) -> torch.Tensor:
+    """``n`` masks (n, 1, side, side), float 0/1, each 1 on one square hole: its side drawn
+    uniformly from ``low``..``high`` pixels, its position uniformly among those that keep it
+    inside the image. Drawn on the CPU from ``generator``."""
+    if not 1 <= low <= high <= side:
+        raise ValueError(f"hole sides must satisfy 1 <= low <= high <= {side}, got {low}..{high}")
+    sizes = torch.randint(low, high + 1, (n,), generator=generator)
+    top = (torch.rand(n, generator=generator) * (side - sizes + 1)).long()
+    left = (torch.rand(n, generator=generator) * (side - sizes + 1)).long()
+    grid = torch.arange(side)
+    rows = (grid >= top[:, None]) & (grid < (top + sizes)[:, None])  # (n, side)
+    cols = (grid >= left[:, None]) & (grid < (left + sizes)[:, None])
+    return (rows[:, :, None] & cols[:, None, :]).unsqueeze(1).float()
+
+
+def inpainting_pair(low: int, high: int) -> Pair:
+    """The inpainting task on images (N, 1, H, W): the input is two channels, the image with
+    a random square hole (`square_masks`, side ``low``..``high``) set to 0 and the hole's
+    mask (1 inside), so that a black hole differs from black ink; the target is the whole
+    image. `hole_errors` measures a prediction inside the hole only."""
+
+    def pair(images: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        masks = square_masks(len(images), images.shape[-1], low, high, generator)
+        masks = masks.to(images.device)
+        return torch.cat([images * (1 - masks), masks], dim=1), images
+
+    return pair
+
+
+def hole_errors(
+    prediction: torch.Tensor, target: torch.Tensor, masks: torch.Tensor
+) -> torch.Tensor:
+    """Mean squared error per image over the pixels where ``masks`` is 1 (inside the hole),
+    float64, shape (N,)."""
+    diff = (prediction.double() - target.double()) ** 2 * masks.double()
+    return diff.flatten(1).sum(dim=1) / masks.double().flatten(1).sum(dim=1).clamp(min=1.0)
+
+
+def colouring_pair(images: torch.Tensor, generator: torch.Generator | None = None):
+    """The colourisation task on RGB images (N, 3, H, W) in [0, 1]: the input is the luminance
+    Y (N, 1, H, W), the target the chroma (Cb, Cr) (N, 2, H, W) (`nnlab.numerics.imaging.
+    rgb_to_ycbcr`); nothing random, ``generator`` is unused."""
+    from nnlab.numerics.imaging import rgb_to_ycbcr
+
+    ycc = rgb_to_ycbcr(images, channel_dim=1)
+    return ycc[:, :1], ycc[:, 1:]

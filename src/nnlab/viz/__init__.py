@@ -11,6 +11,7 @@ from nnlab.viz.attention import (
 from nnlab.viz.bars import (
     accuracy_bars,
     count_bars,
+    grouped_bars,
 )
 from nnlab.viz.boundaries import (
     BoundaryPanel,
@@ -91,6 +92,7 @@ __all__ = [
     "confusion_matrix",
     "confusion_matrix_figure",
     "count_bars",
+    "grouped_bars",
     "curves_per_variant",
     "decision_boundaries",
     "denoising_field",

@@ -57,3 +57,37 @@ def count_bars(labels: Sequence[str], counts: Sequence[int], *, xlabel: str, tit
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def grouped_bars(
+    names: Sequence[str],
+    groups: Sequence[tuple[str, Sequence[float]]],
+    *,
+    ylabel: str,
+    title: str,
+    log: bool = False,
+) -> Figure:
+    """One group of bars per name, one bar per (label, values) in ``groups``, each bar's value
+    written above it; a log y axis with ``log``.
+
+        grouped_bars(["open", "bottleneck"], [("digits", [0.001, 0.02]), ("noise", [0.01, 0.1])],
+                     ylabel="MSE", title="Errors")
+    """
+    fig = Figure(figsize=(1.3 * len(names) * max(1, len(groups)) / 2 + 3.0, 4.4))
+    ax = fig.subplots()
+    x = np.arange(len(names))
+    width = 0.8 / max(1, len(groups))
+    for k, (label, values) in enumerate(groups):
+        offset = (k - (len(groups) - 1) / 2) * width
+        bars = ax.bar(x + offset, list(values), width, label=label)
+        ax.bar_label(bars, [f"{v:.3g}" for v in values], fontsize="x-small", padding=2)
+    if log:
+        ax.set_yscale("log")
+    ax.margins(y=0.15)
+    ax.set_xticks(x, list(names))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig

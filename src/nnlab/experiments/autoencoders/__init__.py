@@ -10,6 +10,9 @@ ORDER = (
     "pca_vs_linear_ae",
     "deep_ae_vs_pca",
     "sparse_denoising",
+    "ae_identity",
+    "inpainting",
+    "colourisation",
     "autoencoder_study",
 )
 """Its experiments' modules in the order the chapter teaches them."""
