@@ -547,9 +547,9 @@ EXPERIMENT = Experiment(
         answer=(
             "The gradient check's relative difference is {gradcheck_relative_difference:.1e} "
             "(a bug gives > 1e-3). L-BFGS lowered the cost from {cost_initial:.2f} to "
-            "{cost_final:.4f} (the seed: 48.85 to 0.481; {seed_costs_note}) with mean hidden activation "
-            "{mean_activation:.4f} (target ρ = {rho}); {edge_fraction_trained:.0%} of the "
-            "{hidden} trained filters are oriented (edge-like), against "
+            "{cost_final:.4f} (the seed: 48.85 to 0.481; {seed_costs_note}) with mean hidden "
+            "activation {mean_activation:.4f} (target ρ = {rho}); {edge_fraction_trained:.0%} of "
+            "the {hidden} trained filters are oriented (edge-like), against "
             "{edge_fraction_random:.0%} of the random initial ones."
         ),
         figures={
