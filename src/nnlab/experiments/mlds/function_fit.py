@@ -202,10 +202,6 @@ EXPERIMENT = Experiment(
                 "nnlab run function-fit --set budget=300",
                 "a smaller budget widens the gap between depths",
             ),
-            (
-                "nnlab run function-fit --set activation=tanh",
-                "smooth units instead of ReLU",
-            ),
         ),
     ),
 )
