@@ -18,6 +18,7 @@ from nnlab.experiments.neurons.fundamentals import (
     identity_errors,
     layer_grad_norms,
     linear_collapse_error,
+    outlier_pull,
     parameter_count,
     train_symmetry,
     zigzag,
@@ -138,6 +139,20 @@ def test_zigzag_path_follows_the_gradient_of_the_squared_error():
     # step 1 from w = 0: t = -1, grad = (0 - t) x = (1, 2); w = -0.1 (1, 2)
     np.testing.assert_allclose(out["path"][1], [-0.1, -0.2])
     assert out["steps"] is None and out["same_sign_fraction"] == 0.5
+
+
+def test_outliers_turn_pca_and_a_linear_autoencoder_alike():
+    clean = outlier_pull(Config(outliers=0), 0)
+    assert clean["outlier_turn_pca_degrees"] == clean["outlier_turn_autoencoder_degrees"] == 0.0
+    pulled = outlier_pull(Config(), 0)
+    assert pulled["outlier_share"] == 10 / 1010
+    # 1% of points near (20, 20) turn PCA's axis away from x by well over 10 degrees ...
+    assert pulled["outlier_turn_pca_degrees"] > 10
+    # ... and the gradient-trained autoencoder's by as much: PCA is not the robust one
+    assert pulled["outlier_turn_autoencoder_degrees"] == pytest.approx(
+        pulled["outlier_turn_pca_degrees"], abs=0.5
+    )
+    assert pulled["pca_vs_autoencoder_degrees_outliers"] < 0.5
 
 
 def test_smoke_run_summary(tmp_path):

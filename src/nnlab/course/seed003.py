@@ -159,13 +159,23 @@ ITEMS: tuple[Item, ...] = (
         settings=MNIST,
         answer="statements 1-2: a linear autoencoder spans PCA's subspace (largest angle "
         "{max_principal_angle_degrees:.2f}°, test MSE ratio {mse_ratio_test:.4f})",
-        reasoned="statement 3 is false: PCA minimises the squared reconstruction error, so a "
-        "few far-off points pull its components towards them, and an autoencoder trained on "
-        "the squared error is pulled the same way (a linear one finds PCA's subspace, as "
-        "measured above); neither is robust to outliers by construction. Statement 4 is false "
+        reasoned="statement 3 is false (measured in the next item): PCA minimises the squared "
+        "reconstruction error, so a few far-off points pull its components towards them, and an "
+        "autoencoder trained on the squared error is pulled the same way. Statement 4 is false "
         "as a general claim: GloVe fits word vectors to a corpus's co-occurrence counts, and an "
         "autoencoder needs some representation of the words to start from; nothing in the "
         "lecture compares them, and nnlab has no word corpus to measure it",
+    ),
+    Item(
+        "003",
+        "ICE #4 ③",
+        "PCA vs autoencoder, statement 3: is PCA robust to outliers while autoencoders are not?",
+        written="- ③ PCA is robust to outliers",
+        experiment="fundamentals",
+        answer="false: {outlier_share:.0%} of far-off points turn PCA's first direction by "
+        "{outlier_turn_pca_degrees:.1f}° and a linear autoencoder's by "
+        "{outlier_turn_autoencoder_degrees:.1f}°; the two stay "
+        "{pca_vs_autoencoder_degrees_outliers:.1f}° apart (both minimise the squared error)",
     ),
     Item(
         "003",

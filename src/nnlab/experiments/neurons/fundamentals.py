@@ -45,6 +45,11 @@ Seed 004 Q1-Q2 and seed 003 ask for these on paper; here each one is a number:
   and the large curvature along (1, 1) that positive inputs bring caps the step size: with
   each input's fastest step size of ``zigzag_lrs``, the steps to get within 1% of w* are
   compared, and both paths are drawn over the loss contours.
+* **Outliers** (seed 003 ICE #4 statement 3, "PCA is robust to outliers while autoencoders
+  are not"): 1000 points of std 3 along x and 1 along y, then ``outliers`` points near
+  (20, 20); the angle by which they turn PCA's first direction and the decoder direction of a
+  2-1-2 linear autoencoder trained by gradient descent on the squared error
+  (``nnlab.numerics.outliers``). Both minimise the same squared error: they turn alike.
 * **Parameter count** (seed 003 ICE #2): an MLP on 100x100 inputs, three hidden layers of
   1000 units and 10 outputs has 10000·1000 + 1000 + 2·(1000·1000 + 1000) + 1000·10 + 10 =
   12,013,010 parameters -- counted by the engine's ``num_parameters`` and by that formula.
@@ -110,6 +115,9 @@ class Config(ExperimentConfig):
         low=0.0,
         low_open=True,
         help="SGD steps tried on the one-neuron zig-zag (the first also measures the signs)",
+    )
+    outliers: int = param(
+        10, low=0, high=1_000, help="far-off points added to 1000 for PCA vs autoencoder"
     )
     zigzag_steps: int = param(
         2000, low=10, high=1_000_000, help="at most this many SGD steps of the zig-zag neuron"
@@ -397,6 +405,32 @@ def dead_relu(lr: float, cfg: Config, seed: int) -> dict[str, Any]:
         "dead_after": dead(),
         "train_accuracy": accuracy(model.predict(X), y),
         "losses": hist["train_loss"],
+    }
+
+
+#: where the outliers sit (and a spread of 0.5 around it), for data of std 3 along x, 1 along y
+OUTLIER_AT = (20.0, 20.0)
+
+
+def outlier_pull(cfg: Config, seed: int) -> dict[str, float]:
+    """How far `cfg.outliers` far-off points turn PCA's first direction and a linear
+    autoencoder's, and how far apart the two are (seed 003 ICE #4 statement 3)."""
+    import numpy as np
+
+    from nnlab.numerics.outliers import angle_degrees, autoencoder_direction, first_direction
+
+    rng = np.random.default_rng([seed, 4])
+    clean = rng.normal(0.0, 1.0, (1000, 2)) * np.array([3.0, 1.0])
+    far = np.array(OUTLIER_AT) + rng.normal(0.0, 0.5, (cfg.outliers, 2))
+    dirty = np.vstack([clean, far])
+    pca = [first_direction(x) for x in (clean, dirty)]
+    ae = [autoencoder_direction(x, rng=np.random.default_rng([seed, 5])) for x in (clean, dirty)]
+    return {
+        "outlier_share": cfg.outliers / len(dirty),
+        "outlier_turn_pca_degrees": angle_degrees(*pca),
+        "outlier_turn_autoencoder_degrees": angle_degrees(*ae),
+        "pca_vs_autoencoder_degrees_clean": angle_degrees(pca[0], ae[0]),
+        "pca_vs_autoencoder_degrees_outliers": angle_degrees(pca[1], ae[1]),
     }
 
 
@@ -726,6 +760,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             for key in ("same_sign_fraction", "lr", "steps")
         },
         "zigzag_speedup": zig["sigmoid"]["steps"] / zig["tanh"]["steps"],
+        **outlier_pull(cfg, run.seed),
         "mlp_sizes": sizes,
         "mlp_parameters": counted,
         "mlp_parameters_formula": formula,
