@@ -190,6 +190,9 @@ def test_items_name_real_experiments_settings_and_fields():
         if it.kind == "absent":
             assert it.reason and not it.experiment
             continue
+        if it.kind == "reasoned":
+            assert it.reasoned and not it.command
+            continue
         if not it.experiment:
             assert it.command.startswith("nnlab ")
             continue
@@ -329,6 +332,23 @@ def test_every_line_fits_and_nothing_is_left_out(tmp_path):
             assert it.title.split()[0] in text
         n_absent = sum(it.kind == "absent" for it in items(seed))
         assert text.count("not answered — ") == n_absent
+        n_reasoned = sum(bool(it.reasoned) for it in items(seed))
+        assert text.count("in words, not measured — ") == n_reasoned
+
+
+def test_quiz_answers_in_words_are_marked_as_not_measured(tmp_path):
+    from nnlab.course import Item, render_item
+
+    quiz = {it.number: it for it in items("003") if it.number in ("ICE #3", "ICE #4", "ICE #5")}
+    assert quiz["ICE #3"].kind == quiz["ICE #5"].kind == "reasoned"
+    assert quiz["ICE #4"].kind == "run"  # statements 1-2 measured, 3-4 in words beside them
+    text = render("003", tmp_path)
+    assert "answered in words" in text.splitlines()[1]
+    ice5 = "\n".join(render_item(quiz["ICE #5"], tmp_path)).replace("\n" + " " * 16, " ")
+    assert "command:    none" in ice5 and "answer:     in words, not measured — ① the" in ice5
+    assert "not answered" not in ice5
+    with pytest.raises(ValueError, match="a reason and a reasoned answer"):
+        Item("003", "x", "t", reason="r", reasoned="w")
 
 
 def test_not_run_yet_everywhere_without_runs(tmp_path, capsys):

@@ -157,3 +157,18 @@ def test_mnist_code_path_on_generated_idx_files(tmp_path, monkeypatch):
     assert summary["first_layer_filters"] == [40, 1, 5, 5]
     assert summary["test_accuracy"] >= 0.95
     assert np.array(summary["confusion_matrix"]).sum() == 100
+
+
+def test_each_data_set_gets_its_own_default_shift():
+    from nnlab.experiments import get
+
+    exp = get("cnn-mnist")
+    # handwriting keeps the classic shifts: MNIST's quick run is the one measured before
+    for dataset in ("mnist", "kmnist", "chars36"):
+        assert exp.make_config("quick", {"dataset": dataset}).shift == 2
+    assert exp.make_config("quick").to_dict() == exp.make_config("quick", {"shift": 2}).to_dict()
+    # Fashion-MNIST trains without them, unless asked
+    assert exp.make_config("quick", {"dataset": "fashion-mnist"}).shift == 0
+    assert exp.make_config("full", {"dataset": "fashion-mnist"}).shift == 0
+    assert exp.make_config("quick", {"dataset": "fashion-mnist", "shift": 2}).shift == 2
+    assert exp.make_config("smoke").shift == 1  # a preset's own value stands

@@ -99,3 +99,21 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
         tmp_path / "cut", monkeypatch, args, stop=lambda states: len(states) == 2
     )
     resumes_identically(cut, single_run(tmp_path / "ref"))
+
+
+def test_the_seeds_mnist_is_the_default_and_fashion_mnist_an_option(tmp_path):
+    from nnlab.experiments import get
+    from nnlab.runs.read import read_run
+
+    exp = get("deep-vs-shallow")
+    assert exp.make_config("quick").dataset == exp.make_config("full").dataset == "mnist"
+    assert exp.make_config("quick", {"dataset": "fashion-mnist"}).dataset == "fashion-mnist"
+    # a run made when Fashion-MNIST was the default keeps it: config.json names its data
+    assert main(["run", "deep-vs-shallow", "--preset", "smoke", "--quiet", "--out", str(tmp_path)])
+    run = single_run(tmp_path)
+    config = json.loads((run / "config.json").read_text())
+    config["config"]["dataset"] = "fashion-mnist"
+    (run / "config.json").write_text(json.dumps(config))
+    assert read_run(run).data == "fashion-mnist"
+    settings = exp.make_config(config["preset"], config["config"])
+    assert settings.dataset == "fashion-mnist"

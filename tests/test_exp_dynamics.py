@@ -28,6 +28,51 @@ def test_function_fit_equal_budgets_fit_both_kinds_of_function(tmp_path):
     check_figure(run / "figures" / "parameter_counts.png", min_size=(400, 60))
 
 
+def test_function_fit_budget_31_is_the_seeds_1_10_1_network(tmp_path):
+    run, s = smoke_run(tmp_path, "function-fit", "budget=31", "steps=1000")
+    assert s["hidden"]["depth1"] == [10] and s["parameters"]["depth1"] == 31
+    # 31 parameters still learn sin(x) + 0.5x: far below a constant's variance (1.0)
+    assert s["unexplained_variance"]["sin_half_x"]["depth1"] < 0.2
+
+
+def test_train_regressor_snapshots_weights_and_loss_every_k_steps():
+    import torch
+
+    from nnlab.dynamics.multirun import train_regressor
+    from nnlab.dynamics.params import flat_parameters
+    from nnlab.dynamics.targets import sample_target
+    from nnlab.models import MLP
+
+    _, x, y = sample_target("sin_half_x", 50)
+    r = train_regressor(x=x, y=y, x_eval=x, hidden=(8,), steps=9, lr=0.01, seed=0,
+                        snapshot_every=3)  # fmt: skip
+    assert r["snapshot_epochs"] == [0, 3, 6, 9] and r["snapshots"].shape == (4, 8 + 8 + 8 + 1)
+    torch.manual_seed(0)
+    start = MLP(1, (8,), 1)  # the same seeded initialisation
+    assert torch.equal(r["snapshots"][0], flat_parameters(start))
+    assert torch.equal(r["first_layer"][0], start.state_dict()["net.1.weight"].reshape(-1))
+    assert r["snapshot_loss"][-1] == pytest.approx(r["final_loss"], rel=1e-6)
+    assert r["snapshot_loss"][-1] < r["snapshot_loss"][0]
+
+
+def test_weight_trajectory_on_the_seeds_regression(tmp_path):
+    from nnlab.dynamics.targets import sample_target
+    from nnlab.experiments import get
+
+    cfg = get("weight-trajectory").make_config("quick", {"function": "sin_half_x"})
+    assert (cfg.epochs, cfg.lr, cfg.points) == (100, 0.01, 200)  # the seed's settings
+    run, s = smoke_run(tmp_path, "weight-trajectory", "function=sin_half_x", "epochs=90")
+    assert s["function"] == "sin_half_x" and "final_test_accuracy" not in s
+    assert s["snapshot_epochs"] == list(range(0, 91, 3))
+    # Var(sin(x) + 0.5x) on [-10, 10] is about 9: the nets explain most of it
+    _, _, y = sample_target("sin_half_x", 200)
+    assert s["mean_final_loss"] < 0.2 * float(y.var(unbiased=False))
+    for key in ("explained_variance_first_layer", "explained_variance_whole_model"):
+        first, second = s[key]
+        assert 1 > first >= second > 0
+    check_figure(run / "figures" / "trajectories.png", panels=2, caption="PCA")
+
+
 def test_minimal_ratio_hessian_at_critical_points(tmp_path):
     run, s = smoke_run(tmp_path, "minimal-ratio")
     assert s["runs"] == 3 and s["parameters"] == 4 * 2 + 4 * 5 + 5  # 1-4-4-1
@@ -65,6 +110,7 @@ def test_random_labels_are_memorised_and_test_stays_at_chance(tmp_path):
         ("function-fit", ["workers=0"], "setting 'workers' must be in [1, 64]; got 0"),
         ("function-fit", ["depths=1,2"], "three or more different depths"),
         ("function-fit", ["functions=tan"], "functions must name some of"),
+        ("weight-trajectory", ["function=tan"], "function must be empty (images) or one of"),
         ("random-labels", ["workers=0"], "setting 'workers' must be in [1, 64]; got 0"),
         ("minimal-ratio", ["runs=1"], "setting 'runs' must be in [2, 10000]; got 1"),
         ("params-vs-generalization", ["widths=1,2,4"], "ten or more different widths"),

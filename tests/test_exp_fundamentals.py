@@ -18,10 +18,13 @@ from nnlab.experiments.neurons.fundamentals import (
     identity_errors,
     layer_grad_norms,
     linear_collapse_error,
+    outlier_pull,
     parameter_count,
     train_symmetry,
+    zigzag,
 )
 from nnlab.numerics import identities
+from nnlab.numerics.zigzag import neuron_sgd_path
 from nnlab.scratch import collapse_linear, mlp
 
 
@@ -118,6 +121,40 @@ def test_a_too_large_learning_rate_kills_most_relus():
     assert np.mean(large["dead_after"]) > 0.5 and large["train_accuracy"] < 0.5
 
 
+def test_positive_inputs_make_every_update_one_signed_and_slow_the_neuron():
+    zig = zigzag(Config(), 0)
+    sig, tanh = zig["sigmoid"], zig["tanh"]
+    assert sig["same_sign_fraction"] == 1.0  # (w·x − t) x has the sign of (w·x − t) when x > 0
+    # two zero-centred inputs share a sign half the time
+    assert 0.4 < tanh["same_sign_fraction"] < 0.6
+    # both reach w* = (1, -1); the centred inputs allow a larger step and get there sooner
+    assert tanh["lr"] > sig["lr"] and tanh["steps"] < sig["steps"]
+    for z in (sig, tanh):
+        np.testing.assert_allclose(z["path"][-1], [1.0, -1.0], atol=0.0142)
+
+
+def test_zigzag_path_follows_the_gradient_of_the_squared_error():
+    x = np.array([[1.0, 2.0], [0.5, -1.0]])
+    out = neuron_sgd_path(x, np.array([1.0, -1.0]), lr=0.1, tol=1e-9)
+    # step 1 from w = 0: t = -1, grad = (0 - t) x = (1, 2); w = -0.1 (1, 2)
+    np.testing.assert_allclose(out["path"][1], [-0.1, -0.2])
+    assert out["steps"] is None and out["same_sign_fraction"] == 0.5
+
+
+def test_outliers_turn_pca_and_a_linear_autoencoder_alike():
+    clean = outlier_pull(Config(outliers=0), 0)
+    assert clean["outlier_turn_pca_degrees"] == clean["outlier_turn_autoencoder_degrees"] == 0.0
+    pulled = outlier_pull(Config(), 0)
+    assert pulled["outlier_share"] == 10 / 1010
+    # 1% of points near (20, 20) turn PCA's axis away from x by well over 10 degrees ...
+    assert pulled["outlier_turn_pca_degrees"] > 10
+    # ... and the gradient-trained autoencoder's by as much: PCA is not the robust one
+    assert pulled["outlier_turn_autoencoder_degrees"] == pytest.approx(
+        pulled["outlier_turn_pca_degrees"], abs=0.5
+    )
+    assert pulled["pca_vs_autoencoder_degrees_outliers"] < 0.5
+
+
 def test_smoke_run_summary(tmp_path):
     args = ["run", "fundamentals", "--preset", "smoke", "--quiet", "--out", str(tmp_path)]
     assert main(args) == 0
@@ -134,6 +171,9 @@ def test_smoke_run_summary(tmp_path):
     assert s["reversed_ce_infinite_at_y01"] is True and s["correct_ce_finite_at_y01"] is True
     assert s["ce_minimum_error"] < 1e-12
     assert s["dead_relu_fraction_large_lr"] > 0.5 > 0.15 > s["dead_relu_fraction_good_lr"]
+    assert s["zigzag_same_sign_fraction_sigmoid"] == 1.0
+    assert s["zigzag_same_sign_fraction_tanh"] < 0.6
+    assert s["zigzag_steps_sigmoid"] > s["zigzag_steps_tanh"]
     (figures,) = tmp_path.glob("fundamentals/*/figures")
     check_figure(figures / "cross_entropy.png", min_size=(1200, 350), panels=(1, 3))
     check_figure(figures / "dead_relu.png", min_size=(800, 300), panels=(1, 2))
@@ -142,6 +182,7 @@ def test_smoke_run_summary(tmp_path):
     # weights after training, then the zeros and the Xavier decision functions (+ colorbar)
     check_figure(figures / "zero_initialisation.png", min_size=(850, 280), panels=(1, 3))
     check_figure(figures / "checks.png", min_size=(500, 270))  # a table
+    check_figure(figures / "zigzag.png", min_size=(900, 350), panels=(1, 2))
 
 
 def test_relu_learning_rates_in_the_wrong_order_are_a_one_line_error(tmp_path, capsys):

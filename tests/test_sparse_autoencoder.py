@@ -14,7 +14,9 @@ from nnlab.cli import main
 from nnlab.data.natural_images import load_natural_images, normalize_patches, sample_patches
 from nnlab.experiments.engine.sparse_autoencoder import (
     EDGE_THRESHOLD,
+    EXPERIMENT,
     Config,
+    seed_costs,
 )
 from nnlab.numerics.imaging import orientation_coherence
 from nnlab.scratch import (
@@ -213,6 +215,32 @@ def test_digit_datasets_get_ufldl_digit_hyperparameters():
     assert (cfg.hidden, cfg.lam, cfg.rho) == (25, 1e-4, 0.01)
 
 
+@pytest.mark.parametrize(
+    ("preset", "overrides", "comparable"),
+    [
+        ("full", {}, True),
+        ("full", {"threads": 1, "gradcheck_examples": 0}, True),  # the same training
+        ("quick", {"dataset": "ufldl-images"}, True),  # the full preset by another name
+        ("quick", {}, False),  # other images
+        ("full", {"steps": 300}, False),
+        ("full", {"dtype": "float64"}, False),
+        ("smoke", {"dataset": "ufldl-images"}, False),  # 3,000 patches
+    ],
+)
+def test_seed_costs_are_comparable_only_on_the_seeds_configuration(preset, overrides, comparable):
+    cfg = EXPERIMENT.make_config(preset, overrides)
+    rows = seed_costs(cfg, {"cost_initial": 49.0, "cost_final": 0.5})
+    assert [(r["cost"], r["seed"]) for r in rows] == [
+        ("cost_initial", 48.85),
+        ("cost_final", 0.481),
+    ]
+    assert [r["comparable"] for r in rows] == [comparable, comparable]
+    if comparable:
+        assert [r["difference"] for r in rows] == pytest.approx([0.15, 0.019])
+    else:
+        assert [r["difference"] for r in rows] == [None, None]
+
+
 def test_smoke_run_learns_oriented_filters(tmp_path, monkeypatch):
     import time
     from collections import defaultdict
@@ -237,6 +265,12 @@ def test_smoke_run_learns_oriented_filters(tmp_path, monkeypatch):
     assert s["gradcheck_parameters"] == 400  # a quarter each from W1, W2; all 89 biases
     assert s["cost_final"] < s["cost_initial"] / 20
     assert s["cost_initial"] == pytest.approx(49.3, abs=1.0)  # ρ̂ ≈ 0.5: 25·3·KL(0.01‖0.5)
+    # the seed's costs stand beside these, not compared: a smoke run on other images
+    costs = {r["cost"]: r for r in s["seed_costs"]}
+    assert costs["cost_initial"]["nnlab"] == s["cost_initial"]
+    assert costs["cost_final"]["nnlab"] == s["cost_final"]
+    assert costs["cost_initial"]["seed"] == 48.85 and costs["cost_final"]["seed"] == 0.481
+    assert s["seed_costs_comparable"] is False and "--preset full" in s["seed_costs_note"]
     assert abs(s["mean_activation"] - 0.01) < 0.005
     # the edge measure: trained filters far above random ones
     assert s["edge_fraction_trained"] >= 0.7

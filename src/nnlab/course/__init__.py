@@ -40,7 +40,8 @@ SEEDS: dict[str, str] = {
 }
 """The seed documents by number, with a one-line title."""
 
-RUN_KINDS = ("run", "partial", "download", "absent")
+RUN_KINDS = ("run", "partial", "download", "reasoned", "absent")
+REASONED = "in words, not measured — "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +61,9 @@ class Item:
     - `also`: further commands that show more of it;
     - `gap`: what nnlab does not show (the item is answered only partly);
     - `supply`: the data or weights to download or supply, and how (the run cannot go offline);
-    - `reason`: why nnlab does not answer it at all (no experiment).
+    - `reason`: why nnlab does not answer it at all (no experiment);
+    - `reasoned`: the answer worked out in words, for what no run can measure (a quiz's
+      definitions); shown marked as not measured, beside a run's answer where there is one.
     """
 
     seed: str
@@ -78,14 +81,17 @@ class Item:
     supply: str = ""
     reason: str = ""
     written: str = ""
+    reasoned: str = ""
 
     def __post_init__(self) -> None:
         if self.seed not in SEEDS:
             raise ValueError(f"item {self.number}: unknown seed {self.seed!r}")
         if self.experiment and self.reason:
             raise ValueError(f"item {self.seed} {self.number}: an experiment and a reason")
-        if not (self.experiment or self.command or self.reason):
+        if not (self.experiment or self.command or self.reason or self.reasoned):
             raise ValueError(f"item {self.seed} {self.number}: no experiment, command or reason")
+        if self.reason and self.reasoned:
+            raise ValueError(f"item {self.seed} {self.number}: a reason and a reasoned answer")
         if self.experiment and not self.answer:
             raise ValueError(f"item {self.seed} {self.number}: an experiment needs an answer")
 
@@ -96,9 +102,12 @@ class Item:
 
     @property
     def kind(self) -> str:
-        """run (answered by a run), partial, download (needs data or weights), absent."""
+        """run (answered by a run), partial, download (needs data or weights), reasoned
+        (answered in words, no run), absent."""
         if self.reason:
             return "absent"
+        if self.reasoned and not (self.experiment or self.command):
+            return "reasoned"
         if self.supply:
             return "download"
         return "partial" if self.gap else "run"
@@ -230,6 +239,12 @@ def render_item(item: Item, runs_dir: Path, read: dict | None = None) -> list[st
             lines += _field("document", item.document)
         lines += _field("nnlab", f"not answered — {item.reason}")
         return lines
+    if item.kind == "reasoned":
+        lines += _field("command", "none")
+        if item.document:
+            lines += _field("document", item.document)
+        lines += _field("answer", REASONED + item.reasoned)
+        return lines
     lines += _field("command", item.run_command)
     for extra in item.also:
         lines += _field("also", extra)
@@ -243,6 +258,8 @@ def render_item(item: Item, runs_dir: Path, read: dict | None = None) -> list[st
         lines += _field("nnlab", f"not run yet — {item.run_command}")
     else:
         lines += _field("nnlab", "a command to try, not a run: nothing under runs/ to read")
+    if item.reasoned:
+        lines += _field("answer", REASONED + item.reasoned)
     if item.supply:
         lines += _field("needs", item.supply)
     if item.gap:
@@ -262,8 +279,9 @@ def render(seed: str | None, runs_dir: Path) -> str:
         out += textwrap.wrap(f"seed {s} — {SEEDS[s]}", WIDTH)
         out += textwrap.wrap(
             f"{len(its)} items: {counts['run']} answered by a run, {counts['partial']} partly, "
-            f"{counts['download']} need data or weights to download, {counts['absent']} not "
-            f"answered; {answered} with a completed run under {runs_dir}",
+            f"{counts['download']} need data or weights to download, {counts['reasoned']} "
+            f"answered in words, {counts['absent']} not answered; {answered} with a completed "
+            f"run under {runs_dir}",
             WIDTH,
         )
         out.append("=" * min(WIDTH, 100))

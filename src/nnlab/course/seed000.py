@@ -12,7 +12,8 @@ ITEMS: tuple[Item, ...] = (
         "3A",
         "Sparse autoencoder: 25 sigmoid units on 10,000 8x8 natural-image patches, L-BFGS",
         experiment="sparse-autoencoder",
-        answer="cost {cost_initial:.2f} untrained → {cost_final:.3f} trained on {dataset}; "
+        answer="cost {cost_initial:.2f} untrained → {cost_final:.3f} trained on {dataset} "
+        "(beside the seed's 48.85 → 0.481: {seed_costs_note}); "
         "{edge_fraction_trained:.0%} of the 25 filters are edges; mean activation "
         "{mean_activation:.4f} (ρ = {rho}); gradient check relative difference "
         "{gradcheck_relative_difference:.1e}",

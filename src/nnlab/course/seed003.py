@@ -53,8 +53,10 @@ ITEMS: tuple[Item, ...] = (
         answer="gradient reaching layer 1 of 20: sigmoid {grad_norm_layer1_sigmoid[19]:.1e}, "
         "tanh {grad_norm_layer1_tanh[19]:.1e}, ReLU {grad_norm_layer1_relu[19]:.2f}; dead "
         "ReLUs {dead_relu_fraction_good_lr:.0%} at η = 0.1, {dead_relu_fraction_large_lr:.0%} "
-        "at η = 1",
-        gap="'sigmoid is not zero-centred' (the zig-zag of updates) is not demonstrated",
+        "at η = 1; sigmoid is not zero-centred: {zigzag_same_sign_fraction_sigmoid:.0%} of a "
+        "neuron's updates on sigmoid inputs move all its weights the same way (tanh inputs "
+        "{zigzag_same_sign_fraction_tanh:.0%}), so reaching w* = (1, −1) zig-zags: "
+        "{zigzag_steps_sigmoid} steps against {zigzag_steps_tanh}",
     ),
     Item(
         "003",
@@ -108,18 +110,26 @@ ITEMS: tuple[Item, ...] = (
         "",
         "Good vs bad local minima",
         written="Good vs Bad Local minima",
-        experiment="gradient-descent-1d",
-        answer="a quartic with minima at {quartic_minima[0]:.3f} and {quartic_minima[1]:.3f}: "
-        "gradient descent ends in either, depending on the start and step",
-        gap="a 1-D quartic only",
+        experiment="local-minima",
+        answer="{training_seeds} seeds each: the {narrow_network} network ends between "
+        "{narrow_test_accuracy_range[0]:.1%} and {narrow_test_accuracy_range[1]:.1%} test "
+        "accuracy ({narrow_good_fraction:.0%} within {good_margin:.0%} of its best: good and bad "
+        "minima); the {wide_network} network's minima differ in loss "
+        "({wide_train_loss_range[0]:.3f}–{wide_train_loss_range[1]:.3f}) but "
+        "{wide_good_fraction:.0%} are equally good ({wide_test_accuracy_range[0]:.1%}–"
+        "{wide_test_accuracy_range[1]:.1%})",
+        also=("nnlab run gradient-descent-1d (two minima of a 1-D quartic: the start decides)",),
     ),
     Item(
         "003",
         "ICE #3",
         "Which of the following is not a hyper-parameter?",
         document="① learning rate, ② hidden layers, ③ neurons per layer, ④ all of the above",
-        reason="a quiz: every option is a hyper-parameter (the next slide lists them); nnlab run "
-        "hparam-search tunes learning rate, width, dropout and batch size",
+        reasoned="none of ①-③, so not ④ either: the learning rate, the number of hidden layers "
+        "and the number of neurons per layer are all hyper-parameters, chosen before training "
+        "rather than learned by gradient descent as the weights and biases are (the next slides "
+        "list all three, then the activation function); nnlab run hparam-search tunes four of "
+        "them (learning rate, width, dropout, batch size)",
     ),
     Item(
         "003",
@@ -149,7 +159,23 @@ ITEMS: tuple[Item, ...] = (
         settings=MNIST,
         answer="statements 1-2: a linear autoencoder spans PCA's subspace (largest angle "
         "{max_principal_angle_degrees:.2f}°, test MSE ratio {mse_ratio_test:.4f})",
-        gap="statements 3-4 (robustness to outliers, GloVe embeddings) are not measured",
+        reasoned="statement 3 is false (measured in the next item): PCA minimises the squared "
+        "reconstruction error, so a few far-off points pull its components towards them, and an "
+        "autoencoder trained on the squared error is pulled the same way. Statement 4 is false "
+        "as a general claim: GloVe fits word vectors to a corpus's co-occurrence counts, and an "
+        "autoencoder needs some representation of the words to start from; nothing in the "
+        "lecture compares them, and nnlab has no word corpus to measure it",
+    ),
+    Item(
+        "003",
+        "ICE #4 ③",
+        "PCA vs autoencoder, statement 3: is PCA robust to outliers while autoencoders are not?",
+        written="- ③ PCA is robust to outliers",
+        experiment="fundamentals",
+        answer="false: {outlier_share:.0%} of far-off points turn PCA's first direction by "
+        "{outlier_turn_pca_degrees:.1f}° and a linear autoencoder's by "
+        "{outlier_turn_autoencoder_degrees:.1f}°; the two stay "
+        "{pca_vs_autoencoder_degrees_outliers:.1f}° apart (both minimise the squared error)",
     ),
     Item(
         "003",
@@ -212,7 +238,10 @@ ITEMS: tuple[Item, ...] = (
         "Which of these is not an example of unsupervised learning?",
         document="① perceptron, ② autoencoder, ③ de-noising autoencoder, ④ k-means++, ⑤ none, "
         "⑥ all",
-        reason="a quiz: the perceptron learns from labels (①); nothing to measure",
+        reasoned="① the perceptron: it learns from labelled examples (supervised learning, as in "
+        "nnlab run perceptron on OR and AND); the autoencoder and the de-noising autoencoder "
+        "reconstruct their own inputs and k-means++ groups points without labels, so all three "
+        "are unsupervised; ⑤ and ⑥ are therefore wrong",
     ),
     Item(
         "003",

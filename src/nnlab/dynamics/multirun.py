@@ -222,9 +222,13 @@ def train_regressor(
     seed: int,
     activation: str = "relu",
     log_every: int = 10,
+    snapshot_every: int = 0,
 ) -> dict:
     """Fit `MLP(1, hidden, 1)` to (x, y) (column vectors) by full-batch Adam on the mean
-    squared error for `steps` steps, seeded by `seed`. The network fits y standardised (zero
+    squared error for `steps` steps, seeded by `seed`. With `snapshot_every` k > 0 the flat
+    parameters before step 1 and after steps k, 2k, ... are kept (`snapshots`, `first_layer`,
+    `snapshot_epochs`: a full-batch step is an epoch, and the loss there, `snapshot_loss`), as
+    `train_classifier` keeps them. The network fits y standardised (zero
     mean, unit variance: cos(x) + 0.5x² spans 0-50 and its gradients would kill narrow ReLU
     nets), its output is mapped back, and every loss is in y's own units. Returns the loss
     every `log_every` steps (`loss`, with `loss_steps`), the final loss, the variance of y,
@@ -238,6 +242,20 @@ def train_regressor(
     mean, std = y.mean(), y.std()
     z = (y - mean) / std
     losses, at = [], []
+    snapshots, first_layer, snapshot_epochs, snapshot_loss = [], [], [], []
+    first = next(model.parameters())
+
+    def snapshot(step: int) -> None:
+        from nnlab.dynamics.params import flat_parameters
+
+        with torch.no_grad():
+            snapshot_loss.append(float(torch.nn.functional.mse_loss(model(x) * std + mean, y)))
+        snapshots.append(flat_parameters(model))
+        first_layer.append(first.detach().reshape(-1).clone())
+        snapshot_epochs.append(step)
+
+    if snapshot_every:
+        snapshot(0)
     for step in range(steps):
         loss = torch.nn.functional.mse_loss(model(x), z)
         opt.zero_grad(set_to_none=True)
@@ -246,6 +264,8 @@ def train_regressor(
         if step % log_every == 0:
             losses.append(loss.detach() * std**2)
             at.append(step)
+        if snapshot_every and (step + 1) % snapshot_every == 0:
+            snapshot(step + 1)
     with torch.no_grad():
         final = float(torch.nn.functional.mse_loss(model(x) * std + mean, y))
         prediction = (model(x_eval) * std + mean).reshape(-1)
@@ -257,4 +277,13 @@ def train_regressor(
         "prediction": prediction,
         "parameters": sum(p.numel() for p in model.parameters()),
         "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
-    }
+    } | (
+        {
+            "snapshots": torch.stack(snapshots),
+            "first_layer": torch.stack(first_layer),
+            "snapshot_epochs": snapshot_epochs,
+            "snapshot_loss": snapshot_loss,
+        }
+        if snapshot_every
+        else {}
+    )

@@ -112,3 +112,44 @@ def loss_surface_figure(
     bar.minorticks_off()
     fig.suptitle(title)
     return fig
+
+
+@dataclass(frozen=True)
+class MinimaGroup:
+    """Where the trainings of one network ended: final training loss and test accuracy per
+    seed, and each seed's training loss per epoch."""
+
+    label: str
+    train_loss: np.ndarray
+    test_accuracy: np.ndarray
+    curves: np.ndarray  # (seeds, epochs)
+
+
+def minima_figure(groups: Sequence[MinimaGroup], *, title: str) -> Figure:
+    """Left: final training loss (log x) against test accuracy, one point per seed, one colour
+    per network. Right: every seed's training loss per epoch, in the same colours."""
+    fig = Figure(figsize=(11.0, 4.3), layout="constrained")
+    ax_s, ax_c = fig.subplots(1, 2)
+    for i, g in enumerate(groups):
+        colour = f"C{i}"
+        label = f"{g.label} ({len(g.train_loss)} seeds)"
+        ax_s.scatter(g.train_loss, 100 * g.test_accuracy, s=28, color=colour, alpha=0.8,
+                     edgecolor="k", linewidth=0.4, label=label)  # fmt: skip
+        epochs = np.arange(1, g.curves.shape[1] + 1)
+        for k, curve in enumerate(g.curves):
+            ax_c.plot(epochs, curve, color=colour, lw=0.8, alpha=0.6,
+                      label=g.label if k == 0 else None)  # fmt: skip
+    ax_s.set_xscale("log")
+    ax_s.set_xlabel("final training loss (cross-entropy, log scale)")
+    ax_s.set_ylabel("test accuracy (%)")
+    ax_s.set_title("Where each training ended")
+    ax_s.legend(fontsize=8)
+    ax_s.grid(True, which="both", alpha=0.3)
+    ax_c.set_yscale("log")
+    ax_c.set_xlabel("epoch")
+    ax_c.set_ylabel("training loss (log scale)")
+    ax_c.set_title("Training loss of every seed")
+    ax_c.legend(fontsize=8)
+    ax_c.grid(True, which="both", alpha=0.3)
+    fig.suptitle(title)
+    return fig

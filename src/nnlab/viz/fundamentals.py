@@ -324,3 +324,44 @@ def _log_panel(ax, xlabel: str, ylabel: str, title: str) -> None:
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
+
+
+@dataclass(frozen=True)
+class WeightPathPanel:
+    """A 2-D weight path ``path`` (K, 2) towards ``w_star`` over the contours of the mean
+    squared error ½ (w − w*)ᵀ C (w − w*), C = E[x xᵀ] of the inputs (``second_moment``)."""
+
+    path: np.ndarray
+    w_star: np.ndarray
+    second_moment: np.ndarray
+    title: str
+
+
+def weight_paths_figure(panels: Sequence[WeightPathPanel], *, title: str) -> Figure:
+    """One panel per path: loss contours (the same limits in every panel), the path from its
+    start (square) to w* (star), each step a segment."""
+    fig = Figure(figsize=(4.6 * len(panels), 4.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    points = np.vstack([np.vstack([p.path, p.w_star]) for p in panels])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.15 * (hi - lo).max()
+    xs = np.linspace(lo[0] - pad, hi[0] + pad, 201)
+    ys = np.linspace(lo[1] - pad, hi[1] + pad, 201)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    for ax, p in zip(axes, panels, strict=True):
+        d = grid - p.w_star
+        loss = 0.5 * np.einsum("...i,ij,...j->...", d, p.second_moment, d)
+        ax.contour(xs, ys, loss, levels=12, colors="0.75", linewidths=0.7)
+        ax.plot(p.path[:, 0], p.path[:, 1], "-", color="C0", lw=0.9, label="SGD path")
+        ax.plot(p.path[:, 0], p.path[:, 1], ".", color="C0", ms=3)
+        ax.plot(*p.path[0], "s", color="k", ms=6, label="start w = 0")
+        ax.plot(*p.w_star, "*", color="C3", ms=14, label="optimum w*")
+        ax.set_xlim(xs[0], xs[-1])
+        ax.set_ylim(ys[0], ys[-1])
+        ax.set_xlabel("weight w₁")
+        ax.set_ylabel("weight w₂")
+        ax.set_title(p.title, fontsize=9)
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower left")
+    fig.suptitle(title)
+    return fig

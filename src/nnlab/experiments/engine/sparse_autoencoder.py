@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment, Reference, Teaching
 
 if TYPE_CHECKING:
     import numpy as np
@@ -132,6 +132,50 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quick": {},  # the UFLDL exercise: 10,000 patches, 400 iterations, on embedded images
     "full": {"dataset": "ufldl-images"},  # the same on the exercise's own IMAGES.mat
 }
+
+#: The seed's costs before and after training (seed 000 Problem 3A: "48.85 ... 0.481"), measured
+#: on the exercise's own images with its configuration, the `full` preset.
+SEED_COSTS = {
+    "cost_initial": Reference(
+        48.85, "the seed's cost of the untrained network (seed 000 Problem 3A)", "ufldl-images"
+    ),
+    "cost_final": Reference(
+        0.481, "the seed's cost after L-BFGS (seed 000 Problem 3A)", "ufldl-images"
+    ),
+}
+#: Settings that do not change what is trained: a run differing from the `full` preset only in
+#: these still has the seed's configuration.
+RESULT_FREE = ("threads", "gradcheck_examples", "gradcheck_params")
+
+
+def seed_configuration(cfg: Config) -> bool:
+    """Whether `cfg` trains what the seed did: the `full` preset's settings (any preset name;
+    `--preset quick --set dataset=ufldl-images` is the same run)."""
+    import dataclasses
+
+    full = dataclasses.asdict(Config(**PRESETS["full"]))
+    ours = dataclasses.asdict(cfg)
+    return all(ours[k] == v for k, v in full.items() if k not in RESULT_FREE)
+
+
+def seed_costs(cfg: Config, measured: dict[str, float]) -> list[dict[str, Any]]:
+    """The run's costs beside the seed's, each marked comparable only on the seed's
+    configuration (a table in the report)."""
+    preset = "full" if seed_configuration(cfg) else None
+    rows = []
+    for key, ref in SEED_COSTS.items():
+        same = ref.comparable({"dataset": cfg.dataset}, preset)
+        rows.append(
+            {
+                "cost": key,
+                "nnlab": measured[key],
+                "seed": ref.value,
+                "difference": measured[key] - ref.value if same else None,
+                "comparable": same,
+                "source": ref.source,
+            }
+        )
+    return rows
 
 
 # --------------------------------------------------------------------------- data
@@ -284,6 +328,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     cost_initial, _ = exact(theta0)
     rho_hat_initial = exact.rho_hat.copy()
     cost_final, _ = exact(theta)
+    costs = seed_costs(cfg, {"cost_initial": cost_initial, "cost_final": cost_final})
     parts, rho_hat = exact.parts, exact.rho_hat.copy()
     exact.close()
     per_eval = float(np.median(seconds))
@@ -411,8 +456,14 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
                 "gradient check |num-ana|/|num+ana|",
                 _fmt(gradcheck.get("gradcheck_relative_difference")),
             ),
-            ("cost before training", f"{cost_initial:.6f}"),
-            ("cost after training", f"{cost_final:.6f}"),
+            *[
+                (
+                    f"cost {'before' if c['cost'] == 'cost_initial' else 'after'} training",
+                    f"{c['nnlab']:.6f}   (seed: {c['seed']:g}"
+                    + (")" if c["comparable"] else "; not its configuration)"),
+                )
+                for c in costs
+            ],
             (
                 "  reconstruction / decay / sparsity",
                 f"{parts.reconstruction:.4f} / {parts.weight_decay:.4f} / {parts.sparsity:.4f}",
@@ -450,6 +501,12 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         **gradcheck,
         "cost_initial": cost_initial,
         "cost_final": cost_final,
+        "seed_costs": costs,
+        "seed_costs_comparable": costs[0]["comparable"],
+        "seed_costs_note": "the seed's configuration"
+        if costs[0]["comparable"]
+        else "not comparable: the seed trained on the exercise's IMAGES.mat, "
+        "`nnlab run sparse-autoencoder --preset full`",
         "reconstruction_final": parts.reconstruction,
         "weight_decay_final": parts.weight_decay,
         "sparsity_final": parts.sparsity,
@@ -490,9 +547,9 @@ EXPERIMENT = Experiment(
         answer=(
             "The gradient check's relative difference is {gradcheck_relative_difference:.1e} "
             "(a bug gives > 1e-3). L-BFGS lowered the cost from {cost_initial:.2f} to "
-            "{cost_final:.4f} (the seed: 48.85 to 0.481) with mean hidden activation "
-            "{mean_activation:.4f} (target ρ = {rho}); {edge_fraction_trained:.0%} of the "
-            "{hidden} trained filters are oriented (edge-like), against "
+            "{cost_final:.4f} (the seed: 48.85 to 0.481; {seed_costs_note}) with mean hidden "
+            "activation {mean_activation:.4f} (target ρ = {rho}); {edge_fraction_trained:.0%} of "
+            "the {hidden} trained filters are oriented (edge-like), against "
             "{edge_fraction_random:.0%} of the random initial ones."
         ),
         figures={

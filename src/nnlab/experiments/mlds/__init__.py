@@ -14,5 +14,6 @@ ORDER = (
     "random_labels",
     "flatness_interpolation",
     "sensitivity",
+    "local_minima",
 )
 """Its experiments' modules in the order the chapter teaches them."""

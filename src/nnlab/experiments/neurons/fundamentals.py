@@ -36,6 +36,20 @@ Seed 004 Q1-Q2 and seed 003 ask for these on paper; here each one is a number:
   64-100-100-10 ReLU network (He init) trained by SGD on the 8x8 digits with a good and with a
   too-large learning rate; a unit is dead when it outputs 0 on every training input, so no
   gradient reaches its weights again.
+* **Sigmoid is not zero-centred** (seed 003): a neuron y = w·x with two weights learns
+  w* = (1, −1) by SGD, one example per step, on inputs x = σ(z) (all positive) and on
+  x = ½ tanh(z / 2) = σ(z) − ½ (tanh, scaled to the same slope: zero-centred, otherwise the
+  same), z ~ N(0, 1) (``nnlab.numerics.zigzag``). The gradient (w·x − t) x has one sign in
+  every component when x > 0: the share of such steps is exactly 1.0 for sigmoid inputs and
+  about 0.5 for centred ones (at the smallest ``zigzag_lrs``). So the sigmoid path zig-zags,
+  and the large curvature along (1, 1) that positive inputs bring caps the step size: with
+  each input's fastest step size of ``zigzag_lrs``, the steps to get within 1% of w* are
+  compared, and both paths are drawn over the loss contours.
+* **Outliers** (seed 003 ICE #4 statement 3, "PCA is robust to outliers while autoencoders
+  are not"): 1000 points of std 3 along x and 1 along y, then ``outliers`` points near
+  (20, 20); the angle by which they turn PCA's first direction and the decoder direction of a
+  2-1-2 linear autoencoder trained by gradient descent on the squared error
+  (``nnlab.numerics.outliers``). Both minimise the same squared error: they turn alike.
 * **Parameter count** (seed 003 ICE #2): an MLP on 100x100 inputs, three hidden layers of
   1000 units and 10 outputs has 10000·1000 + 1000 + 2·(1000·1000 + 1000) + 1000·10 + 10 =
   12,013,010 parameters -- counted by the engine's ``num_parameters`` and by that formula.
@@ -96,6 +110,18 @@ class Config(ExperimentConfig):
     )
     relu_epochs: int = param(20, low=1, high=100_000, help="epochs of the dead-ReLU networks")
     relu_width: int = param(100, low=1, high=4_096, help="units per hidden layer (two layers)")
+    zigzag_lrs: tuple[float, ...] = param(
+        (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0),
+        low=0.0,
+        low_open=True,
+        help="SGD steps tried on the one-neuron zig-zag (the first also measures the signs)",
+    )
+    outliers: int = param(
+        10, low=0, high=1_000, help="far-off points added to 1000 for PCA vs autoencoder"
+    )
+    zigzag_steps: int = param(
+        2000, low=10, high=1_000_000, help="at most this many SGD steps of the zig-zag neuron"
+    )
 
     def check(self) -> None:
         if len(self.relu_lrs) != 2 or self.relu_lrs[0] >= self.relu_lrs[1]:
@@ -382,6 +408,69 @@ def dead_relu(lr: float, cfg: Config, seed: int) -> dict[str, Any]:
     }
 
 
+#: where the outliers sit (and a spread of 0.5 around it), for data of std 3 along x, 1 along y
+OUTLIER_AT = (20.0, 20.0)
+
+
+def outlier_pull(cfg: Config, seed: int) -> dict[str, float]:
+    """How far `cfg.outliers` far-off points turn PCA's first direction and a linear
+    autoencoder's, and how far apart the two are (seed 003 ICE #4 statement 3)."""
+    import numpy as np
+
+    from nnlab.numerics.outliers import angle_degrees, autoencoder_direction, first_direction
+
+    rng = np.random.default_rng([seed, 4])
+    clean = rng.normal(0.0, 1.0, (1000, 2)) * np.array([3.0, 1.0])
+    far = np.array(OUTLIER_AT) + rng.normal(0.0, 0.5, (cfg.outliers, 2))
+    dirty = np.vstack([clean, far])
+    pca = [first_direction(x) for x in (clean, dirty)]
+    ae = [autoencoder_direction(x, rng=np.random.default_rng([seed, 5])) for x in (clean, dirty)]
+    return {
+        "outlier_share": cfg.outliers / len(dirty),
+        "outlier_turn_pca_degrees": angle_degrees(*pca),
+        "outlier_turn_autoencoder_degrees": angle_degrees(*ae),
+        "pca_vs_autoencoder_degrees_clean": angle_degrees(pca[0], ae[0]),
+        "pca_vs_autoencoder_degrees_outliers": angle_degrees(pca[1], ae[1]),
+    }
+
+
+#: the zig-zag neuron's optimum: weights of mixed signs
+ZIGZAG_OPTIMUM = (1.0, -1.0)
+ZIGZAG_LABELS = {"sigmoid": "sigmoid inputs σ(z) > 0", "tanh": "tanh inputs ½tanh(z/2) = σ(z) − ½"}
+
+
+def zigzag(cfg: Config, seed: int) -> dict[str, dict[str, Any]]:
+    """The zig-zag neuron on sigmoid and on centred (tanh) inputs of the same z: the share of
+    same-sign updates at the smallest step size, and the fastest step size's path."""
+    import numpy as np
+
+    from nnlab.numerics.zigzag import fastest_rate, neuron_sgd_path
+
+    w_star = np.array(ZIGZAG_OPTIMUM)
+    z = np.random.default_rng([seed, 3]).normal(0.0, 1.0, (cfg.zigzag_steps, 2))
+    sig = 1.0 / (1.0 + np.exp(-z))
+    out = {}
+    for kind, x in (("sigmoid", sig), ("tanh", 0.5 * np.tanh(z / 2))):
+        small = neuron_sgd_path(x, w_star, min(cfg.zigzag_lrs))
+        lr, fastest = fastest_rate(x, w_star, cfg.zigzag_lrs)
+        if fastest is None:
+            raise ConfigError(
+                f"no step size of zigzag_lrs reaches the zig-zag optimum within "
+                f"{cfg.zigzag_steps} steps on {kind} inputs; raise zigzag_steps or add "
+                "larger step sizes"
+            )
+        out[kind] = {
+            "same_sign_fraction": small["same_sign_fraction"],
+            "same_sign_fraction_fastest": fastest["same_sign_fraction"],
+            "lr": lr,
+            "steps": fastest["steps"],
+            "path": fastest["path"],
+            "second_moment": x.T @ x / len(x),
+            "w_star": w_star,
+        }
+    return out
+
+
 # --------------------------------------------------------------------------- the recipe
 
 
@@ -520,6 +609,33 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "kills most units and the network stops learning.",
     )
 
+    # sigmoid is not zero-centred: the zig-zag of one neuron's updates
+    zig = zigzag(cfg, run.seed)
+    from nnlab.viz.fundamentals import WeightPathPanel, weight_paths_figure
+
+    run.figure(
+        "zigzag",
+        weight_paths_figure(
+            [
+                WeightPathPanel(
+                    z["path"],
+                    z["w_star"],
+                    z["second_moment"],
+                    f"{ZIGZAG_LABELS[kind]}: η = {z['lr']:g}, {z['steps']} steps\n"
+                    f"{z['same_sign_fraction_fastest']:.0%} of steps change both weights "
+                    "the same way",
+                )
+                for kind, z in zig.items()
+            ],
+            title="One neuron learning w* = (1, −1) by SGD: positive inputs zig-zag",
+        ),
+        "SGD paths of a two-weight linear neuron from w = 0 to w* = (1, −1), one example per "
+        "step, each with the step size of zigzag_lrs that gets within 1% of w* soonest; grey: "
+        "contours of the mean squared error. With sigmoid inputs (all positive) every update "
+        "moves both weights the same way (up-right or down-left), so the path zig-zags; "
+        "zero-centred inputs move in any direction.",
+    )
+
     # the parameter count of the lecture's MLP
     sizes = [cfg.count_input, *cfg.count_hidden, cfg.count_outputs]
     counted, formula, per_layer = parameter_count(sizes)
@@ -638,6 +754,13 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "xavier_max_pairwise_distance": xavier["max_pairwise_distance"],
         "xavier_distinct_hidden_units": xavier["distinct_hidden_units"],
         "xavier_accuracy": xavier["accuracy"],
+        **{
+            f"zigzag_{key}_{kind}": z[key]
+            for kind, z in zig.items()
+            for key in ("same_sign_fraction", "lr", "steps")
+        },
+        "zigzag_speedup": zig["sigmoid"]["steps"] / zig["tanh"]["steps"],
+        **outlier_pull(cfg, run.seed),
         "mlp_sizes": sizes,
         "mlp_parameters": counted,
         "mlp_parameters_formula": formula,
@@ -649,9 +772,9 @@ EXPERIMENT = Experiment(
     name="fundamentals",
     description="Activations and their derivatives, softmax and tanh identities, backprop and "
     "cross-entropy identities, softmax temperature, dead ReLUs, vanishing gradients, zero-init "
-    "symmetry, parameter counting",
+    "symmetry, the zig-zag of non-centred inputs, parameter counting",
     reproduces="seed 004 Q1-Q2; seed 001 Problems 2-3 and bonus; seed 003 (activations, dead "
-    "ReLUs, ICE #2 parameter count)",
+    "ReLUs, sigmoid not zero-centred, ICE #2 parameter count)",
     config=Config,
     presets=PRESETS,
     run=run,
@@ -665,14 +788,16 @@ EXPERIMENT = Experiment(
             "when measured?"
         ),
         answer=(
-            "Every identity holds to {max_identity_error:.1e} (the largest error of all "
-            "checks). Sigmoid layers shrink the first layer's gradient by about "
-            "{sigmoid_grad_factor_per_layer:.2f} per layer (σ' ≤ 1/4); a too-large learning "
-            "rate leaves {dead_relu_fraction_large_lr:.0%} of the ReLUs dead against "
-            "{dead_relu_fraction_good_lr:.0%} with a good one; a zero-initialised network "
-            "keeps {zero_init_distinct_hidden_units} distinct hidden unit(s), Xavier's start "
-            "{xavier_distinct_hidden_units}; and the ICE #2 network has {mlp_parameters:,} "
-            "parameters."
+            "Every identity holds to {max_identity_error:.1e}. Sigmoid layers shrink the "
+            "first layer's gradient by {sigmoid_grad_factor_per_layer:.2f} per layer; a "
+            "too-large step leaves {dead_relu_fraction_large_lr:.0%} of ReLUs dead (a good one "
+            "{dead_relu_fraction_good_lr:.0%}); a zero start keeps "
+            "{zero_init_distinct_hidden_units} distinct hidden unit(s), Xavier's "
+            "{xavier_distinct_hidden_units}; the ICE #2 network has {mlp_parameters:,} "
+            "parameters. On sigmoid's all-positive outputs {zigzag_same_sign_fraction_sigmoid:.0%}"
+            " of a neuron's updates move every weight the same way (tanh: "
+            "{zigzag_same_sign_fraction_tanh:.0%}): reaching (1, −1) zig-zags, "
+            "{zigzag_steps_sigmoid} steps against {zigzag_steps_tanh}."
         ),
         figures={
             "activations": "Each activation beside its derivative; σ' never exceeds 1/4.",
@@ -691,6 +816,11 @@ EXPERIMENT = Experiment(
             "dead_relu": (
                 "The share of dead ReLUs during training with a good and a too-large learning rate."
             ),
+            "zigzag": (
+                "With sigmoid inputs every step goes up-right or down-left, so the path to "
+                "(1, −1) zig-zags across the long valley; with zero-centred inputs it heads "
+                "straight there."
+            ),
         },
         try_next=(
             (
@@ -702,8 +832,8 @@ EXPERIMENT = Experiment(
                 "deeper stacks: how far the sigmoid gradient falls",
             ),
             (
-                "nnlab run fundamentals --set hidden=33",
-                "an odd width for the zero-initialised network: its units still stay equal",
+                "nnlab run fundamentals --set zigzag_lrs=0.5",
+                "one small step size for both inputs: the sigmoid path still zig-zags",
             ),
         ),
     ),
