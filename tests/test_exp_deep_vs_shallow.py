@@ -109,7 +109,10 @@ def test_the_seeds_mnist_is_the_default_and_fashion_mnist_an_option(tmp_path):
     assert exp.make_config("quick").dataset == exp.make_config("full").dataset == "mnist"
     assert exp.make_config("quick", {"dataset": "fashion-mnist"}).dataset == "fashion-mnist"
     # a run made when Fashion-MNIST was the default keeps it: config.json names its data
-    assert main(["run", "deep-vs-shallow", "--preset", "smoke", "--quiet", "--out", str(tmp_path)])
+    assert (
+        main(["run", "deep-vs-shallow", "--preset", "smoke", "--quiet", "--out", str(tmp_path)])
+        == 0
+    )
     run = single_run(tmp_path)
     config = json.loads((run / "config.json").read_text())
     config["config"]["dataset"] = "fashion-mnist"
