@@ -17,6 +17,7 @@ from nnlab.training.optim import (
     restore_states,
     saved_states,
 )
+from nnlab.training.precision import autocast, resolve
 from nnlab.training.tensors import batches, steps_per_epoch
 
 
@@ -62,12 +63,15 @@ def autoencoder_epoch(
     generator: torch.Generator | None = None,
     penalty: Callable[[torch.Tensor], torch.Tensor] | None = None,
     on_step: Callable[[torch.Tensor], None] | None = None,
+    precision: str = "fp32",
 ) -> float:
     """One pass of squared-error training over the index batches ``order``: each batch is
     corrupted with N(0, noise_std²) noise from ``generator`` (denoising) and reconstructed,
     (and masking with probability ``mask``, see `corrupt`) the loss measured against the clean
     batch. ``penalty(code)`` (e.g. a sparsity term on the
     hidden activations, which needs ``model.encode`` / ``model.decode``) is added to it.
+    The forward pass runs under the autocast of ``precision`` ("fp32" or "bf16"); the
+    reconstruction and the code are cast to float32 before the loss and the penalty.
     Returns the mean squared error per pixel (without the penalty) over the batches."""
     model.train()
     total = torch.zeros((), device=x.device)
@@ -75,14 +79,14 @@ def autoencoder_epoch(
     for idx in order:
         clean = x[idx]
         inputs = corrupt(clean, noise_std, generator, mask) if noise_std or mask else clean
-        if penalty is None:
-            recon = model(inputs)
-            extra = None
-        else:
-            code = model.encode(inputs)
-            recon = model.decode(code).reshape(clean.shape)
-            extra = penalty(code)
-        mse = F.mse_loss(recon, clean)
+        with autocast(precision, x.device):
+            if penalty is None:
+                recon, code = model(inputs), None
+            else:
+                code = model.encode(inputs)
+                recon = model.decode(code).reshape(clean.shape)
+        extra = None if code is None else penalty(code.float())
+        mse = F.mse_loss(recon.float(), clean)
         loss = mse if extra is None else mse + extra
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -135,6 +139,7 @@ def fit_autoencoder(
     on_step: Callable[[torch.Tensor], None] | None = None,
     resume: dict | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
+    precision: str = "fp32",
 ) -> list[dict[str, float]]:
     """Train an autoencoder with squared error for ``epochs`` over batches shuffled from
     ``seed`` (``optimizer`` and ``schedule`` by name, see `make_optimizer`, `make_schedule`).
@@ -147,8 +152,12 @@ def fit_autoencoder(
 
     After each epoch but the last, ``on_checkpoint(state)`` gets the training state (model,
     optimizer, schedule, random generators, epoch, records); passed back as ``resume``, it
-    continues the training where it stopped, with the same result."""
+    continues the training where it stopped, with the same result.
+
+    ``precision`` ("auto", "fp32", "bf16"; `nnlab.training.precision.resolve`) chooses the
+    autocast of the training steps; evaluation stays float32."""
     device = x_train.device
+    precision = resolve(precision, device)
     opt, sched = optimizer_and_schedule(
         model,
         optimizer,
@@ -184,6 +193,7 @@ def fit_autoencoder(
             generator=noise,
             penalty=penalty,
             on_step=on_step,
+            precision=precision,
         )
         test_loss = float(image_errors(reconstruct(model, test_inputs), x_test).mean())
         record = {"train_loss": train_loss, "test_loss": test_loss}
@@ -255,6 +265,7 @@ def fit_autoencoders(
     penalty: Mapping[str, Callable[[torch.Tensor], torch.Tensor] | None] | None = None,
     desc: str = "",
     keyed: bool = True,
+    precision: str = "fp32",
 ) -> list[dict]:
     """Train one autoencoder per name in turn through a run by `fit_autoencoder`, each
     `build(name)` from the run's seed (so every variant starts from the same weights where
@@ -262,9 +273,12 @@ def fit_autoencoders(
     ``<metric>@<name>`` per epoch (plain ``<metric>`` with ``keyed=False``). The run's
     checkpoint holds the finished variants and the current one's training state after every
     epoch, so an interrupted run resumes at the epoch it stopped at, with the same result.
-    Returns the `autoencoder_state` of each variant, in the order of `names`."""
+    Returns the `autoencoder_state` of each variant, in the order of `names`. The
+    `precision` the steps train in (see `fit_autoencoder`) is noted in the run's summary."""
     from nnlab.models.autoencoders import autoencoder_state
 
+    precision = resolve(precision, x_train.device)
+    run.note("precision", precision)
     noise_std, penalty = dict(noise_std or {}), dict(penalty or {})
     per_epoch = steps_per_epoch(len(x_train), batch_size)
     state = run.load_checkpoint() or {}
@@ -299,6 +313,7 @@ def fit_autoencoders(
             on_step=lambda loss: bar.update(1),
             resume=current,
             on_checkpoint=save,
+            precision=precision,
         )
         current = None
         results.append(autoencoder_state(model))
@@ -318,9 +333,10 @@ def train_one_autoencoder(
     batch_size: int,
     lr: float,
     noise_std: float = 0.0,
+    precision: str = "fp32",
 ):
-    """Train `build()` by `fit_autoencoders` as the run's one model, save it as `name` and
-    return (model, saved path)."""
+    """Train `build()` by `fit_autoencoders` (in `precision`) as the run's one model, save
+    it as `name` and return (model, saved path)."""
     from nnlab.models.autoencoders import autoencoder_from_state
 
     (state,) = fit_autoencoders(
@@ -335,6 +351,7 @@ def train_one_autoencoder(
         noise_std={name: noise_std},
         desc=name,
         keyed=False,
+        precision=precision,
     )
     return autoencoder_from_state(state).to(run.device), run.save_model(name, state)
 
