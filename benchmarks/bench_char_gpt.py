@@ -133,7 +133,9 @@ def generation_seconds(model: GPT, tokens: int, cached: bool) -> float:
     return time.perf_counter() - began
 
 
-def compare(size: str, rounds: int, iters: int, data, peaks: dict[str, float], args) -> GPT:
+def compare(
+    size: str, rounds: int, iters: int, data, peaks: dict[str, float], eval_batches: int
+) -> GPT:
     """Times and evaluates the three ways at one size; returns nnlab's trained model."""
     tok, train_ids, val_ids = data
     warmup = 2
@@ -170,7 +172,7 @@ def compare(size: str, rounds: int, iters: int, data, peaks: dict[str, float], a
     trained = warmup + rounds * iters
     print(
         f"{rounds} rounds of {iters} steps per way, interleaved; tokens/s median (min-max); "
-        f"validation loss after {trained} steps ({args.eval_batches} batches, float32)"
+        f"validation loss after {trained} steps ({eval_batches} batches, float32)"
     )
     print(
         f"{'way':12} {'precision':9} {'tokens/s':>24} {'x plain (range)':>20} "
@@ -181,7 +183,7 @@ def compare(size: str, rounds: int, iters: int, data, peaks: dict[str, float], a
         median = statistics.median(rates[name])
         mfu = median * flops_per_token / (peaks[used] * 1e9)
         ratio = spread(ratios(rates[name], rates["plain"]), ".2f") if name != "plain" else "1"
-        loss = val_loss(trainers[name][1], val_ids, settings, args.eval_batches)
+        loss = val_loss(trainers[name][1], val_ids, settings, eval_batches)
         print(f"{name:12} {used:9} {spread(rates[name]):>24} {ratio:>20} {mfu:6.1%} {loss:9.4f}")
     return trainers["nnlab"][1]
 
@@ -194,6 +196,7 @@ def main() -> None:
     parser.add_argument("--full-rounds", type=int, default=3, help="rounds at full size (3)")
     parser.add_argument("--full-iters", type=int, default=2, help="steps per round, full (2)")
     parser.add_argument("--eval-batches", type=int, default=20, help="validation batches (20)")
+    parser.add_argument("--full-eval-batches", type=int, default=4, help="at full size (4)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     args = parser.parse_args()
     if args.threads:
@@ -218,7 +221,8 @@ def main() -> None:
     for size in args.sizes.split(","):
         full = size == "full"
         rounds, iters = (args.full_rounds, args.full_iters) if full else (args.rounds, args.iters)
-        trained = compare(size, rounds, iters, data, peaks, args)
+        batches = args.full_eval_batches if full else args.eval_batches
+        trained = compare(size, rounds, iters, data, peaks, batches)
         model = trained if size == "quick" else model
     if model is not None:
         print()
