@@ -212,3 +212,19 @@ def test_a_bf16_language_model_reaches_the_fp32_loss_at_equal_steps(both):
 
 def test_precision_setting_takes_only_the_three_names(tmp_path, capsys):
     one_line_error(tmp_path, capsys, "char-gpt", ["precision=fp16"], "precision")
+
+
+def test_nnlab_precision_prints_the_choice_and_both_speeds_per_shape(fake_cpu, monkeypatch, capsys):
+    # bug caught: the command printing a decision that resolve() would not make, or a probe
+    # table missing a precision
+    from nnlab.cli import main
+
+    monkeypatch.setattr(precision, "conv_gflops", lambda *shape, **_: 50.0)
+    assert main(["precision"]) == 0
+    out = capsys.readouterr().out
+    assert "precision=auto on this CPU: bf16" in out
+    rows = [
+        line for line in out.splitlines() if line.startswith(("square", "char-gpt", "mlp", "cnn"))
+    ]
+    assert len(rows) == len(precision.PROBE_SHAPES) + len(precision.PROBE_CONVS)
+    assert all("2.00x" in row for row in rows[: len(precision.PROBE_SHAPES)])
