@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import ExperimentConfig, param, settings_for
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
-from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -77,7 +76,6 @@ class Config(ExperimentConfig):
     sample_tokens: int = param(300, low=0, high=100_000, help="characters sampled from each")
     temperature: float = param(0.8, low=0.0, low_open=True, high=100.0)
     top_k: int = param(200, low=0, high=1_000_000, help="sample among the k likeliest (0: all)")
-    precision: Precision = precision_setting()
 
     def check(self) -> None:
         if self.n_embd % self.n_head:
