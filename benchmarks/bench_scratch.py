@@ -21,6 +21,7 @@ import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from nnlab.scratch import SGD, mlp, softmax_cross_entropy
+from sidebyside import ratios, spread
 
 SIZES = [784, 256, 256, 10]
 BATCH = 128
@@ -81,13 +82,12 @@ def main() -> None:
     for _ in range(args.rounds):
         ours.append(scratch_steps(X, y, args.steps))
         theirs.append(torch_steps(X, y, args.steps))
-    o, t = float(np.median(ours)), float(np.median(theirs))
     print(f"MLP {'-'.join(map(str, SIZES))}, ReLU, batch {BATCH}, SGD, float32, CPU")
     print(f"threads: numpy BLAS ({blas}), torch {torch.get_num_threads()}")
-    print(f"rounds: {args.rounds} x {args.steps} steps, alternating")
-    print(f"nnlab.scratch: {o:10.0f} samples/s (median)")
-    print(f"PyTorch:       {t:10.0f} samples/s (median)")
-    print(f"ratio scratch / torch: {o / t:.2f}x")
+    print(f"rounds: {args.rounds} x {args.steps} steps, alternating; median (min-max)")
+    print(f"nnlab.scratch: {spread(ours):>22} samples/s")
+    print(f"PyTorch:       {spread(theirs):>22} samples/s (the baseline)")
+    print(f"scratch / torch, round by round: {spread(ratios(ours, theirs), '.2f')}x")
 
 
 if __name__ == "__main__":

@@ -285,6 +285,32 @@ def cmd_count_params(args: argparse.Namespace) -> None:
     print("\n".join(text_table(["module", *styles], rows)))
 
 
+def cmd_precision(args: argparse.Namespace) -> None:
+    import torch
+
+    from nnlab.training import precision
+
+    device = torch.device("cpu")
+    threads = torch.get_num_threads()
+    print(f"CPU: {precision.cpu_model()}; torch {torch.__version__}, {threads} threads")
+    flags = "yes" if precision.cpu_has_bf16() else "no"
+    print(f"bfloat16 instructions (avx512_bf16, amx_bf16 or bf16 flags): {flags}")
+    decision = precision.cpu_decision()
+    print(f"precision=auto on this CPU: {precision.resolve('auto', device)} ({decision['reason']})")
+    print(f"cached in {precision.cache_path()}")
+    if torch.cuda.is_available():
+        gpu = precision.resolve("auto", torch.device("cuda"))
+        print(f"precision=auto on {torch.cuda.get_device_name()}: {gpu}")
+    if args.no_probe:
+        return
+    print("\nmeasured now, best of 3 (GFLOP/s; a busy machine measures less):")
+    rows = [
+        (r["what"], r["shape"], f"{r['fp32']:.1f}", f"{r['bf16']:.1f}", f"{r['bf16/fp32']:.2f}x")
+        for r in precision.probe()
+    ]
+    print("\n".join(text_table(["product", "shape", "float32", "bfloat16", "ratio"], rows)))
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     from nnlab.experiments import get
     from nnlab.training.lm import load_language_model
@@ -538,6 +564,16 @@ def build_parser() -> argparse.ArgumentParser:
         "fashion-mnist, digits",
     )
     p.set_defaults(func=cmd_retrain)
+
+    p = sub.add_parser(
+        "precision",
+        help="what precision=auto chooses here, and bf16 against fp32 matmul speed, measured",
+        description="Print the CPU's bfloat16 support, what the precision setting's auto "
+        "resolves to (and its cached probe), then matmul GFLOP/s in float32 and bfloat16 at "
+        "the sizes nnlab's models use.",
+    )
+    p.add_argument("--no-probe", action="store_true", help="skip the timed table")
+    p.set_defaults(func=cmd_precision)
 
     p = sub.add_parser("report", help="render the report of a run, or an index of runs")
     p.add_argument("path", help="a run directory, or a directory holding runs")

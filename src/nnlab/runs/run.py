@@ -72,6 +72,7 @@ class Run:
             (self.dir / "checkpoints").mkdir(exist_ok=True)
             self._metrics_path.touch()
         self.timings: dict[str, float] = {}
+        self.notes: dict[str, Any] = {}
 
     # -- metrics -------------------------------------------------------------------------
     def log(self, step: int, **metrics: float) -> None:
@@ -104,6 +105,11 @@ class Run:
         """Keep a measured duration; timings go to status.json (summary.json stays
         deterministic) and the report shows them."""
         self.timings[name] = round(float(seconds), 6)
+
+    def note(self, name: str, value: Any) -> None:
+        """Keep a deterministic fact of how the run trained (e.g. the `precision` a setting
+        of "auto" resolved to); the runner adds the notes to summary.json."""
+        self.notes[name] = value
 
     # -- figures -------------------------------------------------------------------------
     def figure(self, name: str, fig: Any, caption: str) -> Path:

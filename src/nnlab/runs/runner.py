@@ -350,7 +350,7 @@ def _execute_locked(
         with distributed.fail_together(), listening:
             summary = experiment.run(cfg, run)
         if w.is_main:
-            summary = {k: _plain(v) for k, v in summary.items()}
+            summary = {k: _plain(v) for k, v in {**summary, **run.notes}.items()}
             atomic_write_json(directory / "summary.json", summary)
             close("completed")
             from nnlab.report.render import render_run

@@ -17,6 +17,7 @@ from nnlab.training.optim import (
     restore_states,
     saved_states,
 )
+from nnlab.training.precision import autocast, resolve
 from nnlab.training.tensors import batches, steps_per_epoch
 
 Pair = Callable[[torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -68,6 +69,7 @@ def autoencoder_epoch(
     penalty: Callable[[torch.Tensor], torch.Tensor] | None = None,
     on_step: Callable[[torch.Tensor], None] | None = None,
     pair: Pair | None = None,
+    precision: str = "fp32",
 ) -> float:
     """One pass of squared-error training over the index batches ``order``: each batch is
     corrupted with N(0, noise_std²) noise from ``generator`` (denoising) and reconstructed,
@@ -76,7 +78,9 @@ def autoencoder_epoch(
     hidden activations, which needs ``model.encode`` / ``model.decode``) is added to it.
     Returns the mean squared error per pixel (without the penalty) over the batches.
     With ``pair`` the batch is instead turned into (input, target) by ``pair(batch,
-    generator)`` (see `Pair`: inpainting, colourisation) and the target predicted."""
+    generator)`` (see `Pair`: inpainting, colourisation) and the target predicted.
+    The forward pass runs under the autocast of ``precision`` ("fp32" or "bf16"); the
+    reconstruction and the code are cast to float32 before the loss and the penalty."""
     model.train()
     total = torch.zeros((), device=x.device)
     count = 0
@@ -88,14 +92,14 @@ def autoencoder_epoch(
             inputs = corrupt(clean, noise_std, generator, mask)
         else:
             inputs = clean
-        if penalty is None:
-            recon = model(inputs).reshape(clean.shape)
-            extra = None
-        else:
-            code = model.encode(inputs)
-            recon = model.decode(code).reshape(clean.shape)
-            extra = penalty(code)
-        mse = F.mse_loss(recon, clean)
+        with autocast(precision, x.device):
+            if penalty is None:
+                recon, code = model(inputs).reshape(clean.shape), None
+            else:
+                code = model.encode(inputs)
+                recon = model.decode(code).reshape(clean.shape)
+        extra = None if code is None else penalty(code.float())
+        mse = F.mse_loss(recon.float(), clean)
         loss = mse if extra is None else mse + extra
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -149,6 +153,7 @@ def fit_autoencoder(
     resume: dict | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
     pair: Pair | None = None,
+    precision: str = "fp32",
 ) -> list[dict[str, float]]:
     """Train an autoencoder with squared error for ``epochs`` over batches shuffled from
     ``seed`` (``optimizer`` and ``schedule`` by name, see `make_optimizer`, `make_schedule`).
@@ -164,8 +169,11 @@ def fit_autoencoder(
     continues the training where it stopped, with the same result.
 
     With ``pair`` (see `Pair`) the model learns ``pair``'s targets from its inputs instead,
-    fresh pairs drawn for each training batch and one fixed draw for the test images."""
+    fresh pairs drawn for each training batch and one fixed draw for the test images.
+    ``precision`` ("auto", "fp32", "bf16"; `nnlab.training.precision.resolve`) chooses the
+    autocast of the training steps; evaluation stays float32."""
     device = x_train.device
+    precision = resolve(precision, device)
     opt, sched = optimizer_and_schedule(
         model,
         optimizer,
@@ -206,6 +214,7 @@ def fit_autoencoder(
             penalty=penalty,
             on_step=on_step,
             pair=pair,
+            precision=precision,
         )
         recon = reconstruct(model, test_inputs).reshape(test_targets.shape)
         test_loss = float(image_errors(recon, test_targets).mean())
@@ -279,6 +288,7 @@ def fit_autoencoders(
     desc: str = "",
     keyed: bool = True,
     pair: Mapping[str, Pair] | None = None,
+    precision: str = "fp32",
 ) -> list[dict]:
     """Train one autoencoder per name in turn through a run by `fit_autoencoder`, each
     `build(name)` from the run's seed (so every variant starts from the same weights where
@@ -287,9 +297,12 @@ def fit_autoencoders(
     ``<metric>@<name>`` per epoch (plain ``<metric>`` with ``keyed=False``). The run's
     checkpoint holds the finished variants and the current one's training state after every
     epoch, so an interrupted run resumes at the epoch it stopped at, with the same result.
-    Returns the `autoencoder_state` of each variant, in the order of `names`."""
+    Returns the `autoencoder_state` of each variant, in the order of `names`. The
+    `precision` the steps train in (see `fit_autoencoder`) is noted in the run's summary."""
     from nnlab.models.autoencoders import autoencoder_state
 
+    precision = resolve(precision, x_train.device)
+    run.note("precision", precision)
     noise_std, penalty, pair = dict(noise_std or {}), dict(penalty or {}), dict(pair or {})
     per_epoch = steps_per_epoch(len(x_train), batch_size)
     state = run.load_checkpoint() or {}
@@ -325,6 +338,7 @@ def fit_autoencoders(
             on_step=lambda loss: bar.update(1),
             resume=current,
             on_checkpoint=save,
+            precision=precision,
         )
         current = None
         results.append(autoencoder_state(model))
@@ -344,9 +358,10 @@ def train_one_autoencoder(
     batch_size: int,
     lr: float,
     noise_std: float = 0.0,
+    precision: str = "fp32",
 ):
-    """Train `build()` by `fit_autoencoders` as the run's one model, save it as `name` and
-    return (model, saved path)."""
+    """Train `build()` by `fit_autoencoders` (in `precision`) as the run's one model, save
+    it as `name` and return (model, saved path)."""
     from nnlab.models.autoencoders import autoencoder_from_state
 
     (state,) = fit_autoencoders(
@@ -361,6 +376,7 @@ def train_one_autoencoder(
         noise_std={name: noise_std},
         desc=name,
         keyed=False,
+        precision=precision,
     )
     return autoencoder_from_state(state).to(run.device), run.save_model(name, state)
 

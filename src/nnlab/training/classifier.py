@@ -24,6 +24,7 @@ from nnlab.training.optim import (
     restore_states,
     saved_states,
 )
+from nnlab.training.precision import autocast, resolve
 from nnlab.training.tensors import batches, steps_per_epoch
 
 
@@ -119,6 +120,7 @@ def train_epoch(
     penalty: Callable[[nn.Module], torch.Tensor | None] | None = None,
     on_step: Callable[[torch.Tensor], None] | None = None,
     world: World | None = None,
+    precision: str = "fp32",
 ) -> tuple[float, float]:
     """One pass of cross-entropy training over the index batches `order` (e.g.
     `batches(len(x), batch_size, generator)`), the schedule (if any) stepped per batch.
@@ -131,6 +133,8 @@ def train_epoch(
     Hooks: `transform(x_batch)` changes a batch before the model sees it (augmentation);
     `penalty(model)` is added to the loss (a weight penalty; None adds nothing);
     `on_step(loss)` is called after every step with the detached loss that was minimised.
+    `precision` ("fp32" or "bf16", see `nnlab.training.precision`) is the autocast the
+    forward pass runs under; the logits are cast to float32 before the loss.
 
     Returns the mean training cross-entropy (without label smoothing or penalty, so it
     compares with a test loss) and the training accuracy, both measured on the fly in train
@@ -145,7 +149,9 @@ def train_epoch(
         if transform is not None:
             inputs = transform(inputs)
         inputs, targets = w.part(inputs), w.part(targets)
-        logits = model(inputs)
+        with autocast(precision, x.device):
+            logits = model(inputs)
+        logits = logits.float()
         if w.size == 1:
             cross_entropy = F.cross_entropy(logits, targets, label_smoothing=label_smoothing)
         else:  # this slice's sum over the batch's mean size per rank (0 for an empty slice)
@@ -238,6 +244,7 @@ def fit_classifier(
     eval_batch_size: int = 1024,
     desc: str = "",
     extra_state: dict | None = None,
+    precision: str = "fp32",
 ) -> dict:
     """Train `model` for `epochs` through a run, with `optimizer` (a name, see
     `make_optimizer`) and `schedule` (see `make_schedule`) over shuffled batches.
@@ -248,6 +255,8 @@ def fit_classifier(
     the mean seconds per epoch. `transform` changes each training batch (see `train_epoch`);
     the states of the `generators` it draws from are checkpointed and restored with the rest.
     `extra_state` is saved with every checkpoint; the restored (or given) one is returned.
+    `precision` ("auto", "fp32", "bf16"; `nnlab.training.precision.resolve`) chooses the
+    autocast of the training steps; the one used is noted in the run's summary.
 
     Data-parallel under torchrun (`nnlab.training.distributed.world()`): every rank draws the same
     batches and trains on its slice of each (see `train_epoch`), and evaluates the whole
@@ -257,6 +266,8 @@ def fit_classifier(
                        epochs=5, batch_size=128)
     """
     x_train, y_train = train
+    precision = resolve(precision, x_train.device)
+    run.note("precision", precision)
     steps = steps_per_epoch(len(x_train), batch_size)
     opt, sched = optimizer_and_schedule(
         model, optimizer, lr, weight_decay, schedule, epochs * steps, run.device
@@ -289,6 +300,7 @@ def fit_classifier(
             transform=transform,
             on_step=lambda loss: bar.update(1),
             world=w,
+            precision=precision,
         )
         epoch_seconds.append(time.perf_counter() - started)
         eval_loss, eval_acc, _ = evaluate(model, *evaluation, batch_size=eval_batch_size)
@@ -321,6 +333,7 @@ def fit_classifiers(
     label_smoothing: float = 0.0,
     eval_name: str = "test",
     desc: str = "",
+    precision: str = "fp32",
 ) -> None:
     """Train several classifiers side by side through a run: every epoch each model trains on
     the same shuffled batches in the same order, each with its own optimizer and schedule of
@@ -329,12 +342,15 @@ def fit_classifiers(
     Like `fit_classifier`: resumes from the run's checkpoint, logs `<name>_train_loss`,
     `<name>_<eval_name>_loss`, `<name>_train_accuracy` and `<name>_<eval_name>_accuracy` of
     every model per epoch (one line per epoch), checkpoints after each epoch, shows one
-    progress bar and records each model's mean seconds per epoch; data-parallel like it.
+    progress bar and records each model's mean seconds per epoch; data-parallel and of a
+    `precision` like it.
 
         fit_classifiers(run, {"fc": fc, "cnn": cnn}, (x, y), (x_val, y_val),
                         optimizer="adamw", lr=2e-3, epochs=8, batch_size=128, eval_name="val")
     """
     x_train, y_train = train
+    precision = resolve(precision, x_train.device)
+    run.note("precision", precision)
     steps = steps_per_epoch(len(x_train), batch_size)
     optimizers, schedules = {}, {}
     for name, model in models.items():
@@ -374,6 +390,7 @@ def fit_classifiers(
                 label_smoothing=label_smoothing,
                 on_step=lambda loss: bar.update(1),
                 world=w,
+                precision=precision,
             )
             seconds[name].append(time.perf_counter() - started)
             eval_loss, eval_acc, _ = evaluate(model, *evaluation)

@@ -22,6 +22,7 @@ import torch
 
 from nnlab.training.distributed import world
 from nnlab.training.optim import restore_states, saved_states
+from nnlab.training.precision import autocast, resolve
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,6 +51,7 @@ class LMTraining:
     eval_batches: int = 20
     time_budget: float = 0.0  # seconds of training after which to stop (0: none)
     compile: bool = False
+    precision: str = "fp32"  # auto, fp32 or bf16 (nnlab.training.precision)
 
 
 def sample_batch(
@@ -98,8 +100,10 @@ def estimate_loss(
     cfg: LMTraining,
     generator: torch.Generator,
     device: torch.device,
+    precision: str = "fp32",
 ) -> dict[str, float]:
-    """Mean loss over `eval_batches` random batches of each split (averaged over ranks)."""
+    """Mean loss over `eval_batches` random batches of each split (averaged over ranks),
+    the forward passes under the autocast of `precision` ("fp32" or "bf16")."""
     w = world()
     was_training = model.training
     model.eval()
@@ -108,7 +112,8 @@ def estimate_loss(
         total = 0.0
         for _ in range(cfg.eval_batches):
             x, y = sample_batch(ids, cfg.batch_size, cfg.block_size, generator)
-            _, loss = model(w.shard(x).to(device), w.shard(y).to(device))
+            with autocast(precision, device):
+                _, loss = model(w.shard(x).to(device), w.shard(y).to(device))
             total += float(loss)
         out[name] = w.mean(total / cfg.eval_batches)
     model.train(was_training)
@@ -139,9 +144,15 @@ def train_language_model(
     Several models can train in one run: `name` prefixes the metrics (`gpt/val_loss`) and
     timings; `resumable=False` skips the checkpoints (a run under a wall-clock budget cannot
     be continued exactly anyway). Each log line also holds `seconds`, the training time so far.
+
+    `cfg.precision` ("auto", "fp32", "bf16"; `nnlab.training.precision.resolve`) chooses the
+    autocast of the training steps and the evaluations (the loss itself is float32); the one
+    used is noted in the run's summary.
     """
     w = world()
     device = run.device
+    precision = resolve(cfg.precision, device)
+    run.note("precision", precision)
     optimizer = adamw(model, cfg)
     step_model = w.wrap(torch.compile(model) if cfg.compile else model)
     batches = torch.Generator().manual_seed(run.seed)
@@ -163,7 +174,9 @@ def train_language_model(
         began = time.perf_counter()
         # the same batches at a given iteration, whether or not the run was resumed
         evaluation = torch.Generator().manual_seed(run.seed * 1_000_003 + it)
-        losses = estimate_loss(model, {"train": train_ids, "val": val_ids}, cfg, evaluation, device)
+        losses = estimate_loss(
+            model, {"train": train_ids, "val": val_ids}, cfg, evaluation, device, precision
+        )
         run.log(
             it,
             **{
@@ -211,7 +224,8 @@ def train_language_model(
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = sample_batch(train_ids, cfg.batch_size, cfg.block_size, batches)
-        _, loss = step_model(w.shard(x).to(device), w.shard(y).to(device))
+        with autocast(precision, device):
+            _, loss = step_model(w.shard(x).to(device), w.shard(y).to(device))
         loss.backward()
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

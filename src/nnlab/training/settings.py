@@ -20,6 +20,18 @@ from nnlab.errors import ConfigError
 if TYPE_CHECKING:
     from nnlab.data.splits import ArraySplits
 
+Precision = Literal["auto", "fp32", "bf16"]
+PRECISION_HELP = (
+    "auto: bfloat16 autocast where this CPU or GPU measurably runs it faster, else float32 "
+    "(nnlab precision shows the probe)"
+)
+
+
+def precision_setting() -> Any:
+    """The `precision` field of a torch experiment's Config: "auto" by default
+    (`nnlab.training.precision.resolve`)."""
+    return param("auto", help=PRECISION_HELP)
+
 
 @dataclass
 class ClassifierTraining(ExperimentConfig):
@@ -30,6 +42,7 @@ class ClassifierTraining(ExperimentConfig):
     schedule: Schedule = "onecycle"
     batch_size: int = param(128, low=1, high=1_000_000)
     epochs: int = param(25, low=1, high=10_000)
+    precision: Precision = precision_setting()
 
 
 def default(name: str, value: Any) -> Any:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -46,6 +47,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(128, low=1, high=1_000_000)
     lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate")
     train_subset: int = param(20_000, low=0, high=10_000_000, help="training images used (0: all)")
+    precision: Precision = precision_setting()
 
     def check(self) -> None:
         check_choices("variants", self.variants, VARIANTS)
@@ -121,6 +123,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         lr=cfg.lr,
         noise_std={name: noise(name) for name in names},
         desc="autoencoder study",
+        precision=cfg.precision,
     )
 
     results: dict[str, dict[str, Any]] = {}

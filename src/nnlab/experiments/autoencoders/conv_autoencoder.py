@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -48,6 +49,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(128, low=1, high=1_000_000)
     lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate")
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
+    precision: Precision = precision_setting()
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -99,6 +101,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         batch_size=cfg.batch_size,
         lr=cfg.lr,
         noise_std=cfg.noise_std,
+        precision=cfg.precision,
     )
     metrics, shown = evaluate_autoencoder(
         model, (x_train, y_train), (x_test, y_test), seed=run.seed, noise_std=cfg.noise_std

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import ExperimentConfig, Schedule, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -52,6 +53,7 @@ class Config(ExperimentConfig):
     weight_decay: float = param(0.02, low=0.0, high=1.0, help="AdamW's decoupled weight decay")
     batch_norm: bool = True  # before each hidden ReLU
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
+    precision: Precision = precision_setting()
 
     def check(self) -> None:
         if len(set(self.codes)) != len(self.codes):
@@ -110,6 +112,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         optimizer="adamw",
         weight_decay=cfg.weight_decay,
         desc="deep autoencoders",
+        precision=cfg.precision,
     )
 
     n = len(x_train)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -37,6 +38,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(128, low=1, high=1_000_000)
     lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate (the seed's)")
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
+    precision: Precision = precision_setting()
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -76,6 +78,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         lr=cfg.lr,
+        precision=cfg.precision,
     )
     metrics, shown = evaluate_autoencoder(
         model, (x_train, y_train), (x_test, y_test), seed=run.seed

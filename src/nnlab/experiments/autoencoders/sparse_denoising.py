@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -56,6 +57,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(128, low=1, high=1_000_000)
     lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate")
     units_shown: int = param(25, low=1, high=8192, help="hidden units whose maximiser is drawn")
+    precision: Precision = precision_setting()
 
     def check(self) -> None:
         check_choices("variants", self.variants, VARIANTS)
@@ -117,6 +119,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         noise_std={name: cfg.noise_std for name in names if "denoise" in name},
         penalty=penalties,
         desc="sparse / denoising",
+        precision=cfg.precision,
     )
     history = run.history()
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import param, settings_for
 from nnlab.experiments import Experiment, Reference, Teaching
-from nnlab.training.settings import CharModelSettings
+from nnlab.training.settings import CharModelSettings, Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -45,6 +45,7 @@ class Config(CharModelSettings):
     eval_batches: int = param(40, low=1, high=100_000, help="batches per loss estimate")
     compile: bool = param(False, help="train through torch.compile")
     sample_tokens: int = param(500, low=0, high=100_000, help="characters sampled at the end")
+    precision: Precision = precision_setting()
 
 
 PRESETS: dict[str, dict[str, Any]] = {
