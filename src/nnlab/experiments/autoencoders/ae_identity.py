@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -62,6 +63,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(128, low=1, high=1_000_000)
     lr: float = param(1e-3, low=0.0, low_open=True, help="Adam learning rate")
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
+    precision: Precision = precision_setting()
 
     def check(self) -> None:
         check_choices("variants", self.variants, VARIANTS)
@@ -138,6 +140,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         noise_std={"denoise": cfg.noise_std},
         penalty={"sparse": l1},
         desc="identity?",
+        precision=cfg.precision,
     )
 
     results, shown = [], {}

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -48,6 +49,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(64, low=1, high=1_000_000)
     lr: float = param(2e-3, low=0.0, low_open=True, help="Adam learning rate")
     data_seed: int = param(0, low=0, high=2**31 - 1, help="seed of the patches drawn")
+    precision: Precision = precision_setting()
 
     def check(self) -> None:
         if self.patch % 2 ** len(self.channels):
@@ -104,6 +106,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         pair={"colour": colouring_pair},
         desc="colourisation",
         keyed=False,
+        precision=cfg.precision,
     )
     path = run.save_model("colourise", state)
     model = autoencoder_from_state(state).to(run.device)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -44,6 +45,7 @@ class Config(ExperimentConfig):
     batch_size: int = param(64, low=1, high=1_000_000)
     lr: float = param(2e-3, low=0.0, low_open=True, help="Adam learning rate")
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
+    precision: Precision = precision_setting()
 
     def check(self) -> None:
         if self.hole_min > self.hole_max:
@@ -104,6 +106,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         pair={"inpaint": pair},
         desc="inpainting",
         keyed=False,
+        precision=cfg.precision,
     )
     path = run.save_model(f"{cfg.dataset}-inpaint", state)
     model = autoencoder_from_state(state).to(run.device)
