@@ -102,7 +102,9 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) 
     """Sinusoidal embedding (B, dim) of timesteps t (B,): sin(t·f_i) then cos(t·f_i) for
     dim/2 frequencies f_i = max_period^(-i / (dim/2)), from 1 down towards 1/max_period
     (Vaswani et al. 2017's position encoding, as Ho et al. 2020 use it). Every entry is in
-    [-1, 1]; t may be integer or fractional."""
+    [-1, 1]; t may be integer or fractional. The angles are float32 whatever t's dtype (and
+    `UNet.forward` keeps this and the MLP after it out of autocast): in bfloat16, with 8
+    significant bits, t = 998 and 999 both round to 1000 and their embeddings are one."""
     half = dim // 2
     freqs = torch.exp(
         -math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half
@@ -249,7 +251,9 @@ class UNet(nn.Module):
         """ε (B, C, H, W) predicted for noisy images x (B, C, H, W) at timesteps t (B,).
         With class conditioning, labels (B,) in 0..num_classes; None or num_classes: no label."""
         self._check(x, t, labels)
-        emb = self.time_mlp(timestep_embedding(t, self.cfg.time_dim))
+        # float32 even under autocast: t in bfloat16 would round 998 and 999 both to 1000
+        with torch.autocast(x.device.type, enabled=False):
+            emb = self.time_mlp(timestep_embedding(t, self.cfg.time_dim))
         if self.label_emb is not None:
             if labels is None:
                 labels = torch.full_like(t, self.null_label, dtype=torch.long)
