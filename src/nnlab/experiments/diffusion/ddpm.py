@@ -221,7 +221,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
             "from the same starting noise as the other grids.",
         )
         if measured:
+            began = time.perf_counter()
             q = sample_quality(images, cfg.dataset, download=run.allow_download)
+            run.record_time(f"{name}_quality_seconds", time.perf_counter() - began)
             quality[name] = {
                 "frechet_distance": q["frechet_distance"],
                 "mean_max_probability": q["mean_max_probability"],
