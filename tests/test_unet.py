@@ -270,3 +270,48 @@ def test_a_few_adam_steps_fit_the_noise_of_a_fixed_batch():
         losses.append(loss.item())
     assert losses[0] == pytest.approx(eps.pow(2).mean().item())  # ε = 0 at the start
     assert losses[-1] < 0.4 * losses[0]  # 0.13-0.18 over seeds 0-2
+
+
+def test_time_embedding_stays_float32_under_bf16_autocast():
+    """Under bfloat16 autocast the time MLP would take bf16 inputs (an error of ~0.006 in its
+    output for t = 999 at this size) and t itself, were it cast to the autocast dtype, would
+    round 998 and 999 both to 1000. The embedding must be the float32 one, and adjacent late
+    timesteps must stay apart."""
+    torch.manual_seed(0)
+    model = UNet(UNetConfig(1, (16, 32, 64))).eval()
+    t = torch.tensor([998, 999])
+    seen = {}
+    model.time_mlp.register_forward_hook(lambda m, i, out: seen.update(emb=out))
+    x = torch.zeros(2, 1, 28, 28)
+    with torch.no_grad():
+        model(x, t)
+        want = seen["emb"].clone()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            model(x, t)
+    got = seen["emb"]
+    assert got.dtype == torch.float32
+    assert torch.allclose(got, want, atol=1e-6, rtol=0)
+    assert (got[1] - got[0]).norm() > 0.1 * want.norm(dim=1).mean()
+
+
+def test_channels_last_groupnorm_matches_the_plain_one():
+    """The U-Net's GroupNorm takes a detour through NCHW for channels-last inputs with few
+    channels per group (for speed); its output and gradients must equal nn.GroupNorm's."""
+    from torch import nn
+
+    from nnlab.models.unet import GroupNorm
+
+    torch.manual_seed(0)
+    for channels in (16, 32):
+        x = torch.randn(4, channels, 6, 6).contiguous(memory_format=torch.channels_last)
+        ours, plain = GroupNorm(8, channels), nn.GroupNorm(8, channels)
+        nn.init.normal_(ours.weight)
+        plain.load_state_dict(ours.state_dict())
+        a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+        y = ours(a)
+        assert y.is_contiguous(memory_format=torch.channels_last)
+        assert torch.allclose(y, plain(b), atol=1e-5)
+        y.square().sum().backward()
+        plain(b).square().sum().backward()
+        assert torch.allclose(a.grad, b.grad, atol=1e-4)
+        assert torch.allclose(ours.weight.grad, plain.weight.grad, atol=1e-4)

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from nnlab.diffusion.samplers import sample_ddim, sample_ddpm
+from nnlab.diffusion.samplers import Trajectory, sample_ddim, sample_ddpm
 from nnlab.diffusion.schedules import NoiseSchedule
 from nnlab.errors import ConfigError
 
@@ -56,6 +56,7 @@ class DiffusionPipeline:
     clip_x0: bool = True
     memory_format: torch.memory_format = torch.contiguous_format
     legacy_note: str | None = None
+    precision: str = "fp32"  # "bf16": the network runs under bfloat16 autocast
 
     def state(self, **extra: Any) -> dict[str, Any]:
         """What `from_file` reads back: weights, network config, schedule, shape, clipping."""
@@ -106,15 +107,21 @@ class DiffusionPipeline:
     def eps_model(self, label: int | torch.Tensor | None = None, guidance: float = 1.0):
         """The callable a sampler calls: plain, or steered to `label` by classifier-free
         guidance of weight `guidance`."""
-        model, layout = self.model, self.memory_format
-        if label is None:
-            return lambda x, t: model(x.contiguous(memory_format=layout), t)
+        from nnlab.diffusion.train import autocast
+
+        model, layout, precision = self.model, self.memory_format, self.precision
+
+        def plain(x, t):
+            with autocast(precision, x.device):
+                return model(x.contiguous(memory_format=layout), t).float()
 
         def guided(x, t):
             labels = label if torch.is_tensor(label) else torch.full_like(t, label)
-            return model.guided(x.contiguous(memory_format=layout), t, labels, guidance)
+            with autocast(precision, x.device):
+                eps = model.guided(x.contiguous(memory_format=layout), t, labels, guidance)
+            return eps.float()
 
-        return guided
+        return plain if label is None else guided
 
     def check(self, sampler: str, steps: int, eta: float = 0.0) -> None:
         if sampler not in SAMPLERS:
@@ -134,16 +141,17 @@ class DiffusionPipeline:
         generator: torch.Generator | None = None,
         label: int | torch.Tensor | None = None,
         guidance: float = 1.0,
+        record: Trajectory | None = None,
     ) -> torch.Tensor:
-        """`n` images in [-1, 1] (on the pipeline's device), shape (n, *image_shape)."""
+        """`n` images in [-1, 1] (on the pipeline's device), shape (n, *image_shape); `record`
+        keeps the states along the way (see `Trajectory`)."""
         self.check(sampler, steps, eta)
         eps, shape = self.eps_model(label, guidance), (n, *self.image_shape)
+        kw = {"clip_x0": self.clip_x0, "record": record}
         if sampler == "ddpm":
-            x = sample_ddpm(eps, self.schedule, shape, generator, self.device, clip_x0=self.clip_x0)
+            x = sample_ddpm(eps, self.schedule, shape, generator, self.device, **kw)
         else:
-            x = sample_ddim(
-                eps, self.schedule, shape, steps, eta, generator, self.device, clip_x0=self.clip_x0
-            )
+            x = sample_ddim(eps, self.schedule, shape, steps, eta, generator, self.device, **kw)
         return x.clamp(-1, 1)
 
 

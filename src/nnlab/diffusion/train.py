@@ -1,6 +1,9 @@
 """Training a noise predictor through a run: ε-prediction with mean squared error (Ho et al.
 2020), AdamW with a cosine decay, an exponential moving average of the weights for sampling,
-optional label dropout for classifier-free guidance. Resumable at every epoch, data-parallel
+optional label dropout for classifier-free guidance, optionally under bfloat16 autocast
+(`precision="bf16"`: the network's matmuls and convolutions in bfloat16, the loss, optimizer
+and moving average in float32; the parts of the U-Net that must stay float32 are kept there by
+the U-Net itself, see `nnlab.models.unet`). Resumable at every epoch, data-parallel
 under torchrun (`nnlab.training.distributed`).
 
     seconds = fit_noise_predictor(run, model, ema, schedule, x_train, y_train, NoiseTraining())
@@ -31,6 +34,15 @@ class NoiseTraining:
     conditional: bool = False
     label_dropout: float = 0.1
     memory_format: torch.memory_format = torch.contiguous_format
+    precision: str = "fp32"  # "bf16": the forward pass under bfloat16 autocast
+
+
+def autocast(precision: str, device: torch.device | str):
+    """A bfloat16 autocast context for `precision == "bf16"`, else one that changes nothing."""
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+    kind = torch.device(device).type
+    return torch.autocast(kind, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def fit_noise_predictor(
@@ -87,8 +99,9 @@ def fit_noise_predictor(
                 labels = model.drop_labels(y_train[idx], cfg.label_dropout, draws)
             x_t = schedule.add_noise(x0.to(device), t.to(device), noise.to(device))
             x_t = w.shard(x_t).contiguous(memory_format=layout)
-            eps = trainer(x_t, shard(t), shard(labels))
-            loss = F.mse_loss(eps, shard(noise))
+            with autocast(cfg.precision, device):
+                eps = trainer(x_t, shard(t), shard(labels))
+            loss = F.mse_loss(eps.float(), shard(noise))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
