@@ -285,6 +285,28 @@ def test_a_weight_cannot_claim_more_than_it_stores(tmp_path):
         autoencoder_from_state(state, "ae.pt")
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # a 4096-channel U-Net (gigabytes) over no weights at all
+        ({"unet": {"channels": (4096, 4096)}}, "architecture does not match its weights"),
+        ({"schedule": {"kind": "linear", "T": 10**12}}, "schedule of T = 1000000000000"),
+        ({"image_shape": [1, 10**6, 10**6]}, "images of shape"),
+    ],
+)
+def test_a_ddpm_file_cannot_choose_what_sampling_allocates(tmp_path, change, expected):
+    import torch
+
+    from nnlab.diffusion.pipeline import DiffusionPipeline
+
+    state = {"model": {}, "unet": {}, "schedule": {"kind": "linear", "T": 100}}
+    state |= {"image_shape": [1, 8, 8], "clip_x0": True, **change}
+    torch.save(state, tmp_path / "ema.pt")
+    with pytest.raises(UserError, match=expected) as err:
+        DiffusionPipeline.from_file(tmp_path / "ema.pt")
+    assert "\n" not in str(err.value)
+
+
 # --------------------------------------------------------------------------- data
 
 

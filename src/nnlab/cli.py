@@ -286,34 +286,13 @@ def cmd_count_params(args: argparse.Namespace) -> None:
 
 
 def cmd_precision(args: argparse.Namespace) -> None:
-    import torch
+    from nnlab.training.precision import describe
 
-    from nnlab.training import precision
-
-    device = torch.device("cpu")
-    threads = torch.get_num_threads()
-    print(f"CPU: {precision.cpu_model()}; torch {torch.__version__}, {threads} threads")
-    flags = "yes" if precision.cpu_has_bf16() else "no"
-    print(f"bfloat16 instructions (avx512_bf16, amx_bf16 or bf16 flags): {flags}")
-    decision = precision.cpu_decision()
-    print(f"precision=auto on this CPU: {precision.resolve('auto', device)} ({decision['reason']})")
-    print(f"cached in {precision.cache_path()}")
-    if torch.cuda.is_available():
-        gpu = precision.resolve("auto", torch.device("cuda"))
-        print(f"precision=auto on {torch.cuda.get_device_name()}: {gpu}")
-    if args.no_probe:
-        return
-    print("\nmeasured now, best of 3 (GFLOP/s; a busy machine measures less):")
-    rows = [
-        (r["what"], r["shape"], f"{r['fp32']:.1f}", f"{r['bf16']:.1f}", f"{r['bf16/fp32']:.2f}x")
-        for r in precision.probe()
-    ]
-    print("\n".join(text_table(["product", "shape", "float32", "bfloat16", "ratio"], rows)))
+    print("\n".join(describe(measure=not args.no_probe)))
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
-    from nnlab.experiments import get
-    from nnlab.training.lm import load_language_model
+    from nnlab.training.lm import stream_text
 
     if args.tokens < 0:
         raise UserError(f"--tokens must be >= 0, got {args.tokens}")
@@ -321,21 +300,9 @@ def cmd_generate(args: argparse.Namespace) -> None:
         raise UserError(f"--temperature must be > 0, got {args.temperature}")
     if args.top_k < 0:
         raise UserError(f"--top-k must be >= 0 (0: all characters), got {args.top_k}")
-    import torch
-
-    from nnlab.runs.run import resolve_device
-
-    device = resolve_device(args.device)
-    bounds = get("char-gpt").config  # a checkpoint's sizes within the experiment's bounds
-    model, tok = load_language_model(Path(args.run_dir), device, bounds)
-    prompt = args.prompt
-    if not prompt:
-        prompt = "\n" if "\n" in tok.chars else tok.chars[0]
-    idx = torch.from_numpy(tok.encode(prompt))[None].to(device)
-    generator = torch.Generator(device=device).manual_seed(args.seed)
-    sys.stdout.write(prompt)
-    for token in model.stream(idx, args.tokens, args.temperature, args.top_k or None, generator):
-        sys.stdout.write(tok.chars[int(token)])
+    options = ("prompt", "tokens", "temperature", "top_k", "seed", "device")
+    for text in stream_text(Path(args.run_dir), **{k: getattr(args, k) for k in options}):
+        sys.stdout.write(text)
         sys.stdout.flush()
     sys.stdout.write("\n")
 
@@ -343,17 +310,8 @@ def cmd_generate(args: argparse.Namespace) -> None:
 def cmd_sample(args: argparse.Namespace) -> None:
     from nnlab.diffusion.pipeline import sample_from_run
 
-    path, note = sample_from_run(
-        Path(args.run_dir),
-        sampler=args.sampler,
-        steps=args.steps,
-        eta=args.eta,
-        n=args.n,
-        label=args.label,
-        guidance=args.guidance,
-        seed=args.seed,
-        device=args.device,
-    )
+    options = ("sampler", "steps", "eta", "n", "label", "guidance", "seed", "device")
+    path, note = sample_from_run(Path(args.run_dir), **{k: getattr(args, k) for k in options})
     if note:
         print(f"note: {note}", file=sys.stderr)
     print(path)

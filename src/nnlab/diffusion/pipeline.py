@@ -24,6 +24,8 @@ from nnlab.diffusion.schedules import NoiseSchedule
 from nnlab.errors import ConfigError
 
 SAMPLERS = ("ddpm", "ddim")
+MAX_T = 100_000  # ddpm's own bound on T
+MAX_SIDE = 1024  # pixels a side of the images a file may ask to sample
 _SCHEDULE_PARAMS = {"linear": ("beta_start", "beta_end"), "cosine": ("s", "max_beta")}
 
 
@@ -71,25 +73,40 @@ class DiffusionPipeline:
 
     @classmethod
     def from_file(cls, path: str | Path, device: torch.device | str = "cpu") -> DiffusionPipeline:
+        from nnlab.models.loading import build_checked
         from nnlab.models.unet import UNet, UNetConfig
 
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-            model = UNet(UNetConfig(**state["unet"]))
-            model.load_state_dict(state["model"])
+            unet, weights = dict(state["unet"]), state["model"]
+            note = None
+            if isinstance(state["schedule"], dict):
+                config, shape = dict(state["schedule"]), tuple(int(v) for v in state["image_shape"])
+            else:  # saved before the schedule config and the image shape were
+                config = schedule_config(state["schedule"], state["T"])
+                size = 28 if state["dataset"] != "digits" else 8
+                shape = (1, size, size)
+                note = (
+                    f"{path} predates saved schedules: assuming the default {state['schedule']} "
+                    f"schedule (T = {state['T']}) and {size}x{size} images from its dataset"
+                )
         except Exception as exc:  # any damaged or foreign file means the same to the user
             raise ConfigError(f"{path} is not a ddpm model ({type(exc).__name__})") from None
-        note = None
-        if isinstance(state["schedule"], dict):
-            config, shape = state["schedule"], tuple(state["image_shape"])
-        else:  # saved before the schedule config and the image shape were
-            config = schedule_config(state["schedule"], state["T"])
-            size = 28 if state["dataset"] != "digits" else 8
-            shape = (1, size, size)
-            note = (
-                f"{path} predates saved schedules: assuming the default {state['schedule']} "
-                f"schedule (T = {state['T']}) and {size}x{size} images from its dataset"
+        # the file chooses what sampling allocates: the schedule's length and the image size
+        # within bounds, the network no larger than the weights the file carries
+        if not (isinstance(config.get("T"), int) and 2 <= config["T"] <= MAX_T):
+            raise ConfigError(
+                f"{path} asks for a schedule of T = {config.get('T')!r} steps (at most {MAX_T:,})"
             )
+        if (
+            len(shape) != 3
+            or not 1 <= shape[0] <= 4
+            or not all(1 <= v <= MAX_SIDE for v in shape[1:])
+        ):
+            raise ConfigError(
+                f"{path} asks for images of shape {shape} (at most 4 x {MAX_SIDE} x {MAX_SIDE})"
+            )
+        model = build_checked(lambda: UNet(UNetConfig(**unet)), weights, f"{path} (a ddpm U-Net)")
         device = torch.device(device)
         return cls(
             model.to(device).eval(),
@@ -107,7 +124,7 @@ class DiffusionPipeline:
     def eps_model(self, label: int | torch.Tensor | None = None, guidance: float = 1.0):
         """The callable a sampler calls: plain, or steered to `label` by classifier-free
         guidance of weight `guidance`."""
-        from nnlab.diffusion.train import autocast
+        from nnlab.training.precision import autocast
 
         model, layout, precision = self.model, self.memory_format, self.precision
 

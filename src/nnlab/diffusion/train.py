@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from nnlab.diffusion.schedules import NoiseSchedule
 from nnlab.training.distributed import world
 from nnlab.training.optim import restore_states, saved_states
+from nnlab.training.precision import autocast
 
 
 @dataclass
@@ -35,14 +36,6 @@ class NoiseTraining:
     label_dropout: float = 0.1
     memory_format: torch.memory_format = torch.contiguous_format
     precision: str = "fp32"  # "bf16": the forward pass under bfloat16 autocast
-
-
-def autocast(precision: str, device: torch.device | str):
-    """A bfloat16 autocast context for `precision == "bf16"`, else one that changes nothing."""
-    if precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
-    kind = torch.device(device).type
-    return torch.autocast(kind, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def fit_noise_predictor(

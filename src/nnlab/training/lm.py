@@ -25,7 +25,7 @@ from nnlab.training.optim import restore_states, saved_states
 from nnlab.training.precision import autocast, resolve
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from torch import nn
 
@@ -280,3 +280,29 @@ def load_language_model(run_dir: Path, device: torch.device, bounds: type | None
         check_bounds(bounds, settings, f"{path} asks for a GPT out of bounds")
     model = build_checked(lambda: GPT(GPTConfig(**settings)), state.get("model"), f"{path} (a GPT)")
     return model.to(device).eval(), CharTokenizer(state["chars"])
+
+
+def stream_text(
+    run_dir: Path,
+    *,
+    prompt: str = "",
+    tokens: int = 500,
+    temperature: float = 0.8,
+    top_k: int = 200,
+    seed: int = 0,
+    device: str = "cpu",
+) -> Iterator[str]:
+    """The prompt (a newline when empty), then `tokens` characters drawn one at a time from a
+    char-gpt run's best model (`top_k` 0: all characters); the same seed gives the same text."""
+    from nnlab.runs.run import resolve_device
+    from nnlab.training.settings import CharModelSettings
+
+    torch_device = resolve_device(device)
+    # a checkpoint's sizes within the char-gpt recipes' bounds
+    model, tok = load_language_model(Path(run_dir), torch_device, CharModelSettings)
+    prompt = prompt or ("\n" if "\n" in tok.chars else tok.chars[0])
+    idx = torch.from_numpy(tok.encode(prompt))[None].to(torch_device)
+    generator = torch.Generator(device=torch_device).manual_seed(seed)
+    yield prompt
+    for token in model.stream(idx, tokens, temperature, top_k or None, generator):
+        yield tok.chars[int(token)]

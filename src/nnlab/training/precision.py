@@ -233,3 +233,37 @@ def autocast(precision: str, device: torch.device) -> contextlib.AbstractContext
     if precision == "fp32":
         return contextlib.nullcontext()
     raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+
+
+def describe(measure: bool = True) -> list[str]:
+    """What `nnlab precision` prints: the CPU, what `auto` chooses here and why, where that is
+    cached, and (with `measure`) the probe's GFLOP/s in both precisions."""
+    import torch
+
+    from nnlab.report.tables import text_table
+
+    device = torch.device("cpu")
+    lines = [
+        f"CPU: {cpu_model()}; torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "bfloat16 instructions (avx512_bf16, amx_bf16 or bf16 flags): "
+        + ("yes" if cpu_has_bf16() else "no"),
+        f"precision=auto on this CPU: {resolve('auto', device)} ({cpu_decision()['reason']})",
+        f"cached in {cache_path()}",
+    ]
+    if torch.cuda.is_available():
+        gpu = resolve("auto", torch.device("cuda"))
+        lines.append(f"precision=auto on {torch.cuda.get_device_name()}: {gpu}")
+    if measure:
+        lines.append("\nmeasured now, best of 3 (GFLOP/s; a busy machine measures less):")
+        rows = [
+            (
+                r["what"],
+                r["shape"],
+                f"{r['fp32']:.1f}",
+                f"{r['bf16']:.1f}",
+                f"{r['bf16/fp32']:.2f}x",
+            )
+            for r in probe()
+        ]
+        lines += text_table(["product", "shape", "float32", "bfloat16", "ratio"], rows)
+    return lines
