@@ -51,7 +51,7 @@ class Config(ExperimentConfig):
     n_train: int = param(20_000, low=1, high=10_000_000, help="generated training examples")
     val_size: int = param(1_000, low=1, high=1_000_000, help="validation examples (curves)")
     test_size: int = param(2_000, low=1, high=1_000_000, help="held-out test examples")
-    data_seed: int = param(0, low=0, help="seed of the generated dates")
+    data_seed: int = param(0, low=0, high=2_147_483_647, help="seed of the generated dates")
     n_embd: int = param(32, low=1, high=4096, help="character embedding width")
     hidden: int = param(
         64, low=1, high=4096, help="encoder LSTM width per direction (decoder: twice)"
