@@ -137,7 +137,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         (hwc(x_test), "truth"),
     ]
     tiles, titles = [], []
-    for i in range(SHOWN):
+    for i in range(min(SHOWN, len(x_test))):
         for images, label in columns:
             tiles.append(images[i])
             titles.append(label if i == 0 else "")
