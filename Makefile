@@ -15,13 +15,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/nnlab tour --preset quick
 
-# the fast tier: lint, then every test not marked slow (each under 20 s, tests/conftest.py)
+# the fast tier: lint, then every test not marked slow (each under 20 s, tests/conftest.py), one
+# worker per core, each test file on one worker so that its module fixtures train once
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
-	$(VENV)/bin/pytest -m "not slow"
+	$(VENV)/bin/pytest -m "not slow" -n auto --dist loadfile
 
-# the slow tier: recipe retraining, multi-process launches, SIGKILL resumes, load tests
+# the slow tier: recipe retraining, multi-process launches, SIGKILL resumes, load tests; one
+# process, since its launches and load tests time themselves against the whole machine
 test-slow: $(STAMP)
 	$(VENV)/bin/pytest -m slow
 

@@ -25,6 +25,11 @@ settings.register_profile("nnlab", derandomize=True, database=None)
 settings.load_profile("nnlab")
 
 REPO = Path(__file__).resolve().parents[1]
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `pytest -n 2` puts two workers on the two cores: one thread each (their subprocesses
+    # inherit it), or each worker's torch would spread over both cores and fight the other.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 STARTED_WITH_DATA = os.environ.get("NNLAB_DATA", "")
 
 
