@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -68,9 +69,7 @@ class Config(ExperimentConfig):
     )
     sample_batch: int = param(500, low=1, high=1_000_000, help="images per sampling batch")
     channels_last: bool = param(True, help="NHWC memory layout (faster convolutions on CPU)")
-    precision: Literal["fp32", "bf16"] = param(
-        "fp32", help="fp32, or bf16: training and sampling under bfloat16 autocast"
-    )
+    precision: Precision = precision_setting()
 
     def check(self) -> None:
         too_many = [s for s in self.ddim_steps if s > self.T]
@@ -136,9 +135,11 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.diffusion.train import NoiseTraining, fit_noise_predictor
     from nnlab.models.unet import UNet
     from nnlab.training.distributed import world
+    from nnlab.training.precision import resolve
     from nnlab.viz import image_grid, learning_curves
 
     device = run.device
+    precision = resolve(cfg.precision, device)  # training and sampling alike
     layout = torch.channels_last if cfg.channels_last else torch.contiguous_format
     data = load_dataset(cfg.dataset, download=run.allow_download, progress=not run.quiet)
     x_all = data.x_train[: cfg.train_subset or None]
@@ -164,7 +165,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         cfg.conditional,
         cfg.label_dropout,
         layout,
-        cfg.precision,
+        precision,
     )
     draws = torch.Generator().manual_seed(run.seed)  # batches, timesteps, noise, label drops
     train_seconds = fit_noise_predictor(
@@ -177,7 +178,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     if not world().is_main:  # sampling, quality and figures are rank 0's
         return {}
     pipe = DiffusionPipeline(
-        ema, schedule, schedule_cfg, (1, size, size), cfg.clip_x0, layout, precision=cfg.precision
+        ema, schedule, schedule_cfg, (1, size, size), cfg.clip_x0, layout, precision=precision
     )
     run.save_model("ema", pipe.state(dataset=cfg.dataset))
     ema.eval()
@@ -313,7 +314,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "final_epoch_loss": epoch_losses[-1],
         # the seed reported its loss after epoch 2 (0.0372): compared at the same epoch
         "epoch2_loss": epoch_losses[1] if len(epoch_losses) > 1 else None,
-        "precision": cfg.precision,
+        "precision": precision,
         "quality_samples": cfg.quality_samples,
         "real_floor_frechet": floor,
     }
