@@ -122,15 +122,14 @@ class GroupNorm(nn.GroupNorm):
     12.5 -> 4.0, 64 ch 7x7 3.7 -> 1.8, but 128 ch 7x7 1.5 -> 4.3."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        per_group = self.num_channels // self.num_groups
-        bf16 = x.dtype == torch.bfloat16 or (
-            torch.is_autocast_enabled(x.device.type)
-            and torch.get_autocast_dtype(x.device.type) == torch.bfloat16
-        )
-        slow = per_group < 4 or (bf16 and per_group <= 8)
-        last = torch.channels_last
-        if slow and not x.is_contiguous() and x.is_contiguous(memory_format=last):
-            return super().forward(x.contiguous()).contiguous(memory_format=last)
+        per_group, last = self.num_channels // self.num_groups, torch.channels_last
+        if per_group <= 8 and not x.is_contiguous() and x.is_contiguous(memory_format=last):
+            kind = x.device.type
+            bf16 = x.dtype == torch.bfloat16 or (
+                torch.is_autocast_enabled(kind) and torch.get_autocast_dtype(kind) == torch.bfloat16
+            )
+            if per_group < 4 or bf16:
+                return super().forward(x.contiguous()).contiguous(memory_format=last)
         return super().forward(x)
 
 
