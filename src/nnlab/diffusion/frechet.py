@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nnlab.errors import DataError
+from nnlab.training.settings import CNNRecipe
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,24 +77,12 @@ if TYPE_CHECKING:
 RANGE_TOLERANCE = 1e-4
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How a feature extractor is trained. `version` is part of the shipped file's name: change
-    it whenever any other field changes (and run `nnlab retrain frechet`), so old weights are
-    never taken for new ones."""
+@dataclass(frozen=True, kw_only=True)
+class Recipe(CNNRecipe):
+    """How a feature extractor is trained: a shipped CNN's recipe with the width of its last
+    hidden layer, the features' dimension."""
 
-    version: int
-    channels: tuple[int, ...]
-    kernels: tuple[int, ...]
-    features: int  # width of the last hidden layer, the features' dimension
-    epochs: int
-    batch_size: int = 128
-    optimizer: str = "adamw"
-    lr: float = 3e-3
-    weight_decay: float = 5e-4
-    schedule: str = "onecycle"
-    dropout: float = 0.1
-    seed: int = 0
+    features: int
 
     def name(self, dataset: str) -> str:
         return f"{dataset}-cnn-v{self.version}"
@@ -196,39 +185,27 @@ def _train(
     float16, as they ship; recipe; test accuracy), which depends only on the recipe, the data
     and the torch build."""
     import torch
-    from tqdm import tqdm
 
     from nnlab.data import load_dataset
     from nnlab.data.trained import round_to_float16
-    from nnlab.training.classifier import evaluate, steps_per_epoch, train_epoch
-    from nnlab.training.optim import make_optimizer, make_schedule
-    from nnlab.training.tensors import batches
+    from nnlab.training.classifier import evaluate, train_by_recipe
     from nnlab.training.threads import torch_threads
 
     data = load_dataset(dataset, download=download, progress=progress)
     x_train, y_train = _image_tensor(data.x_train), torch.as_tensor(data.y_train)
     x_test, y_test = _image_tensor(data.x_test), torch.as_tensor(data.y_test)
-    steps = steps_per_epoch(len(x_train), rec.batch_size)
-    bar = tqdm(
-        total=rec.epochs * steps,
+    shape = tuple(x_train.shape[1:])
+    model = train_by_recipe(
+        rec,
+        lambda: _build(rec, shape, data.num_classes),
+        x_train,
+        y_train,
         desc=f"training the {rec.name(dataset)} feature extractor",
-        unit="batch",
-        disable=not progress,
+        progress=progress,
     )
-    with torch_threads(1), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(rec.seed)
-        model = _build(rec, tuple(x_train.shape[1:]), data.num_classes)
-        opt = make_optimizer(rec.optimizer, model.parameters(), rec.lr, rec.weight_decay)
-        schedule = make_schedule(rec.schedule, opt, rec.epochs * steps)
-        shuffle = torch.Generator().manual_seed(rec.seed)
-        for _ in range(rec.epochs):
-            order = batches(len(x_train), rec.batch_size, shuffle)
-            train_epoch(
-                model, opt, schedule, x_train, y_train, order, on_step=lambda _: bar.update(1)
-            )
-        round_to_float16(model)
+    round_to_float16(model)
+    with torch_threads(1):
         _, accuracy, _ = evaluate(model, x_test, y_test)
-    bar.close()
     return {
         "dataset": dataset,
         "recipe": asdict(rec),

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.data.augment import GlyphAugment
 from nnlab.errors import DataError
+from nnlab.training.settings import CNNRecipe
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,25 +42,13 @@ if TYPE_CHECKING:
     from nnlab.data.trained import TrainedPart
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How the classifier is trained. `version` is part of the shipped file's name: change it
-    whenever another field changes (and run `nnlab retrain ocr`), so old weights are never
-    taken for new ones."""
+@dataclass(frozen=True, kw_only=True)
+class Recipe(CNNRecipe):
+    """How the classifier is trained: a shipped CNN's recipe with its hidden layers, the
+    chars36 it trains on, label smoothing and the distortions drawn for every batch."""
 
-    version: int
-    channels: tuple[int, ...]
-    kernels: tuple[int, ...]
     hidden: tuple[int, ...]
-    epochs: int
     samples_per_glyph: int
-    batch_size: int = 128
-    optimizer: str = "adamw"
-    lr: float = 3e-3
-    weight_decay: float = 5e-4
-    schedule: str = "onecycle"
-    dropout: float = 0.1
-    seed: int = 0
     label_smoothing: float = 0.0
     augment: GlyphAugment = GlyphAugment()  # drawn afresh for every batch (none by default)
 
@@ -200,15 +189,13 @@ def _train(name: str, progress: bool) -> dict[str, Any]:
     """Train by the recipe; the file's payload (weights rounded to float16, as they ship),
     which depends only on the recipe, the generated chars36 and the torch build."""
     import torch
-    from tqdm import tqdm
 
     from nnlab.data.augment import glyph_augment
     from nnlab.data.chars36 import load_chars36
     from nnlab.data.trained import round_to_float16
     from nnlab.models.cnn import CNN
-    from nnlab.training.classifier import evaluate, steps_per_epoch, train_epoch
-    from nnlab.training.optim import make_optimizer, make_schedule
-    from nnlab.training.tensors import batches, image_tensors
+    from nnlab.training.classifier import evaluate, train_by_recipe
+    from nnlab.training.tensors import image_tensors
     from nnlab.training.threads import torch_threads
 
     rec = recipe(name)
@@ -216,43 +203,27 @@ def _train(name: str, progress: bool) -> dict[str, Any]:
     tensors = image_tensors(data, 0, torch.device("cpu"))
     (x, y), val, test = tensors["train"], tensors["val"], tensors["test"]
     mean, std = float(data.x_train.mean()), float(data.x_train.std())
-    steps = steps_per_epoch(len(x), rec.batch_size)
-    bar = tqdm(
-        total=rec.epochs * steps,
-        desc=f"training the OCR classifier {rec.name(name)}",
-        unit="batch",
-        disable=not progress,
-    )
     kwargs = _cnn_kwargs(rec, len(data.class_names))
-    with torch_threads(1), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(rec.seed)
-        model = CNN(**kwargs)
-        opt = make_optimizer(rec.optimizer, model.parameters(), rec.lr, rec.weight_decay)
-        schedule = make_schedule(rec.schedule, opt, rec.epochs * steps)
-        shuffle = torch.Generator().manual_seed(rec.seed)
-        draws = torch.Generator().manual_seed(rec.seed + 1)
-        transform = None
-        if rec.augment != GlyphAugment():
+    draws = torch.Generator().manual_seed(rec.seed + 1)
+    transform = None
+    if rec.augment != GlyphAugment():
 
-            def transform(batch: torch.Tensor) -> torch.Tensor:
-                return glyph_augment(batch, draws, rec.augment)
+        def transform(batch: torch.Tensor) -> torch.Tensor:
+            return glyph_augment(batch, draws, rec.augment)
 
-        for _ in range(rec.epochs):
-            order = batches(len(x), rec.batch_size, shuffle)
-            train_epoch(
-                model,
-                opt,
-                schedule,
-                x,
-                y,
-                order,
-                label_smoothing=rec.label_smoothing,
-                transform=transform,
-                on_step=lambda _: bar.update(1),
-            )
-        round_to_float16(model)
+    model = train_by_recipe(
+        rec,
+        lambda: CNN(**kwargs),
+        x,
+        y,
+        desc=f"training the OCR classifier {rec.name(name)}",
+        progress=progress,
+        label_smoothing=rec.label_smoothing,
+        transform=transform,
+    )
+    round_to_float16(model)
+    with torch_threads(1):
         val_accuracy, test_accuracy = evaluate(model, *val)[1], evaluate(model, *test)[1]
-    bar.close()
     return {
         "recipe_name": rec.name(name),
         "recipe": asdict(rec),

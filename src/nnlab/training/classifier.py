@@ -11,7 +11,7 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,6 +26,9 @@ from nnlab.training.optim import (
 )
 from nnlab.training.precision import autocast, resolve
 from nnlab.training.tensors import batches, steps_per_epoch
+
+if TYPE_CHECKING:
+    from nnlab.training.settings import CNNRecipe
 
 
 def evaluate(
@@ -442,3 +445,45 @@ def fit_variants(
         run.save_checkpoint({"results": results, "seconds": seconds})
     bar.close()
     return results, seconds
+
+
+def train_by_recipe(
+    rec: CNNRecipe,
+    build: Callable[[], nn.Module],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    desc: str,
+    progress: bool,
+    label_smoothing: float = 0.0,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> nn.Module:
+    """The model `build()` makes, trained on (x, y) by a shipped part's fixed recipe on one CPU
+    thread from `rec.seed`, the global RNG restored after (`nnlab.data.trained`)."""
+    from tqdm import tqdm
+
+    from nnlab.training.optim import make_optimizer, make_schedule
+    from nnlab.training.threads import torch_threads
+
+    steps = steps_per_epoch(len(x), rec.batch_size)
+    bar = tqdm(total=rec.epochs * steps, desc=desc, unit="batch", disable=not progress)
+    with torch_threads(1), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(rec.seed)
+        model = build()
+        opt = make_optimizer(rec.optimizer, model.parameters(), rec.lr, rec.weight_decay)
+        schedule = make_schedule(rec.schedule, opt, rec.epochs * steps)
+        shuffle = torch.Generator().manual_seed(rec.seed)
+        for _ in range(rec.epochs):
+            train_epoch(
+                model,
+                opt,
+                schedule,
+                x,
+                y,
+                batches(len(x), rec.batch_size, shuffle),
+                label_smoothing=label_smoothing,
+                transform=transform,
+                on_step=lambda _: bar.update(1),
+            )
+    bar.close()
+    return model

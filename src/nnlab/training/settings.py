@@ -1,6 +1,8 @@
 """The training settings every classifier recipe shares, declared once: a recipe's `Config`
 subclasses `ClassifierTraining`, changes a default with `default(...)`, and passes
-`fit_settings(cfg)` to `fit_classifier` / `fit_classifiers`. Light: imports no PyTorch.
+`fit_settings(cfg)` to `fit_classifier` / `fit_classifiers`; with the other settings several
+recipes share (chars36 data, the character models) and `CNNRecipe`, the fixed recipe of the
+CNNs nnlab ships (`nnlab.data.trained`). Light: imports no PyTorch.
 
     @dataclass
     class Config(ClassifierTraining):
@@ -113,3 +115,21 @@ class CharModelSettings(ExperimentConfig):
                 f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): each head "
                 f"gets n_embd / n_head dimensions, e.g. n_embd={self.n_head * 32}"
             )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CNNRecipe:
+    """What the recipe of every shipped CNN fixes (a family's recipe adds its own fields); the
+    manifest compares all fields, so change `version` whenever any field changes."""
+
+    version: int
+    channels: tuple[int, ...]
+    kernels: tuple[int, ...]
+    epochs: int
+    batch_size: int = 128
+    optimizer: str = "adamw"
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    schedule: str = "onecycle"
+    dropout: float = 0.1
+    seed: int = 0
