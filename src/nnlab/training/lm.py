@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from torch import nn
 
+    from nnlab.data.text import CharTokenizer
     from nnlab.runs.run import Run
 
 
@@ -297,12 +298,27 @@ def stream_text(
     from nnlab.runs.run import resolve_device
     from nnlab.training.settings import CharModelSettings
 
-    torch_device = resolve_device(device)
     # a checkpoint's sizes within the char-gpt recipes' bounds
-    model, tok = load_language_model(Path(run_dir), torch_device, CharModelSettings)
+    model, tok = load_language_model(Path(run_dir), resolve_device(device), CharModelSettings)
+    yield from sample_text(model, tok, tokens, temperature, top_k, seed, prompt)
+
+
+def sample_text(
+    model: nn.Module,
+    tok: CharTokenizer,
+    tokens: int,
+    temperature: float = 0.8,
+    top_k: int = 200,
+    seed: int = 0,
+    prompt: str = "",
+) -> Iterator[str]:
+    """The prompt (a newline when empty, or the first character where the text has none),
+    then `tokens` characters drawn one at a time from `model` (a GPT or an LSTM; `top_k` 0:
+    all characters); the same seed gives the same text."""
+    device = next(model.parameters()).device
     prompt = prompt or ("\n" if "\n" in tok.chars else tok.chars[0])
-    idx = torch.from_numpy(tok.encode(prompt))[None].to(torch_device)
-    generator = torch.Generator(device=torch_device).manual_seed(seed)
+    idx = torch.from_numpy(tok.encode(prompt))[None].to(device)
+    generator = torch.Generator(device=device).manual_seed(seed)
     yield prompt
     for token in model.stream(idx, tokens, temperature, top_k or None, generator):
         yield tok.chars[int(token)]

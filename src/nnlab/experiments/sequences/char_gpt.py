@@ -93,7 +93,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data.text import corpus_splits
     from nnlab.models.gpt import GPT, GPTConfig
     from nnlab.training.distributed import world
-    from nnlab.training.lm import train_language_model
+    from nnlab.training.lm import sample_text, train_language_model
     from nnlab.viz import attention_map, learning_curves, text_figure
 
     tok, train_ids, val_ids = corpus_splits(cfg.corpus, cfg.text, download=run.allow_download)
@@ -114,16 +114,8 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         run.dir / "checkpoints" / "best.pt", map_location=run.device, weights_only=True
     )
     model.load_state_dict(best["model"])
-    start = "\n" if "\n" in tok.chars else tok.chars[0]
-    sampler = torch.Generator(device=run.device).manual_seed(run.seed)
-    out = model.generate(
-        torch.from_numpy(tok.encode(start))[None].to(run.device),
-        cfg.sample_tokens,
-        temperature=cfg.temperature,
-        top_k=cfg.top_k or None,
-        generator=sampler,
-    )
-    sample = tok.decode(out[0, 1:].tolist())
+    _, *chars = sample_text(model, tok, cfg.sample_tokens, cfg.temperature, cfg.top_k, run.seed)
+    sample = "".join(chars)
     run.write_text("sample.txt", sample)
 
     history = run.history()

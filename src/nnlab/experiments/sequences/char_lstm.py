@@ -117,7 +117,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     from nnlab.data.text import corpus_splits
     from nnlab.models.gpt import GPT, GPTConfig
     from nnlab.models.lstm import CharLSTM, LSTMConfig, hidden_for_parameters
-    from nnlab.training.lm import estimate_loss, train_language_model
+    from nnlab.training.lm import estimate_loss, sample_text, train_language_model
     from nnlab.viz import Line, LinePanel, history_series, line_panels, text_figure
 
     run.load_checkpoint()  # none is ever saved: a resumed run rewinds its metrics, starts over
@@ -170,17 +170,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     )
 
     samples = {}
-    start = "\n" if "\n" in tok.chars else tok.chars[0]
     for name, model in models.items():
-        sampler = torch.Generator(device=run.device).manual_seed(run.seed)
-        out = model.generate(
-            torch.from_numpy(tok.encode(start))[None].to(run.device),
-            cfg.sample_tokens,
-            temperature=cfg.temperature,
-            top_k=cfg.top_k or None,
-            generator=sampler,
-        )
-        samples[name] = tok.decode(out[0, 1:].tolist())
+        _, *chars = sample_text(model, tok, cfg.sample_tokens, cfg.temperature, cfg.top_k, run.seed)
+        samples[name] = "".join(chars)
         run.write_text(f"sample_{name}.txt", samples[name])
 
     history = run.history()
