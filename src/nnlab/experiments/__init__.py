@@ -3,7 +3,39 @@
 
 An experiment module reads like a recipe: a `Config` dataclass (an `ExperimentConfig`),
 `PRESETS` (overrides of the defaults for `smoke`, `quick` and `full`), and `run(cfg, run)`
-returning the summary metrics. See `training/mlp_classifier.py`.
+returning the summary metrics. It ends with one line,
+
+    EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)
+
+which joins that code to what the course says about the experiment, read from its sidecar
+`<module>.toml` beside it: every other `Experiment` field (the registry sets `chapter`), in
+field order with the tables last, fields at their default left out. From
+`training/mlp_classifier.toml`, shortened:
+
+    name = "mlp-classifier"
+    description = "PyTorch MLP classifier with curves, confusion matrix and confused pairs"
+    reproduces = "Fashion-MNIST benchmark MLPs (Xiao et al. 2017); seed 001 Problem 4"
+    headline = "test_accuracy"
+    data_parallel = true
+
+    [tour]                      # tour, tour_mnist: settings as for --set; an array is the
+    dataset = "digits"          # tuple a setting holds (hidden = [64, 32, 16])
+
+    [teaching]                  # a Teaching: question, answer (a str.format template)
+    question = "Seed 001 Problem 4 ...: how well does a plain fully-connected network ...?"
+    answer = "A {parameters:,}-parameter MLP ... gets {test_accuracy:.1%} of the test images right"
+
+    [teaching.figures]          # figure name (as given to run.figure) -> what to look for
+    learning_curves = "Training and test loss per epoch: a widening gap is over-fitting."
+
+    [[teaching.try_next]]       # one table per command to try next
+    command = "nnlab run mlp-classifier --set dropout=0.5"
+    shows = "dropout narrows the train-test gap"
+
+Prose longer than a line is a TOML multi-line basic string, wrapped at spaces: each line but
+the last ends in a backslash, which joins it to the next. A `[reference]` table (after
+`[tour_mnist]`, before `[teaching]`) holds a `Reference`'s `value`, `source`, `data` and
+`preset`: see `engine/numpy_classifier.toml`.
 """
 
 from __future__ import annotations
