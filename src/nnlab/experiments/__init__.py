@@ -3,7 +3,39 @@
 
 An experiment module reads like a recipe: a `Config` dataclass (an `ExperimentConfig`),
 `PRESETS` (overrides of the defaults for `smoke`, `quick` and `full`), and `run(cfg, run)`
-returning the summary metrics. See `training/mlp_classifier.py`.
+returning the summary metrics. It ends with one line,
+
+    EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)
+
+which joins that code to what the course says about the experiment, read from its sidecar
+`<module>.toml` beside it: every other `Experiment` field (the registry sets `chapter`), in
+field order with the tables last, fields at their default left out. From
+`training/mlp_classifier.toml`, shortened:
+
+    name = "mlp-classifier"
+    description = "PyTorch MLP classifier with curves, confusion matrix and confused pairs"
+    reproduces = "Fashion-MNIST benchmark MLPs (Xiao et al. 2017); seed 001 Problem 4"
+    headline = "test_accuracy"
+    data_parallel = true
+
+    [tour]                      # tour, tour_mnist: settings as for --set; an array is the
+    dataset = "digits"          # tuple a setting holds (hidden = [64, 32, 16])
+
+    [teaching]                  # a Teaching: question, answer (a str.format template)
+    question = "Seed 001 Problem 4 ...: how well does a plain fully-connected network ...?"
+    answer = "A {parameters:,}-parameter MLP ... gets {test_accuracy:.1%} of the test images right"
+
+    [teaching.figures]          # figure name (as given to run.figure) -> what to look for
+    learning_curves = "Training and test loss per epoch: a widening gap is over-fitting."
+
+    [[teaching.try_next]]       # one table per command to try next
+    command = "nnlab run mlp-classifier --set dropout=0.5"
+    shows = "dropout narrows the train-test gap"
+
+Prose longer than a line is a TOML multi-line basic string, wrapped at spaces: each line but
+the last ends in a backslash, which joins it to the next. A `[reference]` table (after
+`[tour_mnist]`, before `[teaching]`) holds a `Reference`'s `value`, `source`, `data` and
+`preset`: see `engine/numpy_classifier.toml`.
 """
 
 from __future__ import annotations
@@ -14,7 +46,13 @@ import importlib
 import sys
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the same parser, before it joined the standard library
+    import tomli as tomllib
 
 from nnlab.config import ExperimentConfig, build_config, parse_overrides
 from nnlab.errors import ConfigError
@@ -134,6 +172,31 @@ class Experiment:
         if missing:
             raise TypeError(f"experiment {self.name} lacks presets {sorted(missing)}")
 
+    @classmethod
+    def load(
+        cls,
+        module: str,
+        *,
+        config: type[ExperimentConfig],
+        presets: dict[str, dict[str, Any]],
+        run: Callable[..., dict[str, Any]],
+    ) -> Experiment:
+        """The experiment of recipe module `module` (its `__name__`): its code given here, what
+        the course says about it read from its sidecar, `<module>.toml` beside it (every other
+        field but `chapter`, which the registry sets)."""
+        path = Path(sys.modules[module].__file__).with_suffix(".toml")
+        try:
+            with path.open("rb") as file:
+                data = tomllib.load(file)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        try:
+            return cls(**_declared(data), config=config, presets=presets, run=run)
+        except TypeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
     def answers_seed(self, seed: str) -> bool:
         """Whether `reproduces` names seed document `seed` ("004"; "seeds 001 and 004" too)."""
         import re
@@ -172,6 +235,54 @@ class Experiment:
             raise ConfigError(f"unknown preset '{preset}'; choose one of {', '.join(PRESET_NAMES)}")
         pairs = overrides if isinstance(overrides, dict) else parse_overrides(overrides or [])
         return build_config(self.config, self.presets[preset], pairs, experiment=self.name)
+
+
+SIDECAR_KEYS = tuple(
+    f.name
+    for f in dataclasses.fields(Experiment)
+    if f.name not in ("config", "presets", "run", "chapter")
+)
+"""The fields of an `Experiment` its sidecar declares, in the file's order (tables last)."""
+
+TRY_NEXT_KEYS = ("command", "shows")
+
+
+def _table(data: Any, where: str, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """`data` checked to be a table (of some of `keys` only, unless None)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{where or 'the file'} must be a table, got {data!r}")
+    unknown = [k for k in data if keys is not None and k not in keys]
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise TypeError(f"unknown key '{key}'; {where or 'the file'} may hold {', '.join(keys)}")
+    return data
+
+
+def _tuples(value: Any) -> Any:
+    """TOML arrays as the tuples a declaration holds (`hidden = [64, 32]` -> (64, 32))."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _declared(data: dict[str, Any]) -> dict[str, Any]:
+    """A sidecar's tables as the values of `Experiment`'s fields."""
+    out = dict(_table(data, "", SIDECAR_KEYS))
+    for key in ("tour", "tour_mnist"):
+        if key in out:
+            out[key] = {k: _tuples(v) for k, v in _table(out[key], key).items()}
+    if "reference" in out:
+        keys = tuple(f.name for f in dataclasses.fields(Reference))
+        out["reference"] = Reference(**_table(out["reference"], "reference", keys))
+    if "teaching" in out:
+        keys = tuple(f.name for f in dataclasses.fields(Teaching))
+        teaching = dict(_table(out["teaching"], "teaching", keys))
+        pairs = [
+            _table(p, "teaching.try_next", TRY_NEXT_KEYS) for p in teaching.get("try_next", ())
+        ]
+        if any(len(p) != len(TRY_NEXT_KEYS) for p in pairs):
+            raise TypeError(f"each [[teaching.try_next]] needs {' and '.join(TRY_NEXT_KEYS)}")
+        teaching["try_next"] = tuple(tuple(p[k] for k in TRY_NEXT_KEYS) for p in pairs)
+        out["teaching"] = Teaching(**teaching)
+    return out
 
 
 def chapter_modules() -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -219,53 +219,4 @@ def _run(cfg: Config, run: Run) -> dict[str, Any]:
     return summary
 
 
-EXPERIMENT = Experiment(
-    name="fine-tuning",
-    description="a pretrained CNN fine-tuned on a few labelled digits against the same CNN "
-    "from scratch",
-    reproduces="seed 004 Q6.2 (fine-tuning against training from scratch), offline",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="gain_smallest",
-    key_figure="accuracy_vs_size",
-    tour={"dataset": "digits", "per_class": (1, 2, 5, 10, 30), "steps": 100},
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q6.2: does a network pretrained on another task beat the same network "
-            "trained from scratch, and when?"
-        ),
-        answer=(
-            "{pretrained} (trained on printed characters) fine-tuned on {dataset}: with "
-            "{smallest} example(s) per class, test accuracy {finetuned_accuracy[0]:.1%} "
-            "against {scratch_accuracy[0]:.1%} from scratch (gain {gain_smallest:+.1%}); with "
-            "{largest} per class {finetuned_accuracy_largest:.1%} against "
-            "{scratch_accuracy_largest:.1%} ({gain_largest:+.1%}). Pretrained features are worth "
-            "most when labels are few; with many the network learns them itself."
-        ),
-        figures={
-            "accuracy_vs_size": (
-                "Accuracy against training-set size: the fine-tuned curve starts far above "
-                "scratch and the two meet as data grows; the linear probe, with frozen "
-                "features, is limited by what printed characters taught."
-            ),
-            "smallest_training_set": "All the network gets to learn from at the smallest size.",
-        },
-        try_next=(
-            (
-                "nnlab run fine-tuning --set dataset=fashion-mnist",
-                "clothes are far from characters: how much does pretraining help now?",
-            ),
-            (
-                "nnlab run pretrained-eval --set model=RUN_DIR --set source=DIR_OR_VIDEO",
-                "use the fine-tuned model (checkpoints/model.pt) on images or a video",
-            ),
-            (
-                "nnlab run image-folder --preset full --set pretrained=squeezenet1_1 --set "
-                "root=FLOWERS_DIR",
-                "the seed's own path: an ImageNet SqueezeNet fine-tuned on a flowers folder "
-                "(needs torchvision, its weights and the images)",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

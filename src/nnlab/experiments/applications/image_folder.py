@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import Pretrained, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
@@ -231,42 +231,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="image-folder",
-    description="CNN (or fine-tuned resnet18/squeezenet) on any folder of class sub-folders",
-    reproduces="seed 004 Q6.1.4 and Q6.2 (train on an image folder; fine-tune a pretrained net)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="val_accuracy",
-    tour={"demo": True, "epochs": 10, "demo_per_class": 60},
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q6.1.4 and Q6.2: how well does a CNN trained on your own folder of class "
-            "sub-folders classify held-out images?"
-        ),
-        answer=(
-            "Trained for {epochs} epochs on {train_images} images, the network classifies "
-            "{val_accuracy:.1%} of the {val_images} validation images correctly (training "
-            "accuracy {train_accuracy:.1%}, pretrained weights: {pretrained})."
-        ),
-        figures={
-            "training_samples": (
-                "Augmented training images: flips and shifted crops the network must learn to "
-                "ignore."
-            ),
-            "confusion_matrix": "Which classes are mistaken for which.",
-            "learning_curves": "Training and validation loss and accuracy per epoch.",
-        },
-        try_next=(
-            (
-                "nnlab run image-folder --set demo=true --set augment=false",
-                "without augmentation the network over-fits sooner",
-            ),
-            (
-                "nnlab run image-folder --set root=DIR --set pretrained=resnet18",
-                "fine-tune an ImageNet network on your folder (needs the vision extra)",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.ocr import ScratchClassifier
@@ -308,62 +308,4 @@ def _pool(scores: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="ocr",
-    description="find and read the letters of generated photographed pages in unseen fonts",
-    reproduces="seed 004 Q4 (findLetters + the chars36 network: 80.5-92.6% on 4 photographs)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="accuracy",
-    reference=Reference(
-        0.8385, "mean character accuracy on the seed's 4 handwritten photographs (seed 004 Q4.4)"
-    ),
-    key_figure="page_first",
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q4: how well does finding letters by connected components and reading "
-            "them with a chars36 classifier transcribe a photographed page?"
-        ),
-        answer=(
-            "On pages in fonts the classifier never saw, the CNN read {accuracy:.1%} of the "
-            "characters ({accuracy_no_whitespace:.1%} without whitespace) and found "
-            "{box_recall:.1%} of the letters' boxes. The learner's own Q3 network (NumPy "
-            "engine, {q3_val_accuracy:.1%} on chars36 validation) read {q3_accuracy:.1%} of the "
-            "same pages, and stumbles where crops look least like its training images: "
-            "{q3_worst_page[q3_accuracy]:.1%} against the CNN's {q3_worst_page[cnn_accuracy]:.1%} "
-            "on {q3_worst_page[font]}, {touching_q3_accuracy:.1%} against "
-            "{touching_accuracy:.1%} on touching letters. The seed's Q3 network read 83.9% of "
-            "its handwritten photographs; printed pages are easier."
-        ),
-        figures={
-            "page_first": (
-                "The first page with its numbered boxes and the characters read: red marks the "
-                "misreadings."
-            ),
-            "page_worst_q3": (
-                "The page the Q3 network reads worst: the same boxes as the CNN's, more "
-                "misreadings."
-            ),
-            "page_worst": "The worst page: which font and which characters fail.",
-            "page_touching": (
-                "Touching letters: one box around two letters unless wide components are split."
-            ),
-            "page_punctuation": "Periods and commas: small marks a size threshold throws away.",
-        },
-        try_next=(
-            (
-                "nnlab run ocr --set touching_tracking=-0.15",
-                "letters squeezed further together",
-            ),
-            (
-                "nnlab run ocr --set classifier=chars36-cnn-small",
-                "a weaker classifier: more misreadings with the same boxes",
-            ),
-            (
-                "nnlab run ocr --set context=false",
-                "reading without context between letters",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError, DataError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -268,56 +268,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="pretrained-eval",
-    description="top-1/top-5 accuracy of a pretrained (torchvision or local) model on images",
-    reproduces="seed 004 Q6.3 (evaluate a pretrained ImageNet network on images and video)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="top1_accuracy",
-    tour={"demo": True, "image_size": 32},
-    key_figure="sample_predictions",
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q6.3: how accurate is a pretrained classifier on a set of labelled "
-            "images or a video's frames?"
-        ),
-        answer=(
-            "{model} on {images} images: top-1 accuracy {top1_accuracy:.1%}, top-5 "
-            "{top5_accuracy:.1%}, mean confidence {mean_confidence:.1%}. Its most frequent "
-            "prediction was '{most_frequent_predictions[0][label]}' "
-            "({most_frequent_predictions[0][fraction]:.0%} of the images)."
-        ),
-        figures={
-            "sample_predictions": (
-                "Images with the model's top guesses: check the confident mistakes."
-            ),
-            "frequent_predictions": (
-                "How often each label was predicted: one label everywhere means the model (or "
-                "its preprocessing) is off."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run pretrained-eval --set demo=true",
-                (
-                    "the demo shapes with an untrained model: chance level, a baseline to "
-                    "compare with"
-                ),
-            ),
-            (
-                (
-                    "nnlab run pretrained-eval --set source=clip.mp4 --set label=dog --set "
-                    "max_frames=100"
-                ),
-                "the frames of a video, every one labelled dog",
-            ),
-            (
-                "nnlab run pretrained-eval --preset smoke --set demo_video=true --set label=K",
-                "a video nnlab writes itself, read by its own character classifier: no "
-                "download needed (PyAV: pip install 'nnlab[video]')",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -218,55 +218,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return summary
 
 
-EXPERIMENT = Experiment(
-    name="ae-identity",
-    description="an over-complete linear autoencoder reconstructs noise almost as well as "
-    "digits (it learned the identity); a bottleneck, L1 sparsity or input noise stop it",
-    reproduces="seed 001 Problem 5.1",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="open_noise_explained",
-    mode="max",
-    tour={"dataset": "digits", "hidden": 128, "latent": 8, "epochs": 30, "batch_size": 32},
-    tour_mnist={"dataset": "mnist", "train_subset": 10000, "epochs": 5},
-    key_figure="reconstructions",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 5.1: an autoencoder can reach a small loss by learning the "
-            "identity. What design choices stop that, and why is the result more useful?"
-        ),
-        answer=(
-            "Trained on digits only, the over-complete linear autoencoder keeps "
-            "{open_noise_explained:.0%} of the variance of noise it never saw (MSE "
-            "{open_noise_mse:.4f}; digits {open_digits_mse:.4f}): it learned to copy. Noise "
-            "variance kept with a {latent}-unit bottleneck {bottleneck_noise_explained:.0%}, "
-            "L1 on the code {sparse_noise_explained:.0%}, input noise "
-            "{denoise_noise_explained:.0%} (below 0%: worse than the noise's mean image), "
-            "while digits still come back (MSE {bottleneck_digits_mse:.4f}, "
-            "{sparse_digits_mse:.4f}, {denoise_digits_mse:.4f}). Unable to copy, they keep "
-            "what digits share: a code for digits."
-        ),
-        figures={
-            "reconstructions": (
-                "Noise through the open model comes back as noise; through the constrained ones "
-                "it comes back as blurred strokes. The frame's corners are never learned."
-            ),
-            "errors": "Each model's error on digits and on the two kinds of noise.",
-        },
-        try_next=(
-            (
-                "nnlab run ae-identity --set latent=128",
-                "a wider bottleneck lets more noise through",
-            ),
-            (
-                "nnlab run ae-identity --set noise_std=0.1",
-                "weak input noise barely stops the copying",
-            ),
-            (
-                "nnlab run ae-identity --set epochs=30",
-                "more training: the open model comes closer to the identity",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

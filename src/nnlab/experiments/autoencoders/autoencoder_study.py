@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -246,48 +246,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return summary
 
 
-EXPERIMENT = Experiment(
-    name="autoencoder-study",
-    description="plain, skip, denoising and skip+denoising conv autoencoders and the MLP one "
-    "at equal epochs: MSE, kNN and silhouette of the 2-D codes, the skip trade-off",
-    reproduces="seed 001 Problems 5.4 and 6.1-6.3 compared in one report",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="best_test_mse",
-    mode="min",
-    tour={"dataset": "digits", "mlp_hidden": (64, 32, 16), "train_subset": 0},
-    tour_mnist={"dataset": "mnist", "epochs": 2, "train_subset": 10_000},
-    key_figure="codes",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problems 5.4 and 6.1-6.3 in one report: at equal epochs, what do skip "
-            "connections and input noise change in reconstructions and in the 2-D codes?"
-        ),
-        answer=(
-            "Test MSE: plain {plain_test_mse:.4f}, skip {skip_test_mse:.4f}, denoising "
-            "{denoise_test_mse:.4f}, skip + denoising {skip-denoise_test_mse:.4f}, MLP "
-            "{mlp_test_mse:.4f}. The codes' 5-nearest-neighbour class accuracy: plain "
-            "{plain_knn_accuracy:.1%}, skip {skip_knn_accuracy:.1%}, MLP "
-            "{mlp_knn_accuracy:.1%}. {finding}"
-        ),
-        figures={
-            "codes": (
-                "The 2-D codes of every model by class: the skip models' codes mix the classes "
-                "more."
-            ),
-            "reconstructions": "The same test images through every model.",
-            "comparison": "MSE, kNN accuracy and silhouette per model side by side.",
-        },
-        try_next=(
-            (
-                "nnlab run autoencoder-study --set epochs=12",
-                "twice the training: does the skip trade-off hold?",
-            ),
-            (
-                "nnlab run autoencoder-study --set noise_std=0.5",
-                "heavier noise for the denoisers",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -222,49 +222,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="colourisation",
-    description="a convolutional autoencoder colours grey patches of scikit-image's colour "
-    "photographs: chroma error against grey and the mean tint, on held-out parts",
-    reproduces="seed 003 autoencoder uses (coloring images, YCbCr)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="model_chroma_mse",
-    mode="min",
-    tour={"patch": 16, "train_patches": 1500, "test_patches": 300, "epochs": 10},
-    key_figure="patches",
-    teaching=Teaching(
-        question=(
-            "Seed 003: an autoencoder can colour grey images. How much colour can a network "
-            "recover from luminance alone?"
-        ),
-        answer=(
-            "On test patches from parts of the photographs it never saw, the network's chroma "
-            "(Cb, Cr) squared error is {model_chroma_mse:.5f}, against {grey_chroma_mse:.5f} "
-            "for leaving them grey and {mean_chroma_chroma_mse:.5f} for the mean tint: "
-            "{chroma_mse_ratio:.2f} times the better one (RGB error {model_rgb_mse:.4f} vs "
-            "grey {grey_rgb_mse:.4f}). Texture and brightness tell sky from foliage from fur, "
-            "so it learns which colours go with which; where a texture fits several "
-            "photographs it paints a mixture, or another photograph's colour."
-        ),
-        figures={
-            "patches": "Grey test patches, the baseline, the network's colours and the truth.",
-            "photographs": (
-                "Whole held-out strips: look for regions coloured right (the night sky, the "
-                "wooden table) and for colours borrowed from another photograph."
-            ),
-            "learning_curves": "Training and test chroma error per epoch.",
-        },
-        try_next=(
-            (
-                "nnlab run colourisation --set patch=16",
-                "smaller patches: less context per prediction",
-            ),
-            (
-                "nnlab run colourisation --set test_fraction=0.5",
-                "half of each photograph held out: less to learn from",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -151,55 +151,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="conv-autoencoder",
-    description="the course's conv autoencoder with a 2-D code; skip connections and "
-    "denoising as options; codes, reconstructions, saved model",
-    reproduces="seed 001 Problem 6.1-6.3 (mnist_cae.pt, mnist-cae-skip.pt)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="test_mse",
-    mode="min",
-    tour={"dataset": "digits"},
-    tour_mnist={"dataset": "mnist", "epochs": 3},
-    key_figure="codes",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 6.1-6.3: how does the course's convolutional autoencoder with a "
-            "2-D code reconstruct and embed images, with skip connections and with noisy "
-            "inputs?"
-        ),
-        answer=(
-            "This run (skip connections: {skip}, input noise σ = {noise_std}) reconstructs the "
-            "{dataset} test images with MSE {test_mse:.4f} against the clean image, with "
-            "{parameters:,} parameters; its 2-D codes name a test image's class by 5 nearest "
-            "neighbours {knn_accuracy:.1%} of the time (silhouette {silhouette:.2f})."
-        ),
-        figures={
-            "reconstructions": (
-                "Originals, (noisy inputs,) reconstructions: with skip connections details "
-                "come back that the 2-D code cannot carry."
-            ),
-            "codes": (
-                "The test codes by class: compare how well classes separate with and without "
-                "skip connections."
-            ),
-            "learning_curves": "Training and test loss per epoch.",
-        },
-        try_next=(
-            (
-                "nnlab run conv-autoencoder --set skip=true",
-                "Problem 6.2: lower MSE, but the code carries less class information",
-            ),
-            (
-                "nnlab run conv-autoencoder --set noise_std=0.3",
-                "Problem 6.3: a denoising autoencoder",
-            ),
-            (
-                "nnlab run conv-autoencoder --set skip=true --set noise_std=0.3",
-                "both at once",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -181,52 +181,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="corruption-2d",
-    description="a corruption process C(x̃|x) on y = x² and a denoising autoencoder's vector "
-    "field back to the curve",
-    reproduces="seed 001 Problem 5.2 (denoising autoencoders' corruption process)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="mean_distance_denoised",
-    mode="min",
-    uses_torch=True,
-    key_figure="denoising_field",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 5.2: what is a corruption process C(x̃ | x) for a denoising "
-            "autoencoder, and does a network learn to undo it on a 2-D data set?"
-        ),
-        answer=(
-            "The corruption is {corruption_formula}, applied to points on {curve}. Corrupted "
-            "points lie {mean_distance_corrupted:.4f} from the curve on average; the denoising "
-            "autoencoder brings them to {mean_distance_denoised:.4f}, {distance_reduction:.0%} "
-            "closer."
-        ),
-        figures={
-            "denoising_field": (
-                "Arrows from corrupted points to their reconstructions all point back to the "
-                "curve: the autoencoder has learned where the data lives."
-            ),
-            "learning_curves": "The denoising loss per epoch.",
-        },
-        try_next=(
-            (
-                "nnlab run corruption-2d --set noise_std=0.3",
-                (
-                    "heavier noise: the field still points home, but points are pulled to the "
-                    "wrong part of the curve"
-                ),
-            ),
-            (
-                "nnlab run corruption-2d --set corruption=mask --set mask=0.3",
-                "masking noise: coordinates set to 0",
-            ),
-            (
-                "nnlab run corruption-2d --set curve=circle",
-                "another shape",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

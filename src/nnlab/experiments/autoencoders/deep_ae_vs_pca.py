@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, Schedule, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -232,59 +232,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return summary
 
 
-EXPERIMENT = Experiment(
-    name="deep-ae-vs-pca",
-    description="784-1000-500-250-2 and -30 autoencoders against PCA: 2-D codes by class, "
-    "kNN accuracy, squared error per image beside the paper's 3.00 vs 13.87",
-    reproduces="Hinton & Salakhutdinov 2006, Science, Figs. 2-3 (seed 003's PCA vs autoencoders)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="ae_squared_error_per_image",
-    mode="min",
-    reference=Reference(
-        PAPER_AE30,
-        "Hinton & Salakhutdinov 2006: 30-d autoencoder, RBM pre-trained",
-        data="mnist",
-    ),
-    tour={"dataset": "digits", "hidden": (64, 32), "codes": (2, 30), "epochs": 40},
-    tour_mnist={"dataset": "mnist", "epochs": 2},
-    key_figure="codes",
-    teaching=Teaching(
-        question=(
-            "Hinton & Salakhutdinov 2006 (the lecture's PCA vs autoencoder figure): does a "
-            "deep autoencoder reconstruct and separate digits better than PCA with as many "
-            "dimensions?"
-        ),
-        answer=(
-            "With a {largest_code}-D code the autoencoder's squared error per image is "
-            "{ae_squared_error_per_image:.2f} against PCA's {pca_squared_error_per_image:.2f} "
-            "(the paper, 30-D: 3.00 against 13.87). In 2-D the autoencoder's codes name a test "
-            "image's class {ae2_knn_accuracy:.1%} of the time by 5 nearest neighbours, PCA's "
-            "{pca2_knn_accuracy:.1%}."
-        ),
-        figures={
-            "codes": (
-                "PCA's first two components smear the classes together; the autoencoder's 2-D "
-                "code spreads them into arms."
-            ),
-            "reconstructions": (
-                "Originals, the autoencoder's and PCA's reconstructions: PCA's are blurrier."
-            ),
-            "learning_curves": "Training and test loss per epoch.",
-        },
-        try_next=(
-            (
-                (
-                    "nnlab run deep-ae-vs-pca --set batch_norm=false --set lr=1e-3 --set "
-                    "schedule=cosine --set weight_decay=0"
-                ),
-                "the recipe without BatchNorm: much slower to train from a random start",
-            ),
-            (
-                "nnlab run deep-ae-vs-pca --set codes=2,30",
-                "the paper's two code sizes",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

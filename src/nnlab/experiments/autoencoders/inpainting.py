@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -186,49 +186,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="inpainting",
-    description="a convolutional autoencoder fills square holes in digits: squared error "
-    "inside the hole against filling with the mean image or the image's own mean",
-    reproduces="seed 003 autoencoder uses (removing obstacles in images)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="model_hole_mse",
-    mode="min",
-    tour={"dataset": "digits", "hole_min": 3, "hole_max": 4, "epochs": 40, "batch_size": 32},
-    tour_mnist={"dataset": "mnist", "train_subset": 6000, "epochs": 3},
-    key_figure="inpainting",
-    teaching=Teaching(
-        question=(
-            "Seed 003: an autoencoder can remove obstacles from images. How well does one "
-            "trained to fill holes invent the pixels it cannot see?"
-        ),
-        answer=(
-            "Inside {hole_min}-{hole_max} px holes of the {dataset} test images the network's "
-            "squared error per pixel is {model_hole_mse:.4f}, against {mean_image_hole_mse:.4f} "
-            "for the mean training image and {image_mean_hole_mse:.4f} for each image's own "
-            "mean: {hole_mse_ratio:.2f} times the better fill, and lower on "
-            "{images_better_than_baseline:.0%} of the images. It has learned how strokes "
-            "continue, so it completes them from the visible ends; outside the hole it copies "
-            "the input (error {model_outside_mse:.4f})."
-        ),
-        figures={
-            "inpainting": (
-                "Holes over strokes are closed along the stroke; a hole over a whole loop or "
-                "a stroke end is where it guesses wrong."
-            ),
-            "learning_curves": "Training and test loss per epoch.",
-        },
-        try_next=(
-            (
-                "nnlab run inpainting --set hole_min=12 --set hole_max=16",
-                "larger holes: less context, closer to the baselines",
-            ),
-            (
-                "nnlab run inpainting --set dataset=fashion-mnist",
-                "clothes: textures are harder to continue than strokes",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -115,49 +115,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="mlp-autoencoder",
-    description="a 784-256-128-64-2 autoencoder: reconstructions, 2-D codes by class, mnist_ae.pt",
-    reproduces="seed 001 Problem 5.4 (mnist_ae.pt)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="test_mse",
-    mode="min",
-    tour={"dataset": "digits", "hidden": (64, 32, 16)},
-    tour_mnist={"dataset": "mnist", "epochs": 3},
-    key_figure="codes",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 5.4: what does a fully-connected autoencoder with a 2-D code "
-            "reconstruct, and what do the codes show about the data set?"
-        ),
-        answer=(
-            "The {architecture} autoencoder ({parameters:,} parameters, {epochs} epochs on "
-            "{dataset}) reconstructs the test images with MSE {test_mse:.4f} per pixel. In its "
-            "2-D codes a test image's 5 nearest training codes name its class "
-            "{knn_accuracy:.1%} of the time (silhouette {silhouette:.2f})."
-        ),
-        figures={
-            "reconstructions": (
-                "Originals above reconstructions: blurred, typical versions of each digit, "
-                "since two numbers must carry the whole image."
-            ),
-            "codes": (
-                "The test codes coloured by class: some digits form their own region, others "
-                "(4/9, 3/5/8) overlap."
-            ),
-            "learning_curves": "Training and test loss per epoch.",
-        },
-        try_next=(
-            (
-                "nnlab run mlp-autoencoder --set latent=10",
-                "a 10-D code reconstructs much better (but can no longer be drawn directly)",
-            ),
-            (
-                "nnlab run mlp-autoencoder --set dataset=fashion-mnist",
-                "clothes: which classes separate",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -188,48 +188,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="pca-vs-linear-ae",
-    description="a linear autoencoder against PCA of the same k: principal angles, "
-    "reconstruction error, why the bases differ",
-    reproduces="seed 001 Problem 5.3; seed 003 ICE #4 (PCA vs a linear autoencoder)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="max_principal_angle_degrees",
-    mode="min",
-    tour={"dataset": "digits", "k": 8, "epochs": 300, "batch_size": 128, "lr": 2e-2},
-    tour_mnist={"dataset": "mnist", "epochs": 10},
-    key_figure="bases",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 5.3 and seed 003 ICE #4: how is a linear autoencoder related to PCA?"
-        ),
-        answer=(
-            "With k = {k} the linear autoencoder's decoder spans PCA's subspace: the largest "
-            "principal angle between them is {max_principal_angle_degrees:.2f}° (all below 1°: "
-            "{all_angles_below_1_degree}), and its test error is {mse_ratio_test:.3f} times "
-            "PCA's. Its basis is not PCA's, though: its columns have |cosine| up to "
-            "{decoder_max_abs_cosine:.2f} with each other and unequal norms."
-        ),
-        figures={
-            "bases": (
-                "PCA's ordered, orthogonal components beside the autoencoder's decoder "
-                "columns: the same subspace, mixed and rescaled."
-            ),
-            "angles_and_error": (
-                "The principal angles (all near 0°) and the two reconstruction errors."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run pca-vs-linear-ae --set k=2",
-                "two components: the same result in a plane",
-            ),
-            (
-                "nnlab run pca-vs-linear-ae --set epochs=2",
-                "stopped early, the subspaces have not met yet",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -222,52 +222,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return summary
 
 
-EXPERIMENT = Experiment(
-    name="sparse-denoising",
-    description="plain vs L1-sparse vs KL-sparse vs denoising autoencoders: best MSE beside "
-    "the slide's 0.0318 / 0.0301, near-zero activations, maximising inputs",
-    reproduces="seed 003 extra slides (sparse and denoising autoencoders)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="l1_best_test_mse",
-    mode="min",
-    tour={"dataset": "digits", "hidden": 32},
-    tour_mnist={"dataset": "mnist", "epochs": 5},
-    key_figure="maximising_inputs",
-    teaching=Teaching(
-        question=(
-            "Seed 003 extra slides: what do L1 and KL sparsity and input noise change in an "
-            "autoencoder, compared with a plain one of the same size?"
-        ),
-        answer=(
-            "Best test MSE: plain {plain_best_test_mse:.4f}, L1 {l1_best_test_mse:.4f}, KL "
-            "{kl_best_test_mse:.4f}, denoising {denoise_best_test_mse:.4f} (on noisy inputs); "
-            "the slide had 0.0318 plain and 0.0301 L1. Sparsity shows in the hidden units: "
-            "{plain_near_zero_fraction:.0%} of activations are near zero in the plain model, "
-            "{l1_near_zero_fraction:.0%} with L1 and {kl_near_zero_fraction:.0%} with KL."
-        ),
-        figures={
-            "maximising_inputs": (
-                "The input that maximises each hidden unit (its normalised weights): sparse "
-                "units look like strokes, plain ones like blurred digits."
-            ),
-            "reconstructions": "Each variant's reconstructions of the same test images.",
-            "comparison": "Best MSE and near-zero fraction per variant.",
-        },
-        try_next=(
-            (
-                "nnlab run sparse-denoising --set l1=0.003",
-                "ten times the L1 weight: sparser, worse reconstructions",
-            ),
-            (
-                "nnlab run sparse-denoising --set rho=0.01",
-                "a sparser KL target",
-            ),
-            (
-                "nnlab run sparse-denoising --set noise_std=0.5",
-                "heavier corruption for the denoiser",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
@@ -204,56 +204,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="cnn-mnist",
-    description="small CNN (40 first-layer filters): filters, confusion matrix, conv arithmetic",
-    reproduces="seed 001 Problem 4.1-4.2; Fashion-MNIST benchmark 2-conv CNN (Xiao et al. 2017)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="test_accuracy",
-    tour={"dataset": "digits"},
-    reference=Reference(0.992, "pytorch/examples' MNIST CNN after 14 epochs", data="mnist"),
-    key_figure="first_layer_filters",
-    tour_mnist={"dataset": "mnist", "epochs": 2},
-    data_parallel=True,
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 4: what output sizes do convolution and pooling layers give, and "
-            "what do a CNN's 40 first-layer filters and its confusion matrix look like after "
-            "training?"
-        ),
-        answer=(
-            "Problem 4.1 on a 50×50 input: (a) {problem_4_1[a]}, (b) {problem_4_1[b]}, (c) "
-            "{problem_4_1[c]}, (d) {problem_4_1[d]}. The {parameters:,}-parameter CNN gets "
-            "{test_accuracy:.2%} of the {dataset} test images right after {epochs} epochs; it "
-            "most often reads {most_confused[0][true]} as {most_confused[0][predicted]} "
-            "({most_confused[0][count]} times)."
-        ),
-        figures={
-            "first_layer_filters": (
-                "The 40 first-layer filters: oriented strokes and blobs, light on one side and "
-                "dark on the other."
-            ),
-            "confusion_matrix": (
-                "The largest off-diagonal cells: digits that share strokes, such as 4/9 and 3/5."
-            ),
-            "misclassified": "The test images it gets wrong: many are hard for people too.",
-            "conv_arithmetic": "Problem 4.1's sizes worked out: ⌊(n + 2p − k) / s⌋ + 1.",
-        },
-        try_next=(
-            (
-                "nnlab run cnn-mnist --set dataset=fashion-mnist",
-                "the same network on clothes: lower accuracy, shirts confused with coats",
-            ),
-            (
-                "nnlab run cnn-mnist --set shift=0",
-                "without shifted training images",
-            ),
-            (
-                "nnlab run cnn-mnist --set channels=40,64 --set kernels=5,5",
-                "the seed's two convolution blocks only",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

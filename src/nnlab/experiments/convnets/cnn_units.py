@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -361,59 +361,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="cnn-units",
-    description="what CNN units see: top-activating test patches of layer-1 and layer-2 "
-    "channels and an activation-maximising input per class",
-    reproduces="seed 003 'Example detectors learned' (Zeiler & Fergus 2013)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="mean_maximised_probability",
-    tour={"dataset": "digits"},
-    tour_mnist={"dataset": "mnist"},
-    key_figure="top_patches_layer1",
-    teaching=Teaching(
-        question=(
-            "Seed 003 'Example detectors learned' (Zeiler & Fergus 2013): what do the units of "
-            "a trained CNN respond to?"
-        ),
-        answer=(
-            "The CNN ({test_accuracy:.1%} test accuracy) was looked inside: layer-1 units see "
-            "{receptive_field_layer1}×{receptive_field_layer1}-pixel patches, layer-2 units "
-            "{receptive_field_layer2}×{receptive_field_layer2}. The images synthesised to "
-            "maximise each class are read as that class {maximised_predicted_as_target} times "
-            "out of 10, with mean probability {mean_maximised_probability:.1%}."
-        ),
-        figures={
-            "top_patches_layer1": (
-                "Each row is one layer-1 channel's strongest test patches: they share one "
-                "small stroke or edge direction."
-            ),
-            "top_patches_layer2": (
-                "Layer-2 patches are larger and share parts of digits: curves, corners, crossings."
-            ),
-            "activation_maximisation": (
-                "What the network 'thinks' each class looks like: stroke fragments where that "
-                "digit has ink, not a clean digit."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run cnn-units --set l2=0.5",
-                (
-                    "a stronger penalty on the synthesised image: fainter, more digit-like "
-                    "class images"
-                ),
-            ),
-            (
-                "nnlab run cnn-units --set kernels=7,3",
-                "larger first-layer receptive fields",
-            ),
-            (
-                "nnlab run cnn-units --set dataset=digits",
-                "on the embedded 8×8 digits (no download)",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

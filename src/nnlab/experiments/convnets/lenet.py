@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
@@ -205,55 +205,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="lenet",
-    description="fully-connected network vs LeNet-style CNN on the same data and budget",
-    reproduces="seed 004 Q6.1.2 (the Q3 network 77.4% vs a CNN 84.5%, validation, NIST36)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="cnn_val_accuracy",
-    tour={"dataset": "digits"},
-    reference=Reference(
-        0.845,
-        "LeNet-style CNN in the course (seed 004 Q6.1.2), validation accuracy on NIST36, "
-        "for which nnlab has chars36",
-        data="chars36",
-    ),
-    data_parallel=True,
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q6.1.2: on the same images, epochs and optimizer, how does a "
-            "LeNet-style CNN compare with the Q3 fully-connected network?"
-        ),
-        answer=(
-            "On {dataset} after {epochs} epochs the CNN ({cnn_parameters:,} parameters) gets "
-            "{cnn_val_accuracy:.1%} of the {validation_split} images right and the Q3 "
-            "fully-connected network ({fc_parameters:,} parameters) {fc_val_accuracy:.1%}: CNN "
-            "minus FC is {cnn_minus_fc:+.1%} (test: CNN {cnn_test_accuracy:.1%}, FC "
-            "{fc_test_accuracy:.1%}; the course saw 77.4% FC against 84.5% CNN in validation "
-            "accuracy on NIST36)."
-        ),
-        figures={
-            "learning_curves": (
-                "Both networks' training and validation curves in one figure: which learns "
-                "faster, and which over-fits."
-            ),
-            "networks": "The two architectures and their parameter counts side by side.",
-        },
-        try_next=(
-            (
-                "nnlab run lenet --set activation=tanh",
-                "LeNet-5's original non-linearity",
-            ),
-            (
-                "nnlab run lenet --set dataset=fashion-mnist",
-                "on clothes, where local patterns matter more (needs Fashion-MNIST)",
-            ),
-            (
-                "nnlab run lenet --set train_subset=1000",
-                "with little data the CNN's built-in locality helps more",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import param
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Chars36Settings, load_chars36_for
 
 if TYPE_CHECKING:
@@ -222,53 +222,4 @@ def _torch_scores(model, tensors, evaluate) -> dict[str, float]:
     return scores
 
 
-EXPERIMENT = Experiment(
-    name="q3-torch",
-    description="seed 004's 1024-64-36 sigmoid network in PyTorch on chars36, beside the NumPy "
-    "engine's from the same start",
-    reproduces="seed 004 Q6.1.1 (the Q3 network re-written in PyTorch)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="val_accuracy",
-    reference=Reference(0.774, "the 64-unit network on NIST36 in the course (seed 004 Q6.1.2)"),
-    key_figure="learning_curves",
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q6.1.1: re-written in PyTorch, with the same initial weights, batches and "
-            "SGD steps, does the Q3 network learn what the NumPy engine's learns?"
-        ),
-        answer=(
-            "In PyTorch the 1024-64-36 sigmoid network ({parameters:,} parameters) reaches "
-            "{val_accuracy:.1%} validation and {test_accuracy:.1%} test accuracy after {epochs} "
-            "epochs of SGD (lr {lr}, batch {batch_size}); the NumPy engine, from the same "
-            "weights on the same batches, {numpy_val_accuracy:.1%} and {numpy_test_accuracy:.1%}: "
-            "a difference of {val_accuracy_difference:+.2%} in validation accuracy, from "
-            "rounding alone (largest first-layer weight difference at the end "
-            "{final_weight_difference:.1e})."
-        ),
-        figures={
-            "learning_curves": (
-                "The PyTorch network (left) and the NumPy engine's (right): the same curves, "
-                "because they are the same computation."
-            ),
-            "networks": (
-                "Both networks' accuracies side by side and how far apart their weights end."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run q3-torch --set ink=bright",
-                "white ink on black: the sigmoid units saturate less",
-            ),
-            (
-                "nnlab run q3-torch --set batch_size=16 --set lr=0.016",
-                "the seed's own batch and learning rate",
-            ),
-            (
-                "nnlab run lenet",
-                "this network against a LeNet-style CNN (Q6.1.2)",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -332,70 +332,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return summary
 
 
-EXPERIMENT = Experiment(
-    name="ddpm",
-    description="denoising diffusion on MNIST: DDPM vs DDIM samples, Fréchet distance",
-    reproduces="seed 000 Problem 3C; Ho et al. 2020 (DDPM); Song et al. 2021 (DDIM)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="final_epoch_loss",
-    mode="min",
-    tour={"dataset": "digits", "epochs": 2, "quality_samples": 200},
-    tour_mnist={
-        "epochs": 1,
-        "train_subset": 10_000,
-        "quality_samples": 200,
-        "ddim_steps": (10, 50),
-        "ddpm_quality": False,
-    },
-    reference=Reference(
-        0.0372,
-        "the seed's loss after two epochs (batch 128, MNIST): compare the summary's "
-        "epoch2_loss, the loss after the same epoch",
-        data="mnist",
-    ),
-    key_figure="samples_ddim50",
-    data_parallel=True,
-    teaching=Teaching(
-        question=(
-            "Seed 000 Problem 3C (Ho et al. 2020; Song et al. 2021): how well does a denoising "
-            "diffusion model learn to draw digits, and what do DDIM's few steps cost against "
-            "DDPM's 1000?"
-        ),
-        answer=(
-            "The noise-prediction loss fell from {epoch_losses[0]:.4f} after the first epoch "
-            "to {epoch2_loss:.4f} after the second (the seed: 0.0795 then 0.0372 at the same "
-            "epochs) and {final_epoch_loss:.4f} after the last. Samples "
-            "drawn by {headline_sampler} are at Fréchet distance {frechet:.1f} from the test "
-            "images, DDPM's 1000 steps at {ddpm_frechet:.1f}; real training images score "
-            "{real_floor_frechet:.1f}, the floor."
-        ),
-        figures={
-            "forward_noising": (
-                "Digits dissolving into noise as t grows: the process the network learns to "
-                "reverse."
-            ),
-            "reverse_trajectory": (
-                "One sample's x_t along the reverse process: shapes appear from noise in the "
-                "last few hundred steps."
-            ),
-            "samples_ddpm": "DDPM's 1000-step samples.",
-            "loss": "The training loss per step: it falls fast in the first epoch, then slowly.",
-        },
-        try_next=(
-            (
-                "nnlab run ddpm --set schedule=cosine",
-                "the cosine noise schedule",
-            ),
-            (
-                "nnlab run ddpm --set conditional=true --set guidance=3",
-                "class-conditional sampling with classifier-free guidance",
-            ),
-            (
-                "nnlab run ddpm --set ddim_steps=5,10,20",
-                "fewer DDIM steps: quicker, worse samples",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

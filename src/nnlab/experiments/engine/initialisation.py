@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, check_choices, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -424,59 +424,4 @@ def _positive(values: list[float]) -> list[float]:
     return [v if math.isfinite(v) and v > 0 else math.nan for v in values]
 
 
-EXPERIMENT = Experiment(
-    name="initialisation",
-    description="Zero, N(0, 0.01²), N(0, 1), Xavier and He initialisation of one deep "
-    "network: activation and gradient scale per layer at step 0, training curves; the "
-    "gradient check on the Q3 network",
-    reproduces="seed 004 Q2.1.1-Q2.1.3 (initialisation) and Q2.5 (the gradient checker)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="scaled_val_accuracy",
-    uses_torch=False,
-    key_figure="step0_scale",
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q2.1.1-Q2.1.3: why not initialise with zeros, why random, and why scale "
-            "the random weights by the layer's size? Q2.5: does back-propagation agree with "
-            "numerical derivatives on the Q3 network?"
-        ),
-        answer=(
-            "Zero weights keep every tanh unit at 0: {init[tanh/zeros][distinct_predictions]} "
-            "class predicted for every image, {init[tanh/zeros][val_accuracy]:.1%} accuracy. A "
-            "unit sums n terms, so its variance is n times a term's: after {depth} layers the "
-            "activation std is {init[relu/unit_normal][last_layer_activation_std]:.0e} with "
-            "N(0, 1) and ReLU, {init[tanh/small_normal][last_layer_activation_std]:.0e} with "
-            "N(0, 0.01²), {init[tanh/xavier][last_layer_activation_std]:.2f} with Xavier "
-            "(tanh), {init[relu/he][last_layer_activation_std]:.2f} with He (ReLU), which "
-            "reach {init[tanh/xavier][val_accuracy]:.1%} and {init[relu/he][val_accuracy]:.1%}. "
-            "Gradient check on the Q3 network: {gradcheck_max_error:.0e}."
-        ),
-        figures={
-            "step0_scale": (
-                "Flat lines are the scaled initialisations; N(0, 0.01²) falls by a constant "
-                "factor per layer and N(0, 1) climbs (ReLU) or sits at 1 (saturated tanh)."
-            ),
-            "learning_curves": (
-                "Only the scaled initialisations learn in a few epochs; zeros and "
-                "N(0, 0.01²) stay at chance."
-            ),
-            "summary_table": "The numbers behind both figures, and the gradient check.",
-        },
-        try_next=(
-            (
-                "nnlab run initialisation --set activations=sigmoid",
-                "sigmoid units: zero init no longer gives 0, but every unit is still the same",
-            ),
-            (
-                "nnlab run initialisation --set hidden=128,128,128",
-                "a shallow network forgives a bad scale much more",
-            ),
-            (
-                "nnlab run initialisation --set lr=0.01",
-                "a smaller step: does N(0, 1) still fail?",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

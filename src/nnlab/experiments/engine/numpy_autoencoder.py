@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Chars36Settings, load_chars36_for
 
 if TYPE_CHECKING:
@@ -301,52 +301,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="numpy-autoencoder",
-    description="NumPy-engine 1024-32-32-32-1024 autoencoder on chars36: momentum, step decay, "
-    "reconstructions, PSNR",
-    reproduces="seed 004 Q5 (NIST36 autoencoder, mean validation PSNR 14.55 dB)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="val_psnr",
-    uses_torch=False,
-    reference=Reference(SEED_PSNR, "mean validation PSNR on NIST36 in the course (seed 004 Q5)"),
-    key_figure="reconstructions",
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q5: how well does a 1024-32-32-32-1024 autoencoder trained from scratch "
-            "with momentum reconstruct characters, measured by PSNR?"
-        ),
-        answer=(
-            "After {epochs} epochs the mean validation PSNR is {val_psnr:.2f} dB (the seed "
-            "reported {seed_val_psnr} dB on NIST36 handwriting). For scale: the untrained "
-            "network scores {val_psnr_untrained:.2f} dB and predicting the mean training image "
-            "for every input {val_psnr_mean_image:.2f} dB."
-        ),
-        figures={
-            "learning_curves": (
-                "Training and validation loss per epoch: they fall together (no over-fitting), "
-                "with a kink at each learning-rate decay."
-            ),
-            "reconstructions": (
-                "Two validation images of five classes beside their reconstructions: strokes "
-                "come back blurred, fine serifs are lost."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run numpy-autoencoder --set momentum=0",
-                "without momentum training is much slower",
-            ),
-            (
-                "nnlab run numpy-autoencoder --set hidden=64,64,64",
-                "a wider bottleneck reconstructs more detail",
-            ),
-            (
-                "nnlab run numpy-autoencoder --set ink=bright",
-                "the other ink convention",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import param
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import Chars36Settings, load_chars36_for
 
 if TYPE_CHECKING:
@@ -413,59 +413,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="numpy-classifier",
-    description="NumPy-engine 1024-64-36 sigmoid network on chars36: lr sweep, curves, "
-    "first-layer weights, confusion matrix",
-    reproduces="seed 004 Q3 (NIST36 classifier from scratch, ≥ 75% validation)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="val_accuracy",
-    uses_torch=False,
-    reference=Reference(0.774, "64-unit network on NIST36 in the course (seed 004 Q3)"),
-    key_figure="weights_trained",
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q3.1-Q3.4: how well does a 1024-64-36 sigmoid network trained from "
-            "scratch classify letters and digits, and what do the learning rate and its "
-            "weights show?"
-        ),
-        answer=(
-            "The tuned network (lr {tuned_lr}) reaches {val_accuracy:.1%} validation and "
-            "{test_accuracy:.1%} test accuracy on chars36 after {epochs} epochs (seed 004's "
-            "75% threshold reached: {reaches_seed_threshold}; the course saw 77.4% on NIST36). "
-            "The best of the three learning rates was {best_lr}; {saturated_hidden_units} "
-            "hidden unit(s) saturated; the most confused pair is "
-            "{most_confused_pairs[0][pair]}."
-        ),
-        figures={
-            "learning_curves": (
-                "Tuned, ×10 and ÷10 learning rates: the large one is noisy and stalls, the "
-                "small one is slow but steady."
-            ),
-            "weights_init": "The 64 first-layer weight images at the start: uniform noise.",
-            "weights_trained": (
-                "After training: stroke and blob detectors where the ink falls; the rarely "
-                "inked border keeps its noise."
-            ),
-            "confusion_matrix": (
-                "The bright off-diagonal cells: characters that look alike, such as O/0 and I/1."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run numpy-classifier --set ink=bright",
-                "white ink on black: sigmoid units saturate less and lr ×10 is no longer unstable",
-            ),
-            (
-                "nnlab run numpy-classifier --set hidden=128",
-                "twice the hidden units",
-            ),
-            (
-                "nnlab run numpy-classifier --set batch_size=16 --set lr=0.016",
-                "the seed's own batch and learning rate",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

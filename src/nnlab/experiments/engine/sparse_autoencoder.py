@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment, Reference
 
 if TYPE_CHECKING:
     import numpy as np
@@ -529,54 +529,4 @@ def _fmt(value: float | None) -> str:
     return "skipped" if value is None else f"{value:.2e}"
 
 
-EXPERIMENT = Experiment(
-    name="sparse-autoencoder",
-    description="UFLDL sparse autoencoder (NumPy, L-BFGS): edge filters from natural-image "
-    "patches, gradient-checked",
-    reproduces="UFLDL sparse autoencoder exercise (seed 000 Problem 3A; seed 003 extra slides)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="edge_fraction_trained",
-    uses_torch=False,
-    teaching=Teaching(
-        question=(
-            "Seed 000 Problem 3A (UFLDL): does a sparse autoencoder trained on natural-image "
-            "patches learn edge detectors, and is its gradient right?"
-        ),
-        answer=(
-            "The gradient check's relative difference is {gradcheck_relative_difference:.1e} "
-            "(a bug gives > 1e-3). L-BFGS lowered the cost from {cost_initial:.2f} to "
-            "{cost_final:.4f} (the seed: 48.85 to 0.481; {seed_costs_note}) with mean hidden "
-            "activation {mean_activation:.4f} (target ρ = {rho}); {edge_fraction_trained:.0%} of "
-            "the {hidden} trained filters are oriented (edge-like), against "
-            "{edge_fraction_random:.0%} of the random initial ones."
-        ),
-        figures={
-            "filters": (
-                "The 25 learned filters as 8×8 images: localised edges at different positions "
-                "and orientations."
-            ),
-            "filters_coherence": (
-                "Each filter's orientation coherence: trained filters above the 0.5 line, "
-                "random ones below."
-            ),
-            "sparsity": "Mean activation per hidden unit: all near the target ρ.",
-            "learning_curves": "The cost and its three terms per L-BFGS iteration.",
-        },
-        try_next=(
-            (
-                "nnlab run sparse-autoencoder --set beta=0",
-                "no sparsity penalty: the filters are no longer clean edges",
-            ),
-            (
-                "nnlab run sparse-autoencoder --set rho=0.1",
-                "a denser code",
-            ),
-            (
-                "nnlab run sparse-autoencoder --set dataset=mnist",
-                "on digits: pen-stroke filters (needs MNIST)",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

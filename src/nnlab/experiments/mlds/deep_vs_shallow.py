@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import Activation, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import ClassifierTraining, default, fit_settings
 
 if TYPE_CHECKING:
@@ -169,44 +169,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="deep-vs-shallow",
-    description="MLPs of equal parameter count and different depth: curves and accuracies",
-    reproduces="seed 002 'train on actual tasks' (deep vs shallow at equal parameters)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="best_test_accuracy",
-    tour={"dataset": "digits", "budget": 10_000},
-    tour_mnist={"dataset": "mnist", "budget": 10_000, "train_subset": 10_000},
-    teaching=Teaching(
-        question=(
-            "Seed 002 'train on actual tasks': with equal parameter counts, does a deeper MLP "
-            "classify images better than a shallow one?"
-        ),
-        answer=(
-            "With a budget of {budget:,} parameters on {dataset}, the best network was "
-            "{best_network} at {best_test_accuracy:.1%} test accuracy (one hidden layer: "
-            "{test_accuracy[depth1]:.1%}); their parameter counts differ by at most "
-            "{parameter_spread:.1%}."
-        ),
-        figures={
-            "learning_curves": "All depths' loss and accuracy curves in one figure.",
-            "networks": "Each network's widths and parameter count.",
-        },
-        try_next=(
-            (
-                "nnlab run deep-vs-shallow --set depths=1,2,4,8",
-                "deeper still at the same budget: very narrow layers stop helping",
-            ),
-            (
-                "nnlab run deep-vs-shallow --set budget=100000",
-                "ten times the budget",
-            ),
-            (
-                "nnlab run deep-vs-shallow --set dataset=fashion-mnist",
-                "clothes instead of the seed's digits (the default before)",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -220,50 +220,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return out
 
 
-EXPERIMENT = Experiment(
-    name="flatness-interpolation",
-    description="loss on θ(α) between batch-64 and batch-1024 minima; filter-normalised surfaces",
-    reproduces="MLDS HW1 1-3 flatness vs generalization part 1; Keskar et al. 2017; Li et al. 2018",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="train_loss_barrier",
-    mode="min",
-    tour={"dataset": "digits", "train_subset": 0},
-    tour_mnist={"dataset": "mnist", "train_subset": 5_000, "surface_points": 11},
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-3 'flatness vs generalization' (Keskar et al. 2017): is the "
-            "minimum found with small batches flatter than the one found with large batches, "
-            "and what lies between them?"
-        ),
-        answer=(
-            "Small batches: test accuracy {small_batch_test_accuracy:.1%}, loss-surface rim "
-            "increase {small_batch_surface_rim_increase:.3f}; large batches: "
-            "{large_batch_test_accuracy:.1%} and {large_batch_surface_rim_increase:.3f} (ratio "
-            "large / small {rim_increase_large_over_small:.2f}; above 1 means the large-batch "
-            "minimum is sharper). On the line between them the training loss rises at most "
-            "{train_loss_barrier:.3f} above the ends."
-        ),
-        figures={
-            "interpolation": (
-                "Loss and accuracy along θ(α): α = 0 is the small-batch model, α = 1 the "
-                "large-batch one; a bump between them is a barrier."
-            ),
-            "loss_surface": (
-                "The loss around each minimum on the same kind of random plane: wider contours "
-                "mean a flatter minimum."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run flatness-interpolation --set large_batch=4096",
-                "an even larger batch",
-            ),
-            (
-                "nnlab run flatness-interpolation --set batch_norm=false",
-                "without BatchNorm the line between minima can show a barrier",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import Activation, ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -157,51 +157,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="function-fit",
-    description="equal-parameter MLPs of 1-8 hidden layers fitting 1-D functions",
-    reproduces="MLDS HW1 1-1 simulate a function; seed 002 'simulating a function'",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="mean_unexplained_variance",
-    mode="min",
-    key_figure="predictions",
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-1 'simulate a function': with the same number of "
-            "parameters, does a deeper network fit a 1-D function better than a shallow one?"
-        ),
-        answer=(
-            "With about {budget} parameters each, the best depth was {best_depth[sinc_5pi]} "
-            "for sin(5πx)/(5πx) and {best_depth[sin_half_x]} for sin(x) + 0.5x. On average "
-            "over functions and depths the nets leave {mean_unexplained_variance:.1%} of the "
-            "variance unexplained."
-        ),
-        figures={
-            "predictions": (
-                "Each depth's fit over the true function: the shallow net smooths the wiggles "
-                "of sin(5πx)/(5πx) that a deeper one follows."
-            ),
-            "loss_curves": (
-                "Training loss against steps per depth: the deeper nets get lower on the "
-                "wiggly function."
-            ),
-            "parameter_counts": "The widths chosen so every depth has the same budget.",
-        },
-        try_next=(
-            (
-                "nnlab run function-fit --set functions=sign_sin_5pi",
-                "a square wave: the jumps are hardest",
-            ),
-            (
-                "nnlab run function-fit --set budget=31 --set functions=sin_half_x,cos_half_x2",
-                "the seed's 31-parameter 1-10-1 network (depth 1) on the seed's two functions",
-            ),
-            (
-                "nnlab run function-fit --set budget=300",
-                "a smaller budget widens the gap between depths",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, Optimizer, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -125,44 +125,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="grad-norm",
-    description="gradient norm and loss at every iteration, per layer too",
-    reproduces="MLDS HW1 1-2 observe gradient norm during training; seed 002",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="mean_grad_norm_last_10pct",
-    mode="min",
-    tour={"dataset": "digits"},
-    tour_mnist={"dataset": "mnist", "epochs": 2},
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-2 'observe gradient norm during training': how does the "
-            "gradient's norm behave while the loss falls?"
-        ),
-        answer=(
-            "Over {iterations} iterations the loss fell from {first_loss:.3f} to "
-            "{mean_loss_last_10pct:.3f} (mean of the last 10%), while the gradient norm went "
-            "from {first_grad_norm:.3f} to {mean_grad_norm_last_10pct:.3f}, peaking at "
-            "{max_grad_norm:.3f} (iteration {max_grad_norm_iteration}). The seed's 'sum of "
-            "norms' is {sum_of_norms_over_norm_mean:.2f} times the real norm."
-        ),
-        figures={
-            "grad_norm": (
-                "Loss and gradient norm on the same iterations: the norm does not fall to zero "
-                "with the loss — mini-batch gradients stay noisy."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run grad-norm --set optimizer=sgd --set lr=0.1",
-                "plain SGD instead of Adam",
-            ),
-            (
-                "nnlab run grad-norm --set batch_size=512",
-                "larger batches: a less noisy norm",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -127,48 +127,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="local-minima",
-    description="many seeds of a narrow and a wide MLP: final training loss vs test accuracy",
-    reproduces="seed 003 'good vs bad local minima'",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="wide_good_fraction",
-    tour={},
-    tour_mnist={"dataset": "mnist", "train_subset": 5_000, "epochs": 10},
-    key_figure="minima",
-    teaching=Teaching(
-        question=(
-            "Seed 003 'good vs bad local minima': do trainings of the same network from "
-            "different seeds end in equally good minima?"
-        ),
-        answer=(
-            "Of {training_seeds} trainings of the {narrow_network} network only "
-            "{narrow_good_fraction:.0%} came within {good_margin:.0%} of its best seed's test "
-            "accuracy: they ended between {narrow_test_accuracy_range[0]:.1%} and "
-            "{narrow_test_accuracy_range[1]:.1%} (training loss "
-            "{narrow_train_loss_range[0]:.3f} to {narrow_train_loss_range[1]:.3f}). The wider "
-            "{wide_network} network's minima differ too (training loss "
-            "{wide_train_loss_range[0]:.3f} to {wide_train_loss_range[1]:.3f}), but "
-            "{wide_good_fraction:.0%} of them are equally good: "
-            "{wide_test_accuracy_range[0]:.1%} to {wide_test_accuracy_range[1]:.1%}."
-        ),
-        figures={
-            "minima": (
-                "Each dot is one training's end point: the narrow network's dots spread over "
-                "losses and accuracies (good and bad minima), the wide network's cluster."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run local-minima --set widths=2,4,8,32",
-                "more widths: bad minima get rarer as the network grows",
-            ),
-            (
-                "nnlab run local-minima --preset full",
-                "MNIST with 50 seeds each",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import torch
@@ -222,43 +222,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="minimal-ratio",
-    description="Hessian eigenvalues where ‖∇L‖ ≈ 0: loss against minimal ratio",
-    reproduces="MLDS HW1 1-2 what happens when the gradient is almost zero; seed 002",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="grad_norm_max",
-    mode="min",
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-2 'what happens when the gradient is almost zero': are "
-            "points with ‖∇L‖ ≈ 0 minima or saddles?"
-        ),
-        answer=(
-            "At {runs} points with gradient norm at most {grad_norm_max:.1e}, the minimal "
-            "ratio (share of positive Hessian eigenvalues) is "
-            "{minimal_ratio_min:.2f}-{minimal_ratio_max:.2f} (mean {minimal_ratio_mean:.2f}); "
-            "{saddles} of them are saddles (with negative eigenvalues) and the loss there is "
-            "{loss_median:.4f} (median). The seed's share of near-zero weights is "
-            "{near_zero_weight_fraction_mean:.1%} on average: a different quantity."
-        ),
-        figures={
-            "minimal_ratio": (
-                "Loss against minimal ratio: the critical points with lower loss tend to have "
-                "more positive curvature."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run minimal-ratio --set hidden=16,16",
-                "a larger network: more flat directions",
-            ),
-            (
-                "nnlab run minimal-ratio --set lbfgs_steps=300",
-                "switching to ‖∇L‖² too early: some runs stall where the gradient is not zero",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -134,43 +134,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="params-vs-generalization",
-    description="MLPs of growing width: train and test loss and accuracy against parameters",
-    reproduces="MLDS HW1 1-3 number of parameters vs generalization; seed 002",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="best_test_accuracy",
-    tour={"dataset": "digits", "train_subset": 0},
-    tour_mnist={"dataset": "mnist", "train_subset": 2_000, "epochs": 10},
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-3 'number of parameters vs generalization': do bigger "
-            "networks generalise better or worse?"
-        ),
-        answer=(
-            "The best test accuracy, {best_test_accuracy:.1%}, came from the model with "
-            "{best_test_parameters:,} parameters; the largest model fits its training images "
-            "to {largest_train_accuracy:.1%} and tests at {largest_test_accuracy:.1%}. The "
-            "larger half of the models gained {test_accuracy_gain_last_half:+.1%} in test "
-            "accuracy over the smaller half's best."
-        ),
-        figures={
-            "params_vs_generalization": (
-                "Training and test loss and accuracy against parameters (log axis): test "
-                "accuracy levels off while training accuracy keeps rising."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run params-vs-generalization --set epochs=30",
-                "longer training: do the big models start to over-fit?",
-            ),
-            (
-                "nnlab run params-vs-generalization --set train_subset=1000",
-                "less data: a larger train-test gap",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

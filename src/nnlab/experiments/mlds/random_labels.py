@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -122,43 +122,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="random-labels",
-    description="an MLP reaches 100% training accuracy on shuffled labels; test stays at chance",
-    reproduces="MLDS HW1 1-3 can network fit random labels; Zhang et al. 2017",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="epoch_ratio_random_over_true",
-    tour={"dataset": "digits", "train_subset": 600},
-    tour_mnist={"dataset": "mnist", "train_subset": 2_000},
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-3 (Zhang et al. 2017): can a network fit labels that were "
-            "shuffled at random, and what does it learn by doing so?"
-        ),
-        answer=(
-            "The network reached {random_train_accuracy:.0%} training accuracy on random "
-            "labels in {epochs_to_fit_random} epochs, against {epochs_to_fit_true} on the true "
-            "labels ({epoch_ratio_random_over_true:.1f} times as long). Its test accuracy is "
-            "{random_test_accuracy:.1%} — chance is {chance:.0%} — while the true-label twin "
-            "gets {true_test_accuracy:.1%}."
-        ),
-        figures={
-            "random_labels": (
-                "Training accuracy climbs to 100% for both, the random one later; test "
-                "accuracy of the random one stays flat at chance."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run random-labels --set hidden=64",
-                "a smaller network needs far longer to memorise",
-            ),
-            (
-                "nnlab run random-labels --set train_subset=5000",
-                "more images to memorise",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

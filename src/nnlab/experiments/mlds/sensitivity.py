@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import torch
@@ -221,46 +221,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return out
 
 
-EXPERIMENT = Experiment(
-    name="sensitivity",
-    description="batch size against generalisation, ‖∂loss/∂x‖, ‖∂softmax/∂x‖ and ε-sharpness",
-    reproduces="MLDS HW1 1-3 flatness vs generalization part 2; Novak et al. 2018; Keskar 2017",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="spearman_jacobian_norm_vs_batch_size",
-    tour={"dataset": "digits", "train_subset": 0},
-    tour_mnist={"dataset": "mnist", "train_subset": 5_000, "epochs": 5},
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-3 'flatness vs generalization' part 2 (Novak et al. 2018): "
-            "how do generalisation, input sensitivity and sharpness change with the batch size?"
-        ),
-        answer=(
-            "From the smallest to the largest batch, test accuracy changed by "
-            "{test_accuracy_smallest_minus_largest_batch:+.1%} (smallest minus largest). "
-            "Spearman correlations with the batch size: the generalisation gap "
-            "{spearman_generalization_gap_vs_batch_size:+.2f}, the softmax Jacobian's norm "
-            "{spearman_jacobian_norm_vs_batch_size:+.2f}, the homework's ‖∂loss/∂x‖ "
-            "{spearman_loss_gradient_norm_vs_batch_size:+.2f}, ε-sharpness "
-            "{spearman_sharpness_vs_batch_size:+.2f}."
-        ),
-        figures={
-            "generalization": "Train and test loss and accuracy against batch size.",
-            "sensitivity": (
-                "Each sensitivity measure and the sharpness against batch size, beside the "
-                "generalisation gap."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run sensitivity --set epochs=20",
-                "longer training changes which batch size generalises best",
-            ),
-            (
-                "nnlab run sensitivity --set lr=0.0003",
-                "a smaller learning rate for every batch size",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

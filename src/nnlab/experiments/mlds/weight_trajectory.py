@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -163,47 +163,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="weight-trajectory",
-    description="8 trainings' weights every 3 epochs, PCA of the first layer and the whole model",
-    reproduces="MLDS HW1 1-2 visualize the optimization process; seed 002",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="mean_final_test_accuracy",
-    tour={"dataset": "digits", "train_subset": 0},
-    tour_mnist={"dataset": "mnist", "epochs": 9},
-    teaching=Teaching(
-        question=(
-            "Seed 002 / MLDS HW1 1-2 'visualize the optimization process': what path do the "
-            "weights take during training, seen through PCA?"
-        ),
-        answer=(
-            "{runs} trainings from different seeds end at {ending} on average. The first two "
-            "principal components explain "
-            "{explained_variance_whole_model[0]:.0%} and "
-            "{explained_variance_whole_model[1]:.0%} of the whole model's variation across all "
-            "snapshots."
-        ),
-        figures={
-            "trajectories": (
-                "Each training is one path from its own start: the paths do not meet, every "
-                "run ends in a different place with a similar accuracy."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run weight-trajectory --set runs=4 --set every=1",
-                "denser snapshots of fewer runs",
-            ),
-            (
-                "nnlab run weight-trajectory --set function=sin_half_x",
-                "the seed's 1-D regression of sin(x) + 0.5x instead of digits",
-            ),
-            (
-                "nnlab run weight-trajectory --set lr=0.01",
-                "larger steps: longer, noisier paths",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

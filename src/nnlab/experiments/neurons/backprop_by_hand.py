@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -306,48 +306,4 @@ def _grad_formula(k: str) -> str:
     return "δ_h1 + δ_h2" if k == "b1" else "δ_o1 + δ_o2"
 
 
-EXPERIMENT = Experiment(
-    name="backprop-by-hand",
-    description="One backprop step of a 2-2-2 sigmoid network, every value beside its "
-    "numerical estimate",
-    reproduces="seed 001 Problem 3; Mazur's step-by-step backpropagation example",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="max_grad_error",
-    mode="min",
-    uses_torch=False,
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 3 (Mazur's example): what are every activation, δ and gradient "
-            "of one back-propagation step through a 2-2-2 sigmoid network, and do they match "
-            "numerical derivatives?"
-        ),
-        answer=(
-            "With the {cost_function} cost the outputs are o1 = {activations[o1]:.4f}, o2 = "
-            "{activations[o2]:.4f}, so δ_o1 = {delta_output[o1]:.4f} and δ_o2 = "
-            "{delta_output[o2]:.4f}; back-propagated, δ_h1 = {delta_hidden[h1]:.4f}. Every "
-            "back-prop gradient (e.g. ∂C/∂w5 = {gradients[w5][backprop]:.4f}) matches its "
-            "finite-difference estimate to {max_grad_error:.1e}, and one step lowers the cost "
-            "from {cost_before:.4f} to {cost_after:.4f}."
-        ),
-        figures={
-            "network": "The network with every weight, activation and δ written on it.",
-            "values": "Each gradient beside its numerical estimate, and the updated weights.",
-        },
-        try_next=(
-            (
-                "nnlab run backprop-by-hand --set cost=squared_error",
-                "Mazur's own cost: δ_o gains the factor o(1 − o)",
-            ),
-            (
-                "nnlab run backprop-by-hand --set update_biases=false",
-                "Mazur leaves the biases alone: the weight updates are the same",
-            ),
-            (
-                "nnlab run backprop-by-hand --set lr=5",
-                "a bigger step lowers the cost more, once",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

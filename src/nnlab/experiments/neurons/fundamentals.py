@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -768,73 +768,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="fundamentals",
-    description="Activations and their derivatives, softmax and tanh identities, backprop and "
-    "cross-entropy identities, softmax temperature, dead ReLUs, vanishing gradients, zero-init "
-    "symmetry, the zig-zag of non-centred inputs, parameter counting",
-    reproduces="seed 004 Q1-Q2; seed 001 Problems 2-3 and bonus; seed 003 (activations, dead "
-    "ReLUs, sigmoid not zero-centred, ICE #2 parameter count)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="max_identity_error",
-    mode="min",
-    uses_torch=False,
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q1-Q2, seed 001 Problems 2-3 and seed 003: do the textbook facts about "
-            "activations, softmax, cross-entropy, initialisation and parameter counts hold "
-            "when measured?"
-        ),
-        answer=(
-            "Every identity holds to {max_identity_error:.1e}. Sigmoid layers shrink the "
-            "first layer's gradient by {sigmoid_grad_factor_per_layer:.2f} per layer; a "
-            "too-large step leaves {dead_relu_fraction_large_lr:.0%} of ReLUs dead (a good one "
-            "{dead_relu_fraction_good_lr:.0%}); a zero start keeps "
-            "{zero_init_distinct_hidden_units} distinct hidden unit(s), Xavier's "
-            "{xavier_distinct_hidden_units}; the ICE #2 network has {mlp_parameters:,} "
-            "parameters. On sigmoid's all-positive outputs {zigzag_same_sign_fraction_sigmoid:.0%}"
-            " of a neuron's updates move every weight the same way (tanh: "
-            "{zigzag_same_sign_fraction_tanh:.0%}): reaching (1, −1) zig-zags, "
-            "{zigzag_steps_sigmoid} steps against {zigzag_steps_tanh}."
-        ),
-        figures={
-            "activations": "Each activation beside its derivative; σ' never exceeds 1/4.",
-            "vanishing_gradient": (
-                "The first layer's gradient norm against depth: sigmoid falls by a constant "
-                "factor per layer (a straight line on the log axis), tanh and ReLU stay level."
-            ),
-            "zero_initialisation": (
-                "Started from zeros, all hidden units stay identical; Xavier's random start "
-                "breaks the symmetry."
-            ),
-            "cross_entropy": (
-                "The reversed cross-entropy is infinite at y ∈ {0, 1}; the correct one has its "
-                "minimum at σ(z) = y."
-            ),
-            "dead_relu": (
-                "The share of dead ReLUs during training with a good and a too-large learning rate."
-            ),
-            "zigzag": (
-                "With sigmoid inputs every step goes up-right or down-left, so the path to "
-                "(1, −1) zig-zags across the long valley; with zero-centred inputs it heads "
-                "straight there."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run fundamentals --set relu_lrs=0.1,3",
-                "an even larger step kills more ReLUs",
-            ),
-            (
-                "nnlab run fundamentals --set depth_max=40",
-                "deeper stacks: how far the sigmoid gradient falls",
-            ),
-            (
-                "nnlab run fundamentals --set zigzag_lrs=0.5",
-                "one small step size for both inputs: the sigmoid path still zig-zags",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -237,47 +237,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="layer-gradients",
-    description="∂J/∂W = δxᵀ, ∂J/∂x = Wᵀδ, ∂J/∂b = δ of a 3 → 2 linear layer for a batch of "
-    "1 and of 4, beside PyTorch autograd",
-    reproduces="seed 004 Q1.5 (the gradients of y = Wx + b)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="max_abs_diff",
-    mode="min",
-    teaching=Teaching(
-        question=(
-            "Seed 004 Q1.5: given y = Wx + b and δ = ∂J/∂y, what are ∂J/∂W, ∂J/∂x and ∂J/∂b?"
-        ),
-        answer=(
-            "∂J/∂W = δxᵀ, ∂J/∂x = Wᵀδ and ∂J/∂b = δ (for a batch: ΔXᵀ, WᵀΔ and the sum of Δ's "
-            "columns). Written out for a {inputs} → {outputs} layer they match torch.autograd "
-            "within {differences[batch_1][dW]:.0e} (∂J/∂W), {differences[batch_1][dx]:.0e} "
-            "(∂J/∂x) and {differences[batch_1][db]:.0e} (∂J/∂b) for one example and "
-            "{max_abs_diff:.0e} at worst over every batch; the layer's Jacobian ∂y/∂x is W "
-            "itself (within {jacobian_is_W:.0e}), so ∂J/∂x = Wᵀδ is δ times that Jacobian."
-        ),
-        figures={
-            "gradients": (
-                "Each gradient by hand beside autograd: the same matrices, the same shapes "
-                "(∂J/∂W has W's shape, ∂J/∂x has X's)."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run layer-gradients --set batch_sizes=1,2,8",
-                "more examples: ∂J/∂W and ∂J/∂b sum over them, ∂J/∂x keeps one column each",
-            ),
-            (
-                "nnlab run layer-gradients --set inputs=4 --set outputs=4",
-                "a square layer, where a transposed W would not even fail on shape",
-            ),
-            (
-                "nnlab run backprop-by-hand",
-                "the same rule applied layer after layer through a 2-2-2 sigmoid network",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

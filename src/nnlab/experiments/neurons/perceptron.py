@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,48 +159,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="perceptron",
-    description="the perceptron learning rule: converges on OR and AND (epochs to converge), "
-    "cycles for ever on XOR (mistakes per epoch, the weight cycle)",
-    reproduces="seed 003 'Perceptron' and 'What can a perceptron represent?' (OR, AND, XOR)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="gates_converged",
-    uses_torch=False,
-    key_figure="perceptron",
-    teaching=Teaching(
-        question=(
-            "Seed 003 'Perceptron': can Rosenblatt's learning rule learn OR, AND and XOR, and "
-            "what happens on the one it cannot learn?"
-        ),
-        answer=(
-            "OR was learned after {or[epochs_to_converge]} epochs and AND after "
-            "{and[epochs_to_converge]} ({gates_converged} of the 3 gates converged). XOR never "
-            "has an epoch without mistakes (at least {xor_min_mistakes_per_epoch} per epoch, "
-            "accuracy {xor[accuracy]:.0%}): no line separates it, so the weights go round a "
-            "cycle of {xor[cycle][length]} epoch(s) for ever."
-        ),
-        figures={
-            "perceptron": (
-                "The line the perceptron draws for each gate: for OR and AND it ends between "
-                "the two classes; for XOR one point is always on the wrong side."
-            ),
-            "epochs_table": "Mistakes per epoch: OR and AND reach a row of 0, XOR never does.",
-        },
-        try_next=(
-            (
-                "nnlab run perceptron --set lr=0.1",
-                (
-                    "a smaller step changes how many epochs OR and AND need, not whether they "
-                    "converge"
-                ),
-            ),
-            (
-                "nnlab run perceptron --set init=-3,2,1",
-                "another starting line: OR and AND still converge, XOR still cycles",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

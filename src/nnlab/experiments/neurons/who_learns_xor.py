@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -237,56 +237,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="who-learns-xor",
-    description="logistic regression, naive Bayes, tree, linear/RBF SVM, k-NN and an MLP on the "
-    "four XOR points and noisy clouds; the lecture's answers checked, naive Bayes settled",
-    reproduces="seed 003 ICE #1 (which methods can learn the XOR function?)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="models_that_learn_xor",
-    uses_torch=False,
-    key_figure="decision_boundaries",
-    teaching=Teaching(
-        question=(
-            "Seed 003 ICE #1: which classical methods (logistic regression, naive Bayes, "
-            "decision tree, SVM, k-NN, an MLP) can learn the XOR function?"
-        ),
-        answer=(
-            "{models_that_learn_xor} of the 7 models get all four XOR points right. Training "
-            "accuracy on the four points: decision tree "
-            "{accuracy[decision tree][four points][train_accuracy]:.0%}, k-NN "
-            "{accuracy[k-NN][four points][train_accuracy]:.0%}, RBF SVM "
-            "{accuracy[RBF SVM][four points][train_accuracy]:.0%}, MLP "
-            "{accuracy[MLP][four points][train_accuracy]:.0%}; logistic regression "
-            "{accuracy[logistic regression][four points][train_accuracy]:.0%}, linear SVM "
-            "{accuracy[linear SVM][four points][train_accuracy]:.0%}, Gaussian naive Bayes "
-            "{accuracy[Gaussian naive Bayes][four points][train_accuracy]:.0%}. The lecture's "
-            "'?' for naive Bayes is settled: {lecture_checked[Gaussian naive Bayes][measured]}."
-        ),
-        figures={
-            "decision_boundaries": (
-                "Linear models split the plane with one line and get half the points; tree, "
-                "k-NN, RBF SVM and MLP carve out the two diagonal quadrants."
-            ),
-            "answers": (
-                "The lecture's ✓/✗ beside what was measured, and why naive Bayes cannot learn XOR."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run who-learns-xor --set cloud_noise=0.5",
-                "noisier clouds: which models still generalise beyond the training points",
-            ),
-            (
-                "nnlab run who-learns-xor --set knn_k=5",
-                "more neighbours smooth k-NN's boundary",
-            ),
-            (
-                "nnlab run who-learns-xor --set mlp_hidden=2",
-                "the smallest hidden layer that can represent XOR",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -365,53 +365,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="xor",
-    description="XOR: a hand-set step network, logistic regression (≤ 75%) and a trained "
-    "network (100%)",
-    reproduces="seed 003 'Learning XOR' (hand-set MLP, ICE #1)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="trained_network_accuracy",
-    uses_torch=False,
-    teaching=Teaching(
-        question=(
-            "Seed 003 'Learning XOR' (ICE #1): why does XOR need a hidden layer, when a "
-            "hand-set network, logistic regression and a trained 2-H-1 network try it?"
-        ),
-        answer=(
-            "The lecture's hand-set step network gets {hand_set_accuracy:.0%} of the four "
-            "points right; logistic regression ends at {logreg_accuracy:.0%} (every "
-            "probability near 0.5, loss {logreg_loss:.3f}) and no line can do better than "
-            "{max_linear_accuracy:.0%}. The trained {trained_network} network reaches "
-            "{trained_network_accuracy:.0%} (100% after {trained_network_epochs_to_100} "
-            "epochs), and from {robustness_success_rate:.0%} of {robustness_seeds} random "
-            "starts."
-        ),
-        figures={
-            "decision_boundaries": (
-                "Logistic regression's boundary is one straight line; the hidden layer bends "
-                "the boundary so both 1-corners are on one side."
-            ),
-            "loss_curves": (
-                "Logistic regression's loss stalls at ln 2 ≈ 0.693 while the hidden-layer "
-                "network's falls towards 0."
-            ),
-            "truth_tables": (
-                "The hidden units v1, v2 of the hand-set network: each is one AND, the output "
-                "is their OR."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run xor --set hidden=2 --set robustness_seeds=100",
-                "with only 2 hidden units some random starts get stuck: the success rate drops",
-            ),
-            (
-                "nnlab run xor --set activation=relu",
-                "another non-linearity learns XOR too",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import param, settings_for
-from nnlab.experiments import Experiment, Reference, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import CharModelSettings, Precision, precision_setting
 
 if TYPE_CHECKING:
@@ -171,61 +171,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="char-gpt",
-    description="character-level GPT (nanoGPT) on Tiny Shakespeare: curves, sample, attention",
-    reproduces="seed 000 Problem 3B; nanoGPT shakespeare_char (Karpathy 2022)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="best_val_loss",
-    mode="min",
-    tour={"corpus": "toy-play", "steps": 300, "eval_every": 100},
-    tour_mnist={"steps": 500},
-    reference=Reference(
-        1.4697,
-        "nanoGPT shakespeare_char, best val loss (A100, ~3 min)",
-        data="tinyshakespeare",
-    ),
-    key_figure="sample",
-    data_parallel=True,
-    teaching=Teaching(
-        question=(
-            "Seed 000 Problem 3B (nanoGPT): how well does a character-level GPT learn to "
-            "predict the next character of Shakespeare, and what does it write?"
-        ),
-        answer=(
-            "The {parameters:,}-parameter GPT reached a best validation loss of "
-            "{best_val_loss:.3f} nats per character on {corpus} (at iteration {best_iter} of "
-            "{iters}; training loss {final_train_loss:.3f}). nanoGPT's 10.7M-parameter model "
-            "reaches 1.47 on Tiny Shakespeare; a uniform guess over the {vocab_size} "
-            "characters would be ln {vocab_size}."
-        ),
-        figures={
-            "learning_curves": (
-                "Training and validation loss: when they part, the model starts to memorise."
-            ),
-            "sample": (
-                "500 generated characters: names, line breaks and word shapes come first, "
-                "sense last."
-            ),
-            "attention_map": (
-                "Where each position attends: mostly to the recent characters of the current word."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run char-gpt --set n_layer=2",
-                "half the layers: a higher loss",
-            ),
-            (
-                "nnlab run char-gpt --set block_size=16",
-                "a short context: the model cannot finish long words and names",
-            ),
-            (
-                "nnlab run char-gpt --set temperature=1.5",
-                "a hotter sample: more invented words",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import param, settings_for
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import CharModelSettings
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 PARAMETER_TOLERANCE = 0.05  # the LSTM's parameters are within 5% of the GPT's
 MAX_ITERS = 1_000_000_000  # the time budget ends training, not a number of iterations
 MODELS = {"gpt": "GPT", "lstm": "LSTM"}
-TOUR = {"budget": 3.0, "eval_every": 20, "eval_batches": 5}  # the quick models, ~12 s in all
 
 
 @dataclass
@@ -244,46 +243,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     return summary
 
 
-EXPERIMENT = Experiment(
-    name="char-lstm",
-    description="character LSTM vs a GPT of equal parameters, same wall-clock budget",
-    reproduces="char-rnn (Karpathy 2015) against nanoGPT's shakespeare_char GPT, same size",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="lstm_minus_gpt_val_loss",
-    mode="min",
-    tour={"corpus": "toy-play", **TOUR},
-    tour_mnist={"corpus": "tinyshakespeare", **TOUR},
-    key_figure="val_loss_vs_time",
-    teaching=Teaching(
-        question=(
-            "char-rnn (Karpathy 2015) against nanoGPT: given the same parameter count and the "
-            "same training time, does an LSTM or a GPT model characters better?"
-        ),
-        answer=(
-            "After {budget_seconds:.0f} s of training each, the GPT's validation loss is "
-            "{gpt_val_loss:.3f} and the LSTM's {lstm_val_loss:.3f} nats per character (LSTM "
-            "minus GPT: {lstm_minus_gpt_val_loss:+.3f}; {leader} is ahead), with "
-            "{gpt_parameters:,} and {lstm_parameters:,} parameters and {gpt_iters} and "
-            "{lstm_iters} iterations."
-        ),
-        figures={
-            "val_loss_vs_time": (
-                "Validation loss against training seconds: which model learns faster per "
-                "second, and whether the lines cross."
-            ),
-            "samples": "A sample from each model after the same time.",
-        },
-        try_next=(
-            (
-                "nnlab run char-lstm --set budget=150",
-                "twice the time: does the leader keep its lead?",
-            ),
-            (
-                "nnlab run char-lstm --set lstm_layers=1",
-                "one wide LSTM layer instead of a deep stack",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

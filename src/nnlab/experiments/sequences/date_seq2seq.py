@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param, settings_for
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -281,61 +281,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="date-seq2seq",
-    description="encoder-decoder LSTM, with and without attention, translating dates to ISO",
-    reproduces="seed 003: sequence to sequence model (LSTM), with attention (Luong et al. 2015)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="test_exact_attention",
-    mode="max",
-    tour=PRESETS["smoke"],
-    key_figure="attention_maps",
-    teaching=Teaching(
-        question=(
-            "Seed 003, sequence-to-sequence models: how does an encoder-decoder LSTM turn one "
-            "sequence into another (a date as people write it into its ISO form), why does "
-            "attention help, and what is the context worth?"
-        ),
-        answer=(
-            "On {test_size} held-out dates in {formats} formats, exact match (per character): "
-            "attention {test_exact_attention:.1%} ({test_char_attention:.1%}), no attention "
-            "{test_exact_no_attention:.1%} ({test_char_no_attention:.1%}), no context "
-            "{test_exact_no_context:.1%} ({test_char_no_context:.1%}; the commonest character "
-            "per position gets {guess_char:.1%}; it writes {no_context_commonest_output} for "
-            "{no_context_commonest_output_fraction:.0%} of inputs). Validation exact match "
-            "passes 95% at step {steps_to_95_attention} with attention, "
-            "{steps_to_95_no_attention} without; zeroing the attention model's context leaves "
-            "{attention_context_cut_exact:.1%}."
-        ),
-        figures={
-            "attention_maps": (
-                "Each year and day digit is written while looking at the source characters "
-                "that hold it, wherever the format puts them (in mm/dd/yyyy the day after the "
-                "month, in dd/mm/yy before it); the month gets a weaker, spread-out look, since "
-                "the bidirectional encoder's states already carry their neighbours."
-            ),
-            "training_curves": (
-                "Attention reaches high exact match first; without attention it climbs more "
-                "slowly; with no context the per-character accuracy stops at the dotted line "
-                "of the commonest character per position and exact match stays near 0."
-            ),
-            "translations": (
-                "One test date per format and each model's translation: the model with no "
-                "context writes one date for every input."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run date-seq2seq --set steps=500",
-                "a quarter of the training: which model still gets most dates right?",
-            ),
-            (
-                "nnlab run date-seq2seq --set hidden=16",
-                "a narrow encoder: can one final state still hold the whole date, when "
-                "attention can read every character again?",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -307,57 +307,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="gradient-descent-1d",
-    description="1-D gradient descent: iterates and tangent lines for four step sizes on a "
-    "quadratic and a two-minimum quartic; measured contraction vs |1 − ηL|",
-    reproduces="seed 001 Problem 1.1 (geometric interpretation of gradient descent)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="max_contraction_deviation",
-    mode="min",
-    uses_torch=False,
-    key_figure="descent_paths",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 1.1: what does a gradient-descent step look like in one "
-            "dimension, and why do small, good, too-large and divergent step sizes behave as "
-            "they do?"
-        ),
-        answer=(
-            "On the quadratic (curvature L = {curvature}) every step multiplies the distance "
-            "to the minimum by |1 − ηL|: measured "
-            "{quadratic[small][measured_contraction][0]:.2f} for the small step, "
-            "{quadratic[good][measured_contraction][0]:.2f} for the good one, "
-            "{quadratic[too large][measured_contraction][0]:.2f} (oscillating) for the "
-            "too-large one and {quadratic[divergent][measured_contraction][0]:.2f} (diverging) "
-            "for ηL = {quadratic[divergent][eta_times_L]}; the largest gap between measured "
-            "and predicted contraction is {max_contraction_deviation:.1e}. On the quartic the "
-            "good step settles in the nearer minimum at x = {quartic[good][final_x]:.3f}."
-        ),
-        figures={
-            "descent_paths": (
-                "Each iterate with its tangent line: the step follows the slope downhill, "
-                "overshoots when η is too large and is thrown out when ηL > 2."
-            ),
-            "contraction": (
-                "Measured |x_{k+1} − x*| / |x_k − x*| per step lies on the predicted |1 − ηL| line."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run gradient-descent-1d --set eta_times_curvature=0.5,1,1.9,2.01",
-                "η = 1/L reaches the minimum in one step; just past 2/L it diverges",
-            ),
-            (
-                "nnlab run gradient-descent-1d --set quartic_x0=-1.8",
-                "start on the other wall of the quartic: which minimum each step size finds",
-            ),
-            (
-                "nnlab run gradient-descent-1d --set tilt=0",
-                "a symmetric quartic: the two minima are equally good",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import SAMPLERS, ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -457,47 +457,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="hparam-search",
-    description="grid vs random vs TPE search (Optuna) with one budget; shared studies",
-    reproduces="seed 003 (hyper-parameter tuning: grid, random, Bayesian optimisation)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="best_val_accuracy",
-    tour={"dataset": "digits", "train_subset": 1000, "val_size": 347, "epochs": 5},
-    teaching=Teaching(
-        question=(
-            "Seed 003 (grid, random and Bayesian search): with the same budget of trials, does "
-            "Bayesian optimisation (TPE) beat random search, and random beat a grid?"
-        ),
-        answer=(
-            "With {budget} trials per search the best validation accuracy is "
-            "{best_val_accuracy_grid:.1%} for the grid, {best_val_accuracy_random:.1%} for "
-            "random and {best_val_accuracy_tpe:.1%} for TPE (winner: {best_sampler}); "
-            "retraining one configuration with other seeds moves its score by {noise_std:.1%}, "
-            "so differences smaller than about twice that are luck."
-        ),
-        figures={
-            "explored_points": (
-                "Where each sampler put its trials: the grid repeats a few values per "
-                "parameter, random spreads, TPE gathers near the good region."
-            ),
-            "learning_curves": "The best score so far against trials, per sampler.",
-        },
-        try_next=(
-            (
-                "nnlab run hparam-search --set budget=64",
-                "a larger budget: TPE has more trials to learn from",
-            ),
-            (
-                "nnlab run hparam-search --set repeats=5",
-                "more searches per sampler average out the luck",
-            ),
-            (
-                "nnlab run hparam-search --set samplers=random,tpe",
-                "compare the two without the grid",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import Activation, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 from nnlab.training.settings import ClassifierTraining, fit_settings
 
 if TYPE_CHECKING:
@@ -68,50 +68,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="mlp-classifier",
-    description="PyTorch MLP classifier with curves, confusion matrix and confused pairs",
-    reproduces="Fashion-MNIST benchmark MLPs (Xiao et al. 2017); seed 001 Problem 4",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="test_accuracy",
-    tour={"dataset": "digits"},
-    tour_mnist={"dataset": "mnist", "epochs": 5},
-    data_parallel=True,
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 4 and the Fashion-MNIST benchmark (Xiao et al. 2017): how well "
-            "does a plain fully-connected network classify images, and which classes does it "
-            "confuse?"
-        ),
-        answer=(
-            "A {parameters:,}-parameter MLP trained for {epochs} epochs on {dataset} gets "
-            "{test_accuracy:.1%} of the test images right (training accuracy "
-            "{train_accuracy:.1%}, test loss {test_loss:.3f}). Its most confused pair: "
-            "{most_confused[0][true]} read as {most_confused[0][predicted]} "
-            "({most_confused[0][count]} times)."
-        ),
-        figures={
-            "learning_curves": "Training and test loss per epoch: a widening gap is over-fitting.",
-            "confusion_matrix": (
-                "The off-diagonal cells are the mistakes; the largest name the classes that "
-                "look alike."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run mlp-classifier --set dataset=fashion-mnist",
-                "clothes are harder than digits: shirts, pullovers and coats get confused",
-            ),
-            (
-                "nnlab run mlp-classifier --set hidden=32 --set epochs=20",
-                "a narrow network: fewer parameters, lower accuracy",
-            ),
-            (
-                "nnlab run mlp-classifier --set dropout=0.5",
-                "dropout narrows the train-test gap",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

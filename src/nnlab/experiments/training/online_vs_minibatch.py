@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nnlab.config import ExperimentConfig, param
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -235,48 +235,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="online-vs-minibatch",
-    description="online (B = 1) vs mini-batch (B = 20) vs full-batch SGD for the same examples "
-    "seen: loss vs examples and vs time, gradient variance vs 1/B",
-    reproduces="seed 001 Problem 1.2 (one advantage and one disadvantage of online learning)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="variance_loglog_slope",
-    mode="max",
-    uses_torch=False,
-    key_figure="loss_and_variance",
-    teaching=Teaching(
-        question=(
-            "Seed 001 Problem 1.2: what is one advantage and one disadvantage of online "
-            "learning (batch size 1) compared with mini-batches of 20?"
-        ),
-        answer=(
-            "Advantage: after one epoch online learning has taken "
-            "{updates_per_epoch[online (B = 1)]} steps to the mini-batch's "
-            "{updates_per_epoch[mini-batch (B = 20)]}, and its training loss is "
-            "{loss_after_one_epoch[online (B = 1)]:.3f} against "
-            "{loss_after_one_epoch[mini-batch (B = 20)]:.3f}. Disadvantage: a one-example "
-            "gradient has {variance_ratio_online_vs_minibatch:.1f} times the variance of a "
-            "batch of 20 (1/B predicts 20; the fitted log-log slope is "
-            "{variance_loglog_slope:.2f}), and each step is a slow vector-matrix product."
-        ),
-        figures={
-            "loss_and_variance": (
-                "Loss against examples seen (online falls fastest per example), loss against "
-                "wall time, and gradient variance against B on a slope −1 line."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run online-vs-minibatch --set lr=0.01",
-                "a smaller step: does online still lead after one epoch?",
-            ),
-            (
-                "nnlab run online-vs-minibatch --set minibatch=100",
-                "compare online with a larger mini-batch",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import OPTIMIZERS, ExperimentConfig, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import torch
@@ -302,48 +302,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="optimizers",
-    description="SGD, momentum, Adagrad, RMSprop and Adam on one MLP from the same weights",
-    reproduces="seed 003 (mini-batch SGD and adaptive optimizers)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="best_test_accuracy",
-    tour={"dataset": "digits", "smoothing": 10},
-    key_figure="learning_curves",
-    tour_mnist={"dataset": "mnist", "train_subset": 10_000, "smoothing": 10},
-    teaching=Teaching(
-        question=(
-            "Seed 003 (mini-batch SGD, Adagrad, Adam): from the same initial weights and the "
-            "same batches, how do SGD, momentum, Adagrad, RMSprop and Adam compare?"
-        ),
-        answer=(
-            "After {epochs} epochs on {dataset} the best test accuracy is "
-            "{best_test_accuracy:.1%}, by {best_optimizer}. Test accuracy per optimizer, each "
-            "at its own tuned learning rate: SGD {test_accuracy_sgd:.1%}, momentum "
-            "{test_accuracy_momentum:.1%}, Adagrad {test_accuracy_adagrad:.1%}, RMSprop "
-            "{test_accuracy_rmsprop:.1%}, Adam {test_accuracy_adam:.1%}."
-        ),
-        figures={
-            "learning_curves": (
-                "The adaptive methods drop the loss fastest in the first epoch; see whether "
-                "they keep their lead in test accuracy."
-            ),
-            "accuracy_table": "Train and test accuracy per optimizer from the same start.",
-        },
-        try_next=(
-            (
-                "nnlab run optimizers --set lrs=0.1,0.1,0.1,0.1,0.1",
-                "one learning rate for all: Adam and RMSprop need far smaller steps than SGD",
-            ),
-            (
-                (
-                    "nnlab run optimizers --set optimizers=sgd,adam --set lrs=0.1,0.001 --set "
-                    "epochs=10"
-                ),
-                "two optimizers over more epochs",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)

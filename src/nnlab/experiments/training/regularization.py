@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import ExperimentConfig, Optimizer, param
 from nnlab.errors import ConfigError
-from nnlab.experiments import Experiment, Teaching
+from nnlab.experiments import Experiment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -500,67 +500,4 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
     }
 
 
-EXPERIMENT = Experiment(
-    name="regularization",
-    description="L1, L2, dropout and early stopping against over-fitting: curves and gaps",
-    reproduces="seed 003 (over-fitting in DNNs: l1/l2 weight regularization, dropout, "
-    "early stopping)",
-    config=Config,
-    presets=PRESETS,
-    run=run,
-    headline="best_test_accuracy",
-    tour={
-        "dataset": "moons",
-        "train_subset": 200,
-        "val_size": 1000,
-        "lr": 3e-3,
-        "batch_size": 25,
-        "epochs": 100,
-        "l1": 1e-4,
-        "l2": 1e-3,
-        "dropout": 0.5,
-        "label_noise": 0.0,
-    },
-    teaching=Teaching(
-        question=(
-            "Seed 003 (over-fitting in DNNs): on a set-up that over-fits, which of L1, L2, "
-            "dropout and early stopping helps most?"
-        ),
-        answer=(
-            "Without regularization the network's train-validation accuracy gap is "
-            "{gap_none:.1%} and its validation accuracy {val_accuracy_none:.1%}. The best "
-            "method on validation is {best_method}: {best_val_accuracy:.1%} validation and "
-            "{best_test_accuracy:.1%} test ({test_gain:+.1%} on test), with a gap of "
-            "{best_gap:.1%}. A validation accuracy's standard error is "
-            "{val_accuracy_standard_error:.1%}, so smaller differences are noise."
-        ),
-        figures={
-            "learning_curves": (
-                "Per method: the baseline's validation loss rises while its training loss "
-                "keeps falling; early stopping stops near the turn."
-            ),
-            "gaps": "Train minus validation accuracy per method: how much each shrinks the gap.",
-            "decision_boundaries": (
-                "On the 2-D toy set (smoke preset): the baseline bends around noisy points, "
-                "regularization smooths the boundary."
-            ),
-        },
-        try_next=(
-            (
-                "nnlab run regularization --set label_noise=0",
-                (
-                    "clean labels: the baseline over-fits benignly and regularization gains "
-                    "little in accuracy"
-                ),
-            ),
-            (
-                "nnlab run regularization --set dropout=0.7",
-                "stronger dropout against memorised wrong labels",
-            ),
-            (
-                "nnlab run regularization --set optimizer=momentum --set lr=0.01",
-                "with SGD the L1 and L2 penalties act differently than under Adam",
-            ),
-        ),
-    ),
-)
+EXPERIMENT = Experiment.load(__name__, config=Config, presets=PRESETS, run=run)
