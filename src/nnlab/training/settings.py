@@ -53,6 +53,17 @@ def default(name: str, value: Any) -> Any:
     return dataclasses.field(default=value, metadata=field.metadata)
 
 
+def check_kernels(channels: tuple[int, ...], kernels: tuple[int, ...]) -> None:
+    """ConfigError unless a CNN recipe's `kernels` gives one size per convolution of
+    `channels`."""
+    if len(channels) != len(kernels):
+        example = ",".join(["3"] * len(channels))
+        raise ConfigError(
+            f"channels has {len(channels)} entries but kernels has {len(kernels)}; give one "
+            f"kernel size per convolution, e.g. kernels={example}"
+        )
+
+
 def fit_settings(cfg: ClassifierTraining) -> dict[str, Any]:
     """The keyword arguments of `fit_classifier` that the settings hold."""
     return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(ClassifierTraining)}

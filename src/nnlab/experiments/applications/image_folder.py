@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nnlab.config import Pretrained, param
 from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.training.settings import ClassifierTraining, default, fit_settings
+from nnlab.training.settings import ClassifierTraining, check_kernels, default, fit_settings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -56,11 +56,7 @@ class Config(ClassifierTraining):
     demo_per_class: int = param(40, low=2, high=10_000, help="images per class of the demo folder")
 
     def check(self) -> None:
-        if len(self.channels) != len(self.kernels):
-            raise ConfigError(
-                f"channels has {len(self.channels)} entries but kernels has {len(self.kernels)}; "
-                "give one kernel size per convolution, e.g. channels=32,64 kernels=3,3"
-            )
+        check_kernels(self.channels, self.kernels)
 
 
 PRESETS: dict[str, dict[str, Any]] = {

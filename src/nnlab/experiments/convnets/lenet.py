@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nnlab.config import param
-from nnlab.errors import ConfigError
 from nnlab.experiments import Experiment
-from nnlab.training.settings import ClassifierTraining, default, fit_settings
+from nnlab.training.settings import ClassifierTraining, check_kernels, default, fit_settings
 
 if TYPE_CHECKING:
     from nnlab.runs.run import Run
@@ -53,11 +52,7 @@ class Config(ClassifierTraining):
     )
 
     def check(self) -> None:
-        if len(self.channels) != len(self.kernels):
-            raise ConfigError(
-                f"channels has {len(self.channels)} entries but kernels has {len(self.kernels)}; "
-                "give one kernel size per convolution, e.g. channels=6,16 kernels=5,5"
-            )
+        check_kernels(self.channels, self.kernels)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
