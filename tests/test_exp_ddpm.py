@@ -173,3 +173,36 @@ def test_bf16_smoke_samples_as_well_as_fp32(smoke_dir, tmp_path):
     assert bf16["precision"] == "bf16" and fp32["precision"] == "fp32"
     for name in ("ddpm", "ddim10"):
         assert bf16[f"{name}_frechet"] < 1.15 * fp32[f"{name}_frechet"], name
+
+
+def test_min_snr_weights_count_only_the_nearly_clean_steps_less():
+    """Caught: weights inverted (γ / SNR where the SNR is below γ) or left at 1 everywhere."""
+    from nnlab.diffusion.schedules import NoiseSchedule
+    from nnlab.diffusion.train import min_snr_weights
+
+    schedule = NoiseSchedule.linear(1000)
+    snr = schedule.alphas_cumprod / (1 - schedule.alphas_cumprod)
+    w = min_snr_weights(schedule, 5.0).double()
+    noisy = snr <= 5.0
+    assert noisy.any() and (~noisy).any()
+    assert bool((w[noisy] == 1).all())
+    assert w[~noisy] == pytest.approx((5.0 / snr[~noisy]).tolist(), rel=1e-6)
+    assert w[0] < 1e-3  # t = 0: SNR ~ 1e4
+
+
+def test_min_snr_trains_on_the_weighted_loss_and_logs_the_plain_one(smoke_dir, tmp_path):
+    """Caught: `min_snr` accepted but the loop still minimising the plain loss (the weights
+    come out as min_snr=0's), and the loop logging the weighted loss (step 1's logged loss,
+    same draws and same initial weights, would differ from the plain run's)."""
+    import torch
+
+    assert main([*SMOKE, "--set", "min_snr=1", "--out", str(tmp_path)]) == 0
+    weighted = single_run(tmp_path)
+
+    def first_loss(run: Path) -> float:
+        return json.loads((run / "metrics.jsonl").read_text().splitlines()[0])["train_loss"]
+
+    assert first_loss(weighted) == pytest.approx(first_loss(smoke_dir), rel=1e-6)
+    plain = torch.load(smoke_dir / "checkpoints" / "last.pt", weights_only=True)["model"]
+    ours = torch.load(weighted / "checkpoints" / "last.pt", weights_only=True)["model"]
+    assert any(not torch.equal(plain[k], ours[k]) for k in plain)

@@ -36,6 +36,17 @@ class NoiseTraining:
     label_dropout: float = 0.1
     memory_format: torch.memory_format = torch.contiguous_format
     precision: str = "fp32"  # "bf16": the forward pass under bfloat16 autocast
+    min_snr: float = 0.0
+    """Min-SNR-γ weighting (Hang et al. 2023): each step's squared error times
+    min(SNR_t, γ) / SNR_t, SNR_t = ᾱ_t / (1 − ᾱ_t), so the nearly clean timesteps, whose
+    gradients fight the noisy ones', count less; 0: the simple loss, every t alike."""
+
+
+def min_snr_weights(schedule: NoiseSchedule, gamma: float) -> torch.Tensor:
+    """(T,) float32 loss weights min(SNR_t, γ) / SNR_t of Min-SNR-γ for ε-prediction: 1 where
+    SNR_t = ᾱ_t / (1 − ᾱ_t) ≤ γ (the noisy steps), γ / SNR_t below that."""
+    snr = schedule.alphas_cumprod / (1 - schedule.alphas_cumprod)
+    return (snr.clamp(max=gamma) / snr).float()
 
 
 def fit_noise_predictor(
@@ -73,6 +84,7 @@ def fit_noise_predictor(
         start_epoch, train_seconds = state["epoch"], state["train_seconds"]
     trainer = w.wrap(model)
     ema_params, params = list(ema.parameters()), list(model.parameters())
+    weights = min_snr_weights(schedule, cfg.min_snr).to(device) if cfg.min_snr > 0 else None
 
     def shard(z):
         return None if z is None else w.shard(z).to(device)
@@ -94,9 +106,13 @@ def fit_noise_predictor(
             x_t = w.shard(x_t).contiguous(memory_format=layout)
             with autocast(cfg.precision, device):
                 eps = trainer(x_t, shard(t), shard(labels))
-            loss = F.mse_loss(eps.float(), shard(noise))
+            loss = F.mse_loss(eps.float(), shard(noise))  # logged as is, weighted or not
+            optimized = loss
+            if weights is not None:
+                per_image = (eps.float() - shard(noise)).pow(2).flatten(1).mean(1)
+                optimized = (weights[shard(t)] * per_image).mean()
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            optimized.backward()
             optimizer.step()
             scheduler.step()
             with torch.no_grad():

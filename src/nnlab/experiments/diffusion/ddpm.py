@@ -53,6 +53,9 @@ class Config(ExperimentConfig):
     lr: float = param(2e-3, low=0.0, low_open=True, help="AdamW learning rate (cosine decay)")
     weight_decay: float = param(0.0, low=0.0)
     ema: float = param(0.995, low=0.0, high=1.0, help="EMA decay of the sampling weights")
+    min_snr: float = param(
+        0.0, low=0.0, help="Min-SNR-γ loss weight min(SNR, γ)/SNR (Hang et al. 2023); 0: off"
+    )
     train_subset: int = param(0, low=0, high=10_000_000, help="training images used (0: all)")
     quality_samples: int = param(
         1000, low=0, high=1_000_000, help="samples per sampler for the quality numbers (0: none)"
@@ -168,6 +171,7 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         cfg.label_dropout,
         layout,
         precision,
+        cfg.min_snr,
     )
     draws = torch.Generator().manual_seed(run.seed)  # batches, timesteps, noise, label drops
     train_seconds = fit_noise_predictor(
