@@ -106,11 +106,11 @@ def fit_noise_predictor(
             x_t = w.shard(x_t).contiguous(memory_format=layout)
             with autocast(cfg.precision, device):
                 eps = trainer(x_t, shard(t), shard(labels))
-            loss = F.mse_loss(eps.float(), shard(noise))  # logged as is, weighted or not
-            optimized = loss
-            if weights is not None:
+            if weights is None:
+                loss = optimized = F.mse_loss(eps.float(), shard(noise))
+            else:  # the plain mean is logged, the weighted one minimised
                 per_image = (eps.float() - shard(noise)).pow(2).flatten(1).mean(1)
-                optimized = (weights[shard(t)] * per_image).mean()
+                loss, optimized = per_image.mean(), (weights[shard(t)] * per_image).mean()
             optimizer.zero_grad(set_to_none=True)
             optimized.backward()
             optimizer.step()
