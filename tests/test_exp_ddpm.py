@@ -125,6 +125,32 @@ def test_conditional_run_samples_a_chosen_label(tmp_path, capsys):
     assert "between 0 and 9" in capsys.readouterr().err
 
 
+def test_a_conditional_run_samples_each_grid_from_labels_at_the_class_frequencies(
+    tmp_path, monkeypatch
+):
+    """Caught: a class-conditional run's samplers called without labels (the null label: the
+    unconditional samples a conditional model draws worst), or with one label for all."""
+    from nnlab.diffusion.pipeline import DiffusionPipeline
+
+    calls, sample = [], DiffusionPipeline.sample
+
+    def spy(self, n, sampler="ddim", steps=50, eta=0.0, generator=None, label=None, *a, **kw):
+        calls.append((n, sampler, label))
+        return sample(self, n, sampler, steps, eta, generator, label, *a, **kw)
+
+    monkeypatch.setattr(DiffusionPipeline, "sample", spy)
+    fast = ["--set", "conditional=true", "--set", "quality_samples=0", "--set", "epochs=1"]
+    fast += ["--set", "T=20", "--set", "ddim_steps=5"]
+    assert main([*SMOKE, *fast, "--out", str(tmp_path)]) == 0
+    grids = calls[:-1]  # the last call draws the by-label figure, 8 of each class
+    assert [(n, sampler) for n, sampler, _ in grids] == [(64, "ddpm"), (64, "ddim")]
+    for n, _, labels in grids:
+        assert labels is not None and labels.shape == (n,)
+        assert int(labels.min()) >= 0 and int(labels.max()) <= 9
+        assert len(set(labels.tolist())) >= 6  # 64 draws of 10 near-equal classes
+    assert calls[-1][2].tolist() == [k for k in range(10) for _ in range(8)]
+
+
 @pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_summary(tmp_path, monkeypatch):
     args = [*SMOKE, "--set", "quality_samples=50", "--set", "ddim_steps=5"]
@@ -206,3 +232,24 @@ def test_min_snr_trains_on_the_weighted_loss_and_logs_the_plain_one(smoke_dir, t
     plain = torch.load(smoke_dir / "checkpoints" / "last.pt", weights_only=True)["model"]
     ours = torch.load(weighted / "checkpoints" / "last.pt", weights_only=True)["model"]
     assert any(not torch.equal(plain[k], ours[k]) for k in plain)
+
+
+def test_stratified_timesteps_cover_the_schedule_evenly_in_a_shuffled_order():
+    """Caught: plain `randint` draws (a batch of 64 leaves some of its 64 strata empty), the
+    strata left sorted (every batch ordered from clean to noisy), t = T reachable."""
+    import torch
+
+    from nnlab.diffusion.train import stratified_timesteps
+
+    g = torch.Generator().manual_seed(0)
+    batches = [stratified_timesteps(64, 1000, g) for _ in range(200)]
+    low = [k * 1000 // 64 for k in range(64)]  # stratum k: t from floor(kT/n) to the next's
+    high = [((k + 1) * 1000 - 1) // 64 for k in range(64)]
+    for t in batches[:20]:
+        ranked = sorted(t.tolist())  # one per stratum: the k-th smallest lies in stratum k
+        assert all(lo <= v <= hi for lo, v, hi in zip(low, ranked, high, strict=True))
+    assert sum(bool((t.diff() > 0).all()) for t in batches) == 0
+    every = torch.cat(batches)
+    assert int(every.min()) >= 0 and int(every.max()) <= 999
+    counts = torch.bincount(every // 100, minlength=10).double()  # uniform marginal
+    assert float(counts.min()) > 0.9 * float(counts.mean())

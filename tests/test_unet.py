@@ -13,11 +13,14 @@ SMALL = {"channels": (8, 16, 32), "groups": 4, "time_dim": 32}
 
 
 def small(seed: int = 0, **kw) -> UNet:
-    """A small U-Net whose output conv is random instead of zero, so the output depends on
-    the input, the timestep and the label."""
+    """A small U-Net whose zero-initialised convs (the output and each block's second) are
+    random, as training leaves them, so the output depends on the input, timestep and label."""
     torch.manual_seed(seed)
     model = UNet(UNetConfig(**{**SMALL, **kw}))
     torch.nn.init.normal_(model.out.weight, std=0.1)
+    for name, p in model.named_parameters():
+        if ".conv2." in name:
+            torch.nn.init.normal_(p, std=0.1)
     return model.eval()
 
 
@@ -80,8 +83,9 @@ def test_timestep_embedding_is_bounded_and_distinct_per_step():
 
 
 def test_every_parameter_gets_a_finite_gradient():
-    """With the output conv at zero only it gets a gradient at first; after one SGD step every
-    parameter (attention and class embedding included) gets a non-zero, finite one."""
+    """With the output conv at zero only it gets a gradient at first; the blocks' second convs,
+    also zero, get theirs after one SGD step and pass them on after two: then every parameter
+    (attention and class embedding included) gets a non-zero, finite one."""
     torch.manual_seed(0)
     model = UNet(UNetConfig(**SMALL, attention=True, num_classes=3))
     x, t = inputs(4, 8)
@@ -99,9 +103,28 @@ def test_every_parameter_gets_a_finite_gradient():
         assert torch.isfinite(p.grad).all(), name
         assert (p.grad.abs().sum() > 0) == name.startswith("out."), name
     opt.step()
+    backward()
+    opt.step()
     for name, p in backward().items():
         assert torch.isfinite(p.grad).all(), name
         assert p.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("scale_shift", [False, True])
+def test_untrained_blocks_are_the_identity_and_scale_shift_conditions_them(scale_shift):
+    """Each block's second conv starts at zero (Ho et al. 2020): an untrained block returns
+    its (projected) input whatever the timestep; trained, the embedding reaches the output
+    through a sum or, with scale_shift, a scale and shift of the normalised features."""
+    from nnlab.models.unet import ResBlock
+
+    torch.manual_seed(0)
+    block = ResBlock(8, 8, 16, 4, 0.0, scale_shift).eval()
+    x, emb = torch.randn(2, 8, 6, 6), torch.randn(2, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x, emb), x, rtol=0, atol=0)
+        torch.nn.init.normal_(block.conv2.weight, std=0.1)
+        assert not torch.allclose(block(x, emb), block(x, emb.flip(0)))
+    assert block.emb.out_features == (16 if scale_shift else 8)
 
 
 def test_conditioning_changes_the_output_and_the_null_label_is_no_label():
@@ -318,3 +341,26 @@ def test_channels_last_groupnorm_matches_the_plain_one():
         y_plain.float().square().sum().backward()
         assert torch.allclose(a.grad, b.grad, atol=1e-4 if not bf16 else 5e-2)
         assert torch.allclose(ours.weight.grad, plain.weight.grad, rtol=1e-4 if not bf16 else 2e-2)
+
+
+def test_pipeline_samples_conditionally_in_one_plain_forward_at_guidance_one():
+    """At guidance 1, ε_uncond + 1·(ε_cond − ε_uncond) is ε_cond: the pipeline's sampler
+    callable must run the labelled batch once, not the doubled batch of `guided`."""
+    from nnlab.diffusion.pipeline import DiffusionPipeline, make_schedule, schedule_config
+
+    model = small(num_classes=10).eval()
+    config = schedule_config("linear", 10)
+    pipe = DiffusionPipeline(model, make_schedule(config), config, (1, 8, 8))
+    calls = []
+    model.stem.register_forward_hook(lambda module, args, out: calls.append(args[0].shape[0]))
+    x, t = inputs(3, 8)
+    labels = torch.tensor([0, 5, 9])
+    with torch.no_grad():
+        plain = pipe.eps_model(labels, 1.0)(x, t)
+        torch.testing.assert_close(plain, model(x, t, labels))
+        torch.testing.assert_close(plain, model.guided(x, t, labels, 1.0))
+        calls.clear()
+        pipe.eps_model(labels, 1.0)(x, t)
+        assert calls == [3]
+        pipe.eps_model(labels, 2.0)(x, t)
+        assert calls == [3, 6]

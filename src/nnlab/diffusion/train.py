@@ -1,6 +1,7 @@
 """Training a noise predictor through a run: ε-prediction with mean squared error (Ho et al.
-2020), AdamW with a cosine decay, an exponential moving average of the weights for sampling,
-optional label dropout for classifier-free guidance, optionally under bfloat16 autocast
+2020) at stratified timesteps, AdamW with a cosine decay and the gradient's norm clipped to 1,
+an exponential moving average of the weights for sampling, optional label dropout for
+classifier-free guidance, optionally under bfloat16 autocast
 (`precision="bf16"`: the network's matmuls and convolutions in bfloat16, the loss, optimizer
 and moving average in float32; the parts of the U-Net that must stay float32 are kept there by
 the U-Net itself, see `nnlab.models.unet`). Resumable at every epoch, data-parallel
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 
 from nnlab.diffusion.schedules import NoiseSchedule
 from nnlab.training.distributed import world
-from nnlab.training.optim import restore_states, saved_states
+from nnlab.training.optim import make_optimizer, restore_states, saved_states
 from nnlab.training.precision import autocast
 
 
@@ -37,6 +38,7 @@ class NoiseTraining:
     memory_format: torch.memory_format = torch.contiguous_format
     precision: str = "fp32"  # "bf16": the forward pass under bfloat16 autocast
     min_snr: float = 0.0
+    grad_clip: float = 1.0  # the gradient norm is clipped to this (Ho et al. 2020); 0: off
     """Min-SNR-γ weighting (Hang et al. 2023): each step's squared error times
     min(SNR_t, γ) / SNR_t, SNR_t = ᾱ_t / (1 − ᾱ_t), so the nearly clean timesteps, whose
     gradients fight the noisy ones', count less; 0: the simple loss, every t alike."""
@@ -47,6 +49,15 @@ def min_snr_weights(schedule: NoiseSchedule, gamma: float) -> torch.Tensor:
     SNR_t = ᾱ_t / (1 − ᾱ_t) ≤ γ (the noisy steps), γ / SNR_t below that."""
     snr = schedule.alphas_cumprod / (1 - schedule.alphas_cumprod)
     return (snr.clamp(max=gamma) / snr).float()
+
+
+def stratified_timesteps(n: int, T: int, generator: torch.Generator) -> torch.Tensor:
+    """`n` timesteps, one uniform draw from each of n equal strata of [0, T), shuffled: each
+    is uniform on [0, T) as with `randint`, but a batch covers the schedule evenly, so the
+    batch's loss varies less (the low-discrepancy sampler of Kingma et al. 2021)."""
+    u = (torch.arange(n) + torch.rand(n, generator=generator)) / n
+    t = (u * T).long().clamp(max=T - 1)
+    return t[torch.randperm(n, generator=generator)]
 
 
 def fit_noise_predictor(
@@ -63,7 +74,7 @@ def fit_noise_predictor(
     `draws` draws batches, timesteps, noise and label drops (checkpointed with the rest).
     Logs `train_loss`/`lr` per step and `epoch_loss` per epoch; returns the training seconds."""
     w, device, layout = world(), run.device, cfg.memory_format
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer("adamw", model.parameters(), cfg.lr, cfg.weight_decay, device)
     # whole batches only (the last partial one is dropped), so N processes split each evenly
     steps_per_epoch = max(1, len(x_train) // cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
@@ -97,7 +108,7 @@ def fit_noise_predictor(
         for i in range(steps_per_epoch):
             idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
             x0 = x_train[idx]
-            t = torch.randint(schedule.T, (len(idx),), generator=draws)
+            t = stratified_timesteps(len(idx), schedule.T, draws)
             noise = torch.randn(x0.shape, generator=draws)
             labels = None
             if cfg.conditional:
@@ -113,6 +124,8 @@ def fit_noise_predictor(
                 loss, optimized = per_image.mean(), (weights[shard(t)] * per_image).mean()
             optimizer.zero_grad(set_to_none=True)
             optimized.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             optimizer.step()
             scheduler.step()
             with torch.no_grad():

@@ -29,16 +29,21 @@ which `labels=None` also means. `guided` returns ε_uncond + w·(ε_cond − ε_
 unconditional, w = 1 conditional, w > 1 guided (Ho & Salimans write (1 + w')·ε_cond − w'·ε_uncond,
 so their w' is w − 1).
 
-Initialisation: PyTorch's defaults, except the output conv, which starts at zero (weights and
-bias) as in Ho et al. 2020's released code (conv_out, init_scale=0): the untrained network
-predicts ε = 0, and the first steps train the output layer before anything behind it. (That code
-also zeroes each block's second conv and the attention output; here they keep the defaults.)
+Initialisation: PyTorch's defaults, except two convs that start at zero (weights and bias), as
+in Ho et al. 2020's released code (init_scale=0): the output conv, so the untrained network
+predicts ε = 0, and each residual block's second conv, so every block starts as the identity
+and the network as its shortest path. (That code also zeroes the attention output; here it
+keeps the default.)
+
+`scale_shift=True` conditions each block on the embedding as Nichol & Dhariwal 2021 do
+(GroupNorm(h)·(1 + s) + b, with s and b projected from the embedding) instead of adding it;
+False, the default, is the plain sum of Ho et al., which files saved before the option load as.
 
 Parameters (one input channel, a 128-wide time embedding; the count does not depend on the image
 size): channels (32, 64, 128) with one block per resolution have 981,441 parameters (1,047,745
 with attention, 1,049,153 with attention and 10 classes; 1,191,681 with two blocks); channels
-(16, 32, 64) have 285,537. For speed on CPU, convert the model and its input to
-`torch.channels_last`: every conv then reads and writes that memory format.
+(16, 32, 64) have 285,537 (314,433 with scale_shift). For speed on CPU, convert the model and
+its input to `torch.channels_last`: every conv then reads and writes that memory format.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class UNetConfig:
     attention: bool = False  # self-attention in the middle, at the lowest resolution
     heads: int = 4  # attention heads; must divide channels[-1]
     num_classes: int = 0  # 0: unconditional; > 0: labels 0..num_classes-1, num_classes = null
+    scale_shift: bool = False  # the embedding scales and shifts the normalised h (else: added)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(self.channels))  # a list from JSON is fine
@@ -135,22 +141,40 @@ class GroupNorm(nn.GroupNorm):
 
 class ResBlock(nn.Module):
     """GroupNorm -> SiLU -> conv3x3, + projected embedding, GroupNorm -> SiLU -> dropout ->
-    conv3x3, added to the input (through a 1x1 conv when the width changes)."""
+    conv3x3, added to the input (through a 1x1 conv when the width changes). With
+    `scale_shift`, the embedding gives a scale and a shift of the second GroupNorm's output
+    instead of a sum before it."""
 
-    def __init__(self, c_in: int, c_out: int, emb_dim: int, groups: int, dropout: float) -> None:
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        emb_dim: int,
+        groups: int,
+        dropout: float,
+        scale_shift: bool = False,
+    ) -> None:
         super().__init__()
+        self.scale_shift = scale_shift
         self.norm1 = GroupNorm(groups, c_in)
         self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
-        self.emb = nn.Linear(emb_dim, c_out)
+        self.emb = nn.Linear(emb_dim, 2 * c_out if scale_shift else c_out)
         self.norm2 = GroupNorm(groups, c_out)
         self.drop = nn.Dropout(dropout)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         h = self.conv1(F.silu(self.norm1(x)))
-        h = h + self.emb(F.silu(emb))[:, :, None, None]
-        h = self.conv2(self.drop(F.silu(self.norm2(h))))
+        e = self.emb(F.silu(emb))[:, :, None, None]
+        if self.scale_shift:
+            scale, shift = e.chunk(2, dim=1)
+            h = self.norm2(h) * (1 + scale) + shift
+        else:
+            h = self.norm2(h + e)
+        h = self.conv2(self.drop(F.silu(h)))
         return self.skip(x) + h
 
 
@@ -197,7 +221,8 @@ class UNet(nn.Module):
 
         def blocks(c_in: int, c_out: int) -> nn.ModuleList:
             return nn.ModuleList(
-                ResBlock(c_in if i == 0 else c_out, c_out, emb, g, d) for i in range(cfg.blocks)
+                ResBlock(c_in if i == 0 else c_out, c_out, emb, g, d, cfg.scale_shift)
+                for i in range(cfg.blocks)
             )
 
         # encoder: every resolution above the lowest ends with a skip and a stride-2 conv
@@ -208,9 +233,9 @@ class UNet(nn.Module):
             self.down.append(blocks(c_prev, c))
             self.downsample.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
             c_prev = c
-        self.mid1 = ResBlock(c_prev, ch[-1], emb, g, d)
+        self.mid1 = ResBlock(c_prev, ch[-1], emb, g, d, cfg.scale_shift)
         self.attn = SelfAttention(ch[-1], cfg.heads, g) if cfg.attention else nn.Identity()
-        self.mid2 = ResBlock(ch[-1], ch[-1], emb, g, d)
+        self.mid2 = ResBlock(ch[-1], ch[-1], emb, g, d, cfg.scale_shift)
         # decoder, lowest first: upsample to the skip's width, concatenate it, blocks
         self.upsample = nn.ModuleList()
         self.up = nn.ModuleList()
