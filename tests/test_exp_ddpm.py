@@ -128,8 +128,8 @@ def test_conditional_run_samples_a_chosen_label(tmp_path, capsys):
 def test_a_conditional_run_samples_each_grid_from_labels_at_the_class_frequencies(
     tmp_path, monkeypatch
 ):
-    """Caught: a class-conditional run's samplers called without labels (the null label: the
-    unconditional samples a conditional model draws worst), or with one label for all."""
+    """Caught: a class-conditional run's samplers, or `nnlab sample` of its weights, called
+    without labels (the null label: the unconditional samples such a model draws worst)."""
     from nnlab.diffusion.pipeline import DiffusionPipeline
 
     calls, sample = [], DiffusionPipeline.sample
@@ -149,6 +149,11 @@ def test_a_conditional_run_samples_each_grid_from_labels_at_the_class_frequencie
         assert int(labels.min()) >= 0 and int(labels.max()) <= 9
         assert len(set(labels.tolist())) >= 6  # 64 draws of 10 near-equal classes
     assert calls[-1][2].tolist() == [k for k in range(10) for _ in range(8)]
+    # `nnlab sample` without --label: a label of its own for each image, as the run drew them
+    calls.clear()
+    assert main(["sample", str(single_run(tmp_path)), "--n", "6", "--steps", "2"]) == 0
+    [(n, _, labels)] = calls
+    assert n == 6 and labels is not None and labels.shape == (6,)
 
 
 @pytest.mark.slow

@@ -484,7 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=50, help="DDIM steps, 1..T (default 50)")
     p.add_argument("--eta", type=float, default=0.0, help="DDIM noise, 0 (default) to 1")
     p.add_argument("--n", type=int, default=64, help="images (default 64)")
-    p.add_argument("--label", type=int, help="class to draw (class-conditional runs)")
+    p.add_argument(
+        "--label",
+        type=int,
+        help="class to draw (class-conditional runs; default: one at random per image)",
+    )
     p.add_argument("--guidance", type=float, default=2.0, help="guidance weight with --label")
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same images")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])

@@ -188,7 +188,8 @@ def sample_from_run(
 ) -> tuple[Path, str | None]:
     """Draw `n` samples from a ddpm run's EMA weights and save them as a PNG grid in the run
     directory (`samples/<sampler>-<steps>-n<n>-seed<seed>[-label<k>].png`); return its path
-    and the pipeline's legacy note (None for a current file)."""
+    and the pipeline's legacy note (None for a current file). A class-conditional run without
+    `label` conditions each image on a label of its own, drawn uniformly (guidance 1)."""
     from nnlab.io import atomic_write_bytes
     from nnlab.runs.run import resolve_device
     from nnlab.viz import figure_to_png, image_grid
@@ -214,7 +215,11 @@ def sample_from_run(
         raise ConfigError(f"--label must be between 0 and {classes - 1}, got {label}")
     pipe.check(sampler, steps, eta)
     generator = torch.Generator(device=pipe.device).manual_seed(seed)
-    x = pipe.sample(n, sampler, steps, eta, generator, label, guidance)
+    if label is None and classes:  # as the run measured it: each image a label of its own
+        labels = torch.randint(classes, (n,), generator=torch.Generator().manual_seed(seed))
+        x = pipe.sample(n, sampler, steps, eta, generator, labels.to(pipe.device), 1.0)
+    else:
+        x = pipe.sample(n, sampler, steps, eta, generator, label, guidance)
     steps = pipe.schedule.T if sampler == "ddpm" else steps
     images = ((x[:, 0].cpu().numpy() + 1) / 2).clip(0, 1)
     what = f"{sampler.upper()}, {steps} steps" + (f", η = {eta:g}" if sampler == "ddim" else "")
