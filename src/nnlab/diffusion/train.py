@@ -38,10 +38,10 @@ class NoiseTraining:
     memory_format: torch.memory_format = torch.contiguous_format
     precision: str = "fp32"  # "bf16": the forward pass under bfloat16 autocast
     min_snr: float = 0.0
-    grad_clip: float = 1.0  # the gradient norm is clipped to this (Ho et al. 2020); 0: off
     """Min-SNR-γ weighting (Hang et al. 2023): each step's squared error times
     min(SNR_t, γ) / SNR_t, SNR_t = ᾱ_t / (1 − ᾱ_t), so the nearly clean timesteps, whose
     gradients fight the noisy ones', count less; 0: the simple loss, every t alike."""
+    grad_clip: float = 1.0  # the gradient norm is clipped to this (Ho et al. 2020); 0: off
 
 
 def min_snr_weights(schedule: NoiseSchedule, gamma: float) -> torch.Tensor:
