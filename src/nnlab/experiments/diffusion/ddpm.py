@@ -343,9 +343,9 @@ def run(cfg: Config, run: Run) -> dict[str, Any]:
         "precision": precision,
         "quality_samples": cfg.quality_samples,
         "sampling": (
-            "each sample conditioned on a label drawn at the training set's class frequencies"
+            "each conditioned on a label drawn at the training set's class frequencies"
             if cfg.conditional
-            else "unconditionally"
+            else "unconditional"
         ),
         "real_floor_frechet": floor,
     }
