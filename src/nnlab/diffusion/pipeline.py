@@ -123,7 +123,7 @@ class DiffusionPipeline:
 
     def eps_model(self, label: int | torch.Tensor | None = None, guidance: float = 1.0):
         """The callable a sampler calls: plain, or steered to `label` by classifier-free
-        guidance of weight `guidance` (at 1, plainly conditional: one forward, not two)."""
+        guidance of weight `guidance`."""
         from nnlab.training.precision import autocast
 
         model, layout, precision = self.model, self.memory_format, self.precision
@@ -134,11 +134,9 @@ class DiffusionPipeline:
 
         def guided(x, t):
             labels = label if torch.is_tensor(label) else torch.full_like(t, label)
-            x = x.contiguous(memory_format=layout)
             with autocast(precision, x.device):
-                if guidance == 1.0:  # ε_uncond + 1·(ε_cond − ε_uncond) is ε_cond
-                    return model(x, t, labels).float()
-                return model.guided(x, t, labels, guidance).float()
+                eps = model.guided(x.contiguous(memory_format=layout), t, labels, guidance)
+            return eps.float()
 
         return plain if label is None else guided
 

@@ -308,9 +308,12 @@ class UNet(nn.Module):
         self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor, guidance: float
     ) -> torch.Tensor:
         """Classifier-free guidance (Ho & Salimans 2022): ε_uncond + w·(ε_cond − ε_uncond),
-        both from one forward over the batch twice (with labels, then with the null label)."""
+        both from one forward over the batch twice (with labels, then with the null label);
+        at w = 1 that is ε_cond, from one forward over the batch once."""
         if not self.cfg.num_classes:
             raise ValueError("guidance needs a class-conditional U-Net (num_classes > 0)")
+        if guidance == 1.0:  # ε_uncond + 1·(ε_cond − ε_uncond) is ε_cond: one plain forward
+            return self(x, t, labels)
         null = torch.full_like(labels, self.null_label)
         eps = self(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
         cond, uncond = eps.chunk(2)
